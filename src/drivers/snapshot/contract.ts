@@ -1,0 +1,64 @@
+/**
+ * Snapshot (graph) driver contract: layers as directories, containers as writable snapshots
+ * on top of a layer chain. Implementations: overlay2 (default), vfs (portable fallback).
+ *
+ * Lifecycle of a layer (image pull/load/import/build):
+ *   const { diffId, size } = await driver.applyLayer(chainId, parentChainId, tarStream)
+ *     – extracts an uncompressed OCI layer tar (with `.wh.` whiteouts) into a new snapshot
+ *       keyed by its ChainID; hashes the tar while reading it (diffId = sha256 of the tar).
+ *     – atomic: on any error (including an escaping entry) nothing is left behind.
+ *   driver.removeLayer(chainId)  // only when no layer/container uses it as parent
+ *
+ * Lifecycle of a container rootfs:
+ *   const mounts = await driver.prepare(containerKey, topChainId)   // Mount[] for the runtime
+ *   … container runs (the runtime mounts `mounts` as its root) …
+ *   const tar = driver.diff(containerKey)  // its changes as an OCI layer tar (commit/export)
+ *   await driver.remove(containerKey)
+ *
+ * Example:
+ *   await d.applyLayer('sha256:c1…', undefined, fs.createReadStream('base.tar'));
+ *   const m = await d.prepare('ctr-0123', 'sha256:c1…');
+ *   // m = [{ type: 'overlay', source: 'overlay', options: ['lowerdir=…', 'upperdir=…', 'workdir=…'] }]
+ *
+ * On-disk layout is documented at the top of each implementation.
+ */
+import type { Readable } from 'node:stream';
+
+/** What the runtime mounts as the container root (containerd core/mount Mount). */
+export interface Mount {
+  type: string;
+  source: string;
+  options: string[];
+}
+
+export interface ApplyResult {
+  /** sha256:… of the uncompressed tar as read. */
+  diffId: string;
+  /** Bytes of content written (sum of regular file sizes), for `docker images` SIZE. */
+  size: number;
+}
+
+export interface SnapshotDriver {
+  readonly name: 'overlay2' | 'vfs';
+  /** Extracts a layer tar into a new layer snapshot `chainId` on top of `parent`. */
+  applyLayer(chainId: string, parent: string | undefined, tar: Readable): Promise<ApplyResult>;
+  hasLayer(chainId: string): boolean;
+  removeLayer(chainId: string): Promise<void>;
+  /** Directories of a layer for `inspect` GraphDriver.Data (LowerDir/UpperDir/MergedDir/WorkDir). */
+  layerPaths(chainId: string): Record<string, string>;
+  /** A writable snapshot for a container over `parent` (undefined = empty rootfs). */
+  prepare(key: string, parent: string | undefined): Promise<Mount[]>;
+  /** Mount[] of an existing writable snapshot (after a daemon restart). */
+  mounts(key: string): Mount[];
+  /** Directories of a container snapshot for `inspect`. */
+  snapshotPaths(key: string): Record<string, string>;
+  /** The snapshot's changes against its parent chain as an OCI layer tar (whiteouts for deletions). */
+  diff(key: string): Readable;
+  /** Lists changes as docker diff does: kind 0 = modified, 1 = added, 2 = deleted. */
+  changes(key: string): Promise<{ Path: string; Kind: 0 | 1 | 2 }[]>;
+  remove(key: string): Promise<void>;
+  /** Every layer and snapshot key on disk (startup reconciliation). */
+  list(): { layers: string[]; snapshots: string[] };
+  /** `info` DriverStatus rows. */
+  status(): [string, string][];
+}
