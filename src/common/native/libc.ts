@@ -1,0 +1,140 @@
+/**
+ * Tiny FFI bindings to the libc calls Node lacks (mknod, *xattr, mount, umount2), through
+ * the npm package `koffi`. The library is loaded on first use, so processes that never call
+ * these do not pay koffi's load time. Every wrapper throws a Node-style error (with `code`,
+ * `errno`, `syscall`, `path`) on failure, like the fs module does.
+ */
+import { createRequire } from 'node:module';
+import os from 'node:os';
+
+type Fn = (...args: unknown[]) => number | bigint;
+interface Libc {
+  errno: () => number;
+  mknod: Fn;
+  lsetxattr: Fn;
+  lgetxattr: Fn;
+  llistxattr: Fn;
+  lremovexattr: Fn;
+  mount: Fn;
+  umount2: Fn;
+}
+
+let libc: Libc | undefined;
+
+function load(): Libc {
+  if (libc) return libc;
+  const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
+  const lib = koffi.load('libc.so.6');
+  libc = {
+    errno: () => koffi.errno(),
+    mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)') as Fn,
+    lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)') as Fn,
+    lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)') as Fn,
+    llistxattr: lib.func('intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)') as Fn,
+    lremovexattr: lib.func('int lremovexattr(const char *path, const char *name)') as Fn,
+    mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)') as Fn,
+    umount2: lib.func('int umount2(const char *target, int flags)') as Fn,
+  };
+  return libc;
+}
+
+const errnoNames: Record<number, string> = Object.fromEntries(
+  Object.entries(os.constants.errno).map(([name, n]) => [n, name]),
+);
+
+/** A Node-style system error (`err.code === 'EEXIST'` …) for a failed libc call. */
+function sysError(syscall: string, errno: number, path?: string): NodeJS.ErrnoException {
+  const code = errnoNames[errno] ?? `E${errno}`;
+  const err = new Error(`${code}: ${syscall} failed${path ? `, '${path}'` : ''} (errno ${errno})`) as NodeJS.ErrnoException;
+  err.code = code;
+  err.errno = -errno;
+  err.syscall = syscall;
+  if (path !== undefined) err.path = path;
+  return err;
+}
+
+function check(r: number | bigint, syscall: string, path?: string): number {
+  const n = Number(r);
+  if (n < 0) throw sysError(syscall, load().errno(), path);
+  return n;
+}
+
+export const S_IFIFO = 0o010000;
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+
+/** glibc's makedev(): device number from major/minor. */
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major >>> 0);
+  const mi = BigInt(minor >>> 0);
+  return ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn);
+}
+
+/** Major/minor of a device number as `fs.Stats.rdev` gives it. */
+export function splitdev(rdev: number): { major: number; minor: number } {
+  const d = BigInt(rdev);
+  return {
+    major: Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn)),
+    minor: Number((d & 0xffn) | ((d >> 12n) & ~0xffn)),
+  };
+}
+
+/** mknod(2): `mode` includes the file type bits (S_IFCHR …). Never follows a final symlink. */
+export function mknod(path: string, mode: number, major = 0, minor = 0): void {
+  check(load().mknod(path, mode, makedev(major, minor)), 'mknod', path);
+}
+
+/** lsetxattr(2) (does not follow symlinks). */
+export function lsetxattr(path: string, name: string, value: Buffer | string): void {
+  const v = typeof value === 'string' ? Buffer.from(value) : value;
+  check(load().lsetxattr(path, name, v, v.length, 0), 'lsetxattr', path);
+}
+
+/** lgetxattr(2); undefined when the attribute is absent (ENODATA) or unsupported. */
+export function lgetxattr(path: string, name: string): Buffer | undefined {
+  const c = load();
+  for (let size = 256; ; size *= 4) {
+    const buf = Buffer.alloc(size);
+    const n = Number(c.lgetxattr(path, name, buf, size));
+    if (n >= 0) return buf.subarray(0, n);
+    const e = c.errno();
+    if (e === os.constants.errno.ERANGE && size < 1 << 20) continue;
+    if (e === os.constants.errno.ENODATA || e === os.constants.errno.ENOTSUP) return undefined;
+    throw sysError('lgetxattr', e, path);
+  }
+}
+
+/** llistxattr(2): attribute names of a path (not following symlinks). */
+export function llistxattr(path: string): string[] {
+  const c = load();
+  for (let size = 1024; ; size *= 4) {
+    const buf = Buffer.alloc(size);
+    const n = Number(c.llistxattr(path, buf, size));
+    if (n >= 0) return n === 0 ? [] : buf.toString('utf8', 0, n - 1).split('\0');
+    const e = c.errno();
+    if (e === os.constants.errno.ERANGE && size < 1 << 20) continue;
+    if (e === os.constants.errno.ENOTSUP) return [];
+    throw sysError('llistxattr', e, path);
+  }
+}
+
+/** lremovexattr(2). */
+export function lremovexattr(path: string, name: string): void {
+  check(load().lremovexattr(path, name), 'lremovexattr', path);
+}
+
+export const MS_RDONLY = 0x1;
+export const MS_REMOUNT = 0x20;
+export const MS_BIND = 0x1000;
+export const MS_REC = 0x4000;
+export const MNT_DETACH = 0x2;
+
+/** mount(2). */
+export function mount(source: string, target: string, fstype: string | null, flags: number, data: string | null): void {
+  check(load().mount(source, target, fstype, flags, data), 'mount', target);
+}
+
+/** umount2(2). */
+export function umount2(target: string, flags = 0): void {
+  check(load().umount2(target, flags), 'umount2', target);
+}
