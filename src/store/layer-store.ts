@@ -1,0 +1,241 @@
+/**
+ * Layers by ChainID. A layer is an uncompressed tar (kept verbatim as a content blob named by
+ * its DiffID, so `save` reproduces the exact bytes) extracted once by the snapshot driver into
+ * a snapshot keyed by its ChainID:
+ *
+ *   ChainID(L0) = DiffID(L0);  ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln))
+ *
+ * On disk: rows in `layers` / `layer_mounts` (metadata.db); the tar in
+ * content/sha256/<diffId hex>; the extracted tree wherever the driver keeps `chainId`.
+ *
+ * Crash safety: the blob is renamed into place after it is verified, the driver applies
+ * atomically, and the row is inserted only after both — so a killed daemon leaves at most a
+ * driver layer or blob without a row, which `reconcile()` removes at startup (together with
+ * rows whose driver layer vanished, and every layer above them).
+ *
+ * A layer is held by: an image whose top layer it is (the caller's predicate), a layer whose
+ * parent it is, or a container's writable snapshot registered with `addMount`.
+ */
+import fs from 'node:fs';
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { InvalidArgumentError, NotFoundError } from '../common/errors.ts';
+import type { SnapshotDriver } from '../drivers/snapshot/contract.ts';
+import type { ContentStore } from './content-store.ts';
+import { migrate, type Db } from './db.ts';
+
+export interface LayerRecord {
+  chainId: string;
+  diffId: string;
+  parent: string | null;
+  /** Bytes of content in this layer alone. */
+  size: number;
+  /** The key of this layer in the snapshot driver. */
+  cacheId: string;
+  /** Unix milliseconds. */
+  created: number;
+}
+
+const MIGRATIONS = [
+  `CREATE TABLE layers (
+     chain_id TEXT PRIMARY KEY,
+     diff_id  TEXT NOT NULL,
+     parent   TEXT REFERENCES layers(chain_id),
+     size     INTEGER NOT NULL,
+     cache_id TEXT NOT NULL,
+     created  INTEGER NOT NULL
+   );
+   CREATE INDEX layers_parent ON layers(parent);
+   CREATE INDEX layers_diff ON layers(diff_id);
+   CREATE TABLE layer_mounts (
+     key      TEXT PRIMARY KEY,
+     chain_id TEXT REFERENCES layers(chain_id),
+     created  INTEGER NOT NULL
+   );`,
+];
+
+interface Row { chain_id: string; diff_id: string; parent: string | null; size: number; cache_id: string; created: number }
+
+function toRecord(r: Row): LayerRecord {
+  return { chainId: r.chain_id, diffId: r.diff_id, parent: r.parent, size: r.size, cacheId: r.cache_id, created: r.created };
+}
+
+/** The image spec's ChainID of `diffId` applied over `parent`. */
+export function chainIdOf(parent: string | null | undefined, diffId: string): string {
+  if (!parent) return diffId;
+  return `sha256:${createHash('sha256').update(`${parent} ${diffId}`).digest('hex')}`;
+}
+
+/** ChainIDs for a whole list of DiffIDs, bottom first. */
+export function chainIdsOf(diffIds: readonly string[]): string[] {
+  const out: string[] = [];
+  let parent: string | undefined;
+  for (const d of diffIds) {
+    parent = chainIdOf(parent, d);
+    out.push(parent);
+  }
+  return out;
+}
+
+export class LayerStore {
+  private readonly inflight = new Map<string, Promise<LayerRecord>>();
+
+  constructor(private readonly db: Db, private readonly content: ContentStore, readonly driver: SnapshotDriver) {
+    migrate(db, 'layers', MIGRATIONS);
+  }
+
+  get(chainId: string): LayerRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM layers WHERE chain_id = ?').get(chainId) as Row | undefined;
+    return r && toRecord(r);
+  }
+
+  all(): LayerRecord[] {
+    return (this.db.prepare('SELECT * FROM layers').all() as Row[]).map(toRecord);
+  }
+
+  /** The chain ending at `top`, bottom layer first. */
+  chain(top: string | null | undefined): LayerRecord[] {
+    const out: LayerRecord[] = [];
+    let id = top ?? null;
+    while (id) {
+      const l = this.get(id);
+      if (!l) throw new NotFoundError(`layer does not exist: ${id}`);
+      out.unshift(l);
+      id = l.parent;
+    }
+    return out;
+  }
+
+  /** Sum of the layer sizes of the chain ending at `top`. */
+  chainSize(top: string | null | undefined): number {
+    return top ? this.chain(top).reduce((n, l) => n + l.size, 0) : 0;
+  }
+
+  /**
+   * Adds the uncompressed layer tar `tar` on top of `parent`. The tar is stored and hashed
+   * first; if the resulting ChainID is already known the existing layer is returned (and the
+   * driver is not touched). `expectedDiffId` makes a mismatch an error (load/pull).
+   */
+  async register(tar: Readable, parent: string | null, expectedDiffId?: string): Promise<LayerRecord> {
+    if (parent && !this.get(parent)) throw new NotFoundError(`layer does not exist: ${parent}`);
+    const blob = await this.content.ingest(tar, { expected: expectedDiffId });
+    return this.applyBlob(blob.digest, parent);
+  }
+
+  /** Applies a tar already in the content store (named by its DiffID) over `parent`. */
+  applyBlob(diffId: string, parent: string | null): Promise<LayerRecord> {
+    const chainId = chainIdOf(parent, diffId);
+    const existing = this.get(chainId);
+    if (existing) return Promise.resolve(existing);
+    let p = this.inflight.get(chainId);
+    if (!p) {
+      p = this.apply(chainId, diffId, parent).finally(() => this.inflight.delete(chainId));
+      this.inflight.set(chainId, p);
+    }
+    return p;
+  }
+
+  private async apply(chainId: string, diffId: string, parent: string | null): Promise<LayerRecord> {
+    if (this.driver.hasLayer(chainId)) await this.driver.removeLayer(chainId); // left by a crash
+    const res = await this.driver.applyLayer(chainId, parent ?? undefined, fs.createReadStream(this.content.path(diffId)));
+    if (res.diffId !== diffId) {
+      await this.driver.removeLayer(chainId);
+      throw new InvalidArgumentError(`layer digest mismatch: stored tar is ${diffId}, driver read ${res.diffId}`);
+    }
+    const rec: LayerRecord = { chainId, diffId, parent, size: res.size, cacheId: chainId, created: Date.now() };
+    this.db.prepare('INSERT INTO layers (chain_id, diff_id, parent, size, cache_id, created) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(rec.chainId, rec.diffId, rec.parent, rec.size, rec.cacheId, rec.created);
+    return rec;
+  }
+
+  /** The layer's tar exactly as it was applied. */
+  tarStream(chainId: string): Readable {
+    const l = this.get(chainId);
+    if (!l) throw new NotFoundError(`layer does not exist: ${chainId}`);
+    return this.content.readStream(l.diffId);
+  }
+
+  tarSize(chainId: string): number {
+    const l = this.get(chainId);
+    if (!l) throw new NotFoundError(`layer does not exist: ${chainId}`);
+    return this.content.size(l.diffId);
+  }
+
+  /** Registers a container's writable snapshot over `chainId` (holds the chain). */
+  addMount(key: string, chainId: string | null): void {
+    this.db.prepare('INSERT OR REPLACE INTO layer_mounts (key, chain_id, created) VALUES (?, ?, ?)').run(key, chainId, Date.now());
+  }
+
+  removeMount(key: string): void {
+    this.db.prepare('DELETE FROM layer_mounts WHERE key = ?').run(key);
+  }
+
+  private held(chainId: string, heldByImage: (chainId: string) => boolean): boolean {
+    if (heldByImage(chainId)) return true;
+    if (this.db.prepare('SELECT 1 FROM layers WHERE parent = ? LIMIT 1').get(chainId)) return true;
+    return !!this.db.prepare('SELECT 1 FROM layer_mounts WHERE chain_id = ? LIMIT 1').get(chainId);
+  }
+
+  /**
+   * Removes `top` and then each parent in turn while nothing holds it. Returns the removed
+   * ChainIDs (top first), as docker's rmi reports them.
+   */
+  async release(top: string | null, heldByImage: (chainId: string) => boolean): Promise<string[]> {
+    const removed: string[] = [];
+    let id = top;
+    while (id) {
+      const l = this.get(id);
+      if (!l || this.held(id, heldByImage)) break;
+      this.db.prepare('DELETE FROM layers WHERE chain_id = ?').run(id);
+      await this.driver.removeLayer(l.cacheId);
+      if (!this.db.prepare('SELECT 1 FROM layers WHERE diff_id = ? LIMIT 1').get(l.diffId)) await this.content.delete(l.diffId);
+      removed.push(id);
+      id = l.parent;
+    }
+    return removed;
+  }
+
+  /**
+   * Startup: driver layers with no row are removed; rows whose driver layer is gone are
+   * dropped together with every layer above them. Returns the ChainIDs of dropped rows so the
+   * image store can drop images that used them.
+   */
+  async reconcile(): Promise<{ removedDirs: string[]; droppedRows: string[] }> {
+    const rows = new Map(this.all().map((l) => [l.chainId, l]));
+    const onDisk = new Set(this.driver.list().layers);
+    const removedDirs: string[] = [];
+    for (const key of onDisk) {
+      if (![...rows.values()].some((l) => l.cacheId === key)) {
+        await this.driver.removeLayer(key);
+        removedDirs.push(key);
+      }
+    }
+    const broken = new Set<string>();
+    for (const l of rows.values()) if (!onDisk.has(l.cacheId) || !this.content.has(l.diffId)) broken.add(l.chainId);
+    // Everything above a broken layer is unusable too.
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const l of rows.values()) if (l.parent && broken.has(l.parent) && !broken.has(l.chainId)) { broken.add(l.chainId); grew = true; }
+    }
+    const droppedRows = [...broken];
+    const del = this.db.prepare('DELETE FROM layers WHERE chain_id = ?');
+    const delMount = this.db.prepare('UPDATE layer_mounts SET chain_id = NULL WHERE chain_id = ?');
+    // Children first, so the parent foreign key holds at every step.
+    const order = droppedRows.sort((a, b) => this.depth(rows, b) - this.depth(rows, a));
+    this.db.transaction(() => { for (const id of order) { delMount.run(id); del.run(id); } })();
+    for (const id of order) if (onDisk.has(id)) await this.driver.removeLayer(rows.get(id)!.cacheId);
+    return { removedDirs, droppedRows: order };
+  }
+
+  private depth(rows: Map<string, LayerRecord>, id: string): number {
+    let n = 0;
+    for (let l = rows.get(id); l?.parent; l = rows.get(l.parent)) n++;
+    return n;
+  }
+
+  /** Every DiffID a layer row names (blobs the content GC must keep). */
+  diffIds(): Set<string> {
+    return new Set((this.db.prepare('SELECT diff_id FROM layers').all() as { diff_id: string }[]).map((r) => r.diff_id));
+  }
+}
