@@ -56,6 +56,12 @@ export interface SnapshotDriver {
   diff(key: string): Readable;
   /** Lists changes as docker diff does: kind 0 = modified, 1 = added, 2 = deleted. */
   changes(key: string): Promise<{ Path: string; Kind: 0 | 1 | 2 }[]>;
+  /**
+   * Mounts a container snapshot at its own directory (MergedDir) and returns that path, for the
+   * runtime's root.path and for cp/commit/export. Idempotent; `unmount` undoes it (also idempotent).
+   */
+  mount(key: string): Promise<string>;
+  unmount(key: string): Promise<void>;
   remove(key: string): Promise<void>;
   /** Every layer and snapshot key on disk (startup reconciliation). */
   list(): { layers: string[]; snapshots: string[] };

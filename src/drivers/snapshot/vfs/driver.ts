@@ -1,0 +1,155 @@
+/**
+ * vfs snapshot driver: every layer and container is a full copy of its rootfs. Portable
+ * (any filesystem, no overlayfs) but slow and space-hungry; the fallback driver.
+ *
+ * On-disk layout (`root` = <data-root>/vfs):
+ *   <hex>/                a layer, named by the hex of its ChainID
+ *     rootfs/             the complete filesystem: parent's copy (cp -a) + this layer applied
+ *     chain               the full ChainID;  parent: the parent ChainID (absent for a base)
+ *   <key>/                a container snapshot
+ *     rootfs/             copy of the parent layer's rootfs; bind-mounted as the container root
+ *     snapshot            the parent ChainID ('' = empty rootfs)
+ *   .tmp-*                work in progress (removed at start)
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { ConflictError, NotFoundError, SystemError } from '../../../common/errors.ts';
+import { tarStream } from '../../../common/tar/index.ts';
+import type { ApplyResult, Mount, SnapshotDriver } from '../contract.ts';
+import { applyLayerTar } from '../layer/apply.ts';
+import { backingFs } from '../layer/backing-fs.ts';
+import { naiveChanges, naiveDiffEntries } from '../layer/diff-naive.ts';
+import { buildAtomically, cleanTemp, layerDirName, readText, removeAtomically, snapshotDirName } from '../layer/dir-store.ts';
+import { unmount } from '../mount.ts';
+
+const run = promisify(execFile);
+
+/** Copies a rootfs with everything (owners, modes, times, xattrs, hard links, devices). */
+async function copyTree(src: string, dst: string): Promise<void> {
+  try {
+    await run('cp', ['-a', '--reflink=auto', '--', src, dst]);
+  } catch (err) {
+    throw new SystemError(`vfs: copying ${src}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`, { cause: err });
+  }
+}
+
+export class VfsDriver implements SnapshotDriver {
+  readonly name = 'vfs' as const;
+  readonly #root: string;
+
+  constructor(opts: { root: string }) {
+    this.#root = path.resolve(opts.root);
+    fs.mkdirSync(this.#root, { recursive: true, mode: 0o700 });
+    cleanTemp(this.#root);
+  }
+
+  hasLayer(chainId: string): boolean {
+    return fs.existsSync(path.join(this.#root, layerDirName(chainId), 'chain'));
+  }
+
+  #requireLayer(chainId: string): string {
+    if (!this.hasLayer(chainId)) throw new NotFoundError(`layer ${chainId} does not exist`);
+    return path.join(this.#root, layerDirName(chainId));
+  }
+
+  #requireSnapshot(key: string): string {
+    const dir = path.join(this.#root, snapshotDirName(key));
+    if (readText(path.join(dir, 'snapshot')) === undefined) throw new NotFoundError(`snapshot ${key} does not exist`);
+    return dir;
+  }
+
+  /** A new rootfs at `dst`: a copy of `parent`'s, or empty. */
+  async #rootfsFrom(parent: string | undefined, dst: string): Promise<void> {
+    if (parent === undefined) fs.mkdirSync(dst, 0o755);
+    else await copyTree(path.join(this.#requireLayer(parent), 'rootfs'), dst);
+  }
+
+  async applyLayer(chainId: string, parent: string | undefined, tar: Readable): Promise<ApplyResult> {
+    const name = layerDirName(chainId);
+    if (parent !== undefined) this.#requireLayer(parent);
+    let result: ApplyResult | undefined;
+    try {
+      await buildAtomically(this.#root, path.join(this.#root, name), async (tmp) => {
+        await this.#rootfsFrom(parent, path.join(tmp, 'rootfs'));
+        result = await applyLayerTar(path.join(tmp, 'rootfs'), tar, 'delete');
+        if (parent !== undefined) fs.writeFileSync(path.join(tmp, 'parent'), parent);
+        fs.writeFileSync(path.join(tmp, 'chain'), chainId);
+      });
+    } catch (err) {
+      tar.destroy();
+      throw err;
+    }
+    return result!;
+  }
+
+  async removeLayer(chainId: string): Promise<void> {
+    const dir = this.#requireLayer(chainId);
+    const users = fs.readdirSync(this.#root).filter((n) => !n.startsWith('.') &&
+      (readText(path.join(this.#root, n, 'parent')) === chainId || readText(path.join(this.#root, n, 'snapshot')) === chainId));
+    if (users.length > 0) throw new ConflictError(`layer ${chainId} is in use by ${users.join(', ')}`);
+    removeAtomically(this.#root, dir);
+  }
+
+  layerPaths(chainId: string): Record<string, string> {
+    return { Dir: path.join(this.#requireLayer(chainId), 'rootfs') };
+  }
+
+  snapshotPaths(key: string): Record<string, string> {
+    return { Dir: path.join(this.#requireSnapshot(key), 'rootfs') };
+  }
+
+  async prepare(key: string, parent: string | undefined): Promise<Mount[]> {
+    const name = snapshotDirName(key);
+    if (parent !== undefined) this.#requireLayer(parent);
+    if (fs.existsSync(path.join(this.#root, name))) throw new ConflictError(`snapshot ${key} already exists`);
+    await buildAtomically(this.#root, path.join(this.#root, name), async (tmp) => {
+      await this.#rootfsFrom(parent, path.join(tmp, 'rootfs'));
+      fs.writeFileSync(path.join(tmp, 'snapshot'), parent ?? '');
+    });
+    return this.mounts(key);
+  }
+
+  mounts(key: string): Mount[] {
+    return [{ type: 'bind', source: path.join(this.#requireSnapshot(key), 'rootfs'), options: ['rbind', 'rw'] }];
+  }
+
+  #parentRootfs(dir: string): string | undefined {
+    const parent = readText(path.join(dir, 'snapshot'));
+    return parent ? path.join(this.#requireLayer(parent), 'rootfs') : undefined;
+  }
+
+  diff(key: string): Readable {
+    const dir = this.#requireSnapshot(key);
+    return Readable.from(tarStream(naiveDiffEntries(path.join(dir, 'rootfs'), this.#parentRootfs(dir))));
+  }
+
+  async changes(key: string): Promise<{ Path: string; Kind: 0 | 1 | 2 }[]> {
+    const dir = this.#requireSnapshot(key);
+    return naiveChanges(path.join(dir, 'rootfs'), this.#parentRootfs(dir));
+  }
+
+  async remove(key: string): Promise<void> {
+    const dir = this.#requireSnapshot(key);
+    unmount(path.join(dir, 'rootfs'));
+    removeAtomically(this.#root, dir);
+  }
+
+  list(): { layers: string[]; snapshots: string[] } {
+    const layers: string[] = [];
+    const snapshots: string[] = [];
+    for (const name of fs.readdirSync(this.#root)) {
+      if (name.startsWith('.')) continue;
+      const chain = readText(path.join(this.#root, name, 'chain'));
+      if (chain !== undefined) layers.push(chain);
+      else if (readText(path.join(this.#root, name, 'snapshot')) !== undefined) snapshots.push(name);
+    }
+    return { layers: layers.sort(), snapshots: snapshots.sort() };
+  }
+
+  status(): [string, string][] {
+    return [['Backing Filesystem', backingFs(this.#root)]];
+  }
+}
