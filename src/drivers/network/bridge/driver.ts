@@ -1,0 +1,461 @@
+/**
+ * The bridge network driver: Linux bridges + veth pairs + iptables NAT, spawn-based
+ * (`ip -batch`, `iptables-restore --noflush`, `nsenter`, `unshare`), see NETWORK.md.
+ *
+ * On-disk layout:
+ *   <stateDir>/networks/<id>.json, <stateDir>/sandboxes/<container-id>.json   (state.ts)
+ *   <execRoot>/netns/<container-id>   nsfs bind mount = the container's network namespace
+ * Kernel objects: bridge `<bridgeName>` (default `wharf0`) and `br-<id12>` per user network,
+ * host veths `veth<7 hex>`, chains `<chainPrefix>-*` (iptables.ts), sysctls ip_forward=1 and
+ * route_localnet=1 on our bridges (guarded by the raw-table drop).
+ * Published ports: kernel DNAT for every host address, 127.0.0.1 included; the daemon holds
+ * each host port with a bound socket (port-holds.ts), so "in use" is detected by a real bind.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError } from '../../../common/errors.ts';
+import type { Logger } from '../../../common/logger.ts';
+import type {
+  ConnectOptions, ContainerFiles, CreateNetworkOptions, Endpoint, FileOptions, NetworkDriver, NetworkInfo,
+  PortBinding, PortRequest, SandboxInfo,
+} from '../contract.ts';
+import { renderHostname, renderHosts, renderResolvConf, upstreamServers } from '../etc-files.ts';
+import { EmbeddedDns } from './dns-server.ts';
+import { run } from './exec.ts';
+import * as ipam from './ipam.ts';
+import { RuleSet, type Rule } from './iptables.ts';
+import { bridgePorts, createVeth, deleteLink, ensureBridge, installDnsRedirect, removeVeth, writeSysctl } from './links.ts';
+import { createNetns, deleteNetns, isMounted, listNetns, prepareNetnsDir, releaseNetnsDir } from './netns.ts';
+import { holdPort, type PortHold } from './port-holds.ts';
+import { StateDir, type NetworkRecord, type SandboxRecord } from './state.ts';
+
+export interface BridgeDriverOptions {
+  stateDir: string;
+  execRoot: string;
+  /** Default bridge device (tests pass their own). */
+  bridgeName?: string;
+  /** Default bridge address + prefix, docker's `bip`. */
+  bip?: string;
+  /** Prefix of our iptables chains (tests pass their own). */
+  chainPrefix?: string;
+  /** Host resolv.conf (upstreams of the embedded DNS, base of containers' resolv.conf). */
+  resolvConfPath?: string;
+  logger?: Logger;
+}
+
+export class BridgeNetworkDriver implements NetworkDriver {
+  readonly name = 'bridge' as const;
+  readonly bridgeName: string;
+  readonly netnsDir: string;
+  private readonly bip: string;
+  private readonly state: StateDir;
+  private readonly rules: RuleSet;
+  private readonly resolvConfPath: string;
+  private readonly networks = new Map<string, NetworkRecord>();
+  private readonly sandboxes = new Map<string, SandboxRecord>();
+  private readonly holds = new Map<string, PortHold[]>();
+  private readonly dns: EmbeddedDns;
+  private lock: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly opts: BridgeDriverOptions) {
+    this.bridgeName = opts.bridgeName ?? 'wharf0';
+    this.bip = opts.bip ?? '172.18.0.1/16';
+    this.netnsDir = path.join(opts.execRoot, 'netns');
+    this.state = new StateDir(opts.stateDir);
+    this.rules = new RuleSet(opts.chainPrefix ?? 'WHARF');
+    this.resolvConfPath = opts.resolvConfPath ?? '/etc/resolv.conf';
+    this.dns = new EmbeddedDns((ip, name) => this.lookupName(ip, name), upstreamServers(this.hostResolvConf()));
+  }
+
+  /** Runs network-level changes one at a time (rule ensure/remove must not interleave). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.lock.then(fn, fn);
+    this.lock = next.catch(() => undefined);
+    return next;
+  }
+
+  init(): Promise<void> {
+    return this.serial(async () => {
+      writeSysctl('net.ipv4.ip_forward', '1');
+      await prepareNetnsDir(this.netnsDir);
+      for (const n of this.state.loadNetworks()) this.networks.set(n.id, n);
+      const gw = ipam.ipToInt(this.bip.split('/')[0]!);
+      const subnet = ipam.formatCidr(ipam.parseCidr(this.bip));
+      let def = [...this.networks.values()].find((n) => n.isDefault);
+      if (!def || def.subnet !== subnet || def.bridge !== this.bridgeName) {
+        def = this.newRecord({ name: 'bridge', bridge: this.bridgeName, subnet, gateway: ipam.intToIp(gw), internal: false, isDefault: true, labels: {} }, def?.id);
+        this.networks.set(def.id, def);
+        this.state.saveNetwork(def);
+      }
+      const rules: Rule[] = [];
+      for (const n of this.networks.values()) {
+        await ensureBridge(n.bridge, `${n.gateway}/${n.subnet.split('/')[1]}`, !n.internal);
+        rules.push(...this.rules.bridgeRules(n));
+      }
+      await this.rules.ensure(rules);
+      for (const n of this.networks.values()) if (!n.isDefault) await this.startDns(n);
+    });
+  }
+
+  private newRecord(n: Omit<NetworkInfo, 'id' | 'driver' | 'created'>, id?: string): NetworkRecord {
+    return { ...n, id: id ?? crypto.randomBytes(32).toString('hex'), driver: 'bridge', created: new Date().toISOString(), allocations: {}, lastIp: n.gateway };
+  }
+
+  private async startDns(n: NetworkRecord): Promise<void> {
+    const port = await this.dns.listen(n.gateway, n.dnsPort ?? 0).catch(() => this.dns.listen(n.gateway, 0));
+    if (port !== n.dnsPort) {
+      n.dnsPort = port;
+      this.state.saveNetwork(n);
+    }
+  }
+
+  // ---- networks ------------------------------------------------------------------------------
+
+  createNetwork(o: CreateNetworkOptions): Promise<NetworkInfo> {
+    return this.serial(async () => {
+      if (!o.name) throw new InvalidArgumentError('network name is required');
+      if ([...this.networks.values()].some((n) => n.name === o.name)) throw new ConflictError(`network with name ${o.name} already exists`);
+      let subnet: ipam.Cidr;
+      if (o.subnet) {
+        subnet = ipam.parseCidr(o.subnet);
+        if ([...this.networks.values()].some((n) => ipam.overlaps(ipam.parseCidr(n.subnet), subnet))) {
+          throw new ForbiddenError('Pool overlaps with other one on this address space');
+        }
+      } else {
+        const taken = ipam.parseRoutes(await run('ip', ['-4', 'route', 'show', 'table', 'all']));
+        for (const n of this.networks.values()) taken.push(ipam.parseCidr(n.subnet));
+        subnet = ipam.pickSubnet(taken);
+      }
+      const gw = o.gateway ? ipam.ipToInt(o.gateway) : subnet.base + 1;
+      if (!ipam.contains(subnet, gw)) throw new InvalidArgumentError(`no matching subnet for gateway ${o.gateway}`);
+      const id = crypto.randomBytes(32).toString('hex');
+      const rec = this.newRecord({
+        name: o.name, bridge: `br-${id.slice(0, 12)}`, subnet: ipam.formatCidr(subnet), gateway: ipam.intToIp(gw),
+        internal: !!o.internal, isDefault: false, labels: o.labels ?? {},
+      }, id);
+      this.state.saveNetwork(rec);
+      this.networks.set(id, rec);
+      try {
+        await ensureBridge(rec.bridge, `${rec.gateway}/${subnet.prefixLen}`, !rec.internal);
+        await this.rules.ensure(this.rules.bridgeRules(rec));
+        await this.startDns(rec);
+      } catch (err) {
+        await this.dropNetwork(rec);
+        throw err;
+      }
+      return info(rec);
+    });
+  }
+
+  removeNetwork(idOrName: string): Promise<void> {
+    return this.serial(async () => {
+      const n = this.findNetwork(idOrName);
+      if (n.isDefault) throw new ForbiddenError(`${n.name} is a pre-defined network and cannot be removed`);
+      if ([...this.sandboxes.values()].some((s) => s.endpoints.some((e) => e.networkId === n.id))) {
+        throw new ForbiddenError(`error while removing network: network ${n.name} id ${n.id} has active endpoints`);
+      }
+      await this.dropNetwork(n);
+    });
+  }
+
+  private async dropNetwork(n: NetworkRecord): Promise<void> {
+    await this.dns.unlisten(n.gateway);
+    await this.rules.remove(this.rules.bridgeRules(n));
+    await deleteLink(n.bridge);
+    this.networks.delete(n.id);
+    this.state.deleteNetwork(n.id);
+  }
+
+  getNetwork(idOrName: string): NetworkInfo | undefined {
+    const n = this.lookupNetwork(idOrName);
+    return n && info(n);
+  }
+
+  listNetworks(): NetworkInfo[] {
+    return [...this.networks.values()].map(info);
+  }
+
+  private lookupNetwork(idOrName: string): NetworkRecord | undefined {
+    const all = [...this.networks.values()];
+    return all.find((n) => n.id === idOrName) ?? all.find((n) => n.name === idOrName) ??
+      (idOrName.length >= 1 ? onlyOne(all.filter((n) => n.id.startsWith(idOrName))) : undefined);
+  }
+
+  private findNetwork(idOrName: string): NetworkRecord {
+    const n = this.lookupNetwork(idOrName);
+    if (!n) throw new NotFoundError(`network ${idOrName} not found`);
+    return n;
+  }
+
+  // ---- sandboxes -----------------------------------------------------------------------------
+
+  async createSandbox(containerId: string): Promise<{ nsPath: string }> {
+    if (!/^[0-9A-Za-z_.-]+$/.test(containerId)) throw new InvalidArgumentError(`invalid container id ${containerId}`);
+    if (this.sandboxes.has(containerId)) throw new ConflictError(`sandbox for container ${containerId} already exists`);
+    const nsPath = path.join(this.netnsDir, containerId);
+    const rec: SandboxRecord = { containerId, nsPath, endpoints: [], ports: [] };
+    this.sandboxes.set(containerId, rec);
+    try {
+      await createNetns(nsPath);
+    } catch (err) {
+      this.sandboxes.delete(containerId);
+      throw err;
+    }
+    this.state.saveSandbox(rec);
+    return { nsPath };
+  }
+
+  private findSandbox(containerId: string): SandboxRecord {
+    const s = this.sandboxes.get(containerId);
+    if (!s) throw new NotFoundError(`no network sandbox for container ${containerId}`);
+    return s;
+  }
+
+  getSandbox(containerId: string): SandboxInfo | undefined {
+    const s = this.sandboxes.get(containerId);
+    return s && { containerId, nsPath: s.nsPath, endpoints: s.endpoints.map((e) => ({ ...e })), ports: s.ports.map(({ containerIp: _c, ...p }) => p) };
+  }
+
+  async connect(containerId: string, network: string, o: ConnectOptions): Promise<Endpoint> {
+    const s = this.findSandbox(containerId);
+    const n = this.findNetwork(network);
+    if (s.endpoints.some((e) => e.networkId === n.id)) throw new ConflictError(`endpoint with name ${containerId} already exists in network ${n.name}`);
+    const ip = this.allocate(n, containerId, o.ip);
+    const used = new Set(s.endpoints.map((e) => e.ifname));
+    let idx = 0;
+    while (used.has(`eth${idx}`)) idx++;
+    const prefixLen = Number(n.subnet.split('/')[1]);
+    const ep: Endpoint = {
+      networkId: n.id, ifname: `eth${idx}`, ip, prefixLen, gateway: n.internal ? '' : n.gateway,
+      mac: o.mac ?? ipam.macForIp(ipam.ipToInt(ip)), aliases: n.isDefault ? [] : [...new Set(o.aliases ?? [])],
+      hostVeth: `veth${crypto.randomBytes(4).toString('hex').slice(0, 7)}`,
+    };
+    const wantsDefault = !n.internal && !s.endpoints.some((e) => e.gateway);
+    try {
+      await createVeth({ nsPath: s.nsPath, ifname: ep.ifname, hostVeth: ep.hostVeth, mac: ep.mac, addressCidr: `${ip}/${prefixLen}`, defaultGateway: wantsDefault ? n.gateway : undefined, bridge: n.bridge });
+      if (!n.isDefault && !s.dnsRedirect && n.dnsPort) {
+        await installDnsRedirect(s.nsPath, ip, n.gateway, n.dnsPort);
+        s.dnsRedirect = true;
+      }
+    } catch (err) {
+      this.release(n, ip);
+      throw err;
+    }
+    s.endpoints.push(ep);
+    this.state.saveSandbox(s);
+    return { ...ep };
+  }
+
+  private allocate(n: NetworkRecord, containerId: string, wanted?: string): string {
+    const subnet = ipam.parseCidr(n.subnet);
+    const gw = ipam.ipToInt(n.gateway);
+    let ip: number | undefined;
+    if (wanted) {
+      if (n.isDefault) throw new InvalidArgumentError('user specified IP address is supported on user defined networks only');
+      ip = ipam.ipToInt(wanted);
+      if (!ipam.contains(subnet, ip) || ip === gw) throw new InvalidArgumentError(`no available IPv4 address for ${wanted} in network ${n.name}`);
+      if (n.allocations[wanted]) throw new ConflictError('Address already in use');
+    } else {
+      const used = new Set(Object.keys(n.allocations).map(ipam.ipToInt));
+      ip = ipam.nextFreeIp(subnet, gw, used, ipam.ipToInt(n.lastIp));
+      if (ip === undefined) throw new ConflictError(`no available IPv4 addresses on this network's address pools: ${n.name} (${n.id})`);
+      n.lastIp = ipam.intToIp(ip);
+    }
+    const s = ipam.intToIp(ip);
+    n.allocations[s] = containerId;
+    this.state.saveNetwork(n);
+    return s;
+  }
+
+  private release(n: NetworkRecord, ip: string): void {
+    if (!n.allocations[ip]) return;
+    delete n.allocations[ip];
+    this.state.saveNetwork(n);
+  }
+
+  async disconnect(containerId: string, network: string): Promise<void> {
+    const s = this.findSandbox(containerId);
+    const n = this.findNetwork(network);
+    const ep = s.endpoints.find((e) => e.networkId === n.id);
+    if (!ep) throw new NotFoundError(`container ${containerId} is not connected to network ${n.name}`);
+    const rest = s.endpoints.filter((e) => e !== ep);
+    const hadDefault = !n.internal && s.endpoints.find((e) => e.gateway) === ep;
+    const next = hadDefault ? rest.find((e) => e.gateway) : undefined;
+    const portRules = s.ports.filter((p) => p.containerIp === ep.ip).map((p) => this.rules.portRule({ ...p, containerId }));
+    await this.rules.removeFast(portRules);
+    s.ports = s.ports.filter((p) => p.containerIp !== ep.ip);
+    await removeVeth(s.nsPath, ep.ifname, next && { gateway: next.gateway, ifname: next.ifname });
+    s.endpoints = rest;
+    this.release(n, ep.ip);
+    this.state.saveSandbox(s);
+  }
+
+  async publish(containerId: string, ports: PortRequest[]): Promise<PortBinding[]> {
+    const s = this.findSandbox(containerId);
+    const target = s.endpoints.find((e) => !this.networks.get(e.networkId)?.internal);
+    if (!target || ports.length === 0) return [];
+    const held: PortHold[] = [];
+    try {
+      for (const p of ports) {
+        if (!(p.containerPort > 0 && p.containerPort < 65536) || !(p.hostPort >= 0 && p.hostPort < 65536)) {
+          throw new InvalidArgumentError(`invalid port mapping ${p.hostPort}:${p.containerPort}`);
+        }
+        held.push(await holdPort(p.hostIp, p.hostPort, p.proto));
+      }
+      const bound = held.map((h, i) => ({ hostIp: h.hostIp, hostPort: h.port, containerPort: ports[i]!.containerPort, proto: h.proto, containerIp: target.ip }));
+      await this.rules.add(bound.map((b) => this.rules.portRule({ ...b, containerId })));
+      s.ports.push(...bound);
+      this.holds.set(containerId, [...(this.holds.get(containerId) ?? []), ...held]);
+      this.state.saveSandbox(s);
+      return bound.map(({ containerIp: _c, ...b }) => b);
+    } catch (err) {
+      await Promise.all(held.map((h) => h.close()));
+      throw err;
+    }
+  }
+
+  async unpublish(containerId: string): Promise<void> {
+    const s = this.sandboxes.get(containerId);
+    if (!s) return;
+    await this.rules.removeFast(s.ports.map((p) => this.rules.portRule({ ...p, containerId })));
+    await Promise.all((this.holds.get(containerId) ?? []).map((h) => h.close()));
+    this.holds.delete(containerId);
+    s.ports = [];
+    this.state.saveSandbox(s);
+  }
+
+  renderFiles(containerId: string, o: FileOptions): ContainerFiles {
+    const s = this.findSandbox(containerId);
+    const embeddedDns = s.endpoints.some((e) => !this.networks.get(e.networkId)?.isDefault);
+    return {
+      hosts: renderHosts({ hostname: o.hostname, domainname: o.domainname, ip: s.endpoints[0]?.ip, extraHosts: o.extraHosts }),
+      hostname: renderHostname(o.hostname),
+      resolvConf: renderResolvConf({ host: this.hostResolvConf(), embeddedDns, dns: o.dns, dnsSearch: o.dnsSearch, dnsOptions: o.dnsOptions }),
+    };
+  }
+
+  /** Embedded DNS: names on the networks of the sandbox owning `clientIp`; undefined = forward. */
+  private lookupName(clientIp: string, name: string): string[] | undefined {
+    const userNet = (e: Endpoint) => !this.networks.get(e.networkId)?.isDefault;
+    const client = [...this.sandboxes.values()].find((s) => s.endpoints.some((e) => e.ip === clientIp && userNet(e)));
+    if (!client) return undefined;
+    const nets = new Set(client.endpoints.filter(userNet).map((e) => e.networkId));
+    const ips: string[] = [];
+    for (const s of this.sandboxes.values()) {
+      for (const e of s.endpoints) {
+        if (nets.has(e.networkId) && e.aliases.some((a) => a.toLowerCase() === name) && !ips.includes(e.ip)) ips.push(e.ip);
+      }
+    }
+    return ips.length ? ips : undefined;
+  }
+
+  private hostResolvConf(): string {
+    try {
+      return fs.readFileSync(this.resolvConfPath, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  async destroySandbox(containerId: string): Promise<void> {
+    const s = this.sandboxes.get(containerId);
+    if (!s) {
+      await deleteNetns(path.join(this.netnsDir, containerId));
+      return;
+    }
+    await this.unpublish(containerId);
+    await deleteNetns(s.nsPath);
+    for (const ep of s.endpoints) {
+      const n = this.networks.get(ep.networkId);
+      if (n) this.release(n, ep.ip);
+    }
+    this.sandboxes.delete(containerId);
+    this.state.deleteSandbox(containerId);
+  }
+
+  // ---- restart -------------------------------------------------------------------------------
+
+  restore(liveContainerIds: Iterable<string>): Promise<void> {
+    return this.serial(async () => {
+      const live = new Set(liveContainerIds);
+      const rules: Rule[] = [];
+      for (const s of this.state.loadSandboxes()) {
+        if (!live.has(s.containerId) || !isMounted(s.nsPath)) continue;
+        this.sandboxes.set(s.containerId, s);
+        const holds: PortHold[] = [];
+        for (const p of s.ports) {
+          rules.push(this.rules.portRule({ ...p, containerId: s.containerId }));
+          try {
+            holds.push(await holdPort(p.hostIp, p.hostPort, p.proto));
+          } catch (err) {
+            this.opts.logger?.warn('cannot re-hold published port', { container: s.containerId, port: p.hostPort, error: String(err) });
+          }
+        }
+        this.holds.set(s.containerId, holds);
+      }
+      await this.rules.ensure(rules);
+      // IPAM: an allocation stands only if a live sandbox holds it.
+      for (const n of this.networks.values()) {
+        const keep: Record<string, string> = {};
+        for (const s of this.sandboxes.values()) for (const e of s.endpoints) if (e.networkId === n.id) keep[e.ip] = s.containerId;
+        for (const [ip, owner] of Object.entries(n.allocations)) if (live.has(owner) && !this.sandboxes.has(owner)) keep[ip] = owner;
+        n.allocations = keep;
+        this.state.saveNetwork(n);
+      }
+    });
+  }
+
+  cleanupOrphans(liveContainerIds: Iterable<string>): Promise<string[]> {
+    return this.serial(async () => {
+      const live = new Set(liveContainerIds);
+      const removed = new Set<string>();
+      for (const s of this.state.loadSandboxes()) {
+        if (live.has(s.containerId)) continue;
+        if (!this.sandboxes.has(s.containerId)) this.sandboxes.set(s.containerId, s);
+        await this.destroySandbox(s.containerId);
+        removed.add(s.containerId);
+      }
+      for (const id of listNetns(this.netnsDir)) {
+        if (live.has(id)) continue;
+        await deleteNetns(path.join(this.netnsDir, id));
+        removed.add(id);
+      }
+      await this.rules.remove(await this.rules.orphanPortRules(live));
+      const known = new Set([...this.sandboxes.values()].flatMap((s) => s.endpoints.map((e) => e.hostVeth)));
+      for (const n of this.networks.values()) {
+        for (const v of bridgePorts(n.bridge)) if (!known.has(v)) await deleteLink(v);
+        for (const [ip, owner] of Object.entries(n.allocations)) if (!live.has(owner)) this.release(n, ip);
+      }
+      return [...removed];
+    });
+  }
+
+  // ---- shutdown ------------------------------------------------------------------------------
+
+  async close(): Promise<void> {
+    await this.dns.close();
+    await Promise.all([...this.holds.values()].flat().map((h) => h.close()));
+    this.holds.clear();
+  }
+
+  /** Removes everything this driver made: sandboxes, networks, bridges, chains, netns folder. */
+  async uninstall(): Promise<void> {
+    for (const id of [...this.sandboxes.keys()]) await this.destroySandbox(id).catch(() => undefined);
+    await this.cleanupOrphans([]).catch(() => undefined);
+    await this.close();
+    for (const n of [...this.networks.values()]) {
+      await this.serial(() => this.dropNetwork(n)).catch(() => undefined);
+    }
+    await this.rules.uninstall();
+    await releaseNetnsDir(this.netnsDir);
+  }
+}
+
+function info(n: NetworkRecord): NetworkInfo {
+  return { id: n.id, name: n.name, driver: 'bridge', bridge: n.bridge, subnet: n.subnet, gateway: n.gateway, internal: n.internal, isDefault: n.isDefault, labels: { ...n.labels }, created: n.created };
+}
+
+function onlyOne<T>(xs: T[]): T | undefined {
+  return xs.length === 1 ? xs[0] : undefined;
+}

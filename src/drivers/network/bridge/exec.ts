@@ -1,0 +1,59 @@
+/**
+ * Spawning the host tools the bridge driver drives (`ip`, `iptables-restore`, `nsenter`,
+ * `unshare`, `mount`): one promise per process, stdin fed from a string, a typed error
+ * carrying the exit code and stderr on failure. No shell, except the one fixed script in links.ts.
+ */
+import { spawn } from 'node:child_process';
+import { SystemError } from '../../../common/errors.ts';
+
+export class CommandError extends SystemError {
+  constructor(
+    readonly command: string,
+    readonly exitCode: number | null,
+    readonly stderr: string,
+  ) {
+    super(`${command}: exit ${exitCode}: ${stderr.trim()}`);
+  }
+}
+
+/** Runs `cmd args…`, writes `input` to its stdin, resolves with stdout; rejects with CommandError. */
+export function run(cmd: string, args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => reject(new CommandError(cmd, null, e.message)));
+    child.on('close', (code) => {
+      if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
+      else reject(new CommandError(`${cmd} ${args.join(' ')}`, code, Buffer.concat(err).toString('utf8')));
+    });
+    if (input !== undefined) {
+      child.stdin!.on('error', () => { /* the exit code tells */ });
+      child.stdin!.end(input);
+    }
+  });
+}
+
+/** `ip -batch -` in the host network namespace. */
+export function ipBatch(lines: string[]): Promise<string> {
+  return run('ip', ['-batch', '-'], lines.join('\n') + '\n');
+}
+
+/** `ip -batch -` inside the network namespace bind-mounted at `nsPath`. */
+export function ipBatchIn(nsPath: string, lines: string[]): Promise<string> {
+  return run('nsenter', [`--net=${nsPath}`, 'ip', '-batch', '-'], lines.join('\n') + '\n');
+}
+
+/** `iptables-restore --noflush` (atomic per table) in the host or in `nsPath`. */
+export function iptablesRestore(text: string, nsPath?: string): Promise<string> {
+  if (!text.trim()) return Promise.resolve('');
+  return nsPath
+    ? run('nsenter', [`--net=${nsPath}`, 'iptables-restore', '--noflush', '-w'], text)
+    : run('iptables-restore', ['--noflush', '-w'], text);
+}
+
+export function iptablesSave(table: string): Promise<string> {
+  return run('iptables-save', ['-t', table]);
+}

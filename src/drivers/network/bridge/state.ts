@@ -1,0 +1,84 @@
+/**
+ * Persisted state of the bridge driver: small JSON files, each written atomically
+ * (write to a temp file, fsync, rename), so a crash never leaves a torn record.
+ *
+ * On-disk layout (under the `stateDir` given to the driver):
+ *   networks/<network-id>.json     NetworkRecord: the network, its IP allocations, DNS port
+ *   sandboxes/<container-id>.json  SandboxRecord: netns path, endpoints, published ports
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Endpoint, NetworkInfo, PortBinding } from '../contract.ts';
+
+export interface NetworkRecord extends NetworkInfo {
+  /** ip → container id. The gateway is never in here. */
+  allocations: Record<string, string>;
+  /** Last address handed out (round-robin start). */
+  lastIp: string;
+  /** UDP/TCP port the embedded DNS listens on at the gateway address (user networks). */
+  dnsPort?: number;
+}
+
+export interface SandboxRecord {
+  containerId: string;
+  nsPath: string;
+  endpoints: Endpoint[];
+  /** Published ports with the container address each was DNATed to. */
+  ports: (PortBinding & { containerIp: string })[];
+  /** True once the in-netns 127.0.0.11 redirect for the embedded DNS is installed. */
+  dnsRedirect?: boolean;
+}
+
+export class StateDir {
+  constructor(readonly root: string) {
+    fs.mkdirSync(path.join(root, 'networks'), { recursive: true, mode: 0o700 });
+    fs.mkdirSync(path.join(root, 'sandboxes'), { recursive: true, mode: 0o700 });
+  }
+
+  saveNetwork(n: NetworkRecord): void {
+    writeAtomic(path.join(this.root, 'networks', `${n.id}.json`), n);
+  }
+
+  deleteNetwork(id: string): void {
+    fs.rmSync(path.join(this.root, 'networks', `${id}.json`), { force: true });
+  }
+
+  loadNetworks(): NetworkRecord[] {
+    return readAll<NetworkRecord>(path.join(this.root, 'networks'));
+  }
+
+  saveSandbox(s: SandboxRecord): void {
+    writeAtomic(path.join(this.root, 'sandboxes', `${s.containerId}.json`), s);
+  }
+
+  deleteSandbox(id: string): void {
+    fs.rmSync(path.join(this.root, 'sandboxes', `${id}.json`), { force: true });
+  }
+
+  loadSandboxes(): SandboxRecord[] {
+    return readAll<SandboxRecord>(path.join(this.root, 'sandboxes'));
+  }
+}
+
+function writeAtomic(file: string, value: unknown): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = fs.openSync(tmp, 'w', 0o600);
+  try {
+    fs.writeSync(fd, JSON.stringify(value));
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+function readAll<T>(dir: string): T[] {
+  const out: T[] = [];
+  for (const name of fs.readdirSync(dir)) {
+    if (!name.endsWith('.json')) continue;
+    try {
+      out.push(JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as T);
+    } catch { /* torn temp files never end in .json; a corrupt record is skipped */ }
+  }
+  return out;
+}

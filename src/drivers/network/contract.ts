@@ -1,0 +1,166 @@
+/**
+ * Network driver contract: bridges, per-container network namespaces ("sandboxes"), IPAM,
+ * NAT, published ports and the embedded DNS of user-defined networks. Implementation:
+ * bridge (Linux bridge + veth + iptables, `src/drivers/network/bridge/`).
+ *
+ * Lifecycle (the engine's calls, in order):
+ *   await net.init()                        // daemon start: default bridge, sysctls, static rules
+ *   await net.restore(liveContainerIds)     // daemon start: rebuild IPAM/rules/DNS/port holds
+ *   await net.cleanupOrphans(liveContainerIds) // drop netns/rules/veths of vanished containers
+ *
+ *   network create → await net.createNetwork({ name, subnet?, gateway?, internal?, labels })
+ *   network rm     → await net.removeNetwork(id)       // ConflictError while endpoints remain
+ *
+ *   container start (before `runc create`):
+ *     const { nsPath } = await net.createSandbox(containerId)
+ *     await net.connect(containerId, networkId, { aliases: [name, shortId] })   // ×N networks
+ *     const bindings = await net.publish(containerId, ports)   // may throw; nothing left behind
+ *     const files = net.renderFiles(containerId, { hostname, dns, dnsSearch, extraHosts })
+ *     // write files.hosts / files.hostname / files.resolvConf, bind-mount them in the bundle,
+ *     // and put { type: 'network', path: nsPath } in linux.namespaces.
+ *   container stop/exit:   await net.destroySandbox(containerId)  // rules, ports, IPs, netns
+ *   `network connect/disconnect` on a running container: connect()/disconnect() as above.
+ *   daemon stop:           await net.close()   // releases sockets only; kernel state stays
+ *
+ * Errors: NotFoundError (no such network/sandbox), ConflictError (name taken, endpoints
+ * remain, already connected), InvalidArgumentError (bad subnet/ip/port), SystemError with
+ * Docker's text for a host port in use: `Bind for 0.0.0.0:8080 failed: port is already allocated`.
+ *
+ * Example:
+ *   const net = new BridgeNetworkDriver({ stateDir: '/var/lib/wharf/network', execRoot: '/run/wharf' });
+ *   await net.init();
+ *   const { nsPath } = await net.createSandbox('c0ffee…');     // '/run/wharf/netns/c0ffee…'
+ *   const ep = await net.connect('c0ffee…', 'bridge', {});     // { ip: '172.18.0.2', prefixLen: 16, … }
+ *   await net.publish('c0ffee…', [{ hostIp: '', hostPort: 8080, containerPort: 80, proto: 'tcp' }]);
+ *   …
+ *   await net.destroySandbox('c0ffee…');
+ */
+
+/** A network as the engine sees it (enough for `network inspect` IPAM/Options). */
+export interface NetworkInfo {
+  /** 64 hex chars; the default network's id is stable across restarts. */
+  id: string;
+  /** `bridge` for the default network. */
+  name: string;
+  driver: 'bridge';
+  /** Linux bridge device: `wharf0` (configurable) or `br-<id12>`. */
+  bridge: string;
+  subnet: string;
+  gateway: string;
+  internal: boolean;
+  /** True for the default network (no embedded DNS, no aliases, like docker's `bridge`). */
+  isDefault: boolean;
+  labels: Record<string, string>;
+  created: string;
+}
+
+export interface CreateNetworkOptions {
+  name: string;
+  /** CIDR, e.g. `172.30.0.0/16`; omitted = a free pool that collides with no host route. */
+  subnet?: string;
+  /** Defaults to the first host address of the subnet. */
+  gateway?: string;
+  /** No NAT, no default route, no traffic to/from outside the bridge. */
+  internal?: boolean;
+  labels?: Record<string, string>;
+}
+
+export interface ConnectOptions {
+  /** Static address (`--ip`); must be inside the subnet and free. */
+  ip?: string;
+  mac?: string;
+  /** DNS names on user-defined networks: container name, `--network-alias`, short id. */
+  aliases?: string[];
+}
+
+/** One interface of a sandbox, as `inspect` NetworkSettings.Networks[name] needs it. */
+export interface Endpoint {
+  networkId: string;
+  /** Inside the container: eth0, eth1, … */
+  ifname: string;
+  ip: string;
+  prefixLen: number;
+  gateway: string;
+  mac: string;
+  aliases: string[];
+  /** Host end of the veth pair. */
+  hostVeth: string;
+}
+
+export type PortProto = 'tcp' | 'udp';
+
+export interface PortRequest {
+  /** '' or '0.0.0.0' = all IPv4 addresses; '127.0.0.1' etc. = that address only. */
+  hostIp: string;
+  /** 0 = pick a free port. */
+  hostPort: number;
+  containerPort: number;
+  proto: PortProto;
+}
+
+/** What was actually bound (docker's `HostIp` is `0.0.0.0` for the wildcard). */
+export interface PortBinding {
+  hostIp: string;
+  hostPort: number;
+  containerPort: number;
+  proto: PortProto;
+}
+
+export interface SandboxInfo {
+  containerId: string;
+  /** Bind-mounted netns: `<execRoot>/netns/<containerId>`; pass as the OCI network namespace path. */
+  nsPath: string;
+  endpoints: Endpoint[];
+  ports: PortBinding[];
+}
+
+export interface FileOptions {
+  hostname: string;
+  domainname?: string;
+  /** `--dns` */
+  dns?: string[];
+  /** `--dns-search` */
+  dnsSearch?: string[];
+  /** `--dns-option` */
+  dnsOptions?: string[];
+  /** `--add-host` as `name:ip` */
+  extraHosts?: string[];
+}
+
+/** Contents for the container's /etc/hosts, /etc/hostname and /etc/resolv.conf. */
+export interface ContainerFiles {
+  hosts: string;
+  hostname: string;
+  resolvConf: string;
+}
+
+export interface NetworkDriver {
+  readonly name: 'bridge';
+  /** Creates/adopts the default bridge and the static rules; idempotent. */
+  init(): Promise<void>;
+  /** Rebuilds in-memory state (IPAM, DNS, port holds) and re-installs rules from disk. */
+  restore(liveContainerIds: Iterable<string>): Promise<void>;
+  /** Removes netns, veths, rules and IPAM entries of containers not in `liveContainerIds`. */
+  cleanupOrphans(liveContainerIds: Iterable<string>): Promise<string[]>;
+
+  createNetwork(opts: CreateNetworkOptions): Promise<NetworkInfo>;
+  /** ConflictError `error while removing network: network <name> id <id> has active endpoints`. */
+  removeNetwork(idOrName: string): Promise<void>;
+  /** By full id, unique id prefix or name. */
+  getNetwork(idOrName: string): NetworkInfo | undefined;
+  listNetworks(): NetworkInfo[];
+
+  createSandbox(containerId: string): Promise<{ nsPath: string }>;
+  connect(containerId: string, network: string, opts: ConnectOptions): Promise<Endpoint>;
+  disconnect(containerId: string, network: string): Promise<void>;
+  /** All or nothing: on error no port stays bound and no rule stays installed. */
+  publish(containerId: string, ports: PortRequest[]): Promise<PortBinding[]>;
+  unpublish(containerId: string): Promise<void>;
+  getSandbox(containerId: string): SandboxInfo | undefined;
+  renderFiles(containerId: string, opts: FileOptions): ContainerFiles;
+  /** Removes ports, rules, IP allocations and the netns. Idempotent. */
+  destroySandbox(containerId: string): Promise<void>;
+
+  /** Daemon stop: closes DNS listeners and port-holding sockets; kernel state is kept. */
+  close(): Promise<void>;
+}
