@@ -7,6 +7,8 @@
  *   …
  *   unmount('/run/wharf/x/rootfs');
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { SystemError } from '../../common/errors.ts';
 import { MNT_DETACH, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, mount, umount2 } from '../../common/native/libc.ts';
 import type { Mount } from './contract.ts';
@@ -47,4 +49,18 @@ export function unmount(target: string): void {
     }
     throw new SystemError(`error unmounting ${target}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+function unescapeMountinfo(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/** Whether `target` is a mount point (per /proc/self/mountinfo). */
+export function isMountPoint(target: string): boolean {
+  const want = path.resolve(target);
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const mp = line.split(' ')[4];
+    if (mp !== undefined && unescapeMountinfo(mp) === want) return true;
+  }
+  return false;
 }

@@ -27,7 +27,7 @@ import { applyLayerTar } from '../layer/apply.ts';
 import { overlayChanges, overlayDiffEntries } from '../layer/diff-overlay.ts';
 import { buildAtomically, cleanTemp, layerDirName, readText, removeAtomically, snapshotDirName } from '../layer/dir-store.ts';
 import { backingFs } from '../layer/backing-fs.ts';
-import { mountAll, unmount } from '../mount.ts';
+import { isMountPoint, mountAll, unmount } from '../mount.ts';
 
 const LINK_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -195,9 +195,20 @@ export class Overlay2Driver implements SnapshotDriver {
     return overlayChanges(path.join(dir, 'diff'), this.#lowerDirs(dir));
   }
 
+  async mount(key: string): Promise<string> {
+    const merged = path.join(this.#requireSnapshot(key), 'merged');
+    if (!isMountPoint(merged)) mountAll(this.mounts(key), merged);
+    return merged;
+  }
+
+  async unmount(key: string): Promise<void> {
+    const merged = path.join(this.#requireSnapshot(key), 'merged');
+    for (let i = 0; i < 16 && isMountPoint(merged); i++) unmount(merged);
+  }
+
   async remove(key: string): Promise<void> {
     const dir = this.#requireSnapshot(key);
-    unmount(path.join(dir, 'merged'));
+    await this.unmount(key);
     this.#removeDir(dir);
   }
 

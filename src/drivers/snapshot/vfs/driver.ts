@@ -23,7 +23,7 @@ import { applyLayerTar } from '../layer/apply.ts';
 import { backingFs } from '../layer/backing-fs.ts';
 import { naiveChanges, naiveDiffEntries } from '../layer/diff-naive.ts';
 import { buildAtomically, cleanTemp, layerDirName, readText, removeAtomically, snapshotDirName } from '../layer/dir-store.ts';
-import { unmount } from '../mount.ts';
+import { isMountPoint, unmount } from '../mount.ts';
 
 const run = promisify(execFile);
 
@@ -131,9 +131,19 @@ export class VfsDriver implements SnapshotDriver {
     return naiveChanges(path.join(dir, 'rootfs'), this.#parentRootfs(dir));
   }
 
+  /** The rootfs is a plain directory: nothing to mount, its path is the root. */
+  async mount(key: string): Promise<string> {
+    return path.join(this.#requireSnapshot(key), 'rootfs');
+  }
+
+  async unmount(key: string): Promise<void> {
+    this.#requireSnapshot(key);
+  }
+
   async remove(key: string): Promise<void> {
     const dir = this.#requireSnapshot(key);
-    unmount(path.join(dir, 'rootfs'));
+    const rootfs = path.join(dir, 'rootfs');
+    for (let i = 0; i < 16 && isMountPoint(rootfs); i++) unmount(rootfs);
     removeAtomically(this.#root, dir);
   }
 
