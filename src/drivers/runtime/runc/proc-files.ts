@@ -1,0 +1,81 @@
+/**
+ * Small readers over /proc, cgroupfs and conmon's control files, used to judge liveness
+ * (PID 1 here reaps slowly, so a dead conmon can linger as a zombie: check `State:`),
+ * detect OOM kills and send control messages to conmon.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** True when `pid` exists and is not a zombie; with `mustContain`, its cmdline must hold every string. */
+export function processAlive(pid: number, mustContain: string[] = []): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const state = /^State:\s+(\S)/m.exec(status)?.[1];
+    if (state === 'Z' || state === 'X') return false;
+    if (mustContain.length) {
+      const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return mustContain.every((s) => argv.includes(s) || argv.some((a) => a.endsWith(`/${s}`)));
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function readPidFile(file: string): number {
+  try {
+    return parseInt(fs.readFileSync(file, 'utf8').trim(), 10) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Writes one control line to conmon's ctl FIFO (`1 <rows> <cols>\n` = resize). Non-blocking
+ * open: with no reader (monitor gone) it fails with ENXIO instead of hanging.
+ */
+export function writeCtl(ctlPath: string, line: string): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(ctlPath, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+  } catch {
+    return false;
+  }
+  try {
+    fs.writeSync(fd, line);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Whether the kernel OOM-killed a task in the container's memory cgroup (v1 oom_control, v2 memory.events). */
+export function cgroupOomKilled(cgroupsPath: string | undefined): boolean {
+  if (!cgroupsPath || !cgroupsPath.startsWith('/')) return false;
+  const candidates = [
+    [path.join('/sys/fs/cgroup/memory', cgroupsPath, 'memory.oom_control'), /^oom_kill (\d+)/m],
+    [path.join('/sys/fs/cgroup', cgroupsPath, 'memory.events'), /^oom_kill (\d+)/m],
+  ] as const;
+  for (const [file, re] of candidates) {
+    try {
+      const m = re.exec(fs.readFileSync(file, 'utf8'));
+      if (m) return Number(m[1]) > 0;
+    } catch { /* not this hierarchy */ }
+  }
+  return false;
+}
+
+export function rmQuiet(p: string): void {
+  try {
+    fs.rmSync(p, { recursive: true, force: true });
+  } catch { /* best effort */ }
+}
+
+export function unlinkQuiet(p: string): void {
+  try {
+    fs.unlinkSync(p);
+  } catch { /* absent */ }
+}

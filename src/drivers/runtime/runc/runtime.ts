@@ -1,0 +1,304 @@
+/**
+ * RuncRuntime: the RuntimeDriver over conmon 2.1 + runc 1.1 (MONITOR.md). One conmon per
+ * container and per exec; the daemon only spawns short-lived runc calls. All state lives in
+ * files under `<execRoot>/runtime/` (layout.ts), so a new instance on the same exec root
+ * (daemon restart) finds live containers and their exit codes.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConflictError, NotFoundError } from '../../../common/errors.ts';
+import type { ProcessSpec, RuntimeSpec } from '../../../oci/spec-types.ts';
+import {
+  RuntimeError, type AttachStream, type CreateOptions, type ExecHandle, type ExecOptions, type ExitInfo,
+  type RestoreResult, type RuntimeDriver, type RuntimeState, type RuntimeStatus, type RuntimeVersion,
+} from '../contract.ts';
+import { connectAttach } from './attach.ts';
+import { launchConmon, type ConmonLaunch } from './conmon.ts';
+import { ExitWatcher, readExitFile } from './exit-watcher.ts';
+import { Layout, checkId } from './layout.ts';
+import { cgroupOomKilled, processAlive, readPidFile, rmQuiet, unlinkQuiet, writeCtl } from './proc-files.ts';
+import { RuncCli, run, runcError } from './runc-cli.ts';
+import { parseConmonVersion, parseRuncVersion, runtimeWarnings } from './version.ts';
+
+export interface RuncRuntimeOptions {
+  /** Daemon exec root (e.g. /run/wharf); the driver owns `<execRoot>/runtime/`. */
+  execRoot: string;
+  runcBin?: string;
+  conmonBin?: string;
+  /** cgroup (v1 pids hierarchy) to move each conmon into before it forks, e.g. '/wharf/conmon'. Optional. */
+  conmonCgroup?: string;
+}
+
+interface BundleMeta {
+  tty: boolean;
+  rows: number;
+  cols: number;
+}
+
+export class RuncRuntime implements RuntimeDriver {
+  readonly name = 'runc';
+  private readonly layout: Layout;
+  private readonly runc: RuncCli;
+  private readonly conmonBin: string;
+  private readonly exits = new ExitWatcher();
+  private readonly waits = new Map<string, Promise<ExitInfo>>();
+  private readonly cgroupProcs: string | undefined;
+
+  constructor(readonly opts: RuncRuntimeOptions) {
+    this.layout = new Layout(opts.execRoot);
+    this.runc = new RuncCli(opts.runcBin ?? '/usr/sbin/runc', this.layout.runcRoot);
+    this.conmonBin = opts.conmonBin ?? '/usr/bin/conmon';
+    this.cgroupProcs = opts.conmonCgroup ? prepareConmonCgroup(opts.conmonCgroup) : undefined;
+    this.layout.ensure();
+  }
+
+  private launchBase(): Pick<ConmonLaunch, 'conmonBin' | 'runcBin' | 'runcRoot' | 'socketDir' | 'tmpDir' | 'cgroupProcs'> {
+    return {
+      conmonBin: this.conmonBin, runcBin: this.runc.bin, runcRoot: this.runc.root,
+      socketDir: this.layout.socks, tmpDir: this.layout.tmp, cgroupProcs: this.cgroupProcs,
+    };
+  }
+
+  async create(id: string, o: CreateOptions): Promise<{ pid: number }> {
+    checkId(id);
+    if (await this.runc.state(id)) throw new ConflictError(`container ${id} already exists in the runtime`);
+    this.cleanupFiles(id);
+    const bundle = this.layout.bundle(id);
+    fs.mkdirSync(bundle, { recursive: true, mode: 0o700 });
+    const tty = o.tty ?? o.spec.process.terminal === true;
+    const spec: RuntimeSpec = { ...o.spec, process: { ...o.spec.process, terminal: tty } };
+    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    const meta: BundleMeta = { tty, rows: o.consoleSize?.rows ?? 24, cols: o.consoleSize?.cols ?? 80 };
+    fs.writeFileSync(path.join(bundle, 'wharf.json'), JSON.stringify(meta));
+    if (o.logPath) fs.mkdirSync(path.dirname(o.logPath), { recursive: true });
+    fs.mkdirSync(this.layout.persist(id), { recursive: true });
+    let msg;
+    try {
+      msg = await launchConmon({
+        ...this.launchBase(), cid: id, cuuid: id, bundle,
+        pidFile: this.layout.pidFile(id), log: o.logPath ? `k8s-file:${o.logPath}` : 'none',
+        exitDir: this.layout.exits, syncFile: path.join(bundle, 'sync'), outFile: path.join(bundle, 'conmon.out'),
+        persistDir: this.layout.persist(id), conmonPidFile: this.layout.conmonPidFile(id),
+        tty, stdin: o.openStdin === true && !tty, leaveStdinOpen: o.openStdin === true && !tty,
+      });
+    } catch (err) {
+      await this.discard(id);
+      throw err;
+    }
+    if (msg.data < 0) {
+      await this.discard(id);
+      throw runcError('create', id, 1, msg.message ?? '');
+    }
+    return { pid: msg.data };
+  }
+
+  async start(id: string): Promise<void> {
+    const meta = this.meta(id);
+    if (meta?.tty) writeCtl(path.join(this.layout.bundle(id), 'ctl'), `1 ${meta.rows} ${meta.cols}\n`);
+    await this.runc.call('start', id, ['start', id]);
+  }
+
+  async kill(id: string, signal: number | string): Promise<void> {
+    const sig = typeof signal === 'number' ? String(signal) : signal.toUpperCase().replace(/^SIG/, '');
+    await this.runc.call('kill', id, ['kill', id, sig]);
+  }
+
+  async state(id: string): Promise<RuntimeState> {
+    const st = await this.runc.state(id);
+    if (!st) throw new NotFoundError(`No such container: ${id}`);
+    return { id, status: st.status as RuntimeStatus, pid: st.status === 'stopped' ? 0 : st.pid };
+  }
+
+  waitExit(id: string): Promise<ExitInfo> {
+    let p = this.waits.get(id);
+    if (!p) {
+      p = this.exits.wait(this.layout.exits, id, () => this.conmonAlive(id)).then((f) => ({
+        exitCode: f ? f.code : -1,
+        exitedAt: f ? f.at : new Date(),
+        oomKilled: this.oomKilled(id),
+      }));
+      this.waits.set(id, p);
+    }
+    return p;
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.runc.call('pause', id, ['pause', id]);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.runc.call('resume', id, ['resume', id]);
+  }
+
+  async delete(id: string, force = false): Promise<void> {
+    checkId(id);
+    const st = await this.runc.state(id);
+    if (st && (st.status === 'running' || st.status === 'paused')) {
+      if (!force) throw new ConflictError(`cannot delete container ${id}: it is ${st.status}`);
+      if (st.status === 'paused') await this.runc.call('kill', id, ['kill', id, 'KILL']).catch(() => undefined);
+      await this.runc.call('kill', id, ['kill', id, 'KILL']).catch(() => undefined);
+      if (st.status === 'paused') await this.runc.call('resume', id, ['resume', id]).catch(() => undefined);
+      await Promise.race([this.waitExit(id), new Promise((r) => setTimeout(r, 10_000).unref())]);
+    }
+    if (st) {
+      const r = await run(this.runc.bin, ['--root', this.runc.root, 'delete', '--force', id]);
+      if (r.code !== 0 && (await this.runc.state(id))) throw runcError('delete', id, r.code, r.stderr);
+    }
+    this.cleanupFiles(id);
+    this.waits.delete(id);
+  }
+
+  async attach(id: string): Promise<AttachStream> {
+    checkId(id);
+    try {
+      return await connectAttach(this.layout.attachSocket(id));
+    } catch (err) {
+      throw new ConflictError('You cannot attach to a stopped container, start it first', { cause: err });
+    }
+  }
+
+  async resize(id: string, rows: number, cols: number): Promise<void> {
+    checkId(id);
+    const meta = this.meta(id);
+    if (meta) fs.writeFileSync(path.join(this.layout.bundle(id), 'wharf.json'), JSON.stringify({ ...meta, rows, cols }));
+    if (!writeCtl(path.join(this.layout.bundle(id), 'ctl'), `1 ${rows} ${cols}\n`)) {
+      throw new ConflictError(`Container ${id} is not running`);
+    }
+  }
+
+  async exec(id: string, execId: string, proc: ProcessSpec, o: ExecOptions = {}): Promise<ExecHandle> {
+    checkId(id);
+    checkId(execId);
+    const dir = this.layout.execDir(id, execId);
+    const exitDir = path.join(dir, 'exit');
+    fs.mkdirSync(exitDir, { recursive: true, mode: 0o700 });
+    const tty = o.tty === true;
+    fs.writeFileSync(path.join(dir, 'process.json'), JSON.stringify({ ...proc, terminal: tty }));
+    let attach: AttachStream | undefined;
+    const cleanup = () => {
+      unlinkQuiet(path.join(this.layout.socks, execId));
+      rmQuiet(dir);
+    };
+    let msg;
+    try {
+      msg = await launchConmon({
+        ...this.launchBase(), cid: id, cuuid: execId, bundle: dir, pidFile: path.join(dir, 'pid'), log: 'none',
+        exitDir, syncFile: path.join(dir, 'sync'), outFile: path.join(dir, 'conmon.out'),
+        conmonPidFile: path.join(dir, 'conmon.pid'), tty, stdin: o.attach === true && o.stdin === true && !tty,
+        exec: { processSpec: path.join(dir, 'process.json'), attach: o.attach === true },
+        onAttachReady: async () => {
+          attach = await connectAttach(this.layout.attachSocket(execId));
+        },
+      });
+    } catch (err) {
+      attach?.detach();
+      cleanup();
+      throw err;
+    }
+    if (msg.data < 0) {
+      attach?.detach();
+      cleanup();
+      throw runcError('exec', id, 1, msg.message ?? '');
+    }
+    if (tty) {
+      const rows = o.consoleSize?.rows ?? 24;
+      const cols = o.consoleSize?.cols ?? 80;
+      writeCtl(path.join(dir, 'ctl'), `1 ${rows} ${cols}\n`);
+    }
+    const conmonPid = readPidFile(path.join(dir, 'conmon.pid'));
+    const exit = this.exits.wait(exitDir, id, () => processAlive(conmonPid)).then((f) => {
+      cleanup();
+      return f ? f.code : -1;
+    });
+    return { pid: msg.data, attach, exit };
+  }
+
+  async execResize(id: string, execId: string, rows: number, cols: number): Promise<void> {
+    checkId(id);
+    checkId(execId);
+    if (!writeCtl(path.join(this.layout.execDir(id, execId), 'ctl'), `1 ${rows} ${cols}\n`)) {
+      throw new ConflictError(`exec ${execId} is not running`);
+    }
+  }
+
+  async restore(id: string): Promise<RestoreResult> {
+    checkId(id);
+    const monitorAlive = this.conmonAlive(id);
+    const st = await this.runc.state(id);
+    if (!st) {
+      if (readExitFile(this.layout.exitFile(id))) return { status: 'stopped', pid: 0, monitorAlive };
+      throw new NotFoundError(`No such container: ${id}`);
+    }
+    const status = st.status as RuntimeStatus;
+    return { status, pid: status === 'stopped' ? 0 : st.pid, monitorAlive };
+  }
+
+  async list(): Promise<RuntimeState[]> {
+    const out = await this.runc.call('list', '', ['list', '--format', 'json']);
+    const rows = (JSON.parse(out || 'null') ?? []) as { id: string; status: string; pid: number }[];
+    return rows.map((r) => ({ id: r.id, status: r.status as RuntimeStatus, pid: r.status === 'stopped' ? 0 : r.pid }));
+  }
+
+  async version(): Promise<RuntimeVersion> {
+    const r = await run(this.runc.bin, ['--version']);
+    if (r.code !== 0) throw new RuntimeError('version', r.code, r.stderr);
+    const c = await run(this.conmonBin, ['--version']).catch(() => ({ code: 1, stdout: '', stderr: '' }));
+    const parsed = parseRuncVersion(r.stdout);
+    return {
+      runcVersion: parsed.version, runcCommit: parsed.commit, specVersion: parsed.spec,
+      conmonVersion: parseConmonVersion(c.stdout), warnings: runtimeWarnings(parsed),
+    };
+  }
+
+  /** Stops watching exit files (daemon shutdown); containers and monitors keep running. */
+  close(): void {
+    this.exits.close();
+  }
+
+  private conmonAlive(id: string): boolean {
+    return processAlive(readPidFile(this.layout.conmonPidFile(id)), ['conmon', id]);
+  }
+
+  private meta(id: string): BundleMeta | undefined {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(this.layout.bundle(id), 'wharf.json'), 'utf8')) as BundleMeta;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private oomKilled(id: string): boolean {
+    if (fs.existsSync(path.join(this.layout.persist(id), 'oom'))) return true;
+    try {
+      const spec = JSON.parse(fs.readFileSync(path.join(this.layout.bundle(id), 'config.json'), 'utf8')) as RuntimeSpec;
+      return cgroupOomKilled(spec.linux.cgroupsPath);
+    } catch {
+      return false;
+    }
+  }
+
+  /** A create that failed half way: no process may survive it. */
+  private async discard(id: string): Promise<void> {
+    await run(this.runc.bin, ['--root', this.runc.root, 'delete', '--force', id]).catch(() => undefined);
+    this.cleanupFiles(id);
+  }
+
+  private cleanupFiles(id: string): void {
+    unlinkQuiet(path.join(this.layout.socks, id));
+    rmQuiet(this.layout.bundle(id));
+    unlinkQuiet(this.layout.exitFile(id));
+    unlinkQuiet(this.layout.pidFile(id));
+    unlinkQuiet(this.layout.conmonPidFile(id));
+    rmQuiet(this.layout.persist(id));
+  }
+}
+
+function prepareConmonCgroup(cg: string): string | undefined {
+  const dir = path.join('/sys/fs/cgroup/pids', cg);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    return path.join(dir, 'cgroup.procs');
+  } catch {
+    return undefined;
+  }
+}
