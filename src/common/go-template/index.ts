@@ -1,0 +1,13 @@
+/**
+ * Go text/template for `--format`, docker's table formatting and Go's tabwriter.
+ * The public surface; see template.ts, table-format.ts and tabwriter.ts.
+ */
+export { compileTemplate, Template, type CompileOptions } from './template.ts';
+export { formatRows, isTableFormat, type FormatRowsOptions } from './table-format.ts';
+export { tabwrite, tabwriteText, type TabwriterOptions } from './tabwriter.ts';
+export { TemplateError } from './template-error.ts';
+export { goStruct } from './values.ts';
+export { goJson } from './json.ts';
+export { sprintf } from './printf.ts';
+export { formatFloat } from './float-format.ts';
+export type { TemplateFunc } from './funcs.ts';
