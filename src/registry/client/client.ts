@@ -154,7 +154,7 @@ export class RegistryClient {
         throw err;
       });
       res.drain();
-      if (res.status === 200) return { status: 'Login Succeeded', identityToken: s.auth.lastRefreshToken };
+      if (res.status === 200) return s.auth.lastRefreshToken ? { status: 'Login Succeeded', identityToken: s.auth.lastRefreshToken } : { status: 'Login Succeeded' };
       throw new RegistryUnauthorizedError(`login attempt to ${ep.url}/v2/ failed with status: ${res.status}`);
     }
     throw lastErr;
