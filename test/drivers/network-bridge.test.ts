@@ -53,18 +53,26 @@ function curl(url: string): string {
 }
 
 /** Starts busybox httpd inside a netns and waits (by polling, bounded) until it answers. */
-async function startHttpd(nsPath: string, ip: string, body: string): Promise<void> {
+async function startHttpd(nsPath: string, ip: string, body: string): Promise<ChildProcess> {
   const dir = fs.mkdtempSync(path.join(tmp, 'www-'));
   fs.writeFileSync(path.join(dir, 'index.html'), body);
   const child = spawn('nsenter', [`--net=${nsPath}`, 'busybox', 'httpd', '-f', '-p', '80', '-h', dir], { stdio: 'ignore' });
   children.push(child);
   for (let i = 0; i < 100; i++) {
     try {
-      if (curl(`http://${ip}:80/`) === body) return;
+      if (curl(`http://${ip}:80/`) === body) return child;
     } catch { /* not up yet */ }
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('httpd did not come up');
+}
+
+/** Stops a process started in a netns (it keeps the netns, and so its veth, alive). */
+async function stop(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const done = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await done;
 }
 
 function iptablesLines(): string[] {
@@ -133,6 +141,7 @@ describe('bridge network driver', { skip: !isRoot && 'needs root' }, () => {
   test('published ports answer on 127.0.0.1 (wildcard, 127.0.0.1-only, random), also from another container', async () => {
     const a = id();
     const b = id();
+    let httpd: ChildProcess | undefined;
     try {
       const { nsPath } = await driver.createSandbox(a);
       const ep = await driver.connect(a, 'bridge', {});
@@ -148,7 +157,7 @@ describe('bridge network driver', { skip: !isRoot && 'needs root' }, () => {
       assert.equal(bound[0]!.hostPort, p1);
       assert.equal(bound[1]!.hostIp, '127.0.0.1');
       assert.ok(bound[2]!.hostPort > 0);
-      await startHttpd(nsPath, ep.ip, 'hello-from-a');
+      httpd = await startHttpd(nsPath, ep.ip, 'hello-from-a');
       assert.equal(curl(`http://127.0.0.1:${p1}/`), 'hello-from-a');
       assert.equal(curl(`http://127.0.0.1:${p2}/`), 'hello-from-a');
       assert.equal(curl(`http://127.0.0.1:${bound[2]!.hostPort}/`), 'hello-from-a');
@@ -156,14 +165,15 @@ describe('bridge network driver', { skip: !isRoot && 'needs root' }, () => {
       // another container reaches it via the host (gateway) address, and so does the container itself (hairpin)
       const { nsPath: nsB } = await driver.createSandbox(b);
       await driver.connect(b, 'bridge', {});
-      assert.equal(nsExec(nsB, ['busybox', 'wget', '-q', '-T', '5', '-O', '-', `http://${ep.gateway}:${p1}/`]), 'hello-from-a');
-      assert.equal(nsExec(nsPath, ['busybox', 'wget', '-q', '-T', '5', '-O', '-', `http://${ep.gateway}:${p1}/`]), 'hello-from-a');
+      assert.equal(nsExec(nsB, ['curl', '-s', '--max-time', '5', `http://${ep.gateway}:${p1}/`]), 'hello-from-a');
+      assert.equal(nsExec(nsPath, ['curl', '-s', '--max-time', '5', `http://${ep.gateway}:${p1}/`]), 'hello-from-a');
       assert.deepEqual(driver.getSandbox(a)!.ports, bound);
 
       await driver.unpublish(a);
       assert.throws(() => curl(`http://127.0.0.1:${p1}/`));
       assert.equal(iptablesLines().filter((l) => l.includes(`${prefix}:${a}`)).length, 0);
     } finally {
+      await stop(httpd);
       await driver.destroySandbox(a);
       await driver.destroySandbox(b);
     }
@@ -295,7 +305,7 @@ describe('bridge network driver', { skip: !isRoot && 'needs root' }, () => {
     const port = await freePort();
     await driver.publish(keep, [{ hostIp: '127.0.0.1', hostPort: port, containerPort: 80, proto: 'tcp' }]);
     await driver.publish(gone, [{ hostIp: '127.0.0.1', hostPort: 0, containerPort: 80, proto: 'tcp' }]);
-    await startHttpd(nsPath, ep.ip, 'survives');
+    const httpd = await startHttpd(nsPath, ep.ip, 'survives');
     await driver.close(); // daemon stop: kernel state stays
 
     driver = new BridgeNetworkDriver({ stateDir, execRoot, bridgeName, bip, chainPrefix: prefix });
@@ -312,6 +322,7 @@ describe('bridge network driver', { skip: !isRoot && 'needs root' }, () => {
     assert.notEqual(epOther.ip, ep.ip);
     assert.notEqual(epOther.ip, epGone.ip, 'round-robin: a just-freed address is not reused first');
     await driver.destroySandbox(other);
+    await stop(httpd);
     await driver.destroySandbox(keep);
     assert.throws(() => curl(`http://127.0.0.1:${port}/`));
   });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { llistxattr, lgetxattr, splitdev } from '../../src/common/native/libc.ts';
 import { createTar, type TarWriteEntry } from '../../src/common/tar/index.ts';
-import { isMountPoint, unmount } from '../../src/drivers/snapshot/mount.ts';
+import { isMountPoint, unmount } from '../../src/common/native/mount.ts';
 
 export const chain = (name: string): string => `sha256:${createHash('sha256').update(name).digest('hex')}`;
 

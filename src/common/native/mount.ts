@@ -1,7 +1,8 @@
 /**
  * Mounting a snapshot's `Mount[]` on a host directory (for the runtime, `cp`, `commit`,
- * `export`) and unmounting it. Supports the mount types the snapshot drivers hand out:
- * `overlay` and `bind` (with `rbind`/`ro` options). Synchronous: these are single syscalls.
+ * `export`) and unmounting it. Lives in common/ so any driver kind may use it. Supports the
+ * mount types the snapshot drivers hand out: `overlay` and `bind` (with `rbind`/`ro`
+ * options). Synchronous: these are single syscalls.
  *
  *   mountAll(await driver.prepare(key, parent), '/run/wharf/x/rootfs');
  *   …
@@ -9,9 +10,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { SystemError } from '../../common/errors.ts';
-import { MNT_DETACH, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, mount, umount2 } from '../../common/native/libc.ts';
-import type { Mount } from './contract.ts';
+import { SystemError } from '../errors.ts';
+import { MNT_DETACH, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, mount, umount2 } from './libc.ts';
+
+/** Same shape as the snapshot contract's `Mount` (containerd core/mount Mount). */
+export interface Mount {
+  type: string;
+  source: string;
+  options: string[];
+}
 
 /** Mounts each of `mounts` on `target` in order (an existing directory). */
 export function mountAll(mounts: Mount[], target: string): void {

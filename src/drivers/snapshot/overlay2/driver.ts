@@ -27,7 +27,7 @@ import { applyLayerTar } from '../layer/apply.ts';
 import { overlayChanges, overlayDiffEntries } from '../layer/diff-overlay.ts';
 import { buildAtomically, cleanTemp, layerDirName, readText, removeAtomically, snapshotDirName } from '../layer/dir-store.ts';
 import { backingFs } from '../layer/backing-fs.ts';
-import { isMountPoint, mountAll, unmount } from '../mount.ts';
+import { isMountPoint, mountAll, unmount } from '../../../common/native/mount.ts';
 
 const LINK_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 

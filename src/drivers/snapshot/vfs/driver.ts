@@ -23,7 +23,7 @@ import { applyLayerTar } from '../layer/apply.ts';
 import { backingFs } from '../layer/backing-fs.ts';
 import { naiveChanges, naiveDiffEntries } from '../layer/diff-naive.ts';
 import { buildAtomically, cleanTemp, layerDirName, readText, removeAtomically, snapshotDirName } from '../layer/dir-store.ts';
-import { isMountPoint, unmount } from '../mount.ts';
+import { isMountPoint, unmount } from '../../../common/native/mount.ts';
 
 const run = promisify(execFile);
 
