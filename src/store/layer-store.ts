@@ -19,7 +19,7 @@
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { InvalidArgumentError, NotFoundError } from '../common/errors.ts';
+import { ConflictError, InvalidArgumentError, NotFoundError } from '../common/errors.ts';
 import type { SnapshotDriver } from '../drivers/snapshot/contract.ts';
 import type { ContentStore } from './content-store.ts';
 import { migrate, type Db } from './db.ts';
@@ -186,8 +186,14 @@ export class LayerStore {
     while (id) {
       const l = this.get(id);
       if (!l || this.held(id, heldByImage)) break;
+      try {
+        // Driver first: it refuses (409) while a container snapshot still sits on the layer.
+        await this.driver.removeLayer(l.cacheId);
+      } catch (err) {
+        if (err instanceof ConflictError) break;
+        throw err;
+      }
       this.db.prepare('DELETE FROM layers WHERE chain_id = ?').run(id);
-      await this.driver.removeLayer(l.cacheId);
       if (!this.db.prepare('SELECT 1 FROM layers WHERE diff_id = ? LIMIT 1').get(l.diffId)) await this.content.delete(l.diffId);
       removed.push(id);
       id = l.parent;
@@ -204,11 +210,22 @@ export class LayerStore {
     const rows = new Map(this.all().map((l) => [l.chainId, l]));
     const onDisk = new Set(this.driver.list().layers);
     const removedDirs: string[] = [];
-    for (const key of onDisk) {
-      if (![...rows.values()].some((l) => l.cacheId === key)) {
-        await this.driver.removeLayer(key);
-        removedDirs.push(key);
+    const known = new Set([...rows.values()].map((l) => l.cacheId));
+    // Orphans may sit on each other: remove in passes, children before parents.
+    let pending = [...onDisk].filter((k) => !known.has(k));
+    while (pending.length) {
+      const left: string[] = [];
+      for (const key of pending) {
+        try {
+          await this.driver.removeLayer(key);
+          removedDirs.push(key);
+        } catch (err) {
+          if (!(err instanceof ConflictError)) throw err;
+          left.push(key);
+        }
       }
+      if (left.length === pending.length) break; // held by container snapshots: leave them
+      pending = left;
     }
     const broken = new Set<string>();
     for (const l of rows.values()) if (!onDisk.has(l.cacheId) || !this.content.has(l.diffId)) broken.add(l.chainId);
@@ -224,7 +241,14 @@ export class LayerStore {
     // Children first, so the parent foreign key holds at every step.
     const order = droppedRows.sort((a, b) => this.depth(rows, b) - this.depth(rows, a));
     this.db.transaction(() => { for (const id of order) { delMount.run(id); del.run(id); } })();
-    for (const id of order) if (onDisk.has(id)) await this.driver.removeLayer(rows.get(id)!.cacheId);
+    for (const id of order) {
+      if (!onDisk.has(rows.get(id)!.cacheId)) continue;
+      try {
+        await this.driver.removeLayer(rows.get(id)!.cacheId);
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
+    }
     return { removedDirs, droppedRows: order };
   }
 

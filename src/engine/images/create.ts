@@ -1,0 +1,104 @@
+/**
+ * New images from a tar: `docker import` (a rootfs tar becomes a one-layer image) and
+ * `createImage` for commit and build (a diff tar becomes a new top layer over an existing
+ * image, or no layer at all for metadata-only steps).
+ */
+import type { Readable } from 'node:stream';
+import { WHARF_VERSION } from '../system/index.ts';
+import { applyChanges } from './changes.ts';
+import { encodeImageConfig, hostPlatform, rfc3339Nano, type ContainerConfig, type HistoryEntry, type ImageConfigJson } from './config.ts';
+import { decompressed } from './decompress.ts';
+import type { ImageGraph } from './graph.ts';
+import { parseRepoTag } from '../../common/reference.ts';
+
+export interface ImportOptions {
+  /** `repo` and `tag` query parameters (repo may carry the tag). */
+  repo?: string;
+  tag?: string;
+  /** Dockerfile lines (`-c`). */
+  changes?: string[];
+  message?: string;
+  /** Where the tar came from, for the default history comment ("-" = request body). */
+  src?: string;
+  platform?: { architecture?: string; os?: string; variant?: string };
+}
+
+export async function importImage(g: ImageGraph, tar: Readable, opts: ImportOptions): Promise<string> {
+  const target = opts.repo ? parseRepoTag(opts.repo, opts.tag) : undefined; // validate before reading
+  const config = applyChanges({}, opts.changes ?? []);
+  const layer = await g.layers.register(await decompressed(tar), null);
+  const created = rfc3339Nano(new Date());
+  const msg = opts.message || `Imported from ${opts.src ?? '-'}`;
+  const host = hostPlatform();
+  const img: ImageConfigJson = {
+    comment: opts.message || undefined,
+    created,
+    docker_version: WHARF_VERSION,
+    config,
+    architecture: opts.platform?.architecture || host.architecture,
+    variant: opts.platform?.variant || undefined,
+    os: opts.platform?.os || host.os,
+    rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+    history: [{ created, comment: msg }],
+  };
+  const rec = await g.addImage(encodeImageConfig(img));
+  if (target) g.tag(rec.id, target);
+  g.publish('import', rec.id);
+  return rec.id;
+}
+
+export interface CreateImageOptions {
+  /** The image this one continues (its layers and history); none = from scratch. */
+  parent?: string;
+  /** Uncompressed tar of the new top layer; omit for a metadata-only step (empty_layer). */
+  layer?: Readable;
+  /** The runtime config of the new image. */
+  config: ContainerConfig;
+  /** History line: what made the step (`/bin/sh -c #(nop) ENV …`, the commit's command). */
+  createdBy?: string;
+  comment?: string;
+  author?: string;
+  /** Commit: the source container's id and config. */
+  container?: string;
+  containerConfig?: ContainerConfig;
+  /** Tag to point at the result (`repo:tag`). */
+  tag?: string;
+  created?: Date;
+}
+
+export async function createImage(g: ImageGraph, o: CreateImageOptions): Promise<string> {
+  const target = o.tag ? g.parseTarget(o.tag) : undefined;
+  const base = o.parent ? g.resolve(o.parent) : undefined;
+  const diffIds = [...(base?.config.rootfs?.diff_ids ?? [])];
+  if (o.layer) {
+    const layer = await g.layers.register(o.layer, base?.topChainId ?? null);
+    diffIds.push(layer.diffId);
+  }
+  const created = rfc3339Nano(o.created ?? new Date());
+  const history: HistoryEntry[] = [...(base?.config.history ?? [])];
+  const h: HistoryEntry = { created };
+  if (o.author) h.author = o.author;
+  if (o.createdBy) h.created_by = o.createdBy;
+  if (o.comment) h.comment = o.comment;
+  if (!o.layer) h.empty_layer = true;
+  history.push(h);
+  const host = hostPlatform();
+  const img: ImageConfigJson = {
+    parent: base?.id,
+    comment: o.comment || undefined,
+    created,
+    container: o.container,
+    container_config: o.containerConfig,
+    docker_version: WHARF_VERSION,
+    author: o.author || undefined,
+    config: o.config,
+    architecture: base?.config.architecture ?? host.architecture,
+    variant: base?.config.variant,
+    os: base?.config.os ?? host.os,
+    rootfs: { type: 'layers', diff_ids: diffIds },
+    history,
+  };
+  const rec = await g.addImage(encodeImageConfig(img), base?.id ?? null);
+  if (target) g.tag(rec.id, target);
+  return rec.id;
+}
