@@ -7,7 +7,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -37,6 +38,12 @@ function freeSubnet(): string {
 
 function nsExec(nsPath: string, args: string[]): string {
   return execFileSync('nsenter', [`--net=${nsPath}`, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Async variant: needed when the daemon side (the embedded DNS) must answer meanwhile. */
+async function nsExecAsync(nsPath: string, args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)('nsenter', [`--net=${nsPath}`, ...args], { encoding: 'utf8' });
+  return stdout;
 }
 
 function freePort(): Promise<number> {
@@ -237,9 +244,9 @@ describe('bridge network driver', { skip: !isRoot && 'needs root' }, () => {
       const epWeb = await driver.connect(web, n.name, { aliases: ['web', 'www-alias'] });
       const { nsPath } = await driver.createSandbox(client);
       const epClient = await driver.connect(client, n.name, { aliases: ['client'] });
-      const out = nsExec(nsPath, ['busybox', 'nslookup', 'web', '127.0.0.11']);
+      const out = await nsExecAsync(nsPath, ['busybox', 'nslookup', 'web', '127.0.0.11']);
       assert.match(out, new RegExp(`Address:? *${epWeb.ip.replace(/\./g, '\\.')}`));
-      assert.match(nsExec(nsPath, ['busybox', 'nslookup', 'WWW-alias', '127.0.0.11']), new RegExp(epWeb.ip.replace(/\./g, '\\.')));
+      assert.match(await nsExecAsync(nsPath, ['busybox', 'nslookup', 'WWW-alias', '127.0.0.11']), new RegExp(epWeb.ip.replace(/\./g, '\\.')));
       assert.match(nsExec(nsPath, ['busybox', 'ping', '-c', '1', '-W', '3', epWeb.ip]), /1 packets received/);
       const files = driver.renderFiles(client, { hostname: 'abc123' });
       assert.match(files.resolvConf, /^nameserver 127\.0\.0\.11$/m);
