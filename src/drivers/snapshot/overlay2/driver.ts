@@ -29,6 +29,8 @@ import { buildAtomically, cleanTemp, layerDirName, readText, removeAtomically, s
 import { backingFs } from '../layer/backing-fs.ts';
 import { isMountPoint, mountAll, unmount } from '../../../common/native/mount.ts';
 
+/** Layers in one chain, as docker's overlay2 (keeps `lowerdir=` within a page). */
+const MAX_DEPTH = 128;
 const LINK_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 function newLinkId(): string {
@@ -38,12 +40,14 @@ function newLinkId(): string {
 export class Overlay2Driver implements SnapshotDriver {
   readonly name = 'overlay2' as const;
   readonly #root: string;
+  /** Extra mount options that keep the upper dir a plain diff (see checkOverlaySupport). */
+  readonly #extraOptions: string[];
 
   constructor(opts: { root: string }) {
     this.#root = path.resolve(opts.root);
     fs.mkdirSync(path.join(this.#root, 'l'), { recursive: true, mode: 0o700 });
     cleanTemp(this.#root);
-    checkOverlaySupport(this.#root);
+    this.#extraOptions = checkOverlaySupport(this.#root);
   }
 
   #layerDir(chainId: string): string {
@@ -75,6 +79,7 @@ export class Overlay2Driver implements SnapshotDriver {
     const dir = this.#requireLayer(parent);
     const link = readText(path.join(dir, 'link'))!.trim();
     const lower = readText(path.join(dir, 'lower'))?.trim();
+    if (lower && lower.split(':').length >= MAX_DEPTH) throw new SystemError('max depth exceeded');
     return lower ? `l/${link}:${lower}` : `l/${link}`;
   }
 
@@ -136,7 +141,7 @@ export class Overlay2Driver implements SnapshotDriver {
   #paths(dir: string): Record<string, string> {
     const lower = readText(path.join(dir, 'lower'))?.trim();
     const out: Record<string, string> = {};
-    if (lower) out.LowerDir = lower.split(':').map((l) => path.join(this.#root, l)).join(':');
+    if (lower) out.LowerDir = lower.split(':').map((l) => path.resolve(this.#root, 'l', fs.readlinkSync(path.join(this.#root, l)))).join(':');
     out.MergedDir = path.join(dir, 'merged');
     out.UpperDir = path.join(dir, 'diff');
     out.WorkDir = path.join(dir, 'work');
@@ -170,7 +175,7 @@ export class Overlay2Driver implements SnapshotDriver {
     const lowerdir = lower.split(':').map((l) => path.join(this.#root, l)).join(':');
     return [{
       type: 'overlay', source: 'overlay',
-      options: [`lowerdir=${lowerdir}`, `upperdir=${path.join(dir, 'diff')}`, `workdir=${path.join(dir, 'work')}`],
+      options: [`lowerdir=${lowerdir}`, `upperdir=${path.join(dir, 'diff')}`, `workdir=${path.join(dir, 'work')}`, ...this.#extraOptions],
     }];
   }
 
@@ -229,8 +234,12 @@ export class Overlay2Driver implements SnapshotDriver {
   }
 }
 
-/** Throws a clear error unless an overlay mount works on this backing filesystem. */
-function checkOverlaySupport(root: string): void {
+/**
+ * Throws a clear error unless an overlay mount works on this backing filesystem. Returns the
+ * options that turn off index/redirect_dir/metacopy when the kernel knows them (whatever the
+ * module defaults): with those on, the upper dir would no longer be a plain diff.
+ */
+function checkOverlaySupport(root: string): string[] {
   const filesystems = readText('/proc/filesystems') ?? '';
   if (!/\toverlay$/m.test(filesystems)) {
     try {
@@ -243,8 +252,18 @@ function checkOverlaySupport(root: string): void {
   const tmp = fs.mkdtempSync(path.join(root, '.tmp-check-'));
   try {
     for (const d of ['lower', 'upper', 'work', 'merged']) fs.mkdirSync(path.join(tmp, d));
-    mountAll([{ type: 'overlay', source: 'overlay', options: [`lowerdir=${tmp}/lower`, `upperdir=${tmp}/upper`, `workdir=${tmp}/work`] }], `${tmp}/merged`);
-    unmount(`${tmp}/merged`);
+    const base = [`lowerdir=${tmp}/lower`, `upperdir=${tmp}/upper`, `workdir=${tmp}/work`];
+    for (const extra of [['index=off', 'redirect_dir=off', 'metacopy=off'], ['index=off', 'redirect_dir=off'], []]) {
+      try {
+        mountAll([{ type: 'overlay', source: 'overlay', options: [...base, ...extra] }], `${tmp}/merged`);
+      } catch (err) {
+        if (extra.length > 0) continue;
+        throw err;
+      }
+      unmount(`${tmp}/merged`);
+      return extra;
+    }
+    return [];
   } catch (err) {
     throw new SystemError(`driver not supported: overlay2: overlay mount on ${backingFs(root)} failed: ${(err as Error).message}`, { cause: err });
   } finally {
