@@ -175,6 +175,30 @@ for (const [name, make] of drivers) {
       await d.remove('empty');
     });
 
+    test('a layer made by GNU tar (./ prefixes, PAX xattrs) reproduces its source tree', async (t) => {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), `wharf-snap-${name}-`));
+      t.after(() => cleanup(root));
+      const src = path.join(root, 'src');
+      fs.mkdirSync(path.join(src, 'usr/bin'), { recursive: true });
+      fs.writeFileSync(path.join(src, 'usr/bin/tool'), 'tool');
+      fs.chmodSync(path.join(src, 'usr/bin/tool'), 0o4711);
+      fs.linkSync(path.join(src, 'usr/bin/tool'), path.join(src, 'usr/bin/tool2'));
+      fs.symlinkSync('usr/bin', path.join(src, 'bin'));
+      fs.writeFileSync(path.join(src, 'cap'), 'c');
+      lsetxattr(path.join(src, 'cap'), 'user.k', Buffer.from([0xde, 0xad, 0, 0xbe]));
+      fs.mkdirSync(path.join(src, `${'long'.repeat(40)}`));
+      fs.writeFileSync(path.join(src, `${'long'.repeat(40)}/${'name'.repeat(40)}`), 'l');
+      fs.chownSync(path.join(src, 'cap'), 42, 43);
+      const { execFileSync } = await import('node:child_process');
+      const { Readable } = await import('node:stream');
+      const raw = execFileSync('tar', ['--xattrs', '--xattrs-include=user.*', '--format=posix', '-C', src, '-cf', '-', '.'], { maxBuffer: 1 << 24 });
+      const d = make(path.join(root, name));
+      await d.applyLayer(chain('gnu'), undefined, Readable.from([raw]));
+      await d.prepare('c', chain('gnu'));
+      assert.deepEqual(tree(await d.mount('c')), tree(src));
+      await d.remove('c');
+    });
+
     test('gzip layer input is accepted; the DiffID is of the uncompressed tar', async (t) => {
       const root = fs.mkdtempSync(path.join(os.tmpdir(), `wharf-snap-${name}-`));
       t.after(() => cleanup(root));
