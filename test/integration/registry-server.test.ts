@@ -14,7 +14,7 @@ const list = 'application/vnd.docker.distribution.manifest.list.v2+json';
 
 async function upload(base: string, repo: string, data: Buffer): Promise<string> {
   const d = sha256(data);
-  const r = await fetch(`${base}/v2/${repo}/blobs/uploads/?digest=${d}`, { method: 'POST', body: data });
+  const r = await fetch(`${base}/v2/${repo}/blobs/uploads/?digest=${d}`, { method: 'POST', body: new Uint8Array(data) });
   assert.equal(r.status, 201);
   assert.equal(r.headers.get('docker-content-digest'), d);
   return d;
@@ -50,18 +50,18 @@ describe('registry server', () => {
     let r = await fetch(`${base}/v2/ns/chunked/blobs/uploads/`, { method: 'POST' });
     assert.equal(r.status, 202);
     let loc = r.headers.get('location')!;
-    r = await fetch(new URL(loc, base), { method: 'PATCH', body: data.subarray(0, 700), headers: { 'Content-Range': '0-699' } });
+    r = await fetch(new URL(loc, base), { method: 'PATCH', body: new Uint8Array(data.subarray(0, 700)), headers: { 'Content-Range': '0-699' } });
     assert.equal(r.status, 202);
     assert.equal(r.headers.get('range'), '0-699');
     loc = r.headers.get('location')!;
-    r = await fetch(new URL(loc, base), { method: 'PATCH', body: data.subarray(0, 10), headers: { 'Content-Range': '0-9' } });
+    r = await fetch(new URL(loc, base), { method: 'PATCH', body: new Uint8Array(data.subarray(0, 10)), headers: { 'Content-Range': '0-9' } });
     assert.equal(r.status, 416, 'a chunk at the wrong offset is refused');
     r = await fetch(new URL(loc, base));
     assert.equal(r.status, 204);
     assert.equal(r.headers.get('range'), '0-699');
     const u = new URL(loc, base);
     u.searchParams.set('digest', sha256(data));
-    r = await fetch(u, { method: 'PUT', body: data.subarray(700) });
+    r = await fetch(u, { method: 'PUT', body: new Uint8Array(data.subarray(700)) });
     assert.equal(r.status, 201);
     r = await fetch(`${base}/v2/ns/chunked/blobs/${sha256(data)}`, { headers: { Range: 'bytes=1500-' } });
     assert.equal(r.status, 206);
@@ -86,7 +86,7 @@ describe('registry server', () => {
     let r = await fetch(`${base}/v2/ns/c14/blobs/uploads/`, { method: 'POST' });
     const loc = new URL(r.headers.get('location')!, base);
     loc.searchParams.set('digest', wrong);
-    r = await fetch(loc, { method: 'PUT', body: data });
+    r = await fetch(loc, { method: 'PUT', body: new Uint8Array(data) });
     assert.equal(r.status, 400);
     const body = (await r.json()) as { errors: { code: string }[] };
     assert.equal(body.errors[0].code, 'DIGEST_INVALID');
@@ -96,7 +96,7 @@ describe('registry server', () => {
     await assert.rejects(fs.access(path.join(reg.srv.storage.root, 'blobs', 'sha256', sha256(data).slice(7))));
     assert.deepEqual(await fs.readdir(path.join(reg.srv.storage.root, 'uploads')), []);
     // monolithic POST ?digest= with the wrong digest too
-    r = await fetch(`${base}/v2/ns/c14/blobs/uploads/?digest=${wrong}`, { method: 'POST', body: data });
+    r = await fetch(`${base}/v2/ns/c14/blobs/uploads/?digest=${wrong}`, { method: 'POST', body: new Uint8Array(data) });
     assert.equal(r.status, 400);
     assert.equal(((await r.json()) as { errors: { code: string }[] }).errors[0].code, 'DIGEST_INVALID');
     assert.deepEqual(await fs.readdir(path.join(reg.srv.storage.root, 'uploads')), []);

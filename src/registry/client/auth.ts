@@ -77,6 +77,7 @@ export function parseChallenges(header: string | string[] | undefined): Challeng
 /** Authorization for one registry endpoint, given the challenge its `/v2/` answered with. */
 export class EndpointAuth {
   private readonly tokens = new Map<string, { header: string; expires: number }>();
+  private readonly pending = new Map<string, Promise<string>>();
   /** A refresh token the token server handed back on login (docker's IdentityToken). */
   lastRefreshToken?: string;
 
@@ -104,8 +105,12 @@ export class EndpointAuth {
     const key = [...scopes].sort().join(' ');
     const cached = this.tokens.get(key);
     if (cached && cached.expires > Date.now()) return cached.header;
-    const header = await this.fetchToken(scopes);
-    return header;
+    let p = this.pending.get(key);
+    if (!p) {
+      p = this.fetchToken(scopes).finally(() => this.pending.delete(key));
+      this.pending.set(key, p);
+    }
+    return p;
   }
 
   private async fetchToken(scopes: string[]): Promise<string> {
