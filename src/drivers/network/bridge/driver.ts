@@ -25,8 +25,9 @@ import { EmbeddedDns } from './dns-server.ts';
 import { run } from './exec.ts';
 import * as ipam from './ipam.ts';
 import { RuleSet, type Rule } from './iptables.ts';
-import { bridgePorts, createVeth, deleteLink, ensureBridge, installDnsRedirect, removeVeth, writeSysctl } from './links.ts';
+import { bridgePorts, createVeth, deleteLink, ensureBridge, removeVeth, writeSysctl } from './links.ts';
 import { createNetns, deleteNetns, isMounted, listNetns, prepareNetnsDir, releaseNetnsDir } from './netns.ts';
+import { nativeAvailable } from './native.ts';
 import { holdPort, type PortHold } from './port-holds.ts';
 import { StateDir, type NetworkRecord, type SandboxRecord } from './state.ts';
 
@@ -77,6 +78,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
 
   init(): Promise<void> {
     return this.serial(async () => {
+      nativeAvailable(); // load koffi now, not on the first container start
       writeSysctl('net.ipv4.ip_forward', '1');
       await prepareNetnsDir(this.netnsDir);
       for (const n of this.state.loadNetworks()) this.networks.set(n.id, n);
@@ -232,12 +234,10 @@ export class BridgeNetworkDriver implements NetworkDriver {
       hostVeth: `veth${crypto.randomBytes(4).toString('hex').slice(0, 7)}`,
     };
     const wantsDefault = !n.internal && !s.endpoints.some((e) => e.gateway);
+    const dns = !n.isDefault && !s.dnsRedirect && n.dnsPort ? { gateway: n.gateway, port: n.dnsPort, containerIp: ip } : undefined;
     try {
-      await createVeth({ nsPath: s.nsPath, ifname: ep.ifname, hostVeth: ep.hostVeth, mac: ep.mac, addressCidr: `${ip}/${prefixLen}`, defaultGateway: wantsDefault ? n.gateway : undefined, bridge: n.bridge });
-      if (!n.isDefault && !s.dnsRedirect && n.dnsPort) {
-        await installDnsRedirect(s.nsPath, ip, n.gateway, n.dnsPort);
-        s.dnsRedirect = true;
-      }
+      await createVeth({ nsPath: s.nsPath, ifname: ep.ifname, hostVeth: ep.hostVeth, mac: ep.mac, addressCidr: `${ip}/${prefixLen}`, defaultGateway: wantsDefault ? n.gateway : undefined, bridge: n.bridge, dns });
+      if (dns) s.dnsRedirect = true;
     } catch (err) {
       this.release(n, ip);
       throw err;

@@ -17,9 +17,11 @@ export class CommandError extends SystemError {
 }
 
 /** Runs `cmd args…`, writes `input` to its stdin, resolves with stdout; rejects with CommandError. */
-export function run(cmd: string, args: string[], input?: string): Promise<string> {
+export function run(cmd: string, args: string[], input?: string, fd3?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const stdio: ('ignore' | 'pipe')[] = [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'];
+    if (fd3 !== undefined) stdio.push('pipe');
+    const child = spawn(cmd, args, { stdio });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout!.on('data', (b: Buffer) => out.push(b));
@@ -29,6 +31,11 @@ export function run(cmd: string, args: string[], input?: string): Promise<string
       if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
       else reject(new CommandError(`${cmd} ${args.join(' ')}`, code, Buffer.concat(err).toString('utf8')));
     });
+    if (fd3 !== undefined) {
+      const w = child.stdio[3] as NodeJS.WritableStream;
+      w.on('error', () => { /* the exit code tells */ });
+      w.end(fd3);
+    }
     if (input !== undefined) {
       child.stdin!.on('error', () => { /* the exit code tells */ });
       child.stdin!.end(input);

@@ -1,12 +1,15 @@
 /**
- * Link-level plumbing, two `ip -batch` spawns per endpoint (NETWORK.md recipe b):
- *   1. inside the netns: create the veth with its container end there (eth0, eth1, …) and its
- *      host end moved straight to the daemon's netns, address, up, default route;
- *   2. on the host: enslave the host end to the bridge, up, hairpin on.
+ * Link-level plumbing, one spawn per endpoint:
+ *   1. inside the netns (`nsenter … ip -batch`): create the veth with its container end there
+ *      (eth0, eth1, …) and its host end moved straight to the daemon's netns, address, up,
+ *      default route;
+ *   2. on the host, in-process (native.ts): enslave the host end to the bridge, up, hairpin on
+ *      (a second `ip -batch` when koffi is unavailable).
  * Plus the bridge device itself and the few sysctls the driver needs.
  */
 import fs from 'node:fs';
 import { ipBatch, ipBatchIn, run } from './exec.ts';
+import { enslaveAndUp, nativeAvailable } from './native.ts';
 
 export function linkExists(name: string): boolean {
   return fs.existsSync(`/sys/class/net/${name}`);
@@ -48,9 +51,15 @@ export interface VethSpec {
   /** Default route via this gateway (first non-internal network only). */
   defaultGateway?: string;
   bridge: string;
+  /** Install the embedded-DNS redirect in the same spawn (first user-defined network). */
+  dns?: { gateway: string; port: number; containerIp: string };
 }
 
-/** Creates and configures one endpoint; on failure removes what it made. */
+/**
+ * Creates and configures one endpoint: one spawn inside the netns (`ip -batch`, plus the DNS
+ * redirect's iptables-restore when asked), then the host end is enslaved and set up in-process
+ * (or with a second `ip -batch` without koffi). On failure removes what it made.
+ */
 export async function createVeth(v: VethSpec): Promise<void> {
   const ns = [
     `link add ${v.ifname} address ${v.mac} type veth peer name ${v.hostVeth} netns /proc/${process.pid}/ns/net`,
@@ -59,8 +68,18 @@ export async function createVeth(v: VethSpec): Promise<void> {
   ];
   if (v.defaultGateway) ns.push(`route replace default via ${v.defaultGateway} dev ${v.ifname}`);
   try {
-    await ipBatchIn(v.nsPath, ns);
-    await ipBatch([`link set ${v.hostVeth} master ${v.bridge} up`, `link set dev ${v.hostVeth} type bridge_slave hairpin on`]);
+    if (v.dns) {
+      const script = 'ip -batch - <&3 && echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet && exec iptables-restore --noflush -w';
+      await run('nsenter', [`--net=${v.nsPath}`, 'sh', '-c', script], dnsRedirectRules(v.dns), ns.join('\n') + '\n');
+    } else {
+      await ipBatchIn(v.nsPath, ns);
+    }
+    if (nativeAvailable()) {
+      enslaveAndUp(v.hostVeth, v.bridge);
+      fs.writeFileSync(`/sys/class/net/${v.hostVeth}/brport/hairpin_mode`, '1');
+    } else {
+      await ipBatch([`link set ${v.hostVeth} master ${v.bridge} up`, `link set dev ${v.hostVeth} type bridge_slave hairpin on`]);
+    }
   } catch (err) {
     await ipBatchIn(v.nsPath, [`link del ${v.ifname}`]).catch(() => undefined);
     await deleteLink(v.hostVeth);
@@ -86,17 +105,18 @@ export function bridgePorts(bridge: string): string[] {
 
 /**
  * The in-netns half of the embedded DNS: 127.0.0.11:53 (udp+tcp) → gateway:port, source
- * rewritten to the container address, route_localnet so the kernel routes a 127/8 source out of
- * the interface, and a raw guard dropping 127/8 that arrives from outside.
+ * rewritten to the container address, route_localnet (set by the caller's script) so the
+ * kernel routes a 127/8 source out of the interface, and a raw guard dropping 127/8 that
+ * arrives from outside.
  */
-export async function installDnsRedirect(nsPath: string, containerIp: string, gateway: string, port: number): Promise<void> {
-  const text =
+function dnsRedirectRules(d: { gateway: string; port: number; containerIp: string }): string {
+  return (
     '*raw\n' +
     '-A PREROUTING -d 127.0.0.0/8 ! -i lo -j DROP\n' +
     'COMMIT\n*nat\n' +
-    `-A OUTPUT -d 127.0.0.11/32 -p udp -m udp --dport 53 -j DNAT --to-destination ${gateway}:${port}\n` +
-    `-A OUTPUT -d 127.0.0.11/32 -p tcp -m tcp --dport 53 -j DNAT --to-destination ${gateway}:${port}\n` +
-    `-A POSTROUTING -s 127.0.0.0/8 -d ${gateway}/32 -j SNAT --to-source ${containerIp}\n` +
-    'COMMIT\n';
-  await run('nsenter', [`--net=${nsPath}`, 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet && exec iptables-restore --noflush -w'], text);
+    `-A OUTPUT -d 127.0.0.11/32 -p udp -m udp --dport 53 -j DNAT --to-destination ${d.gateway}:${d.port}\n` +
+    `-A OUTPUT -d 127.0.0.11/32 -p tcp -m tcp --dport 53 -j DNAT --to-destination ${d.gateway}:${d.port}\n` +
+    `-A POSTROUTING -s 127.0.0.0/8 -d ${d.gateway}/32 -j SNAT --to-source ${d.containerIp}\n` +
+    'COMMIT\n'
+  );
 }

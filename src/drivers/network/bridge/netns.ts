@@ -3,14 +3,15 @@
  * bind mount on an empty file `<execRoot>/netns/<container-id>`, and the folder is a shared
  * bind mount of itself so that unmounting a namespace also drops the copies other mount
  * namespaces (e.g. `nsenter`, runc before pivot) made of it.
- * Creation is one spawn (`unshare --net=FILE ip link set lo up`); deletion is `umount -l` +
- * unlink, which frees the namespace and with it the container end of every veth — far cheaper
+ * Creation is in-process (native.ts, ≈1 ms) or, without koffi, one spawn
+ * (`unshare --net=FILE ip link set lo up`); deletion is a lazy unmount + unlink, which frees the namespace and with it the container end of every veth — far cheaper
  * than deleting the veth itself (NETWORK.md gotcha 1).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConflictError } from '../../../common/errors.ts';
 import { run } from './exec.ts';
+import { createNetnsNative, nativeAvailable, umountDetach } from './native.ts';
 
 function mountPoints(): Set<string> {
   const set = new Set<string>();
@@ -46,7 +47,8 @@ export async function createNetns(nsPath: string): Promise<void> {
     throw err;
   }
   try {
-    await run('unshare', [`--net=${nsPath}`, 'ip', 'link', 'set', 'lo', 'up']);
+    if (nativeAvailable()) createNetnsNative(nsPath);
+    else await run('unshare', [`--net=${nsPath}`, 'ip', 'link', 'set', 'lo', 'up']);
   } catch (err) {
     await deleteNetns(nsPath);
     throw err;
@@ -55,7 +57,8 @@ export async function createNetns(nsPath: string): Promise<void> {
 
 /** Unmounts and removes the namespace file; a missing one is not an error. */
 export async function deleteNetns(nsPath: string): Promise<void> {
-  if (isMounted(nsPath)) await run('umount', ['-l', nsPath]);
+  if (nativeAvailable()) umountDetach(nsPath);
+  else if (isMounted(nsPath)) await run('umount', ['-l', nsPath]);
   fs.rmSync(nsPath, { force: true });
 }
 
