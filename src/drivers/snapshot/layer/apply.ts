@@ -106,7 +106,8 @@ class Extractor {
     }
     this.#parents(rel);
     const full = this.#abs(rel);
-    const st = fs.lstatSync(full, { throwIfNoEntry: false });
+    // Regular files (the bulk) skip the lstat: O_EXCL reports an existing path instead.
+    const st = h.type === 'file' ? undefined : fs.lstatSync(full, { throwIfNoEntry: false });
     if (st && !(st.isDirectory() && h.type === 'dir')) this.#remove(rel);
     switch (h.type) {
       case 'dir':
@@ -147,7 +148,14 @@ class Extractor {
 
   async #file(rel: string, h: TarHeader, body: AsyncIterable<Buffer>): Promise<void> {
     const full = this.#abs(rel);
-    const fd = fs.openSync(full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    let fd: number;
+    try {
+      fd = fs.openSync(full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      this.#remove(rel); // a duplicate entry replaces what the layer wrote before
+      fd = fs.openSync(full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    }
     try {
       for await (const chunk of body) {
         for (let off = 0; off < chunk.length; ) off += fs.writeSync(fd, chunk, off, chunk.length - off);
