@@ -255,7 +255,7 @@ export class RegistryStorage {
   }
 
   async repoExists(name: string): Promise<boolean> {
-    return exists(path.join(this.repoDir(name), '_manifests')) || exists(path.join(this.repoDir(name), '_layers'));
+    return (await exists(path.join(this.repoDir(name), '_manifests'))) || exists(path.join(this.repoDir(name), '_layers'));
   }
 
   /** All repository names, sorted. */
