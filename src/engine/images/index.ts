@@ -15,6 +15,7 @@
  * Events (type `image`): import, load, save, tag, untag, delete, prune (pull: registry).
  */
 import type { Readable } from 'node:stream';
+import { parseRepoTag } from '../../common/reference.ts';
 import type { ContentStore } from '../../store/content-store.ts';
 import type { Db } from '../../store/db.ts';
 import { ImageStore } from '../../store/image-store.ts';
@@ -110,10 +111,14 @@ export class ImagesService {
     return imageHistory(this.graph, refOrId);
   }
 
-  /** `docker tag SRC TARGET`; TARGET as the user typed it (`bb`, `bb:v1`, `localhost:5000/a:b`). */
-  tag(src: string, target: string): void {
+  /**
+   * `docker tag SRC TARGET`; TARGET as the user typed it (`bb`, `bb:v1`, `localhost:5000/a:b`),
+   * or the API's `repo` + `tag` pair when `tag` is given.
+   */
+  tag(src: string, target: string, tag?: string): void {
+    const ref = tag !== undefined && tag !== '' ? parseRepoTag(target, tag) : this.graph.parseTarget(target);
     const id = this.graph.lookup(src);
-    this.graph.tag(id, this.graph.parseTarget(target));
+    this.graph.tag(id, ref);
   }
 
   remove(refOrId: string, opts: RemoveOptions = {}, usage?: ImageUsage): Promise<DeleteItem[]> {
