@@ -22,6 +22,7 @@ interface Listener {
 export class EmbeddedDns {
   private readonly listeners = new Map<string, Listener>();
 
+  /** `upstreams`: IPv4 addresses, optionally `ip:port`. */
   constructor(
     private readonly lookup: Lookup,
     private readonly upstreams: string[],
@@ -83,7 +84,8 @@ export class EmbeddedDns {
   }
 
   private async forward(msg: Buffer): Promise<Buffer | undefined> {
-    for (const server of this.upstreams) {
+    for (const upstream of this.upstreams) {
+      const [server, port] = upstream.includes(':') ? [upstream.split(':')[0]!, Number(upstream.split(':')[1])] : [upstream, 53];
       const resp = await new Promise<Buffer | undefined>((resolve) => {
         const s = dgram.createSocket('udp4');
         const timer = setTimeout(() => { s.close(); resolve(undefined); }, this.forwardTimeoutMs);
@@ -91,7 +93,7 @@ export class EmbeddedDns {
         s.on('message', (m) => {
           if (m.length >= 2 && m.readUInt16BE(0) === msg.readUInt16BE(0)) { clearTimeout(timer); s.close(); resolve(m); }
         });
-        s.send(msg, 53, server);
+        s.send(msg, port, server);
       });
       if (resp) return resp;
     }
