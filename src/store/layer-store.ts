@@ -79,6 +79,8 @@ export function chainIdsOf(diffIds: readonly string[]): string[] {
 
 export class LayerStore {
   private readonly inflight = new Map<string, Promise<LayerRecord>>();
+  /** Layers an in-flight job builds on (not yet held by a row): release leaves them alone. */
+  private readonly pins = new Map<string, number>();
 
   constructor(private readonly db: Db, private readonly content: ContentStore, readonly driver: SnapshotDriver) {
     migrate(db, 'layers', MIGRATIONS);
@@ -135,7 +137,33 @@ export class LayerStore {
     return p;
   }
 
+  /**
+   * Holds `chainId` (and so its parents) against `release` until the returned function is
+   * called: for jobs between registering layers and writing the image row.
+   */
+  pin(chainId: string | null): () => void {
+    if (!chainId) return () => {};
+    this.pins.set(chainId, (this.pins.get(chainId) ?? 0) + 1);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const n = (this.pins.get(chainId) ?? 1) - 1;
+      if (n <= 0) this.pins.delete(chainId);
+      else this.pins.set(chainId, n);
+    };
+  }
+
   private async apply(chainId: string, diffId: string, parent: string | null): Promise<LayerRecord> {
+    const unpin = this.pin(parent);
+    try {
+      return await this.applyPinned(chainId, diffId, parent);
+    } finally {
+      unpin();
+    }
+  }
+
+  private async applyPinned(chainId: string, diffId: string, parent: string | null): Promise<LayerRecord> {
     if (this.driver.hasLayer(chainId)) await this.driver.removeLayer(chainId); // left by a crash
     const res = await this.driver.applyLayer(chainId, parent ?? undefined, fs.createReadStream(this.content.path(diffId)));
     if (res.diffId !== diffId) {
@@ -171,7 +199,7 @@ export class LayerStore {
   }
 
   private held(chainId: string, heldByImage: (chainId: string) => boolean): boolean {
-    if (heldByImage(chainId)) return true;
+    if (this.pins.has(chainId) || heldByImage(chainId)) return true;
     if (this.db.prepare('SELECT 1 FROM layers WHERE parent = ? LIMIT 1').get(chainId)) return true;
     return !!this.db.prepare('SELECT 1 FROM layer_mounts WHERE chain_id = ? LIMIT 1').get(chainId);
   }

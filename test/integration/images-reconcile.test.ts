@@ -67,3 +67,23 @@ test('layers held by a container mount survive image removal', async (t) => {
   assert.deepEqual(await h.layers.release(top, () => false), [top]);
   assert.ok(!h.driver.hasLayer(top));
 });
+
+test('a pinned layer (an in-flight job builds on it) is not released; removing the base during a commit keeps the chain', async (t) => {
+  const h = harness(t);
+  const id = await h.service.import(Readable.from([smallRootfs()]), { repo: 'x' });
+  const top = h.service.resolve(id).topChainId!;
+  const unpin = h.layers.pin(top);
+  assert.deepEqual(await h.layers.release(top, () => false), []);
+  unpin();
+  unpin(); // idempotent
+  // A commit over x races with `rmi x`: the new image keeps its whole chain.
+  const { createTar } = await import('../../src/common/tar/index.ts');
+  const diff = createTar([{ header: { name: 'new.txt', type: 'file', mode: 0o644, mtime: 0 }, body: 'n' }]);
+  const [child] = await Promise.all([
+    h.service.createImage({ parent: id, layer: Readable.from([diff]), config: {} }),
+    h.service.remove('x'),
+  ]);
+  const chain = h.service.resolve(child).layerChainIds;
+  assert.equal(chain[0], top);
+  for (const c of chain) assert.ok(h.driver.hasLayer(c), c);
+});

@@ -8,8 +8,8 @@ import { WHARF_VERSION } from '../system/index.ts';
 import { applyChanges } from './changes.ts';
 import { encodeImageConfig, hostPlatform, rfc3339Nano, type ContainerConfig, type HistoryEntry, type ImageConfigJson } from './config.ts';
 import { decompressed } from './decompress.ts';
-import type { ImageGraph } from './graph.ts';
-import { parseRepoTag } from '../../common/reference.ts';
+import type { ImageGraph, ResolvedImage } from './graph.ts';
+import { parseRepoTag, type Reference } from '../../common/reference.ts';
 
 export interface ImportOptions {
   /** `repo` and `tag` query parameters (repo may carry the tag). */
@@ -27,6 +27,15 @@ export async function importImage(g: ImageGraph, tar: Readable, opts: ImportOpti
   const target = opts.repo ? parseRepoTag(opts.repo, opts.tag) : undefined; // validate before reading
   const config = applyChanges({}, opts.changes ?? []);
   const layer = await g.layers.register(await decompressed(tar), null);
+  const unpin = g.layers.pin(layer.chainId);
+  try {
+    return await finishImport(g, layer.diffId, config, target, opts);
+  } finally {
+    unpin();
+  }
+}
+
+async function finishImport(g: ImageGraph, diffId: string, config: ContainerConfig, target: Reference | undefined, opts: ImportOptions): Promise<string> {
   const created = rfc3339Nano(new Date());
   const msg = opts.message || `Imported from ${opts.src ?? '-'}`;
   const host = hostPlatform();
@@ -38,7 +47,7 @@ export async function importImage(g: ImageGraph, tar: Readable, opts: ImportOpti
     architecture: opts.platform?.architecture || host.architecture,
     variant: opts.platform?.variant || undefined,
     os: opts.platform?.os || host.os,
-    rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+    rootfs: { type: 'layers', diff_ids: [diffId] },
     history: [{ created, comment: msg }],
   };
   const rec = await g.addImage(encodeImageConfig(img));
@@ -70,10 +79,22 @@ export async function createImage(g: ImageGraph, o: CreateImageOptions): Promise
   const target = o.tag ? g.parseTarget(o.tag) : undefined;
   const base = o.parent ? g.resolve(o.parent) : undefined;
   const diffIds = [...(base?.config.rootfs?.diff_ids ?? [])];
-  if (o.layer) {
-    const layer = await g.layers.register(o.layer, base?.topChainId ?? null);
-    diffIds.push(layer.diffId);
+  const unpinBase = g.layers.pin(base?.topChainId ?? null);
+  let unpinTop = () => {};
+  try {
+    if (o.layer) {
+      const layer = await g.layers.register(o.layer, base?.topChainId ?? null);
+      unpinTop = g.layers.pin(layer.chainId);
+      diffIds.push(layer.diffId);
+    }
+    return await finishCreate(g, o, base, diffIds, target);
+  } finally {
+    unpinTop();
+    unpinBase();
   }
+}
+
+async function finishCreate(g: ImageGraph, o: CreateImageOptions, base: ResolvedImage | undefined, diffIds: string[], target: Reference | undefined): Promise<string> {
   const created = rfc3339Nano(o.created ?? new Date());
   const history: HistoryEntry[] = [...(base?.config.history ?? [])];
   const h: HistoryEntry = { created };

@@ -12,6 +12,12 @@
  *   await images.reconcile();                       // before serving requests
  *   images.setUsage((id, state) => containers.firstUsing(id, state));
  *
+ * On disk (data root `<root>`, e.g. /var/lib/wharf):
+ *   <root>/metadata.db               SQLite: layers, layer_mounts, images, image_refs, migrations
+ *   <root>/image/content/sha256/<h>  configs (verbatim) and uncompressed layer tars (by DiffID)
+ *   <root>/image/tmp/                ingests and load extractions in progress (cleared at start)
+ *   <root>/<driver>/                 the snapshot driver's extracted layers (its own layout)
+ *
  * Events (type `image`): import, load, save, tag, untag, delete, prune (pull: registry).
  */
 import type { Readable } from 'node:stream';

@@ -135,15 +135,22 @@ async function loadItem(g: ImageGraph, item: LoadItem): Promise<string[]> {
   const diffIds = diffIdsOf(config);
   if (diffIds.length !== item.layerPaths.length) throw new InvalidArgumentError(`invalid manifest, layers length mismatch: expected ${diffIds.length}, got ${item.layerPaths.length}`);
   let parent: string | null = null;
-  for (let i = 0; i < diffIds.length; i++) {
-    const chainId = chainIdOf(parent, diffIds[i]!);
-    if (!g.layers.get(chainId)) {
-      if (!fs.existsSync(item.layerPaths[i]!)) throw new InvalidArgumentError(`invalid archive: missing layer ${path.basename(item.layerPaths[i]!)}`);
-      await g.layers.register(await decompressed(fs.createReadStream(item.layerPaths[i]!)), parent, diffIds[i]);
+  const unpins: (() => void)[] = [];
+  let rec;
+  try {
+    for (let i = 0; i < diffIds.length; i++) {
+      const chainId = chainIdOf(parent, diffIds[i]!);
+      if (!g.layers.get(chainId)) {
+        if (!fs.existsSync(item.layerPaths[i]!)) throw new InvalidArgumentError(`invalid archive: missing layer ${path.basename(item.layerPaths[i]!)}`);
+        await g.layers.register(await decompressed(fs.createReadStream(item.layerPaths[i]!)), parent, diffIds[i]);
+      }
+      unpins.push(g.layers.pin(chainId));
+      parent = chainId;
     }
-    parent = chainId;
+    rec = await g.addImage(configBytes);
+  } finally {
+    for (const u of unpins) u();
   }
-  const rec = await g.addImage(configBytes);
   const lines: string[] = [];
   for (const t of item.tags) {
     const before = g.refs.get(t);
