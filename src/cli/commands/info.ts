@@ -1,0 +1,34 @@
+/** `wharf info`: system-wide information, laid out like `docker info`. */
+import { Command } from 'commander';
+import type { CliContext } from '../context.ts';
+import { formatOne } from '../format.ts';
+
+type Info = Record<string, unknown> & { DriverStatus?: [string, string][]; Warnings?: string[]; RegistryConfig?: { InsecureRegistryCIDRs?: string[]; Mirrors?: string[] } };
+
+export default function infoCommand(ctx: CliContext): Command {
+  return new Command('info')
+    .description('Display system-wide information')
+    .option('-f, --format <string>', 'Format output using a custom template')
+    .action(async (opts: { format?: string }) => {
+      const info = await ctx.client().json<Info>('/info');
+      if (opts.format) {
+        ctx.out.write(formatOne(opts.format, info) + '\n');
+        return;
+      }
+      const i = info as Record<string, string | number | boolean>;
+      const lines = ['Client:', ' Version:    0.1.0', ' Context:    default', ` Debug Mode: ${!!ctx.globals.debug}`, '', 'Server:',
+        ` Containers: ${i.Containers}`, `  Running: ${i.ContainersRunning}`, `  Paused: ${i.ContainersPaused}`, `  Stopped: ${i.ContainersStopped}`,
+        ` Images: ${i.Images}`, ` Server Version: ${i.ServerVersion}`, ` Storage Driver: ${i.Driver}`];
+      for (const [k, v] of info.DriverStatus ?? []) lines.push(`  ${k}: ${v}`);
+      lines.push(` Logging Driver: ${i.LoggingDriver}`, ` Cgroup Driver: ${i.CgroupDriver}`, ` Cgroup Version: ${i.CgroupVersion}`,
+        ` Runtimes: ${Object.keys(info.Runtimes as object).join(' ')}`, ` Default Runtime: ${i.DefaultRuntime}`,
+        ` Kernel Version: ${i.KernelVersion}`, ` Operating System: ${i.OperatingSystem}`, ` OSType: ${i.OSType}`, ` Architecture: ${i.Architecture}`,
+        ` CPUs: ${i.NCPU}`, ` Total Memory: ${(Number(i.MemTotal) / 1024 ** 3).toFixed(2)}GiB`, ` Name: ${i.Name}`, ` ID: ${i.ID}`,
+        ` Docker Root Dir: ${i.DockerRootDir}`, ` Debug Mode: ${i.Debug}`, ` Experimental: ${i.ExperimentalBuild}`, ' Insecure Registries:');
+      for (const r of info.RegistryConfig?.InsecureRegistryCIDRs ?? []) lines.push(`  ${r}`);
+      if (info.RegistryConfig?.Mirrors?.length) { lines.push(' Registry Mirrors:'); for (const m of info.RegistryConfig.Mirrors) lines.push(`  ${m}`); }
+      lines.push(` Live Restore Enabled: ${i.LiveRestoreEnabled}`, '');
+      ctx.out.write(lines.join('\n') + '\n');
+      for (const w of info.Warnings ?? []) ctx.err.write(`WARNING: ${w}\n`);
+    });
+}

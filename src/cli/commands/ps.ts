@@ -1,0 +1,33 @@
+/** `wharf ps`: list containers with docker's columns, filters, --format and -s sizes. */
+import type { Command } from 'commander';
+import type { CliContext } from '../context.ts';
+import { newCommand } from '../docker-command.ts';
+import { formatList } from '../format.ts';
+import { collect, filtersParam } from '../options.ts';
+import { PS_HEADERS, psDefaultFormat, psRow, type ContainerSummary } from '../container-rows.ts';
+
+interface PsOpts { all?: boolean; quiet?: boolean; latest?: boolean; last?: string; size?: boolean; trunc: boolean; filter: string[]; format?: string }
+
+export default function ps(ctx: CliContext): Command {
+  return newCommand('ps').description('List containers')
+    .flag('-a, --all', 'Show all containers (default shows just running)')
+    .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect, [])
+    .option('--format <string>', 'Format output using a custom template')
+    .option('-n, --last <int>', 'Show n last created containers (includes all states)')
+    .flag('-l, --latest', 'Show the latest created container (includes all states)')
+    .option('--no-trunc', "Don't truncate output")
+    .flag('-q, --quiet', 'Only display container IDs')
+    .flag('-s, --size', 'Display total file sizes')
+    .action(async (o: PsOpts) => {
+      const limit = o.latest ? 1 : o.last !== undefined && Number(o.last) > 0 ? Number(o.last) : undefined;
+      const list = await ctx.client().json<ContainerSummary[]>('/containers/json', {
+        query: { all: o.all || limit !== undefined, limit, size: o.size || (o.format ?? '').includes('.Size'), filters: filtersParam(o.filter) },
+      });
+      const rows = list.map((c) => psRow(c, o.trunc));
+      if (o.quiet) {
+        for (const r of rows) ctx.out.write(`${r.ID}\n`);
+        return;
+      }
+      ctx.out.write(formatList(o.format, psDefaultFormat(!!o.size), rows, PS_HEADERS));
+    });
+}

@@ -1,0 +1,122 @@
+/**
+ * The flag set shared by `run` and `create` (docker 28's names, short forms and defaults),
+ * and the parsed-options shape commander hands to buildCreateBody().
+ */
+import { Option } from 'commander';
+import type { DockerCommand } from './docker-command.ts';
+import { collect } from './options.ts';
+
+export interface RunOpts {
+  name?: string; detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean;
+  env: string[]; envFile: string[]; workdir?: string; user?: string; entrypoint?: string; hostname?: string; domainname?: string;
+  publish: string[]; publishAll?: boolean; volume: string[]; mount: string[]; tmpfs: string[]; volumesFrom: string[]; volumeDriver?: string;
+  network?: string; net?: string; networkAlias: string[]; netAlias: string[]; ip?: string; ip6?: string; macAddress?: string;
+  dns: string[]; dnsSearch: string[]; dnsOption: string[]; addHost: string[]; link: string[];
+  shmSize?: string; memory?: string; memorySwap?: string; memoryReservation?: string; memorySwappiness?: string; cpus?: string; cpuShares?: string;
+  cpuPeriod?: string; cpuQuota?: string; cpusetCpus?: string; cpusetMems?: string; pidsLimit?: string; blkioWeight?: string; ulimit: string[];
+  restart?: string; init?: boolean; readOnly?: boolean; capAdd: string[]; capDrop: string[]; privileged?: boolean; securityOpt: string[];
+  label: string[]; labelFile: string[]; stopSignal?: string; stopTimeout?: string; device: string[]; deviceCgroupRule: string[]; gpus?: string;
+  logDriver?: string; logOpt: string[]; healthCmd?: string; healthInterval?: string; healthTimeout?: string; healthStartPeriod?: string;
+  healthStartInterval?: string; healthRetries?: string; healthcheck: boolean; expose: string[]; sysctl: string[]; oomScoreAdj?: string;
+  oomKillDisable?: boolean; detachKeys?: string; sigProxy: boolean; attach: string[]; platform?: string; pull: string; cidfile?: string;
+  quiet?: boolean; groupAdd: string[]; ipc?: string; pid?: string; uts?: string; userns?: string; cgroupns?: string; cgroupParent?: string;
+  runtime?: string; annotation: string[]; storageOpt: string[]; isolation?: string;
+}
+
+/** Adds every run/create flag; `run` adds -d, --rm's conflicts, --sig-proxy and --detach-keys. */
+export function addRunFlags(cmd: DockerCommand, isRun: boolean): DockerCommand {
+  const list = (flags: string, desc: string) => cmd.option(flags, desc, collect, []);
+  const str = (flags: string, desc: string) => cmd.option(flags, desc);
+  list('--add-host <list>', 'Add a custom host-to-IP mapping (host:ip)');
+  list('--annotation <map>', 'Add an annotation to the container (passed through to the OCI runtime)');
+  list('-a, --attach <list>', 'Attach to STDIN, STDOUT or STDERR');
+  str('--blkio-weight <uint16>', 'Block IO (relative weight), between 10 and 1000, or 0 to disable');
+  list('--cap-add <list>', 'Add Linux capabilities');
+  list('--cap-drop <list>', 'Drop Linux capabilities');
+  str('--cgroup-parent <string>', 'Optional parent cgroup for the container');
+  str('--cgroupns <string>', 'Cgroup namespace to use (host|private)');
+  str('--cidfile <string>', 'Write the container ID to the file');
+  str('--cpu-period <int>', 'Limit CPU CFS (Completely Fair Scheduler) period');
+  str('--cpu-quota <int>', 'Limit CPU CFS (Completely Fair Scheduler) quota');
+  str('-c, --cpu-shares <int>', 'CPU shares (relative weight)');
+  str('--cpus <decimal>', 'Number of CPUs');
+  str('--cpuset-cpus <string>', 'CPUs in which to allow execution (0-3, 0,1)');
+  str('--cpuset-mems <string>', 'MEMs in which to allow execution (0-3, 0,1)');
+  if (isRun) cmd.flag('-d, --detach', 'Run container in background and print container ID');
+  if (isRun) str('--detach-keys <string>', 'Override the key sequence for detaching a container');
+  list('--device <list>', 'Add a host device to the container');
+  list('--device-cgroup-rule <list>', 'Add a rule to the cgroup allowed devices list');
+  list('--dns <list>', 'Set custom DNS servers');
+  list('--dns-option <list>', 'Set DNS options');
+  list('--dns-search <list>', 'Set custom DNS search domains');
+  str('--domainname <string>', 'Container NIS domain name');
+  str('--entrypoint <string>', 'Overwrite the default ENTRYPOINT of the image');
+  list('-e, --env <list>', 'Set environment variables');
+  list('--env-file <list>', 'Read in a file of environment variables');
+  list('--expose <list>', 'Expose a port or a range of ports');
+  str('--gpus <gpu-request>', "GPU devices to add to the container ('all' to pass all GPUs)");
+  list('--group-add <list>', 'Add additional groups to join');
+  str('--health-cmd <string>', 'Command to run to check health');
+  str('--health-interval <duration>', 'Time between running the check (ms|s|m|h) (default 0s)');
+  str('--health-retries <int>', 'Consecutive failures needed to report unhealthy');
+  str('--health-start-interval <duration>', 'Time between running the check during the start period (ms|s|m|h) (default 0s)');
+  str('--health-start-period <duration>', 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)');
+  str('--health-timeout <duration>', 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)');
+  str('-h, --hostname <string>', 'Container host name');
+  cmd.flag('--init', 'Run an init inside the container that forwards signals and reaps processes');
+  cmd.flag('-i, --interactive', 'Keep STDIN open even if not attached');
+  str('--ip <string>', 'IPv4 address (e.g., 172.30.100.104)');
+  str('--ip6 <string>', 'IPv6 address (e.g., 2001:db8::33)');
+  str('--ipc <string>', 'IPC mode to use');
+  str('--isolation <string>', 'Container isolation technology');
+  list('-l, --label <list>', 'Set meta data on a container');
+  list('--label-file <list>', 'Read in a line delimited file of labels');
+  list('--link <list>', 'Add link to another container');
+  str('--log-driver <string>', 'Logging driver for the container');
+  list('--log-opt <list>', 'Log driver options');
+  str('--mac-address <string>', 'Container MAC address (e.g., 92:d0:c6:0a:29:33)');
+  str('-m, --memory <bytes>', 'Memory limit');
+  str('--memory-reservation <bytes>', 'Memory soft limit');
+  str('--memory-swap <bytes>', "Swap limit equal to memory plus swap: '-1' to enable unlimited swap");
+  str('--memory-swappiness <int>', 'Tune container memory swappiness (0 to 100) (default -1)');
+  list('--mount <mount>', 'Attach a filesystem mount to the container');
+  str('--name <string>', 'Assign a name to the container');
+  str('--network <network>', 'Connect a container to a network');
+  cmd.addOption(new Option('--net <network>').hideHelp());
+  list('--network-alias <list>', 'Add network-scoped alias for the container');
+  cmd.addOption(new Option('--net-alias <list>').hideHelp().argParser(collect).default([]));
+  cmd.option('--no-healthcheck', 'Disable any container-specified HEALTHCHECK');
+  cmd.flag('--oom-kill-disable', 'Disable OOM Killer');
+  str('--oom-score-adj <int>', "Tune host's OOM preferences (-1000 to 1000)");
+  str('--pid <string>', 'PID namespace to use');
+  str('--pids-limit <int>', 'Tune container pids limit (set -1 for unlimited)');
+  str('--platform <string>', 'Set platform if server is multi-platform capable');
+  cmd.flag('--privileged', 'Give extended privileges to this container');
+  list('-p, --publish <list>', "Publish a container's port(s) to the host");
+  cmd.flag('-P, --publish-all', 'Publish all exposed ports to random ports');
+  cmd.option('--pull <string>', 'Pull image before running ("always", "missing", "never")', 'missing');
+  cmd.flag('-q, --quiet', 'Suppress the pull output');
+  cmd.flag('--read-only', "Mount the container's root filesystem as read only");
+  str('--restart <string>', 'Restart policy to apply when a container exits (default "no")');
+  cmd.flag('--rm', 'Automatically remove the container and its associated anonymous volumes when it exits');
+  str('--runtime <string>', 'Runtime to use for this container');
+  list('--security-opt <list>', 'Security Options');
+  str('--shm-size <bytes>', 'Size of /dev/shm');
+  if (isRun) cmd.flag('--sig-proxy', 'Proxy received signals to the process', true);
+  str('--stop-signal <string>', 'Signal to stop the container');
+  str('--stop-timeout <int>', 'Timeout (in seconds) to stop a container');
+  list('--storage-opt <list>', 'Storage driver options for the container');
+  list('--sysctl <map>', 'Sysctl options');
+  list('--tmpfs <list>', 'Mount a tmpfs directory');
+  cmd.flag('-t, --tty', 'Allocate a pseudo-TTY');
+  list('--ulimit <ulimit>', 'Ulimit options');
+  str('-u, --user <string>', 'Username or UID (format: <name|uid>[:<group|gid>])');
+  str('--userns <string>', 'User namespace to use');
+  str('--uts <string>', 'UTS namespace to use');
+  list('-v, --volume <list>', 'Bind mount a volume');
+  str('--volume-driver <string>', 'Optional volume driver for the container');
+  list('--volumes-from <list>', 'Mount volumes from the specified container(s)');
+  str('-w, --workdir <string>', 'Working directory inside the container');
+  cmd.operandsStopOptions();
+  return cmd;
+}
