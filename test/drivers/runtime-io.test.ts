@@ -11,7 +11,7 @@ after(async () => { await h.cleanup(); });
 
 test('attach before start: stdin reaches cat, half-close ends it, output is split by stream', async () => {
   const id = h.newId();
-  await h.rt.create(id, { spec: h.spec(id, ['sh', '-c', 'echo before-stdin; cat; echo after-eof >&2']), openStdin: true, logPath: h.logPath(id) });
+  await h.rt.create(id, { spec: h.spec(id, ['sh', '-c', 'echo before-stdin; cat; echo after-eof >&2']), openStdin: true, stdinOnce: true, logPath: h.logPath(id) });
   const a = await h.rt.attach(id);
   const exited = h.rt.waitExit(id);
   const out = readAll(a.stdout);
@@ -28,7 +28,7 @@ test('attach before start: stdin reaches cat, half-close ends it, output is spli
 
 test('detach and reattach keep a non-tty interactive container usable', async () => {
   const id = h.newId();
-  await h.rt.create(id, { spec: h.spec(id, ['sh', '-c', 'while read l; do echo "got:$l"; done']), openStdin: true });
+  await h.rt.create(id, { spec: h.spec(id, ['sh', '-c', 'while read l; do [ "$l" = quit ] && exit 9; echo "got:$l"; done']), openStdin: true });
   await h.rt.start(id);
   const a1 = await h.rt.attach(id);
   const s1 = readUntil(a1.stdout, /got:one/);
@@ -41,9 +41,13 @@ test('detach and reattach keep a non-tty interactive container usable', async ()
   const s2 = readUntil(a2.stdout, /got:two/);
   a2.stdin.write('two\n');
   await s2;
+  await new Promise<void>((r) => a2.stdin.end(r)); // client EOF: ignored without stdinOnce
+  a2.detach();
+  const a3 = await h.rt.attach(id);
   const exited = h.rt.waitExit(id);
-  a2.stdin.end();
-  assert.equal((await exited).exitCode, 0);
+  a3.stdin.write('still-open\nquit\n');
+  assert.equal(await readAll(a3.stdout), 'got:still-open\n');
+  assert.equal((await exited).exitCode, 9);
   await h.rt.delete(id);
 });
 

@@ -39,8 +39,13 @@ export interface CreateOptions {
   spec: RuntimeSpec;
   /** Must match spec.process.terminal. */
   tty?: boolean;
-  /** Keep stdin open for attach (`-i`). */
+  /** Keep stdin open for attach (`-i`); it stays open across detach and client EOF. */
   openStdin?: boolean;
+  /**
+   * With openStdin (non-tty): the first attach that ends its stdin (or detaches) closes the
+   * container's stdin for good — `docker run -i`. Without it a client EOF is ignored (`-di`).
+   */
+  stdinOnce?: boolean;
   /** k8s-file log path (conmon writes "<time> <stream> <F|P> <bytes>"); none when absent. */
   logPath?: string;
   /** Initial tty size sent right after start (default 24×80). */

@@ -183,7 +183,9 @@ export async function launchConmon(l: ConmonLaunch): Promise<SyncMessage> {
     if (attachStream) {
       const ready = readAttachReady(attachStream);
       startPipe.write('1');
-      await Promise.race([ready, exited.then(() => { throw new Error(exitInfo ?? 'conmon exited early'); })]);
+      // The spawned conmon exits 0 after its fork; only a failed exit ends the wait early.
+      const failed = exited.then(() => (exitInfo ? Promise.reject(new Error(exitInfo)) : new Promise<never>(() => undefined)));
+      await Promise.race([ready, failed]);
       await l.onAttachReady?.();
       startPipe.write('2');
     } else {

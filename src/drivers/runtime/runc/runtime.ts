@@ -79,7 +79,7 @@ export class RuncRuntime implements RuntimeDriver {
         pidFile: this.layout.pidFile(id), log: o.logPath ? `k8s-file:${o.logPath}` : 'none',
         exitDir: this.layout.exits, syncFile: path.join(bundle, 'sync'), outFile: path.join(bundle, 'conmon.out'),
         persistDir: this.layout.persist(id), conmonPidFile: this.layout.conmonPidFile(id),
-        tty, stdin: o.openStdin === true && !tty, leaveStdinOpen: o.openStdin === true && !tty,
+        tty, stdin: o.openStdin === true && !tty, leaveStdinOpen: o.openStdin === true && !tty && o.stdinOnce !== true,
       });
     } catch (err) {
       await this.discard(id);
