@@ -29,6 +29,7 @@ import { bridgePorts, createVeth, deleteLink, ensureBridge, removeVeth, writeSys
 import { createNetns, deleteNetns, isMounted, listNetns, prepareNetnsDir, releaseNetnsDir } from './netns.ts';
 import { nativeAvailable } from './native.ts';
 import { holdPort, type PortHold } from './port-holds.ts';
+import { info, NetworkTable } from './network-table.ts';
 import { StateDir, type NetworkRecord, type SandboxRecord } from './state.ts';
 
 export interface BridgeDriverOptions {
@@ -53,7 +54,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
   private readonly state: StateDir;
   private readonly rules: RuleSet;
   private readonly resolvConfPath: string;
-  private readonly networks = new Map<string, NetworkRecord>();
+  private readonly networks: NetworkTable;
   private readonly sandboxes = new Map<string, SandboxRecord>();
   private readonly holds = new Map<string, PortHold[]>();
   private readonly dns: EmbeddedDns;
@@ -64,6 +65,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
     this.bip = opts.bip ?? '172.18.0.1/16';
     this.netnsDir = path.join(opts.execRoot, 'netns');
     this.state = new StateDir(opts.stateDir);
+    this.networks = new NetworkTable(this.state);
     this.rules = new RuleSet(opts.chainPrefix ?? 'WHARF');
     this.resolvConfPath = opts.resolvConfPath ?? '/etc/resolv.conf';
     this.dns = new EmbeddedDns((ip, name) => this.lookupName(ip, name), upstreamServers(this.hostResolvConf()));
@@ -81,34 +83,27 @@ export class BridgeNetworkDriver implements NetworkDriver {
       nativeAvailable(); // load koffi now, not on the first container start
       writeSysctl('net.ipv4.ip_forward', '1');
       await prepareNetnsDir(this.netnsDir);
-      for (const n of this.state.loadNetworks()) this.networks.set(n.id, n);
       const gw = ipam.ipToInt(this.bip.split('/')[0]!);
       const subnet = ipam.formatCidr(ipam.parseCidr(this.bip));
-      let def = [...this.networks.values()].find((n) => n.isDefault);
+      const def = this.networks.all().find((n) => n.isDefault);
       if (!def || def.subnet !== subnet || def.bridge !== this.bridgeName) {
-        def = this.newRecord({ name: 'bridge', bridge: this.bridgeName, subnet, gateway: ipam.intToIp(gw), internal: false, isDefault: true, labels: {} }, def?.id);
-        this.networks.set(def.id, def);
-        this.state.saveNetwork(def);
+        this.networks.create({ name: 'bridge', bridge: this.bridgeName, subnet, gateway: ipam.intToIp(gw), internal: false, isDefault: true, labels: {} }, def?.id);
       }
       const rules: Rule[] = [];
-      for (const n of this.networks.values()) {
+      for (const n of this.networks.all()) {
         await ensureBridge(n.bridge, `${n.gateway}/${n.subnet.split('/')[1]}`, !n.internal);
         rules.push(...this.rules.bridgeRules(n));
       }
       await this.rules.ensure(rules);
-      for (const n of this.networks.values()) if (!n.isDefault) await this.startDns(n);
+      for (const n of this.networks.all()) if (!n.isDefault) await this.startDns(n);
     });
-  }
-
-  private newRecord(n: Omit<NetworkInfo, 'id' | 'driver' | 'created'>, id?: string): NetworkRecord {
-    return { ...n, id: id ?? crypto.randomBytes(32).toString('hex'), driver: 'bridge', created: new Date().toISOString(), allocations: {}, lastIp: n.gateway };
   }
 
   private async startDns(n: NetworkRecord): Promise<void> {
     const port = await this.dns.listen(n.gateway, n.dnsPort ?? 0).catch(() => this.dns.listen(n.gateway, 0));
     if (port !== n.dnsPort) {
       n.dnsPort = port;
-      this.state.saveNetwork(n);
+      this.networks.save(n);
     }
   }
 
@@ -117,27 +112,25 @@ export class BridgeNetworkDriver implements NetworkDriver {
   createNetwork(o: CreateNetworkOptions): Promise<NetworkInfo> {
     return this.serial(async () => {
       if (!o.name) throw new InvalidArgumentError('network name is required');
-      if ([...this.networks.values()].some((n) => n.name === o.name)) throw new ConflictError(`network with name ${o.name} already exists`);
+      if (this.networks.all().some((n) => n.name === o.name)) throw new ConflictError(`network with name ${o.name} already exists`);
       let subnet: ipam.Cidr;
       if (o.subnet) {
         subnet = ipam.parseCidr(o.subnet);
-        if ([...this.networks.values()].some((n) => ipam.overlaps(ipam.parseCidr(n.subnet), subnet))) {
+        if (this.networks.all().some((n) => ipam.overlaps(ipam.parseCidr(n.subnet), subnet))) {
           throw new ForbiddenError('Pool overlaps with other one on this address space');
         }
       } else {
         const taken = ipam.parseRoutes(await run('ip', ['-4', 'route', 'show', 'table', 'all']));
-        for (const n of this.networks.values()) taken.push(ipam.parseCidr(n.subnet));
+        for (const n of this.networks.all()) taken.push(ipam.parseCidr(n.subnet));
         subnet = ipam.pickSubnet(taken);
       }
       const gw = o.gateway ? ipam.ipToInt(o.gateway) : subnet.base + 1;
       if (!ipam.contains(subnet, gw)) throw new InvalidArgumentError(`no matching subnet for gateway ${o.gateway}`);
       const id = crypto.randomBytes(32).toString('hex');
-      const rec = this.newRecord({
+      const rec = this.networks.create({
         name: o.name, bridge: `br-${id.slice(0, 12)}`, subnet: ipam.formatCidr(subnet), gateway: ipam.intToIp(gw),
         internal: !!o.internal, isDefault: false, labels: o.labels ?? {},
       }, id);
-      this.state.saveNetwork(rec);
-      this.networks.set(id, rec);
       try {
         await ensureBridge(rec.bridge, `${rec.gateway}/${subnet.prefixLen}`, !rec.internal);
         await this.rules.ensure(this.rules.bridgeRules(rec));
@@ -152,7 +145,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
 
   removeNetwork(idOrName: string): Promise<void> {
     return this.serial(async () => {
-      const n = this.findNetwork(idOrName);
+      const n = this.networks.find(idOrName);
       if (n.isDefault) throw new ForbiddenError(`${n.name} is a pre-defined network and cannot be removed`);
       if ([...this.sandboxes.values()].some((s) => s.endpoints.some((e) => e.networkId === n.id))) {
         throw new ForbiddenError(`error while removing network: network ${n.name} id ${n.id} has active endpoints`);
@@ -166,28 +159,15 @@ export class BridgeNetworkDriver implements NetworkDriver {
     await this.rules.remove(this.rules.bridgeRules(n));
     await deleteLink(n.bridge);
     this.networks.delete(n.id);
-    this.state.deleteNetwork(n.id);
   }
 
   getNetwork(idOrName: string): NetworkInfo | undefined {
-    const n = this.lookupNetwork(idOrName);
+    const n = this.networks.lookup(idOrName);
     return n && info(n);
   }
 
   listNetworks(): NetworkInfo[] {
-    return [...this.networks.values()].map(info);
-  }
-
-  private lookupNetwork(idOrName: string): NetworkRecord | undefined {
-    const all = [...this.networks.values()];
-    return all.find((n) => n.id === idOrName) ?? all.find((n) => n.name === idOrName) ??
-      (idOrName.length >= 1 ? onlyOne(all.filter((n) => n.id.startsWith(idOrName))) : undefined);
-  }
-
-  private findNetwork(idOrName: string): NetworkRecord {
-    const n = this.lookupNetwork(idOrName);
-    if (!n) throw new NotFoundError(`network ${idOrName} not found`);
-    return n;
+    return this.networks.all().map(info);
   }
 
   // ---- sandboxes -----------------------------------------------------------------------------
@@ -221,9 +201,9 @@ export class BridgeNetworkDriver implements NetworkDriver {
 
   async connect(containerId: string, network: string, o: ConnectOptions): Promise<Endpoint> {
     const s = this.findSandbox(containerId);
-    const n = this.findNetwork(network);
+    const n = this.networks.find(network);
     if (s.endpoints.some((e) => e.networkId === n.id)) throw new ConflictError(`endpoint with name ${containerId} already exists in network ${n.name}`);
-    const ip = this.allocate(n, containerId, o.ip);
+    const ip = this.networks.allocate(n, containerId, o.ip);
     const used = new Set(s.endpoints.map((e) => e.ifname));
     let idx = 0;
     while (used.has(`eth${idx}`)) idx++;
@@ -239,7 +219,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
       await createVeth({ nsPath: s.nsPath, ifname: ep.ifname, hostVeth: ep.hostVeth, mac: ep.mac, addressCidr: `${ip}/${prefixLen}`, defaultGateway: wantsDefault ? n.gateway : undefined, bridge: n.bridge, dns });
       if (dns) s.dnsRedirect = true;
     } catch (err) {
-      this.release(n, ip);
+      this.networks.release(n, ip);
       throw err;
     }
     s.endpoints.push(ep);
@@ -247,36 +227,9 @@ export class BridgeNetworkDriver implements NetworkDriver {
     return { ...ep };
   }
 
-  private allocate(n: NetworkRecord, containerId: string, wanted?: string): string {
-    const subnet = ipam.parseCidr(n.subnet);
-    const gw = ipam.ipToInt(n.gateway);
-    let ip: number | undefined;
-    if (wanted) {
-      if (n.isDefault) throw new InvalidArgumentError('user specified IP address is supported on user defined networks only');
-      ip = ipam.ipToInt(wanted);
-      if (!ipam.contains(subnet, ip) || ip === gw) throw new InvalidArgumentError(`no available IPv4 address for ${wanted} in network ${n.name}`);
-      if (n.allocations[wanted]) throw new ConflictError('Address already in use');
-    } else {
-      const used = new Set(Object.keys(n.allocations).map(ipam.ipToInt));
-      ip = ipam.nextFreeIp(subnet, gw, used, ipam.ipToInt(n.lastIp));
-      if (ip === undefined) throw new ConflictError(`no available IPv4 addresses on this network's address pools: ${n.name} (${n.id})`);
-      n.lastIp = ipam.intToIp(ip);
-    }
-    const s = ipam.intToIp(ip);
-    n.allocations[s] = containerId;
-    this.state.saveNetwork(n);
-    return s;
-  }
-
-  private release(n: NetworkRecord, ip: string): void {
-    if (!n.allocations[ip]) return;
-    delete n.allocations[ip];
-    this.state.saveNetwork(n);
-  }
-
   async disconnect(containerId: string, network: string): Promise<void> {
     const s = this.findSandbox(containerId);
-    const n = this.findNetwork(network);
+    const n = this.networks.find(network);
     const ep = s.endpoints.find((e) => e.networkId === n.id);
     if (!ep) throw new NotFoundError(`container ${containerId} is not connected to network ${n.name}`);
     const rest = s.endpoints.filter((e) => e !== ep);
@@ -287,7 +240,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
     s.ports = s.ports.filter((p) => p.containerIp !== ep.ip);
     await removeVeth(s.nsPath, ep.ifname, next && { gateway: next.gateway, ifname: next.ifname });
     s.endpoints = rest;
-    this.release(n, ep.ip);
+    this.networks.release(n, ep.ip);
     this.state.saveSandbox(s);
   }
 
@@ -368,7 +321,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
     await deleteNetns(s.nsPath);
     for (const ep of s.endpoints) {
       const n = this.networks.get(ep.networkId);
-      if (n) this.release(n, ep.ip);
+      if (n) this.networks.release(n, ep.ip);
     }
     this.sandboxes.delete(containerId);
     this.state.deleteSandbox(containerId);
@@ -396,12 +349,12 @@ export class BridgeNetworkDriver implements NetworkDriver {
       }
       await this.rules.ensure(rules);
       // IPAM: an allocation stands only if a live sandbox holds it.
-      for (const n of this.networks.values()) {
+      for (const n of this.networks.all()) {
         const keep: Record<string, string> = {};
         for (const s of this.sandboxes.values()) for (const e of s.endpoints) if (e.networkId === n.id) keep[e.ip] = s.containerId;
         for (const [ip, owner] of Object.entries(n.allocations)) if (live.has(owner) && !this.sandboxes.has(owner)) keep[ip] = owner;
         n.allocations = keep;
-        this.state.saveNetwork(n);
+        this.networks.save(n);
       }
     });
   }
@@ -423,9 +376,9 @@ export class BridgeNetworkDriver implements NetworkDriver {
       }
       await this.rules.remove(await this.rules.orphanPortRules(live));
       const known = new Set([...this.sandboxes.values()].flatMap((s) => s.endpoints.map((e) => e.hostVeth)));
-      for (const n of this.networks.values()) {
+      for (const n of this.networks.all()) {
         for (const v of bridgePorts(n.bridge)) if (!known.has(v)) await deleteLink(v);
-        for (const [ip, owner] of Object.entries(n.allocations)) if (!live.has(owner)) this.release(n, ip);
+        for (const [ip, owner] of Object.entries(n.allocations)) if (!live.has(owner)) this.networks.release(n, ip);
       }
       return [...removed];
     });
@@ -444,18 +397,10 @@ export class BridgeNetworkDriver implements NetworkDriver {
     for (const id of [...this.sandboxes.keys()]) await this.destroySandbox(id).catch(() => undefined);
     await this.cleanupOrphans([]).catch(() => undefined);
     await this.close();
-    for (const n of [...this.networks.values()]) {
+    for (const n of this.networks.all()) {
       await this.serial(() => this.dropNetwork(n)).catch(() => undefined);
     }
     await this.rules.uninstall();
     await releaseNetnsDir(this.netnsDir);
   }
-}
-
-function info(n: NetworkRecord): NetworkInfo {
-  return { id: n.id, name: n.name, driver: 'bridge', bridge: n.bridge, subnet: n.subnet, gateway: n.gateway, internal: n.internal, isDefault: n.isDefault, labels: { ...n.labels }, created: n.created };
-}
-
-function onlyOne<T>(xs: T[]): T | undefined {
-  return xs.length === 1 ? xs[0] : undefined;
 }

@@ -38,13 +38,21 @@ export async function releaseNetnsDir(dir: string): Promise<void> {
   if (isMounted(dir)) await run('umount', ['-l', dir]);
 }
 
-/** Creates a fresh network namespace bind-mounted at `nsPath`, with `lo` up. */
+/**
+ * Creates a fresh network namespace bind-mounted at `nsPath`, with `lo` up. A stale one left by
+ * a crash (the caller has no record of it) is replaced.
+ */
 export async function createNetns(nsPath: string): Promise<void> {
   try {
     fs.closeSync(fs.openSync(nsPath, 'wx', 0o444));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ConflictError(`network namespace ${nsPath} already exists`);
-    throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    await deleteNetns(nsPath);
+    try {
+      fs.closeSync(fs.openSync(nsPath, 'wx', 0o444));
+    } catch {
+      throw new ConflictError(`network namespace ${nsPath} already exists`);
+    }
   }
   try {
     if (nativeAvailable()) createNetnsNative(nsPath);
