@@ -159,6 +159,17 @@ describe('registry server', () => {
     assert.equal((await fetch(`${base}/v2/team/app/manifests/amd64`)).status, 404);
   });
 
+  it('purges abandoned uploads', async () => {
+    const r = await fetch(`${base}/v2/ns/stale/blobs/uploads/`, { method: 'POST' });
+    const uuid = r.headers.get('docker-upload-uuid')!;
+    const dir = path.join(reg.srv.storage.root, 'uploads', uuid);
+    const old = new Date(Date.now() - 48 * 3600_000);
+    await fs.utimes(path.join(dir, 'data'), old, old);
+    assert.equal(await reg.srv.storage.purgeUploads(24 * 3600_000), 1);
+    await assert.rejects(fs.access(dir));
+    assert.equal((await fetch(`${base}/v2/ns/stale/blobs/uploads/${uuid}`)).status, 404);
+  });
+
   it('refuses invalid names and references', async () => {
     let r = await fetch(`${base}/v2/Bad/Name/tags/list`);
     assert.equal(r.status, 400);

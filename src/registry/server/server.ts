@@ -189,6 +189,9 @@ export function createRegistryServer(opts: RegistryServerOptions): RegistryServe
       .finally(() => logger.debug('registry request', { method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started }));
   });
 
+  server.requestTimeout = 0; // layer uploads may take longer than node's 5-minute default
+  server.keepAliveTimeout = 30_000;
+
   return {
     server,
     storage,

@@ -53,6 +53,22 @@ export class RegistryStorage {
 
   async init(): Promise<void> {
     for (const d of ['blobs/sha256', 'uploads', 'repositories']) await fs.mkdir(path.join(this.root, d), { recursive: true, mode: 0o700 });
+    await this.purgeUploads(24 * 3600_000);
+  }
+
+  /** Removes uploads untouched for `olderThanMs` (abandoned pushes); returns how many. */
+  async purgeUploads(olderThanMs: number): Promise<number> {
+    let n = 0;
+    for (const uuid of await fs.readdir(path.join(this.root, 'uploads')).catch(() => [] as string[])) {
+      const dir = path.join(this.root, 'uploads', uuid);
+      const st = await fs.stat(path.join(dir, 'data')).catch(() => fs.stat(dir).catch(() => undefined));
+      if (st && Date.now() - st.mtimeMs > olderThanMs) {
+        this.hashes.delete(uuid);
+        await fs.rm(dir, { recursive: true, force: true });
+        n++;
+      }
+    }
+    return n;
   }
 
   blobPath(digest: string): string {
