@@ -177,6 +177,10 @@ describe('registry client against our server', () => {
     assert.ok(res.results.every((r) => r.name.startsWith('team/') && r.star_count === 0));
   });
 
+  it('login to a registry without auth succeeds', async () => {
+    assert.deepEqual(await new RegistryClient().login(`http://${reg.host}/`, 'anyone', 'anything'), { status: 'Login Succeeded' });
+  });
+
   it('an unreachable registry is a typed error', async () => {
     const client = new RegistryClient();
     await assert.rejects(client.getManifest(parseReference('127.0.0.1:1/x:y')), (err: Error) => err instanceof RegistryUnreachableError && /ECONNREFUSED/.test(err.message));
