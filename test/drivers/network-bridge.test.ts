@@ -186,6 +186,40 @@ describe('bridge network driver', { skip: !isRoot && 'needs root' }, () => {
     }
   });
 
+  test('raw guard: a container cannot reach host services bound to 127.0.0.1 (CVE-2020-8558)', async () => {
+    const a = id();
+    const dir = fs.mkdtempSync(path.join(tmp, 'secret-'));
+    fs.writeFileSync(path.join(dir, 'index.html'), 'HOST-LOCALHOST-ONLY');
+    const port = await freePort();
+    const hostOnly = spawn('busybox', ['httpd', '-f', '-p', `127.0.0.1:${port}`, '-h', dir], { stdio: 'ignore' });
+    children.push(hostOnly);
+    const guard = `-t raw -D ${prefix}-RAW -d 127.0.0.0/8 -i ${bridgeName} -j DROP`.split(' ');
+    let guardRemoved = false;
+    try {
+      for (let i = 0; i < 100; i++) {
+        try { if (curl(`http://127.0.0.1:${port}/`) === 'HOST-LOCALHOST-ONLY') break; } catch { /* starting */ }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const { nsPath } = await driver.createSandbox(a);
+      const ep = await driver.connect(a, 'bridge', {});
+      // the attacker: send 127.0.0.1 to the gateway instead of the container's own loopback
+      nsExec(nsPath, ['sysctl', '-qw', 'net.ipv4.conf.eth0.route_localnet=1']);
+      nsExec(nsPath, ['ip', 'route', 'add', '127.0.0.1/32', 'via', ep.gateway, 'dev', 'eth0', 'table', '100']);
+      nsExec(nsPath, ['ip', 'rule', 'add', 'pref', '10', 'to', '127.0.0.1/32', 'lookup', '100']);
+      nsExec(nsPath, ['ip', 'rule', 'add', 'pref', '200', 'lookup', 'local']);
+      nsExec(nsPath, ['ip', 'rule', 'del', 'pref', '0']);
+      assert.throws(() => nsExec(nsPath, ['curl', '-s', '--max-time', '2', `http://127.0.0.1:${port}/`]), 'blocked by the guard');
+      // the check is meaningful: without the guard the same request gets through
+      execFileSync('iptables', guard);
+      guardRemoved = true;
+      assert.equal(nsExec(nsPath, ['curl', '-s', '--max-time', '5', `http://127.0.0.1:${port}/`]), 'HOST-LOCALHOST-ONLY');
+    } finally {
+      if (guardRemoved) execFileSync('iptables', guard.map((x) => (x === '-D' ? '-A' : x)));
+      await stop(hostOnly);
+      await driver.destroySandbox(a);
+    }
+  });
+
   test('a host port already in use is refused with docker\'s message and nothing is left behind', async () => {
     const a = id();
     const b = id();
