@@ -31,6 +31,44 @@ export class DockerCommand extends Command {
     return this;
   }
 
+  /** Help laid out like docker's: `Usage:  wharf NAME USAGE`, then aligned options. */
+  override helpInformation(): string {
+    const parentName = this.parent ? `${this.parent.name()} ` : '';
+    const lines = ['', `Usage:  wharf ${parentName}${this.name()} ${this.usage().replace('[options]', '[OPTIONS]').replace('[command]', 'COMMAND')}`.trimEnd(), '', this.description(), ''];
+    const subs = this.commands.filter((c) => !(c as unknown as { _hidden?: boolean })._hidden);
+    if (subs.length) {
+      lines.push('Commands:');
+      const w = Math.max(...subs.map((c) => c.name().length));
+      for (const c of subs) lines.push(`  ${c.name().padEnd(w)}   ${c.description()}`);
+      lines.push('');
+    }
+    const opts = this.options.filter((o) => !o.hidden);
+    const help = this._helpFlags();
+    const rows = opts.map((o) => {
+      const value = /<([^>]+)>|\[([^\]]+)\]/.exec(o.flags);
+      const name = `${o.short ? `${o.short}, ` : '    '}${o.long ?? ''}${value ? ` ${value[1] ?? value[2]}` : ''}`;
+      const d = o.defaultValue;
+      const def = typeof d === 'string' && d !== '' ? ` (default "${d}")` : d === true && !o.negate ? ' (default true)' : typeof d === 'number' ? ` (default ${d})` : '';
+      return [name, o.description + def];
+    });
+    rows.push([help, 'Print usage']);
+    rows.sort((a, b) => a[0]!.replace(/^-\w, |^ +/, '').localeCompare(b[0]!.replace(/^-\w, |^ +/, '')));
+    if (rows.length) {
+      lines.push('Options:');
+      const w = Math.max(...rows.map((r) => r[0]!.length));
+      for (const [n, d] of rows) lines.push(`  ${n!.padEnd(w)}   ${d}`);
+      lines.push('');
+    }
+    if (subs.length) lines.push(`Run 'wharf ${parentName}${this.name()} COMMAND --help' for more information on a command.`, '');
+    return lines.join('\n');
+  }
+
+  private _helpFlags(): string {
+    const h = (this as unknown as { _getHelpOption(): { short?: string; long?: string } | null })._getHelpOption();
+    const shortTaken = this.options.some((o) => o.short === h?.short);
+    return h?.short && !shortTaken ? `${h.short}, ${h.long}` : `    ${h?.long ?? '--help'}`;
+  }
+
   override parseOptions(argv: string[]): { operands: string[]; unknown: string[] } {
     const args = rewriteBools(this, argv);
     const r = super.parseOptions(args);
