@@ -10,11 +10,13 @@ import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import crypto from 'node:crypto';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { BridgeNetworkDriver } from '../../src/drivers/network/bridge/driver.ts';
+import { buildResponse, parseQuery } from '../../src/drivers/network/bridge/dns-message.ts';
 
 
 const isRoot = process.getuid?.() === 0;
@@ -286,6 +288,17 @@ describe('bridge network driver', { skip: !isRoot && 'needs root' }, () => {
       assert.match(files.resolvConf, /^nameserver 127\.0\.0\.11$/m);
       assert.match(files.hosts, new RegExp(`^${epClient.ip.replace(/\./g, '\\.')}\tabc123$`, 'm'));
       assert.equal(files.hostname, 'abc123\n');
+      // unknown names go to the container's --dns servers (a fake upstream on loopback here)
+      const upstream = dgram.createSocket('udp4');
+      upstream.on('message', (m, r) => upstream.send(buildResponse(m, parseQuery(m)!, ['192.0.2.99']), r.port, r.address));
+      await new Promise<void>((r) => upstream.bind(0, '127.0.0.1', () => r()));
+      try {
+        const f2 = driver.renderFiles(client, { hostname: 'abc123', dns: [`127.0.0.1:${upstream.address().port}`] });
+        assert.match(f2.resolvConf, /^nameserver 127\.0\.0\.11$/m);
+        assert.match(await nsExecAsync(nsPath, ['busybox', 'nslookup', 'elsewhere.example', '127.0.0.11']), /192\.0\.2\.99/);
+      } finally {
+        upstream.close();
+      }
     } finally {
       await driver.destroySandbox(web);
       await driver.destroySandbox(client);

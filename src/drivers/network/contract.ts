@@ -76,6 +76,8 @@ export interface ConnectOptions {
 /** One interface of a sandbox, as `inspect` NetworkSettings.Networks[name] needs it. */
 export interface Endpoint {
   networkId: string;
+  /** 64 hex chars (`inspect` EndpointID). */
+  endpointId: string;
   /** Inside the container: eth0, eth1, … */
   ifname: string;
   ip: string;
@@ -157,6 +159,10 @@ export interface NetworkDriver {
   publish(containerId: string, ports: PortRequest[]): Promise<PortBinding[]>;
   unpublish(containerId: string): Promise<void>;
   getSandbox(containerId: string): SandboxInfo | undefined;
+  /**
+   * The container's /etc files. Call after connect(). On user-defined networks `opts.dns`
+   * becomes the embedded DNS's upstream for this container (resolv.conf keeps 127.0.0.11).
+   */
   renderFiles(containerId: string, opts: FileOptions): ContainerFiles;
   /** Removes ports, rules, IP allocations and the netns. Idempotent. */
   destroySandbox(containerId: string): Promise<void>;

@@ -11,8 +11,14 @@ import net from 'node:net';
 import { SystemError } from '../../../common/errors.ts';
 import { buildResponse, parseQuery, TYPE_A, TYPE_AAAA } from './dns-message.ts';
 
-/** Answers `name` for a client at `clientIp`: addresses, or undefined to forward. */
+/**
+ * Answers `name` for a client at `clientIp`: addresses (an empty list = no data, never
+ * forwarded), or undefined to forward.
+ */
 export type Lookup = (clientIp: string, name: string) => string[] | undefined;
+
+/** Upstream servers for a client (its `--dns`), or undefined for the defaults. */
+export type UpstreamsFor = (clientIp: string) => string[] | undefined;
 
 interface Listener {
   udp: dgram.Socket;
@@ -27,6 +33,7 @@ export class EmbeddedDns {
     private readonly lookup: Lookup,
     private readonly upstreams: string[],
     private readonly forwardTimeoutMs = 2000,
+    private readonly upstreamsFor: UpstreamsFor = () => undefined,
   ) {}
 
   /** Listens on ip:port (0 = any free port usable for both UDP and TCP); returns the port. */
@@ -78,13 +85,13 @@ export class EmbeddedDns {
       const ips = this.lookup(clientIp, q.name);
       if (ips) return buildResponse(msg, q, q.qtype === TYPE_A ? ips : []);
     }
-    const fwd = await this.forward(msg);
+    const fwd = await this.forward(msg, this.upstreamsFor(clientIp) ?? this.upstreams);
     if (fwd) return fwd;
     return q ? buildResponse(msg, q, [], 2) : undefined;
   }
 
-  private async forward(msg: Buffer): Promise<Buffer | undefined> {
-    for (const upstream of this.upstreams) {
+  private async forward(msg: Buffer, upstreams: string[]): Promise<Buffer | undefined> {
+    for (const upstream of upstreams) {
       const [server, port] = upstream.includes(':') ? [upstream.split(':')[0]!, Number(upstream.split(':')[1])] : [upstream, 53];
       const resp = await new Promise<Buffer | undefined>((resolve) => {
         const s = dgram.createSocket('udp4');

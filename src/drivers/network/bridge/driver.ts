@@ -68,7 +68,8 @@ export class BridgeNetworkDriver implements NetworkDriver {
     this.networks = new NetworkTable(this.state);
     this.rules = new RuleSet(opts.chainPrefix ?? 'WHARF');
     this.resolvConfPath = opts.resolvConfPath ?? '/etc/resolv.conf';
-    this.dns = new EmbeddedDns((ip, name) => this.lookupName(ip, name), upstreamServers(this.hostResolvConf()));
+    this.dns = new EmbeddedDns((ip, name) => this.lookupName(ip, name), upstreamServers(this.hostResolvConf()), 2000,
+      (ip) => this.clientSandbox(ip)?.dnsServers);
   }
 
   /** Runs network-level changes one at a time (rule ensure/remove must not interleave). */
@@ -209,7 +210,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
     while (used.has(`eth${idx}`)) idx++;
     const prefixLen = Number(n.subnet.split('/')[1]);
     const ep: Endpoint = {
-      networkId: n.id, ifname: `eth${idx}`, ip, prefixLen, gateway: n.internal ? '' : n.gateway,
+      networkId: n.id, endpointId: crypto.randomBytes(32).toString('hex'), ifname: `eth${idx}`, ip, prefixLen, gateway: n.internal ? '' : n.gateway,
       mac: o.mac ?? ipam.macForIp(ipam.ipToInt(ip)), aliases: n.isDefault ? [] : [...new Set(o.aliases ?? [])],
       hostVeth: `veth${crypto.randomBytes(4).toString('hex').slice(0, 7)}`,
     };
@@ -281,6 +282,11 @@ export class BridgeNetworkDriver implements NetworkDriver {
   renderFiles(containerId: string, o: FileOptions): ContainerFiles {
     const s = this.findSandbox(containerId);
     const embeddedDns = s.endpoints.some((e) => !this.networks.get(e.networkId)?.isDefault);
+    const dnsServers = embeddedDns && o.dns?.length ? o.dns : undefined;
+    if (String(dnsServers) !== String(s.dnsServers)) {
+      s.dnsServers = dnsServers;
+      this.state.saveSandbox(s);
+    }
     return {
       hosts: renderHosts({ hostname: o.hostname, domainname: o.domainname, ip: s.endpoints[0]?.ip, extraHosts: o.extraHosts }),
       hostname: renderHostname(o.hostname),
@@ -291,16 +297,26 @@ export class BridgeNetworkDriver implements NetworkDriver {
   /** Embedded DNS: names on the networks of the sandbox owning `clientIp`; undefined = forward. */
   private lookupName(clientIp: string, name: string): string[] | undefined {
     const userNet = (e: Endpoint) => !this.networks.get(e.networkId)?.isDefault;
-    const client = [...this.sandboxes.values()].find((s) => s.endpoints.some((e) => e.ip === clientIp && userNet(e)));
+    const client = this.clientSandbox(clientIp);
     if (!client) return undefined;
     const nets = new Set(client.endpoints.filter(userNet).map((e) => e.networkId));
+    // only internal networks: resolve local names, never ask the outside world
+    const isolated = client.endpoints.every((e) => this.networks.get(e.networkId)?.internal);
     const ips: string[] = [];
     for (const s of this.sandboxes.values()) {
       for (const e of s.endpoints) {
         if (nets.has(e.networkId) && e.aliases.some((a) => a.toLowerCase() === name) && !ips.includes(e.ip)) ips.push(e.ip);
       }
     }
-    return ips.length ? ips : undefined;
+    return ips.length || isolated ? ips : undefined;
+  }
+
+  /** The sandbox with address `ip` on a user-defined network (the embedded DNS's client). */
+  private clientSandbox(ip: string): SandboxRecord | undefined {
+    for (const s of this.sandboxes.values()) {
+      if (s.endpoints.some((e) => e.ip === ip && !this.networks.get(e.networkId)?.isDefault)) return s;
+    }
+    return undefined;
   }
 
   private hostResolvConf(): string {

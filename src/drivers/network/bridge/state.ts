@@ -29,6 +29,8 @@ export interface SandboxRecord {
   ports: (PortBinding & { containerIp: string })[];
   /** True once the in-netns 127.0.0.11 redirect for the embedded DNS is installed. */
   dnsRedirect?: boolean;
+  /** `--dns` servers: the embedded DNS forwards this container's queries to them. */
+  dnsServers?: string[];
 }
 
 export class StateDir {
