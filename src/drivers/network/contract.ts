@@ -155,7 +155,11 @@ export interface NetworkDriver {
   createSandbox(containerId: string): Promise<{ nsPath: string }>;
   connect(containerId: string, network: string, opts: ConnectOptions): Promise<Endpoint>;
   disconnect(containerId: string, network: string): Promise<void>;
-  /** All or nothing: on error no port stays bound and no rule stays installed. */
+  /**
+   * All or nothing: on error no port stays bound and no rule stays installed. IPv4 only
+   * (requests with an IPv6 hostIp are skipped); targets the first non-internal endpoint, and
+   * returns [] when there is none (docker ignores ports on internal/none networks).
+   */
   publish(containerId: string, ports: PortRequest[]): Promise<PortBinding[]>;
   unpublish(containerId: string): Promise<void>;
   getSandbox(containerId: string): SandboxInfo | undefined;

@@ -248,10 +248,12 @@ export class BridgeNetworkDriver implements NetworkDriver {
   async publish(containerId: string, ports: PortRequest[]): Promise<PortBinding[]> {
     const s = this.findSandbox(containerId);
     const target = s.endpoints.find((e) => !this.networks.get(e.networkId)?.internal);
+    ports = ports.filter((p) => !p.hostIp.includes(':')); // IPv4 only: `::` bindings are skipped
     if (!target || ports.length === 0) return [];
     const held: PortHold[] = [];
     try {
       for (const p of ports) {
+        if (p.proto !== 'tcp' && p.proto !== 'udp') throw new InvalidArgumentError(`invalid proto '${String(p.proto)}'`);
         if (!(p.containerPort > 0 && p.containerPort < 65536) || !(p.hostPort >= 0 && p.hostPort < 65536)) {
           throw new InvalidArgumentError(`invalid port mapping ${p.hostPort}:${p.containerPort}`);
         }
