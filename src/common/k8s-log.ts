@@ -91,7 +91,7 @@ class Parser {
   }
 }
 
-function waitForChange(file: string, signal: AbortSignal | undefined, stop: Promise<unknown> | undefined): Promise<'change' | 'stop'> {
+function waitForChange(file: string, pos: number, signal: AbortSignal | undefined, stop: Promise<unknown> | undefined): Promise<'change' | 'stop'> {
   return new Promise((resolve) => {
     let watcher: fs.FSWatcher | undefined;
     const done = (v: 'change' | 'stop') => {
@@ -106,6 +106,8 @@ function waitForChange(file: string, signal: AbortSignal | undefined, stop: Prom
     try {
       watcher = fs.watch(file, () => done('change'));
       watcher.on('error', () => done('change'));
+      // Appended between our last read and the watch: no event will come for it.
+      if (fs.statSync(file).size > pos) done('change');
     } catch {
       setTimeout(() => done('change'), 100);
     }
@@ -150,9 +152,10 @@ export async function* readK8sLogBatches(file: string, opts: ReadLogOptions = {}
         if (last.length) yield last;
         if (!opts.follow) break;
         tail = undefined; // after the initial tail, follow mode streams every new line
+        continue;
       }
       if (!opts.follow || stopping) break;
-      const why = await waitForChange(file, opts.signal, opts.stopWhen);
+      const why = await waitForChange(file, pos, opts.signal, opts.stopWhen);
       if (why === 'stop') stopping = true;
     }
     const rest: LogEntry[] = [];
