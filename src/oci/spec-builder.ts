@@ -76,6 +76,9 @@ export interface SpecInput {
   init?: boolean | string;
   oomScoreAdj?: number;
   annotations?: Record<string, string>;
+  /** HostConfig.MaskedPaths / ReadonlyPaths: replace the defaults when given (ignored with privileged). */
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
 }
 
 /** The host binary for `--init`: tini (docker-init's upstream), then catatonit. */
@@ -224,8 +227,8 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
       resources,
       namespaces: namespaces(input),
       devices,
-      maskedPaths: privileged ? [] : maskedPaths(),
-      readonlyPaths: privileged ? [] : READONLY_PATHS.slice(),
+      maskedPaths: privileged ? [] : input.maskedPaths?.slice() ?? maskedPaths(),
+      readonlyPaths: privileged ? [] : input.readonlyPaths?.slice() ?? READONLY_PATHS.slice(),
     },
   };
   if (input.hostname && !input.hostUts) spec.hostname = input.hostname;

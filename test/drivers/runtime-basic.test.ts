@@ -128,6 +128,10 @@ test('kill with SIGKILL gives 137; pause and resume', async () => {
   await h.rt.kill(id, 'SIGKILL');
   assert.equal((await exited).exitCode, 137);
   assert.equal((await h.rt.state(id)).status, 'stopped');
+  await assert.rejects(h.rt.kill(id, 15), (e: unknown) => (e as { status?: number }).status === 409);
+  await assert.rejects(h.rt.resize(id, 10, 10), (e: unknown) => (e as { status?: number }).status === 409);
+  await assert.rejects(h.rt.exec(id, `${id}-x`, { args: ['true'], env: [], cwd: '/', user: { uid: 0, gid: 0 } }),
+    (e: unknown) => (e as { status?: number }).status === 409);
   await h.rt.delete(id);
 });
 

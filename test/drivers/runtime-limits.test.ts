@@ -1,6 +1,7 @@
 /** Runtime driver (conmon + runc): cgroup limits, OOM, and recovery after a daemon restart. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { NotFoundError } from '../../src/common/errors.ts';
 import { RuncRuntime } from '../../src/drivers/runtime/runc/runtime.ts';
 import { buildExecProcess } from '../../src/oci/index.ts';
@@ -64,4 +65,20 @@ test('an exit that happened while no daemon watched is still reported', async ()
   assert.equal((await h.rt.restore(id)).status, 'stopped');
   assert.equal((await h.rt.waitExit(id)).exitCode, 12);
   await h.rt.delete(id);
+});
+
+test('conmon can be moved out of the daemon cgroup before it forks', async (t) => {
+  if (!fs.existsSync('/sys/fs/cgroup/pids/cgroup.procs')) return t.skip('no cgroup v1 pids hierarchy');
+  const cg = `/wharf-test/conmon-${process.pid}`;
+  const rt = new RuncRuntime({ execRoot: h.execRoot, conmonCgroup: cg });
+  const id = h.newId();
+  await rt.create(id, { spec: h.spec(id, ['true']) });
+  const conmonPid = fs.readFileSync(`${h.execRoot}/runtime/pids/${id}.conmon.pid`, 'utf8').trim();
+  assert.match(fs.readFileSync(`/proc/${conmonPid}/cgroup`, 'utf8'), new RegExp(`pids:${cg}$`, 'm'));
+  const exited = rt.waitExit(id);
+  await rt.start(id);
+  assert.equal((await exited).exitCode, 0);
+  await rt.delete(id);
+  rt.close();
+  try { fs.rmdirSync(`/sys/fs/cgroup/pids${cg}`); } catch { /* a zombie conmon may still be listed */ }
 });

@@ -63,7 +63,7 @@ export function runcError(op: string, id: string, exitCode: number, stderr: stri
       return new ContainerStartError(`${full}: Are you trying to mount a directory onto a file (or vice-versa)? Check if the specified host path exists and is the expected type`, 127, stderr);
     }
   }
-  if (/container not running|cannot (pause|resume|kill)|is not running|is paused|not paused/.test(lower)) {
+  if (/container not running|cannot (pause|resume|kill)|is not running|is paused|not paused|stopped container|container is stopped/.test(lower)) {
     return new ConflictError(`Container ${id} is not running`, { cause: new RuntimeError(op, exitCode, stderr) });
   }
   return new RuntimeError(op, exitCode, stderr, `OCI runtime ${op} failed: ${msg || `exit status ${exitCode}`}`);

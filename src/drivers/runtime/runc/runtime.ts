@@ -135,7 +135,6 @@ export class RuncRuntime implements RuntimeDriver {
     const st = await this.runc.state(id);
     if (st && (st.status === 'running' || st.status === 'paused')) {
       if (!force) throw new ConflictError(`cannot delete container ${id}: it is ${st.status}`);
-      if (st.status === 'paused') await this.runc.call('kill', id, ['kill', id, 'KILL']).catch(() => undefined);
       await this.runc.call('kill', id, ['kill', id, 'KILL']).catch(() => undefined);
       if (st.status === 'paused') await this.runc.call('resume', id, ['resume', id]).catch(() => undefined);
       await Promise.race([this.waitExit(id), new Promise((r) => setTimeout(r, 10_000).unref())]);
