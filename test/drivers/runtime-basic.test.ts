@@ -1,9 +1,14 @@
 /** Runtime driver (conmon + runc): lifecycle, logs, and the security defaults seen from inside. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { NotFoundError } from '../../src/common/errors.ts';
 import { ContainerStartError } from '../../src/drivers/runtime/contract.ts';
 import { resolveUser } from '../../src/oci/index.ts';
+import { busyboxRootfsTar } from '../helpers/busybox-rootfs.ts';
 import { Harness } from './runtime-harness.ts';
 
 let h: Harness;
@@ -152,4 +157,28 @@ test('version reports runc and conmon with the CVE warning for old runc', async 
     assert.equal(v.warnings.length, 1);
     for (const cve of ['CVE-2024-21626', 'CVE-2025-31133', 'CVE-2025-52565', 'CVE-2025-52881']) assert.ok(v.warnings[0]!.includes(cve), cve);
   }
+});
+
+test('a file that is not executable is ContainerStartError 126', async () => {
+  const id = h.newId();
+  await assert.rejects(h.rt.create(id, { spec: h.spec(id, ['/etc/passwd']) }), (e: unknown) =>
+    e instanceof ContainerStartError && e.containerExitCode === 126 && /permission denied/.test(e.message));
+});
+
+test('--init runs the command under docker-init (own rootfs copy: runc adds the mount point)', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-rt-rootfs-'));
+  try {
+    execFileSync('cp', ['-a', `${h.rootfs}/.`, root]);
+    const r = await h.run(['sh', '-c', 'tr "\\0" " " < /proc/1/cmdline; echo; echo pid=$$'], { rootfs: root, init: true });
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, /^\/sbin\/docker-init -- sh -c/m);
+    assert.doesNotMatch(r.stdout, /^pid=1$/m);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('busybox rootfs tar holds the same tree', async () => {
+  const list = execFileSync('tar', ['-tf', await busyboxRootfsTar()], { encoding: 'utf8' }).split('\n');
+  for (const e of ['./bin/busybox', './bin/sh', './etc/passwd', './etc/group', './tmp/', './proc/']) assert.ok(list.includes(e), e);
 });
