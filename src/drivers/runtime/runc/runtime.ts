@@ -63,6 +63,7 @@ export class RuncRuntime implements RuntimeDriver {
     checkId(id);
     if (await this.runc.state(id)) throw new ConflictError(`container ${id} already exists in the runtime`);
     this.cleanupFiles(id);
+    this.waits.delete(id);
     const bundle = this.layout.bundle(id);
     fs.mkdirSync(bundle, { recursive: true, mode: 0o700 });
     const tty = o.tty ?? o.spec.process.terminal === true;
@@ -222,7 +223,7 @@ export class RuncRuntime implements RuntimeDriver {
 
   async restore(id: string): Promise<RestoreResult> {
     checkId(id);
-    const monitorAlive = this.conmonAlive(id);
+    const monitorAlive = processAlive(readPidFile(this.layout.conmonPidFile(id)), ['conmon', id]);
     const st = await this.runc.state(id);
     if (!st) {
       if (readExitFile(this.layout.exitFile(id))) return { status: 'stopped', pid: 0, monitorAlive };
@@ -254,8 +255,11 @@ export class RuncRuntime implements RuntimeDriver {
     this.exits.close();
   }
 
+  /** Monitor liveness; a bundle whose conmon has not written its pidfile yet counts as alive. */
   private conmonAlive(id: string): boolean {
-    return processAlive(readPidFile(this.layout.conmonPidFile(id)), ['conmon', id]);
+    const pid = readPidFile(this.layout.conmonPidFile(id));
+    if (pid === 0) return fs.existsSync(path.join(this.layout.bundle(id), 'config.json')) && !fs.existsSync(this.layout.exitFile(id));
+    return processAlive(pid, ['conmon', id]);
   }
 
   private meta(id: string): BundleMeta | undefined {
