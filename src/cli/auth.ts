@@ -81,9 +81,9 @@ export function lookupCredentials(cfg: ConfigFile, server: string): AuthConfig |
   };
 }
 
-/** `X-Registry-Auth` header value (base64url of the JSON auth config). */
+/** `X-Registry-Auth` header value: Go's padded base64.URLEncoding of the JSON auth config. */
 export function encodeAuthHeader(a: AuthConfig | undefined): string {
-  return Buffer.from(JSON.stringify(a ?? {})).toString('base64url');
+  return Buffer.from(JSON.stringify(a ?? {})).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
 }
 
 /** Headers for a pull/push of `image` from the stored credentials. */

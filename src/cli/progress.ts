@@ -69,9 +69,6 @@ export class ProgressRenderer {
     } else if (hasProgress && !this.terminal) {
       return; // no progress bars off a terminal
     }
-    if (this.terminal && m.id && !hasProgress && this.#ids.size === 0) {
-      // a plain status line for a layer id
-    }
     const prefix = m.id ? `${m.id}: ` : '';
     if (hasProgress && this.terminal) {
       const bar = m.progressDetail && (m.progressDetail.total || m.progressDetail.current) ? progressBar(m.progressDetail.current ?? 0, m.progressDetail.total ?? 0, this.width) : m.progress ?? '';
@@ -85,7 +82,7 @@ export class ProgressRenderer {
 }
 
 /** Reads a JSON-lines response and renders it; resolves with the aux payloads. */
-export async function displayJsonStream(src: Readable, out: NodeJS.WriteStream, opts: { quiet?: boolean; terminal?: boolean } = {}): Promise<unknown[]> {
+export async function displayJsonStream(src: Readable, out: NodeJS.WriteStream, opts: { quiet?: boolean; terminal?: boolean; onQuietStream?: (s: string) => void } = {}): Promise<unknown[]> {
   const terminal = opts.terminal ?? !!out.isTTY;
   const r = new ProgressRenderer((s) => { if (!opts.quiet) out.write(s); }, terminal, out.columns ?? 120);
   const rl = readline.createInterface({ input: src, crlfDelay: Infinity });
@@ -93,7 +90,11 @@ export async function displayJsonStream(src: Readable, out: NodeJS.WriteStream, 
     if (!line.trim()) continue;
     let m: JsonMessage;
     try { m = JSON.parse(line) as JsonMessage; } catch { continue; }
-    if (opts.quiet && !m.error && !m.errorDetail) { if (m.aux !== undefined) r.auxes.push(m.aux); continue; }
+    if (opts.quiet && !m.error && !m.errorDetail) {
+      if (m.aux !== undefined) r.auxes.push(m.aux);
+      else if (m.stream !== undefined) opts.onQuietStream?.(m.stream);
+      continue;
+    }
     r.render(m);
   }
   return r.auxes;

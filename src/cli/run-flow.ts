@@ -101,10 +101,11 @@ export async function runAttached(ctx: CliContext, r: AttachedRun): Promise<numb
   }
   const stopResize = r.tty ? monitorTtySize(ctx.out, (h, w) => client.json(`/containers/${r.id}/resize`, { method: 'POST', query: { h, w } })) : () => {};
   const stopSignals = r.sigProxy && !r.tty ? proxySignals(client, r.id) : () => {};
+  let detached = false;
   try {
     if (session) {
       const how = await pumpHijacked(session.socket, session.head, { stdin: process.stdin, out: ctx.out, err: ctx.err }, { tty: r.tty, stdin: r.stdin, detachKeys: r.detachKeys });
-      if (how === 'detached') return 0;
+      if (how === 'detached') { detached = true; return 0; }
     }
     const status = await waited;
     if (status.Error?.Message) ctx.err.write(`${status.Error.Message}\n`);
@@ -112,5 +113,7 @@ export async function runAttached(ctx: CliContext, r: AttachedRun): Promise<numb
   } finally {
     stopResize();
     stopSignals();
+    // Detached: the wait request is still open; leave like docker does.
+    if (detached) setImmediate(() => process.exit(0));
   }
 }

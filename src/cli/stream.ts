@@ -176,3 +176,8 @@ export function proxySignals(client: Client, id: string): () => void {
   });
   return () => { for (const [sig, h] of handlers) process.off(sig, h); };
 }
+
+/** A closed stdout pipe (`wharf save | head`) ends the copy quietly, like docker. */
+export function ignoreEpipe(e: NodeJS.ErrnoException): void {
+  if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw e;
+}

@@ -28,7 +28,7 @@ function registryConfigHeader(ctx: CliContext): string {
   const cfg = readConfig(configDir(ctx.globals.config));
   const out: Record<string, unknown> = {};
   for (const server of Object.keys(cfg.auths ?? {})) { const a = lookupCredentials(cfg, server); if (a) out[server] = a; }
-  return Buffer.from(JSON.stringify(out)).toString('base64url');
+  return Buffer.from(JSON.stringify(out)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
 }
 
 export default function build(ctx: CliContext): Command {
@@ -94,8 +94,10 @@ export default function build(ctx: CliContext): Command {
         contentType: 'application/x-tar', headers: { 'X-Registry-Config': registryConfigHeader(ctx) },
       });
       try {
-        const aux = await displayJsonStream(res, ctx.out, {});
-        const id = (aux.find((a) => (a as { ID?: string })?.ID) as { ID?: string } | undefined)?.ID;
+        let quietText = '';
+        const aux = await displayJsonStream(res, ctx.out, { quiet: o.quiet, onQuietStream: (t) => { quietText += t; } });
+        const id = (aux.find((a) => (a as { ID?: string })?.ID) as { ID?: string } | undefined)?.ID ?? (/sha256:[0-9a-f]{64}/.exec(quietText)?.[0]);
+        if (o.quiet && id) ctx.out.write(`${id}\n`);
         if (o.iidfile && id) fs.writeFileSync(o.iidfile, id);
       } catch (e) {
         if (e instanceof JsonMessageError) throw new CliExit(1, e.message);

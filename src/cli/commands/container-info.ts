@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { parseBytes } from '../../common/human.ts';
+import { ignoreEpipe } from '../stream.ts';
 import { CliExit, type CliContext } from '../context.ts';
 import { newCommand } from '../docker-command.ts';
 import { tabwrite } from '../format.ts';
@@ -63,7 +64,7 @@ export function exportCmd(ctx: CliContext): Command {
       if (!o.output && ctx.out.isTTY) throw new CliExit(1, 'cowardly refusing to save to a terminal. Use the -o flag or redirect');
       const res = await ctx.client().stream(`/containers/${id}/export`);
       if (o.output) await pipeline(res, fs.createWriteStream(o.output));
-      else await pipeline(res, ctx.out, { end: false });
+      else await pipeline(res, ctx.out, { end: false }).catch(ignoreEpipe);
     });
 }
 

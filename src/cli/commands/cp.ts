@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { ApiError } from '../../client/client.ts';
 import { humanSize } from '../../common/human.ts';
 import { TarReader, tarStream, type TarWriteEntry } from '../../common/tar/index.ts';
+import { ignoreEpipe } from '../stream.ts';
 import { CliExit, type CliContext } from '../context.ts';
 import { newCommand } from '../docker-command.ts';
 import {
@@ -100,7 +101,7 @@ async function fromContainer(ctx: CliContext, id: string, srcPath: string, dst: 
     try { msg = (JSON.parse(msg) as { message: string }).message; } catch { /* plain text */ }
     throw new CliExit(1, `Error response from daemon: ${msg}`);
   }
-  if (dst === '-') { await pipeline(res, ctx.out, { end: false }); return; }
+  if (dst === '-') { await pipeline(res, ctx.out, { end: false }).catch(ignoreEpipe); return; }
   const stat = decodePathStat(res.headers['x-docker-container-path-stat'] as string | undefined);
   const srcInfo: CopyInfo = { path: src, exists: true, isDir: stat ? isDirMode(stat.mode) : false, rebaseName };
   let preRebase: { from: string; to: string } | undefined;

@@ -55,7 +55,7 @@ export default function exec(ctx: CliContext): Command {
       const stopResize = tty ? monitorTtySize(ctx.out, (h, w) => client.json(`/exec/${created.Id}/resize`, { method: 'POST', query: { h, w } })) : () => {};
       try {
         const how = await pumpHijacked(session.socket, session.head, { stdin: process.stdin, out: ctx.out, err: ctx.err }, { tty, stdin: !!o.interactive, detachKeys: o.detachKeys });
-        if (how === 'detached') return;
+        if (how === 'detached') { setImmediate(() => process.exit(0)); return; }
       } finally {
         stopResize();
       }

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { authHeaders, configDir, eraseCredentials, readConfig, serverKey, storeCredentials, writeConfig, encodeAuthHeader, lookupCredentials, INDEX_SERVER } from '../auth.ts';
+import { ignoreEpipe } from '../stream.ts';
 import { CliExit, type CliContext } from '../context.ts';
 import { newCommand } from '../docker-command.ts';
 import { formatList } from '../format.ts';
@@ -81,7 +82,7 @@ export function save(ctx: CliContext): Command {
         await pipeline(res, fs.createWriteStream(tmp));
         fs.renameSync(tmp, o.output);
       } else {
-        await pipeline(res, ctx.out, { end: false });
+        await pipeline(res, ctx.out, { end: false }).catch(ignoreEpipe);
       }
     });
 }

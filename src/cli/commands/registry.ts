@@ -17,7 +17,10 @@ Options:
 `;
 
 export default function registry(ctx: CliContext): Command {
-  return new Command('registry').description('Run a private image registry').helpOption(false).allowUnknownOption().allowExcessArguments()
+  const cmd = new (class extends Command {
+    override helpInformation(): string { return USAGE; }
+  })('registry');
+  return cmd.description('Run a private image registry').helpOption(false).allowUnknownOption().allowExcessArguments()
     .argument('[args...]')
     .action(async (args: string[]) => {
       if (args.includes('--help') || args.includes('-h') || args[0] !== 'serve') {

@@ -18,7 +18,7 @@ export default function stats(ctx: CliContext): Command {
       if (!ids.length) ids = (await client.json<Array<{ Id: string }>>('/containers/json', { query: { all: o.all } })).map((c) => c.Id);
       const render = (rows: StatsRow[]) => formatList(o.format, STATS_FORMAT, rows, STATS_HEADERS);
       if (o.stream === false) {
-        const rows = await Promise.all(ids.map(async (id) => statsRow(id, await client.json<StatsJson>(`/containers/${id}/stats`, { query: { stream: false } }), o.trunc)));
+        const rows = await Promise.all(ids.map(async (id) => statsRow(id, await client.json<StatsJson>(`/containers/${id}/stats`, { query: { stream: 'false' } }), o.trunc)));
         ctx.out.write(render(rows));
         return;
       }
