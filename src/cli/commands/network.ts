@@ -95,6 +95,6 @@ export default function network(ctx: CliContext): Command {
     .action(async (net: string, container: string, o: { force?: boolean }) => {
       await ctx.client().json(`/networks/${encodeURIComponent(net)}/disconnect`, { method: 'POST', body: { Container: container, Force: !!o.force } });
     }));
-  cmd.action(() => { throw new CliExit(1, cmd.helpInformation()); });
+  cmd.action(() => { ctx.out.write(cmd.helpInformation()); });
   return cmd;
 }

@@ -1,6 +1,6 @@
 /** `wharf volume create|ls|inspect|rm|prune`. */
 import type { Command } from 'commander';
-import { CliExit, type CliContext } from '../context.ts';
+import type { CliContext } from '../context.ts';
 import { newCommand } from '../docker-command.ts';
 import { formatList } from '../format.ts';
 import { collect, filtersParam } from '../options.ts';
@@ -48,6 +48,6 @@ export default function volume(ctx: CliContext): Command {
       const r = await ctx.client().json<{ VolumesDeleted?: string[] | null; SpaceReclaimed: number }>('/volumes/prune', { method: 'POST', query: { filters: filtersParam(filters) } });
       printPruned(ctx, 'Deleted Volumes:', r.VolumesDeleted ?? [], r.SpaceReclaimed);
     }));
-  cmd.action(() => { throw new CliExit(1, cmd.helpInformation()); });
+  cmd.action(() => { ctx.out.write(cmd.helpInformation()); });
   return cmd;
 }
