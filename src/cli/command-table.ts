@@ -46,7 +46,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   start: { summary: 'Start one or more stopped containers', usage: '[OPTIONS] CONTAINER [CONTAINER...]', load: () => import('./commands/container-lifecycle.ts').then((m) => ({ default: m.start })) },
   stats: { summary: 'Display a live stream of container(s) resource usage statistics', usage: '[OPTIONS] [CONTAINER...]', load: () => import('./commands/stats.ts') },
   stop: { summary: 'Stop one or more running containers', usage: '[OPTIONS] CONTAINER [CONTAINER...]', load: () => import('./commands/container-lifecycle.ts').then((m) => ({ default: m.stop })) },
-  system: { summary: 'Manage Docker', usage: 'COMMAND' },
+  system: { summary: 'Manage Docker', usage: 'COMMAND', load: () => import('./commands/system.ts') },
   tag: { summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', usage: 'SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]', load: () => import('./commands/images.ts').then((m) => ({ default: m.tag })) },
   top: { summary: 'Display the running processes of a container', usage: 'CONTAINER [ps OPTIONS]', load: () => import('./commands/container-info.ts').then((m) => ({ default: m.top })) },
   unpause: { summary: 'Unpause all processes within one or more containers', usage: 'CONTAINER [CONTAINER...]', load: () => import('./commands/container-lifecycle.ts').then((m) => ({ default: m.unpause })) },

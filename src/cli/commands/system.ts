@@ -88,3 +88,14 @@ export function systemPrune(ctx: CliContext): Command {
       ctx.out.write(`Total reclaimed space: ${humanSize(total, 3)}\n`);
     });
 }
+
+/** `wharf system` alone: the management command's help (its verbs resolve through MANAGEMENT). */
+export default function system(ctx: CliContext): Command {
+  const cmd = newCommand('system').description('Manage Docker');
+  cmd.addCommand(systemDf(ctx));
+  cmd.addCommand(newCommand('events').description('Get real time events from the server'));
+  cmd.addCommand(newCommand('info').description('Display system-wide information'));
+  cmd.addCommand(systemPrune(ctx));
+  cmd.action(() => { ctx.out.write(cmd.helpInformation()); });
+  return cmd;
+}
