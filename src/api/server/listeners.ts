@@ -37,14 +37,27 @@ export async function listen(server: http.Server, spec: ListenSpec): Promise<Lis
   return listenTcp(server, addr, spec);
 }
 
+/** Every accepted connection, so shutdown can end hijacked streams too (close() waits for them). */
+const open = new Set<net.Socket>();
+
 function feed(server: http.Server, socket: net.Socket): void {
+  open.add(socket);
+  socket.once('close', () => open.delete(socket));
   server.emit('connection', socket);
+}
+
+/** Closes a net.Server and destroys the connections it still has. */
+function closeServer(ns: net.Server): Promise<void> {
+  return new Promise((resolve) => {
+    ns.close(() => resolve());
+    for (const s of open) s.destroy();
+  });
 }
 
 async function listenUnix(server: http.Server, sockPath: string, group: number | undefined): Promise<Listener> {
   fs.mkdirSync(path.dirname(sockPath), { recursive: true });
   try { fs.unlinkSync(sockPath); } catch { /* not there */ }
-  const ns = net.createServer((s) => feed(server, s));
+  const ns = net.createServer({ allowHalfOpen: true }, (s) => feed(server, s));
   await new Promise<void>((resolve, reject) => {
     ns.once('error', reject);
     ns.listen(sockPath, () => resolve());
@@ -53,7 +66,7 @@ async function listenUnix(server: http.Server, sockPath: string, group: number |
   if (group !== undefined) fs.chownSync(sockPath, 0, group);
   return {
     address: `unix://${sockPath}`,
-    close: () => new Promise((r) => ns.close(() => { try { fs.unlinkSync(sockPath); } catch { /* gone */ } r(); })),
+    close: async () => { await closeServer(ns); try { fs.unlinkSync(sockPath); } catch { /* gone */ } },
   };
 }
 
@@ -64,11 +77,11 @@ async function listenFds(server: http.Server, which: string): Promise<Listener> 
   const fds = which ? [Number(which)] : Array.from({ length: count }, (_, i) => 3 + i);
   const servers: net.Server[] = [];
   for (const fd of fds) {
-    const ns = net.createServer((s) => feed(server, s));
+    const ns = net.createServer({ allowHalfOpen: true }, (s) => feed(server, s));
     await new Promise<void>((resolve, reject) => { ns.once('error', reject); ns.listen({ fd }, () => resolve()); });
     servers.push(ns);
   }
-  return { address: `fd://${which}`, close: async () => { await Promise.all(servers.map((s) => new Promise((r) => s.close(r)))); } };
+  return { address: `fd://${which}`, close: async () => { await Promise.all(servers.map(closeServer)); } };
 }
 
 async function listenTcp(server: http.Server, hostPort: string, spec: ListenSpec): Promise<Listener> {
@@ -85,7 +98,7 @@ async function listenTcp(server: http.Server, hostPort: string, spec: ListenSpec
       minVersion: 'TLSv1.2',
     });
     const verify = spec.tls.verify;
-    ns = net.createServer((raw) => {
+    ns = net.createServer({ allowHalfOpen: true }, (raw) => {
       raw.once('data', (first: Buffer) => {
         raw.pause();
         raw.unshift(first);
@@ -102,9 +115,9 @@ async function listenTcp(server: http.Server, hostPort: string, spec: ListenSpec
       raw.on('error', () => raw.destroy());
     });
   } else {
-    ns = net.createServer((s) => feed(server, s));
+    ns = net.createServer({ allowHalfOpen: true }, (s) => feed(server, s));
   }
   await new Promise<void>((resolve, reject) => { ns.once('error', reject); ns.listen(port, host, () => resolve()); });
   const a = ns.address() as net.AddressInfo;
-  return { address: `tcp://${a.address}:${a.port}`, close: () => new Promise((r) => ns.close(() => r())) };
+  return { address: `tcp://${a.address}:${a.port}`, close: () => closeServer(ns) };
 }

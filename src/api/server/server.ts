@@ -70,6 +70,7 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
     const rawPath = url.pathname;
     const { version, rest } = splitVersion(rawPath);
     const requestId = randomBytes(4).toString('hex');
+    opts.logger.debug(`Calling ${req.method} ${req.url}`, { request: requestId, upgrade: socket !== undefined });
     const ctx = makeContext(req, res, socket, head, rest, url.searchParams, version ?? API_VERSION, requestId, commonHeaders);
     try {
       if (version !== undefined) {

@@ -6,7 +6,8 @@ import { readdirSync } from 'node:fs';
 import { InvalidArgumentError } from '../../common/errors.ts';
 import { readHostFacts, goArch, unameMachine, type HostFacts } from '../../common/host.ts';
 import { API_VERSION, MIN_API_VERSION } from '../../api/types/version.ts';
-import { validateEventFilters, type EventBus, type EventQuery } from '../events/index.ts';
+import type { EventBus, EventQuery } from '../events/index.ts';
+import { validateEventFilters } from '../../api/types/events.ts';
 
 export const WHARF_VERSION = '0.1.0';
 export const GIT_COMMIT = 'wharf';

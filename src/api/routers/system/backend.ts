@@ -1,5 +1,5 @@
 /** What the system routes need from the engine. */
-import type { EngineEvent, EventQuery } from '../../../engine/events/index.ts';
+import type { EngineEvent, EventQuery } from '../../types/events.ts';
 
 export interface SystemBackend {
   version(): Record<string, unknown>;

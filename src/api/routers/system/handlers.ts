@@ -1,7 +1,7 @@
 import type { RouteContext } from '../../server/context.ts';
 import type { SystemBackend } from './backend.ts';
 import { InvalidArgumentError } from '../../../common/errors.ts';
-import { matchesEvent, parseEventTime, validateEventFilters, type EventFilters } from '../../../engine/events/index.ts';
+import { matchesEvent, parseEventTime, validateEventFilters, type EventFilters } from '../../types/events.ts';
 import { parseFilters } from '../../server/filters.ts';
 
 export function ping(ctx: RouteContext): void {

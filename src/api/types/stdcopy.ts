@@ -15,7 +15,7 @@ export function frame(stream: StdStream, payload: Buffer): Buffer {
 
 /** Incremental demultiplexer: feed chunks, get (stream, payload) callbacks. */
 export class StdDemuxer {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   constructor(private readonly onFrame: (stream: number, payload: Buffer) => void) {}
   push(chunk: Buffer): void {
     this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;

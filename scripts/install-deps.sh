@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what wharf needs on a fresh Debian 12 machine (as root): the engine's system
+# packages, the npm dependencies (native ones build from source), and the build output.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+PKGS=(runc conmon iptables iproute2 busybox-static tini catatonit procps psmisc util-linux openssl curl ca-certificates git python3 make g++ kmod)
+missing=()
+for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ ! -d node_modules/better-sqlite3/build/Release ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  npm install --no-audit --no-fund --loglevel=error
+fi
+npm run build --silent

@@ -1,0 +1,249 @@
+/**
+ * Daemon configuration: command-line flags merged with `/etc/wharf/daemon.json` (docker's key
+ * names). An unknown key, or a key given both as a flag and in the file, is a start-up error
+ * with docker's wording. `reloadable` lists what SIGHUP re-reads.
+ */
+import fs from 'node:fs';
+import { Command, Option } from 'commander';
+import { isLogLevel, type LogLevel } from '../common/logger.ts';
+
+export interface DaemonConfig {
+  hosts: string[];
+  dataRoot: string;
+  execRoot: string;
+  pidfile: string;
+  logLevel: LogLevel;
+  debug: boolean;
+  tls: boolean;
+  tlsVerify: boolean;
+  tlsCaCert?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  insecureTcp: boolean;
+  storageDriver: string;
+  registryMirrors: string[];
+  insecureRegistries: string[];
+  bip?: string;
+  bridge: string;
+  liveRestore: boolean;
+  group: string;
+  defaultRuntime: string;
+  logDriver: string;
+  logOpts: Record<string, string>;
+  iptables: boolean;
+  ipForward: boolean;
+  dns: string[];
+  dnsSearch: string[];
+  experimental: boolean;
+  noNewPrivileges: boolean;
+  defaultShmSize?: string;
+  labels: string[];
+  maxConcurrentDownloads: number;
+  maxConcurrentUploads: number;
+  userlandProxy: boolean;
+  configFile: string;
+}
+
+/** daemon.json key → config field, with the value's kind. */
+const KEYS: Record<string, { field: keyof DaemonConfig; kind: 'string' | 'bool' | 'list' | 'map' | 'number' }> = {
+  hosts: { field: 'hosts', kind: 'list' },
+  'data-root': { field: 'dataRoot', kind: 'string' },
+  'exec-root': { field: 'execRoot', kind: 'string' },
+  pidfile: { field: 'pidfile', kind: 'string' },
+  'log-level': { field: 'logLevel', kind: 'string' },
+  debug: { field: 'debug', kind: 'bool' },
+  tls: { field: 'tls', kind: 'bool' },
+  tlsverify: { field: 'tlsVerify', kind: 'bool' },
+  tlscacert: { field: 'tlsCaCert', kind: 'string' },
+  tlscert: { field: 'tlsCert', kind: 'string' },
+  tlskey: { field: 'tlsKey', kind: 'string' },
+  'insecure-tcp': { field: 'insecureTcp', kind: 'bool' },
+  'storage-driver': { field: 'storageDriver', kind: 'string' },
+  'registry-mirrors': { field: 'registryMirrors', kind: 'list' },
+  'insecure-registries': { field: 'insecureRegistries', kind: 'list' },
+  bip: { field: 'bip', kind: 'string' },
+  bridge: { field: 'bridge', kind: 'string' },
+  'live-restore': { field: 'liveRestore', kind: 'bool' },
+  group: { field: 'group', kind: 'string' },
+  'default-runtime': { field: 'defaultRuntime', kind: 'string' },
+  'log-driver': { field: 'logDriver', kind: 'string' },
+  'log-opts': { field: 'logOpts', kind: 'map' },
+  iptables: { field: 'iptables', kind: 'bool' },
+  'ip-forward': { field: 'ipForward', kind: 'bool' },
+  dns: { field: 'dns', kind: 'list' },
+  'dns-search': { field: 'dnsSearch', kind: 'list' },
+  experimental: { field: 'experimental', kind: 'bool' },
+  'no-new-privileges': { field: 'noNewPrivileges', kind: 'bool' },
+  'default-shm-size': { field: 'defaultShmSize', kind: 'string' },
+  labels: { field: 'labels', kind: 'list' },
+  'max-concurrent-downloads': { field: 'maxConcurrentDownloads', kind: 'number' },
+  'max-concurrent-uploads': { field: 'maxConcurrentUploads', kind: 'number' },
+  'userland-proxy': { field: 'userlandProxy', kind: 'bool' },
+};
+
+/** Keys SIGHUP re-reads from the file. */
+export const RELOADABLE: (keyof DaemonConfig)[] = ['registryMirrors', 'insecureRegistries', 'debug', 'logLevel', 'labels', 'maxConcurrentDownloads', 'maxConcurrentUploads', 'liveRestore'];
+
+export const DEFAULT_SOCKET = 'unix:///run/wharf/wharf.sock';
+
+export function defaults(): DaemonConfig {
+  return {
+    hosts: [], dataRoot: '/var/lib/wharf', execRoot: '/run/wharf', pidfile: '/run/wharfd.pid', logLevel: 'info', debug: false,
+    tls: false, tlsVerify: false, insecureTcp: false, storageDriver: 'overlay2', registryMirrors: [], insecureRegistries: [],
+    liveRestore: true, bridge: 'wharf0', group: 'wharf', defaultRuntime: 'runc', logDriver: 'json-file', logOpts: {}, iptables: true, ipForward: true,
+    dns: [], dnsSearch: [], experimental: false, noNewPrivileges: false, labels: [], maxConcurrentDownloads: 3, maxConcurrentUploads: 5,
+    userlandProxy: true, configFile: '/etc/wharf/daemon.json',
+  };
+}
+
+export class ConfigError extends Error {}
+
+export function buildDaemonCommand(): Command {
+  const collect = (v: string, prev: string[] = []) => [...prev, v];
+  const cmd = new Command('wharfd')
+    .description('A self-sufficient runtime for containers (Docker Engine API compatible)')
+    .option('-H, --host <address>', 'Daemon socket(s) to connect to (unix://, tcp://, fd://)', collect)
+    .option('--data-root <dir>', 'Root directory of persistent state')
+    .option('--exec-root <dir>', 'Root directory for execution state files')
+    .option('-p, --pidfile <file>', 'Path to use for daemon PID file')
+    .option('-l, --log-level <level>', 'Set the logging level ("debug"|"info"|"warn"|"error"|"fatal")')
+    .option('-D, --debug', 'Enable debug mode')
+    .option('--tls', 'Use TLS; implied by --tlsverify')
+    .option('--tlsverify', 'Use TLS and verify the remote (require client certificates)')
+    .option('--tlscacert <file>', 'Trust certs signed only by this CA')
+    .option('--tlscert <file>', 'Path to TLS certificate file')
+    .option('--tlskey <file>', 'Path to TLS key file')
+    .option('--insecure-tcp', 'Allow a tcp:// listener without TLS (anyone who reaches it is root)')
+    .option('-s, --storage-driver <name>', 'Storage driver to use (overlay2, vfs)')
+    .option('--registry-mirror <url>', 'Preferred registry mirror', collect)
+    .option('--insecure-registry <host>', 'Enable insecure registry communication', collect)
+    .option('--bip <cidr>', 'Specify network bridge IP')
+    .option('-b, --bridge <name>', 'Attach containers to a network bridge (default "wharf0")')
+    .option('--live-restore', 'Enable live restore of containers when the daemon stops')
+    .option('-G, --group <group>', 'Group for the unix socket')
+    .option('--default-runtime <name>', 'Default OCI runtime for containers')
+    .option('--log-driver <name>', 'Default driver for container logs')
+    .option('--log-opt <k=v>', 'Default log driver options for containers', collect)
+    .option('--dns <ip>', 'DNS server to use', collect)
+    .option('--dns-search <domain>', 'DNS search domains to use', collect)
+    .option('--experimental', 'Enable experimental features')
+    .option('--no-new-privileges', 'Set no-new-privileges by default for new containers')
+    .option('--config-file <file>', 'Daemon configuration file', '/etc/wharf/daemon.json')
+    .addOption(new Option('--iptables <bool>', 'Enable addition of iptables rules').choices(['true', 'false']))
+    .helpOption('-h, --help', 'Print usage')
+    .version('wharfd 0.1.0', '-v, --version', 'Print version information and quit')
+    .allowExcessArguments(false);
+  return cmd;
+}
+
+/** Flags as given (only those present) mapped to daemon.json keys. */
+function flagValues(opts: Record<string, unknown>): Record<string, unknown> {
+  const map: Record<string, string> = {
+    host: 'hosts', dataRoot: 'data-root', execRoot: 'exec-root', pidfile: 'pidfile', logLevel: 'log-level', debug: 'debug', tls: 'tls',
+    tlsverify: 'tlsverify', tlscacert: 'tlscacert', tlscert: 'tlscert', tlskey: 'tlskey', insecureTcp: 'insecure-tcp', storageDriver: 'storage-driver',
+    registryMirror: 'registry-mirrors', insecureRegistry: 'insecure-registries', bip: 'bip', bridge: 'bridge', liveRestore: 'live-restore', group: 'group',
+    defaultRuntime: 'default-runtime', logDriver: 'log-driver', logOpt: 'log-opts', dns: 'dns', dnsSearch: 'dns-search', experimental: 'experimental',
+    iptables: 'iptables',
+  };
+  const out: Record<string, unknown> = {};
+  for (const [k, key] of Object.entries(map)) {
+    const v = opts[k];
+    if (v === undefined) continue;
+    if (key === 'log-opts') out[key] = Object.fromEntries((v as string[]).map((s) => { const i = s.indexOf('='); return [s.slice(0, i), s.slice(i + 1)]; }));
+    else if (key === 'iptables') out[key] = v === 'true';
+    else out[key] = v;
+  }
+  // commander turns --no-new-privileges into newPrivileges=false; only an explicit flag counts.
+  if (opts.newPrivileges === false) out['no-new-privileges'] = true;
+  return out;
+}
+
+export function readConfigFile(file: string, mustExist: boolean): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !mustExist) return {};
+    throw new ConfigError(`unable to configure the Wharf daemon with file ${file}: ${(err as Error).message}`);
+  }
+  if (text.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`unable to configure the Wharf daemon with file ${file}: ${(err as Error).message}`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`unable to configure the Wharf daemon with file ${file}: not a JSON object`);
+  const unknown = Object.keys(parsed).filter((k) => !(k in KEYS));
+  if (unknown.length) throw new ConfigError(`the following directives don't match any configuration option: ${unknown.join(', ')}`);
+  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+    const kind = KEYS[k]!.kind;
+    const ok = kind === 'list' ? Array.isArray(v) && v.every((x) => typeof x === 'string')
+      : kind === 'map' ? !!v && typeof v === 'object' && !Array.isArray(v)
+      : kind === 'bool' ? typeof v === 'boolean'
+      : kind === 'number' ? typeof v === 'number'
+      : typeof v === 'string';
+    if (!ok) throw new ConfigError(`invalid value for "${k}" in ${file}: expected ${kind}`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function apply(cfg: DaemonConfig, values: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(values)) (cfg as unknown as Record<string, unknown>)[KEYS[k]!.field] = v;
+}
+
+/** Parses argv (without node and script) into the effective configuration. */
+export function loadConfig(argv: string[]): DaemonConfig {
+  const cmd = buildDaemonCommand();
+  cmd.exitOverride();
+  cmd.parse(argv, { from: 'user' });
+  const opts = cmd.opts();
+  const flags = flagValues(opts);
+  const explicitFile = cmd.getOptionValueSource('configFile') === 'cli';
+  const file = opts.configFile as string;
+  const fromFile = readConfigFile(file, explicitFile);
+  const conflicts = Object.keys(flags).filter((k) => k in fromFile);
+  if (conflicts.length) {
+    const parts = conflicts.map((k) => `${k}: (from flag: ${fmt(flags[k])}, from file: ${fmt(fromFile[k])})`);
+    throw new ConfigError(`the following directives are specified both as a flag and in the configuration file: ${parts.join(', ')}`);
+  }
+  const cfg = defaults();
+  cfg.configFile = file;
+  apply(cfg, fromFile);
+  apply(cfg, flags);
+  return finish(cfg);
+}
+
+function fmt(v: unknown): string {
+  return Array.isArray(v) ? `[${v.join(' ')}]` : String(v);
+}
+
+function finish(cfg: DaemonConfig): DaemonConfig {
+  if (!isLogLevel(cfg.logLevel)) throw new ConfigError(`unable to parse logging level: ${cfg.logLevel}`);
+  if (cfg.debug) cfg.logLevel = 'debug';
+  if (cfg.tlsVerify) cfg.tls = true;
+  if (cfg.hosts.length === 0) cfg.hosts = [DEFAULT_SOCKET];
+  if (!['overlay2', 'vfs'].includes(cfg.storageDriver)) throw new ConfigError(`error initializing graphdriver: driver not supported: ${cfg.storageDriver}`);
+  if (cfg.tls && (!cfg.tlsCert || !cfg.tlsKey || (cfg.tlsVerify && !cfg.tlsCaCert))) {
+    throw new ConfigError('TLS needs --tlscert and --tlskey (and --tlscacert with --tlsverify)');
+  }
+  return cfg;
+}
+
+/** Re-reads the reloadable keys from the file (SIGHUP). Returns the keys that changed. */
+export function reloadConfig(cfg: DaemonConfig): string[] {
+  const fromFile = readConfigFile(cfg.configFile, false);
+  const fresh = defaults();
+  apply(fresh, fromFile);
+  const changed: string[] = [];
+  for (const field of RELOADABLE) {
+    const before = JSON.stringify(cfg[field]);
+    const after = JSON.stringify(fresh[field]);
+    if (before !== after) {
+      (cfg as unknown as Record<string, unknown>)[field] = fresh[field];
+      changed.push(field);
+    }
+  }
+  if (changed.includes('debug') && cfg.debug) cfg.logLevel = 'debug';
+  return changed;
+}

@@ -1,0 +1,200 @@
+/**
+ * The composition root: constructs every implementation explicitly (drivers, stores,
+ * services), wires services to routers, opens the listeners and handles signals.
+ * Nothing else in the tree chooses an implementation.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { createLogger, type Logger } from '../common/logger.ts';
+import { createApiServer } from '../api/server/server.ts';
+import { listen, type Listener } from '../api/server/listeners.ts';
+import type { Route } from '../api/server/context.ts';
+import { systemRoutes } from '../api/routers/system/routes.ts';
+import { EventBus } from '../engine/events/index.ts';
+import { SystemService, type InfoSources } from '../engine/system/index.ts';
+import { reloadConfig, type DaemonConfig } from './config.ts';
+import { openDatabase } from '../store/db.ts';
+import { ContentStore } from '../store/content-store.ts';
+import { LayerStore } from '../store/layer-store.ts';
+import { ImagesService } from '../engine/images/index.ts';
+import { ContainersService } from '../engine/containers/index.ts';
+import { containerRoutes } from '../api/routers/containers/routes.ts';
+import { imageRoutes } from '../api/routers/images/routes.ts';
+import { Overlay2Driver } from '../drivers/snapshot/overlay2/driver.ts';
+import { VfsDriver } from '../drivers/snapshot/vfs/driver.ts';
+import type { SnapshotDriver } from '../drivers/snapshot/contract.ts';
+import { RuncRuntime } from '../drivers/runtime/runc/runtime.ts';
+import { BridgeNetworkDriver } from '../drivers/network/bridge/driver.ts';
+import type { NetworkDriver } from '../drivers/network/contract.ts';
+import { DataRootLock } from './lock.ts';
+
+export interface RunningDaemon {
+  config: DaemonConfig;
+  listeners: Listener[];
+  stop(): Promise<void>;
+}
+
+function prepareRoots(cfg: DaemonConfig): void {
+  fs.mkdirSync(cfg.dataRoot, { recursive: true, mode: 0o710 });
+  fs.chmodSync(cfg.dataRoot, 0o710);
+  fs.mkdirSync(cfg.execRoot, { recursive: true, mode: 0o700 });
+  fs.chmodSync(cfg.execRoot, 0o700);
+}
+
+function daemonId(dataRoot: string): string {
+  const file = path.join(dataRoot, 'engine-id');
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    const id = randomUUID();
+    fs.writeFileSync(file + '.tmp', id);
+    fs.renameSync(file + '.tmp', file);
+    return id;
+  }
+}
+
+function groupId(name: string): number | undefined {
+  try {
+    const line = fs.readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.startsWith(name + ':'));
+    return line ? Number(line.split(':')[2]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startDaemon(cfg: DaemonConfig): Promise<RunningDaemon> {
+  const logger: Logger = createLogger(cfg.logLevel);
+  prepareRoots(cfg);
+  const lock = DataRootLock.acquire(cfg.dataRoot);
+  try {
+    return await wire(cfg, logger, lock);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Promise<RunningDaemon> {
+  const events = new EventBus();
+  const warnings: string[] = [];
+
+  // Storage: snapshot driver, metadata database, content and layer stores.
+  const snapshots: SnapshotDriver = cfg.storageDriver === 'vfs'
+    ? new VfsDriver({ root: path.join(cfg.dataRoot, 'vfs') })
+    : new Overlay2Driver({ root: path.join(cfg.dataRoot, 'overlay2') });
+  const db = openDatabase(path.join(cfg.dataRoot, 'metadata.db'));
+  const content = new ContentStore(path.join(cfg.dataRoot, 'content'));
+  const layers = new LayerStore(db, content, snapshots);
+  const images = new ImagesService({ db, content, layers, events, driver: snapshots });
+
+  // Execution: runtime (runc + conmon) and networking (bridge + iptables).
+  const runtime = new RuncRuntime({ execRoot: cfg.execRoot });
+  const rtVersion = await runtime.version().catch((err: Error) => { warnings.push(`runtime unavailable: ${err.message}`); return undefined; });
+  for (const w of rtVersion?.warnings ?? []) { warnings.push(w); logger.warn(w); }
+  let network: NetworkDriver | undefined;
+  if (cfg.iptables) {
+    try {
+      const bridge = new BridgeNetworkDriver({
+        stateDir: path.join(cfg.dataRoot, 'network'), execRoot: cfg.execRoot, bip: cfg.bip, bridgeName: cfg.bridge, logger,
+        chainPrefix: cfg.bridge === 'wharf0' ? undefined : cfg.bridge.toUpperCase().replace(/[^A-Z0-9]/g, '').slice(0, 10),
+      });
+      await bridge.init();
+      network = bridge;
+    } catch (err) {
+      const msg = `bridge networking unavailable, containers get --network none: ${(err as Error).message}`;
+      warnings.push(msg);
+      logger.warn(msg);
+    }
+  }
+
+  const containers = new ContainersService(db, {
+    dataRoot: cfg.dataRoot, runtime, snapshots, network, images: {
+      resolve: (ref: string) => {
+        const r = images.resolve(ref);
+        return { id: r.id, config: (r.config as { config?: Record<string, unknown> }).config ?? {}, topChainId: r.topChainId ?? undefined };
+      },
+    },
+    events, logger, noNewPrivileges: cfg.noNewPrivileges, logOpts: cfg.logOpts, dns: cfg.dns,
+  });
+  images.setUsage((imageId: string) => containers.containerUsingImage(imageId));
+
+  await images.reconcile();
+  if (network) {
+    const live = containers.liveIds();
+    await network.restore(live).catch((err: Error) => logger.warn(`network restore: ${err.message}`));
+    await network.cleanupOrphans(live).catch((err: Error) => logger.warn(`network cleanup: ${err.message}`));
+  }
+  await containers.restore(cfg.liveRestore);
+
+  const sources: InfoSources = {
+    containerCounts: () => containers.counts(),
+    imageCount: () => images.list({ all: false }).length,
+    storageDriver: () => ({ name: snapshots.name, status: snapshots.status() }),
+    registry: () => ({ mirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries }),
+    runtimes: () => ({ default: cfg.defaultRuntime, names: ['runc'] }),
+    warnings: () => warnings,
+    debug: () => cfg.debug,
+    liveRestore: () => cfg.liveRestore,
+  };
+  const daemonIdValue = daemonId(cfg.dataRoot);
+  const system = new SystemService({ events, sources, dataRoot: cfg.dataRoot, daemonId: daemonIdValue });
+
+  const routes: Route[] = [
+    ...systemRoutes(system),
+    ...containerRoutes(containers, {}, containers.execs),
+    ...imageRoutes(images),
+  ];
+  const server = createApiServer({ routes, logger, experimental: cfg.experimental });
+
+  const group = groupId(cfg.group);
+  const listeners: Listener[] = [];
+  try {
+    for (const host of cfg.hosts) {
+      const tls = cfg.tls ? { ca: cfg.tlsCaCert ?? '', cert: cfg.tlsCert!, key: cfg.tlsKey!, verify: cfg.tlsVerify } : undefined;
+      const l = await listen(server, { address: host, tls, insecureTcp: cfg.insecureTcp, group });
+      if (host.startsWith('tcp://') && !tls) logger.warn(`API listening on ${l.address} without TLS: anyone who reaches it controls this host`);
+      logger.info(`API listen on ${l.address}`);
+      listeners.push(l);
+    }
+  } catch (err) {
+    await Promise.all(listeners.map((l) => l.close()));
+    throw err;
+  }
+
+  fs.mkdirSync(path.dirname(cfg.pidfile), { recursive: true });
+  fs.writeFileSync(cfg.pidfile, String(process.pid));
+
+  const onHup = () => {
+    try {
+      const changed = reloadConfig(cfg);
+      logger.level = cfg.logLevel;
+      logger.info('Reloaded configuration', { changed: changed.join(',') });
+      events.publish('daemon', 'reload', daemonIdValue, { name: hostname() });
+    } catch (err) {
+      logger.error(`Error reloading configuration: ${(err as Error).message}`);
+    }
+  };
+  process.on('SIGHUP', onHup);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= (async () => {
+    process.off('SIGHUP', onHup);
+    await Promise.all(listeners.map((l) => l.close()));
+    server.closeAllConnections();
+    await network?.close().catch(() => undefined);
+    db.close();
+    try { fs.rmSync(cfg.pidfile, { force: true }); } catch { /* gone */ }
+    lock.release();
+  })());
+  const onSignal = (sig: NodeJS.Signals) => {
+    logger.info(`Processing signal '${sig}'`);
+    setTimeout(() => process.exit(0), 5000).unref();
+    void stop().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  logger.info('Daemon has completed initialization');
+  return { config: cfg, listeners, stop };
+}

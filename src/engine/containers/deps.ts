@@ -1,0 +1,55 @@
+/**
+ * What the containers service needs from the rest of the engine, as small interfaces so the
+ * composition root (src/daemon) can hand in the real services.
+ */
+import type { Logger } from '../../common/logger.ts';
+import type { RuntimeDriver } from '../../drivers/runtime/contract.ts';
+import type { SnapshotDriver } from '../../drivers/snapshot/contract.ts';
+import type { NetworkDriver } from '../../drivers/network/contract.ts';
+import type { EventBus } from '../events/index.ts';
+import type { VolumeProvider } from './mounts.ts';
+
+/** An image's runtime-relevant config (image-spec `config` section). */
+export interface ImageRuntimeConfig {
+  User?: string;
+  Env?: string[] | null;
+  Cmd?: string[] | null;
+  Entrypoint?: string[] | null;
+  WorkingDir?: string;
+  Volumes?: Record<string, object> | null;
+  ExposedPorts?: Record<string, object> | null;
+  Labels?: Record<string, string> | null;
+  StopSignal?: string;
+  Hostname?: string;
+  OnBuild?: string[] | null;
+  Healthcheck?: unknown;
+}
+
+export interface ResolvedImage {
+  /** sha256:… */
+  id: string;
+  config: ImageRuntimeConfig;
+  /** ChainID of the top layer (undefined for an image without layers). */
+  topChainId: string | undefined;
+}
+
+export interface ImageResolver {
+  /** Throws NotFoundError `No such image: x:latest` when absent. */
+  resolve(ref: string): Promise<ResolvedImage> | ResolvedImage;
+}
+
+export interface ContainersDeps {
+  dataRoot: string;
+  runtime: RuntimeDriver;
+  snapshots: SnapshotDriver;
+  network?: NetworkDriver;
+  volumes?: VolumeProvider;
+  images: ImageResolver;
+  events: EventBus;
+  logger: Logger;
+  /** Daemon-wide `--no-new-privileges`. */
+  noNewPrivileges?: boolean;
+  /** Daemon default log options (max-size, max-file). */
+  logOpts?: Record<string, string>;
+  dns?: string[];
+}

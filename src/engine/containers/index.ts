@@ -1,0 +1,114 @@
+/**
+ * The containers service (engine): one object the API's containers and exec routers call.
+ * State lives in ContainerRegistry (SQLite + memory); operations are split by concern:
+ * service.ts (records), lifecycle.ts (running), io.ts (attach/logs), exec.ts, view.ts.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ConflictError, InvalidArgumentError } from '../../common/errors.ts';
+import type { Db } from '../../store/db.ts';
+import type { ContainersDeps } from './deps.ts';
+import { ContainerRegistry, createContainer, renameContainer, waitContainer } from './service.ts';
+import { killContainer, pauseContainer, restartContainer, restoreContainers, startContainer, stopContainer, unpauseContainer } from './lifecycle.ts';
+import { removeContainer, pruneContainers } from './remove.ts';
+import { inspectContainer, listContainers, type ListOptions } from './view.ts';
+import { attachContainer, streamLogs, type AttachOptions, type ClientStream } from './io.ts';
+import { ExecManager } from './exec.ts';
+import type { ContainerRecord } from './record.ts';
+
+export type { ContainersDeps, ImageResolver, ResolvedImage } from './deps.ts';
+export type { VolumeProvider } from './mounts.ts';
+export type { ClientStream } from './io.ts';
+export type { ContainerRecord } from './record.ts';
+
+const run = promisify(execFile);
+
+export class ContainersService {
+  readonly registry: ContainerRegistry;
+  readonly execs: ExecManager;
+
+  constructor(db: Db, readonly deps: ContainersDeps) {
+    this.registry = new ContainerRegistry(db, deps);
+    this.execs = new ExecManager(this.registry);
+  }
+
+  /** Daemon start: live-restore running containers, apply restart policies. */
+  restore(liveRestore: boolean): Promise<void> {
+    return restoreContainers(this.registry, liveRestore);
+  }
+
+  liveIds(): string[] {
+    return [...this.registry.live.values()].filter((l) => l.rec.State.Running).map((l) => l.rec.Id);
+  }
+
+  create(body: unknown, name: string | null) { return createContainer(this.registry, body, name); }
+  start(ref: string) { return startContainer(this.registry, ref); }
+  stop(ref: string, timeout?: number, signal?: string | null) { return stopContainer(this.registry, ref, timeout, signal); }
+  restart(ref: string, timeout?: number, signal?: string | null) { return restartContainer(this.registry, ref, timeout, signal); }
+  kill(ref: string, signal: string | null) { return killContainer(this.registry, ref, signal); }
+  remove(ref: string, opts: { force?: boolean; volumes?: boolean }) { return removeContainer(this.registry, ref, opts); }
+  wait(ref: string, condition: string | null) { return waitContainer(this.registry, ref, condition); }
+  rename(ref: string, name: string) { return renameContainer(this.registry, ref, name); }
+  pause(ref: string) { return pauseContainer(this.registry, ref); }
+  unpause(ref: string) { return unpauseContainer(this.registry, ref); }
+  list(o: ListOptions) { return listContainers(this.registry, o); }
+  inspect(ref: string, size = false) { return inspectContainer(this.registry, ref, size); }
+  attach(ref: string, client: ClientStream, o: AttachOptions) { return attachContainer(this.registry, ref, client, o); }
+  logs(...args: Parameters<typeof streamLogs> extends [unknown, ...infer R] ? R : never) { return streamLogs(this.registry, ...args); }
+  prune(filters: Record<string, string[]>) {
+    const until = filters.until?.[0];
+    const cutoff = until ? (/^\d+$/.test(until) ? Number(until) * 1000 : Date.parse(until)) : undefined;
+    return pruneContainers(this.registry, (id) => {
+      const rec = this.registry.live.get(id)!.rec;
+      if (cutoff !== undefined && Date.parse(rec.Created) >= cutoff) return false;
+      return (filters.label ?? []).every((l) => { const i = l.indexOf('='); const k = i < 0 ? l : l.slice(0, i); return k in rec.Config.Labels && (i < 0 || rec.Config.Labels[k] === l.slice(i + 1)); });
+    });
+  }
+  counts() { return this.registry.counts(); }
+  containerUsingImage(imageId: string) { return this.registry.containerUsingImage(imageId); }
+  record(ref: string): ContainerRecord { return this.registry.get(ref).rec; }
+
+  async resize(ref: string, h: number, w: number): Promise<void> {
+    const l = this.registry.get(ref);
+    if (!l.rec.State.Running) throw new ConflictError(`Container ${l.rec.Id} is not running`);
+    await this.deps.runtime.resize(l.rec.Id, h, w);
+  }
+
+  /** `docker top`: ps on the host, filtered to the container's processes (host PIDs). */
+  async top(ref: string, psArgs: string | null): Promise<{ Titles: string[]; Processes: string[][] }> {
+    const l = this.registry.get(ref);
+    if (!l.rec.State.Running) throw new ConflictError(`Container ${l.rec.Id} is not running`);
+    const pids = await containerPids(l.rec);
+    const args = (psArgs || '-ef').split(/\s+/).filter(Boolean);
+    let out: string;
+    try {
+      out = (await run('ps', args, { maxBuffer: 16 << 20 })).stdout;
+    } catch (err) {
+      throw new InvalidArgumentError(`ps: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`);
+    }
+    const lines = out.split('\n').filter((x) => x.trim());
+    const titles = lines[0]!.trim().split(/\s+/);
+    const pidCol = titles.indexOf('PID');
+    if (pidCol < 0) throw new InvalidArgumentError('Couldn\'t find PID field in ps output');
+    const procs: string[][] = [];
+    for (const line of lines.slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (!pids.has(Number(fields[pidCol]))) continue;
+      const row = fields.slice(0, titles.length - 1);
+      row.push(fields.slice(titles.length - 1).join(' '));
+      procs.push(row);
+    }
+    return { Titles: titles, Processes: procs };
+  }
+}
+
+/** PIDs in the container's cgroup (pids controller on v1, the unified dir on v2). */
+export async function containerPids(rec: ContainerRecord): Promise<Set<number>> {
+  const { readFileSync, existsSync } = await import('node:fs');
+  const candidates = [`/sys/fs/cgroup/pids/wharf/${rec.Id}/cgroup.procs`, `/sys/fs/cgroup/wharf/${rec.Id}/cgroup.procs`, `/sys/fs/cgroup/memory/wharf/${rec.Id}/cgroup.procs`];
+  for (const c of candidates) {
+    if (!existsSync(c)) continue;
+    return new Set(readFileSync(c, 'utf8').split('\n').filter(Boolean).map(Number));
+  }
+  return new Set(rec.State.Pid ? [rec.State.Pid] : []);
+}

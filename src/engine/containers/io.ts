@@ -1,0 +1,93 @@
+/**
+ * Container streams: attach (hijacked connection ⇄ the monitor's attach socket, with detach
+ * keys and stdcopy framing when there is no TTY) and logs (conmon's k8s-file log read back
+ * in docker's format, optionally followed).
+ */
+import fs from 'node:fs';
+import { InvalidArgumentError } from '../../common/errors.ts';
+import type { AttachStream } from '../../drivers/runtime/contract.ts';
+import { frame } from '../../api/types/stdcopy.ts';
+import type { ContainerRegistry, Live } from './service.ts';
+import { DetachScanner, parseDetachKeys } from './detach-keys.ts';
+import { readLogEntries, type LogReadOptions } from './k8s-log.ts';
+
+/** The hijacked client connection, as the API server hands it over. */
+export interface ClientStream {
+  readonly input: NodeJS.ReadableStream;
+  write(chunk: Buffer | string): boolean;
+  end(): void;
+  readonly closed: Promise<void>;
+  readonly isClosed: boolean;
+}
+
+export interface AttachOptions { stdin: boolean; stdout: boolean; stderr: boolean; stream: boolean; logs: boolean; detachKeys?: string | null }
+
+export async function attachContainer(reg: ContainerRegistry, ref: string, client: ClientStream, o: AttachOptions): Promise<void> {
+  const l = reg.get(ref);
+  const keys = parseDetachKeys(o.detachKeys ?? undefined);
+  const tty = l.rec.Config.Tty;
+  const send = (stream: 1 | 2, data: Buffer) => { if (!client.isClosed) client.write(tty ? data : frame(stream, data)); };
+  if (o.logs) {
+    for await (const e of readLogEntries(l.rec.LogPath, { stdout: o.stdout, stderr: o.stderr, follow: false })) send(e.stream === 'stderr' ? 2 : 1, e.line);
+  }
+  if (!o.stream) { client.end(); return; }
+  let attach: AttachStream | undefined;
+  if (l.rec.State.Running && !l.rec.State.Restarting) {
+    attach = await reg.deps.runtime.attach(l.rec.Id);
+  } else {
+    // docker run: attach comes before start; connect when the container is created.
+    attach = await new Promise<AttachStream | undefined>((resolve) => {
+      l.pendingAttach.push(resolve);
+      void client.closed.then(() => resolve(undefined));
+    });
+    if (!attach || client.isClosed) { attach?.detach(); client.end(); return; }
+  }
+  await pump(l, attach, client, o, keys, send);
+}
+
+async function pump(l: Live, attach: AttachStream, client: ClientStream, o: AttachOptions, keys: number[], send: (s: 1 | 2, d: Buffer) => void): Promise<void> {
+  if (o.stdout) attach.stdout.on('data', (d: Buffer) => send(1, d));
+  else attach.stdout.resume();
+  if (o.stderr) attach.stderr.on('data', (d: Buffer) => send(2, d));
+  else attach.stderr.resume();
+  let detached = false;
+  if (o.stdin) {
+    const scanner = new DetachScanner(keys);
+    client.input.on('data', (chunk: Buffer) => {
+      if (detached) return;
+      const { forward, detach } = scanner.push(chunk);
+      if (forward.length) attach.stdin.write(forward);
+      if (detach) { detached = true; attach.detach(); }
+    });
+    client.input.on('end', () => {
+      if (detached) return;
+      if (!l.rec.Config.Tty && l.rec.Config.StdinOnce) attach.stdin.end();
+      else { detached = true; attach.detach(); }
+    });
+  }
+  void client.closed.then(() => { if (!detached) { detached = true; attach.detach(); } });
+  await attach.closed;
+  // Let the last output reach the client before closing (attach must not drop the last line).
+  await new Promise((r) => setImmediate(r));
+  client.end();
+}
+
+export interface LogsQuery extends LogReadOptions { tty?: boolean }
+
+export async function streamLogs(reg: ContainerRegistry, ref: string, q: { stdout: boolean; stderr: boolean; follow: boolean; tail?: string | null; since?: number; until?: number; timestamps: boolean; details: boolean }, out: { write(b: Buffer | string): boolean; writableEnded?: boolean }, signal: AbortSignal): Promise<void> {
+  if (!q.stdout && !q.stderr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
+  const l = reg.get(ref);
+  const tty = l.rec.Config.Tty;
+  let tail: number | undefined;
+  if (q.tail && q.tail !== 'all') {
+    tail = Number(q.tail);
+    if (!Number.isInteger(tail) || tail < 0) tail = undefined;
+  }
+  const running = () => reg.live.has(l.rec.Id) && l.rec.State.Running;
+  if (!fs.existsSync(l.rec.LogPath) && !q.follow) return;
+  for await (const e of readLogEntries(l.rec.LogPath, { stdout: q.stdout, stderr: q.stderr, follow: q.follow, tail, since: q.since, until: q.until, isRunning: running, signal })) {
+    let line = e.line;
+    if (q.timestamps) line = Buffer.concat([Buffer.from(e.time + ' '), line]);
+    out.write(tty ? line : frame(e.stream === 'stderr' ? 2 : 1, line));
+  }
+}

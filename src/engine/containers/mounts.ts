@@ -1,0 +1,154 @@
+/**
+ * Binds, volumes, tmpfs and --volumes-from → the container's mount points, validated with
+ * docker's messages (SECURITY-CHECKS 16–17), and then → OCI mounts for the runtime spec.
+ *
+ *   -v /host:/ctr[:ro|rw][,z]   bind (a missing host dir is created)
+ *   -v name:/ctr[:ro]           named volume (created on first use)
+ *   -v /ctr  and image VOLUME   anonymous volume
+ *   --mount type=bind|volume|tmpfs,…   HostConfig.Mounts
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { InvalidArgumentError } from '../../common/errors.ts';
+import type { HostConfig, MountPointRecord, MountRequest } from './record.ts';
+
+const VOLUME_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+const MODES = new Set(['ro', 'rw', 'z', 'Z', 'shared', 'rshared', 'slave', 'rslave', 'private', 'rprivate', 'nocopy', 'delegated', 'cached', 'consistent']);
+
+/** The volume service as the container engine needs it. */
+export interface VolumeProvider {
+  /** Returns the volume's directory on the host, creating the volume when missing. */
+  ensure(name: string, opts: { anonymous: boolean; containerId: string; labels?: Record<string, string>; driverOpts?: Record<string, string> }): { mountpoint: string; created: boolean };
+  /** Whether the volume's directory is empty (copy-up target). */
+  isEmpty(name: string): boolean;
+}
+
+export function validateVolumeName(name: string): void {
+  if (!VOLUME_NAME_RE.test(name)) {
+    throw new InvalidArgumentError(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
+  }
+}
+
+function cleanDest(dest: string, spec: string): string {
+  if (!dest.startsWith('/')) throw new InvalidArgumentError(`invalid volume specification: '${spec}': invalid mount config for type "bind": invalid mount path: '${dest}' mount path must be absolute`);
+  const c = path.posix.normalize(dest);
+  if (c === '/') throw new InvalidArgumentError(`invalid volume specification: '${spec}': invalid mount config for type "bind": invalid specification: destination can't be '/'`);
+  return c.replace(/\/$/, '');
+}
+
+/** Parses one `-v` / Binds entry. */
+export function parseBind(spec: string): MountPointRecord {
+  const parts = spec.split(':');
+  if (parts.length > 3 || parts.some((p) => p === '')) throw new InvalidArgumentError(`invalid volume specification: '${spec}'`);
+  if (parts.length === 1) {
+    return { Type: 'volume', Name: '', Source: '', Destination: cleanDest(parts[0]!, spec), Driver: 'local', Mode: '', RW: true, Propagation: '', Anonymous: true };
+  }
+  const [src, dst, mode = ''] = parts as [string, string, string?];
+  const modes = mode ? mode.split(',') : [];
+  for (const m of modes) if (!MODES.has(m)) throw new InvalidArgumentError(`invalid mode: ${m}`);
+  const rw = !modes.includes('ro');
+  const propagation = modes.find((m) => /^r?(shared|slave|private)$/.test(m)) ?? '';
+  const destination = cleanDest(dst, spec);
+  if (src.startsWith('/')) {
+    return { Type: 'bind', Source: path.posix.normalize(src), Destination: destination, Mode: mode, RW: rw, Propagation: propagation || 'rprivate' };
+  }
+  if (src.startsWith('.') || src.includes('/')) {
+    throw new InvalidArgumentError(`invalid volume specification: '${spec}': invalid mount config for type "volume": invalid volume name "${src}": "${src}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
+  }
+  validateVolumeName(src);
+  return { Type: 'volume', Name: src, Source: '', Destination: destination, Driver: 'local', Mode: mode, RW: rw, Propagation: '' };
+}
+
+export function parseMount(m: MountRequest): MountPointRecord {
+  const known = new Set(['Type', 'Source', 'Target', 'ReadOnly', 'Consistency', 'BindOptions', 'VolumeOptions', 'TmpfsOptions']);
+  for (const k of Object.keys(m)) if (!known.has(k)) throw new InvalidArgumentError(`invalid mount config: unknown field "${k}"`);
+  const type = m.Type;
+  if (!['bind', 'volume', 'tmpfs'].includes(type)) throw new InvalidArgumentError(`invalid mount config for type "${type}": mount type unknown`);
+  if (!m.Target) throw new InvalidArgumentError(`invalid mount config for type "${type}": field Target must not be empty`);
+  if (!m.Target.startsWith('/')) throw new InvalidArgumentError(`invalid mount config for type "${type}": invalid mount path: '${m.Target}' mount path must be absolute`);
+  const dest = path.posix.normalize(m.Target).replace(/(.)\/$/, '$1');
+  if (dest === '/') throw new InvalidArgumentError(`invalid mount config for type "${type}": invalid specification: destination can't be '/'`);
+  const rw = !m.ReadOnly;
+  if (type === 'bind') {
+    if (!m.Source) throw new InvalidArgumentError('invalid mount config for type "bind": field Source must not be empty');
+    if (!m.Source.startsWith('/')) throw new InvalidArgumentError(`invalid mount config for type "bind": invalid mount path: '${m.Source}' mount path must be absolute`);
+    if (!fs.existsSync(m.Source) && !m.BindOptions?.CreateMountpoint) throw new InvalidArgumentError(`invalid mount config for type "bind": bind source path does not exist: ${m.Source}`);
+    return { Type: 'bind', Source: m.Source, Destination: dest, Mode: '', RW: rw, Propagation: m.BindOptions?.Propagation ?? 'rprivate' };
+  }
+  if (type === 'tmpfs') {
+    if (m.Source) throw new InvalidArgumentError('invalid mount config for type "tmpfs": field Source must not be specified');
+    const opts: string[] = [];
+    if (m.TmpfsOptions?.SizeBytes) opts.push(`size=${m.TmpfsOptions.SizeBytes}`);
+    if (m.TmpfsOptions?.Mode) opts.push(`mode=${m.TmpfsOptions.Mode.toString(8)}`);
+    return { Type: 'tmpfs', Source: '', Destination: dest, Mode: opts.join(','), RW: rw, Propagation: '' };
+  }
+  if (m.Source) validateVolumeName(m.Source);
+  return { Type: 'volume', Name: m.Source ?? '', Source: '', Destination: dest, Driver: m.VolumeOptions?.DriverConfig?.Name ?? 'local', Mode: m.VolumeOptions?.NoCopy ? 'nocopy' : '', RW: rw, Propagation: '', Anonymous: !m.Source };
+}
+
+/**
+ * All mount points of a new container: --volumes-from first (overridden by explicit ones),
+ * then Binds, Mounts, Config.Volumes and the image's VOLUMEs (anonymous unless covered).
+ */
+export function planMounts(hc: HostConfig, configVolumes: Record<string, object> | null, imageVolumes: Record<string, object> | null | undefined, volumesFrom: MountPointRecord[]): MountPointRecord[] {
+  const explicit: MountPointRecord[] = [];
+  for (const b of hc.Binds ?? []) explicit.push(parseBind(b));
+  for (const m of hc.Mounts ?? []) explicit.push(parseMount(m));
+  for (const [dest, opts] of Object.entries(hc.Tmpfs ?? {})) explicit.push({ Type: 'tmpfs', Source: '', Destination: cleanDest(dest, dest), Mode: String(opts ?? ''), RW: true, Propagation: '' });
+  const seen = new Set<string>();
+  for (const m of explicit) {
+    if (seen.has(m.Destination)) throw new InvalidArgumentError(`Duplicate mount point: ${m.Destination}`);
+    seen.add(m.Destination);
+  }
+  const out = [...explicit];
+  for (const m of volumesFrom) if (!seen.has(m.Destination)) { out.push(m); seen.add(m.Destination); }
+  for (const dest of [...Object.keys(configVolumes ?? {}), ...Object.keys(imageVolumes ?? {})]) {
+    const d = cleanDest(dest, dest);
+    if (seen.has(d)) continue;
+    seen.add(d);
+    out.push({ Type: 'volume', Name: '', Source: '', Destination: d, Driver: 'local', Mode: '', RW: true, Propagation: '', Anonymous: true });
+  }
+  return out;
+}
+
+/** `--volumes-from C[:ro|rw]`: the other container's mounts, read-only ones stay read-only. */
+export function inheritMounts(spec: string, source: MountPointRecord[]): MountPointRecord[] {
+  const [, mode] = spec.split(':');
+  if (mode !== undefined && mode !== 'ro' && mode !== 'rw') throw new InvalidArgumentError(`invalid mode for volumes-from: ${mode}`);
+  return source.filter((m) => m.Type !== 'tmpfs').map((m) => ({ ...m, Anonymous: false, RW: mode === 'ro' ? false : m.RW, Mode: mode ?? m.Mode }));
+}
+
+/** Gives every anonymous volume a name (64 hex chars, like docker). */
+export function nameAnonymous(mounts: MountPointRecord[]): void {
+  for (const m of mounts) if (m.Type === 'volume' && !m.Name) m.Name = randomBytes(32).toString('hex');
+}
+
+export interface OciMount { destination: string; type: string; source: string; options: string[] }
+
+/** Mount points → OCI mounts (sources must be resolved: volume Source = its directory). */
+export function toOciMounts(mounts: MountPointRecord[]): OciMount[] {
+  return mounts.map((m) => {
+    if (m.Type === 'tmpfs') {
+      const opts = ['nosuid', 'nodev', 'noexec', ...(m.Mode ? m.Mode.split(',').filter(Boolean) : [])];
+      if (!m.RW) opts.push('ro');
+      return { destination: m.Destination, type: 'tmpfs', source: 'tmpfs', options: opts };
+    }
+    const opts = ['rbind', m.RW ? 'rw' : 'ro'];
+    if (m.Propagation) opts.push(m.Propagation);
+    return { destination: m.Destination, type: 'bind', source: m.Source, options: opts };
+  });
+}
+
+/** Creates missing host directories for binds (docker's -v behaviour); refuses what it can't create. */
+export function ensureBindSources(mounts: MountPointRecord[]): void {
+  for (const m of mounts) {
+    if (m.Type !== 'bind') continue;
+    if (fs.existsSync(m.Source)) continue;
+    try {
+      fs.mkdirSync(m.Source, { recursive: true, mode: 0o755 });
+    } catch (err) {
+      throw new InvalidArgumentError(`error while creating mount source path '${m.Source}': ${(err as Error).message}`);
+    }
+  }
+}

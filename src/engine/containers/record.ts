@@ -1,0 +1,185 @@
+/**
+ * The container record: docker's Config / HostConfig shapes as received, plus the state
+ * machine the engine drives. created → running ⇄ paused → exited → (removed); restarting
+ * is running-again after an exit under a restart policy.
+ */
+export interface ContainerConfig {
+  Hostname: string;
+  Domainname: string;
+  User: string;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  ExposedPorts?: Record<string, object>;
+  Tty: boolean;
+  OpenStdin: boolean;
+  StdinOnce: boolean;
+  Env: string[];
+  Cmd: string[] | null;
+  Healthcheck?: unknown;
+  Image: string;
+  Volumes: Record<string, object> | null;
+  WorkingDir: string;
+  Entrypoint: string[] | null;
+  OnBuild: string[] | null;
+  Labels: Record<string, string>;
+  StopSignal?: string;
+  StopTimeout?: number;
+  MacAddress?: string;
+  NetworkDisabled?: boolean;
+  [k: string]: unknown;
+}
+
+export interface PortBinding { HostIp: string; HostPort: string }
+
+export interface MountRequest {
+  Type: 'bind' | 'volume' | 'tmpfs' | string;
+  Source?: string;
+  Target: string;
+  ReadOnly?: boolean;
+  Consistency?: string;
+  BindOptions?: { Propagation?: string; CreateMountpoint?: boolean };
+  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> } };
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number };
+}
+
+export interface HostConfig {
+  Binds: string[] | null;
+  ContainerIDFile?: string;
+  LogConfig: { Type: string; Config: Record<string, string> };
+  NetworkMode: string;
+  PortBindings: Record<string, PortBinding[] | null> | null;
+  RestartPolicy: { Name: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped'; MaximumRetryCount: number };
+  AutoRemove: boolean;
+  VolumeDriver?: string;
+  VolumesFrom: string[] | null;
+  Mounts?: MountRequest[];
+  CapAdd: string[] | null;
+  CapDrop: string[] | null;
+  CgroupnsMode?: string;
+  Dns: string[];
+  DnsOptions: string[];
+  DnsSearch: string[];
+  ExtraHosts: string[] | null;
+  GroupAdd?: string[] | null;
+  IpcMode: string;
+  Cgroup?: string;
+  Links?: string[] | null;
+  OomScoreAdj: number;
+  PidMode: string;
+  Privileged: boolean;
+  PublishAllPorts: boolean;
+  ReadonlyRootfs: boolean;
+  SecurityOpt: string[] | null;
+  Tmpfs?: Record<string, string>;
+  UTSMode: string;
+  UsernsMode?: string;
+  ShmSize: number;
+  Sysctls?: Record<string, string>;
+  Runtime: string;
+  Isolation?: string;
+  CpuShares: number;
+  Memory: number;
+  NanoCpus: number;
+  CgroupParent?: string;
+  BlkioWeight?: number;
+  CpuPeriod: number;
+  CpuQuota: number;
+  CpusetCpus: string;
+  CpusetMems: string;
+  Devices: { PathOnHost: string; PathInContainer: string; CgroupPermissions: string }[] | null;
+  DeviceCgroupRules?: string[] | null;
+  DeviceRequests?: { Driver?: string; Count?: number; DeviceIDs?: string[]; Capabilities?: string[][]; Options?: Record<string, string> }[] | null;
+  MemoryReservation?: number;
+  MemorySwap: number;
+  MemorySwappiness?: number | null;
+  OomKillDisable?: boolean | null;
+  PidsLimit: number | null;
+  Ulimits: { Name: string; Soft: number; Hard: number }[] | null;
+  Init?: boolean | null;
+  MaskedPaths?: string[];
+  ReadonlyPaths?: string[];
+  ConsoleSize?: [number, number];
+  [k: string]: unknown;
+}
+
+export interface ContainerState {
+  Status: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+  Running: boolean;
+  Paused: boolean;
+  Restarting: boolean;
+  OOMKilled: boolean;
+  Dead: boolean;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+}
+
+export interface EndpointRecord {
+  NetworkID: string;
+  EndpointID: string;
+  Gateway: string;
+  IPAddress: string;
+  IPPrefixLen: number;
+  MacAddress: string;
+  Aliases: string[] | null;
+  DNSNames?: string[] | null;
+  IPAMConfig?: { IPv4Address?: string } | null;
+}
+
+export interface MountPointRecord {
+  Type: 'bind' | 'volume' | 'tmpfs';
+  Name?: string;
+  Source: string;
+  Destination: string;
+  Driver?: string;
+  Mode: string;
+  RW: boolean;
+  Propagation: string;
+  /** Anonymous volume (removed by rm -v). */
+  Anonymous?: boolean;
+}
+
+export interface ContainerRecord {
+  Id: string;
+  /** With the leading slash, like docker. */
+  Name: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  Config: ContainerConfig;
+  HostConfig: HostConfig;
+  /** Image ID (sha256:…). */
+  Image: string;
+  State: ContainerState;
+  RestartCount: number;
+  Driver: string;
+  Platform: 'linux';
+  LogPath: string;
+  MountPoints: MountPointRecord[];
+  Endpoints: Record<string, EndpointRecord>;
+  Ports: Record<string, PortBinding[] | null>;
+  /** Set by stop/kill from the user: restart policies other than `always` don't restart it. */
+  ManuallyStopped: boolean;
+  HasBeenStarted: boolean;
+  SandboxKey: string;
+}
+
+export function freshState(): ContainerState {
+  return { Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 0, ExitCode: 0, Error: '', StartedAt: '0001-01-01T00:00:00Z', FinishedAt: '0001-01-01T00:00:00Z' };
+}
+
+/** docker ps STATUS text: "Up 3 seconds", "Exited (0) 2 minutes ago", "Created". */
+export function statusText(s: ContainerState, humanDuration: (ms: number) => string, now = Date.now()): string {
+  if (s.Status === 'running' || s.Status === 'paused') {
+    const up = `Up ${humanDuration(now - Date.parse(s.StartedAt))}`;
+    return s.Paused ? `${up} (Paused)` : up;
+  }
+  if (s.Status === 'restarting') return `Restarting (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
+  if (s.Status === 'exited') return s.FinishedAt.startsWith('0001') ? `Exited (${s.ExitCode})` : `Exited (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
+  if (s.Status === 'removing') return 'Removal In Progress';
+  if (s.Status === 'dead') return 'Dead';
+  return 'Created';
+}

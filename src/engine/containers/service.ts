@@ -1,0 +1,238 @@
+/**
+ * The containers service: the record store, name/id lookup, create, list, inspect, rename,
+ * remove and wait. Running things (start/stop/exit/restart policies/live-restore) live in
+ * lifecycle.ts; streams (attach/logs) in io.ts; exec in exec.ts.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ConflictError, InvalidArgumentError, NotFoundError } from '../../common/errors.ts';
+import { humanDuration } from '../../common/human.ts';
+import { ContainerStore } from '../../store/container-store.ts';
+import type { Db } from '../../store/db.ts';
+import type { ContainersDeps } from './deps.ts';
+import type { AttachStream } from '../../drivers/runtime/contract.ts';
+import { freshState, statusText, type ContainerRecord, type MountPointRecord } from './record.ts';
+import { normaliseCreate, validateName } from './validate.ts';
+import { generateName } from './names.ts';
+import { inheritMounts, nameAnonymous, planMounts } from './mounts.ts';
+
+export interface Live {
+  rec: ContainerRecord;
+  /** Serialises start/stop/remove of one container. */
+  queue: Promise<unknown>;
+  exitWaiters: ((code: number) => void)[];
+  removeWaiters: (() => void)[];
+  /** Attach requests waiting for the next start (docker run -a): given the connected stream, or undefined. */
+  pendingAttach: ((a: AttachStream | undefined) => void)[];
+  restartTimer?: NodeJS.Timeout;
+  /** Set while a user stop/kill is in progress (no restart-policy restart). */
+  stopping: boolean;
+}
+
+export class ContainerRegistry {
+  readonly store: ContainerStore<ContainerRecord>;
+  readonly live = new Map<string, Live>();
+  readonly names = new Map<string, string>();
+
+  constructor(db: Db, readonly deps: ContainersDeps) {
+    this.store = new ContainerStore<ContainerRecord>(db);
+    for (const rec of this.store.all()) this.track(rec);
+  }
+
+  track(rec: ContainerRecord): Live {
+    const l: Live = { rec, queue: Promise.resolve(), exitWaiters: [], removeWaiters: [], pendingAttach: [], stopping: false };
+    this.live.set(rec.Id, l);
+    this.names.set(rec.Name, rec.Id);
+    return l;
+  }
+
+  untrack(id: string): void {
+    const l = this.live.get(id);
+    if (!l) return;
+    this.live.delete(id);
+    if (this.names.get(l.rec.Name) === id) this.names.delete(l.rec.Name);
+  }
+
+  save(l: Live): void {
+    this.store.save(l.rec);
+  }
+
+  /** By full id, name (with or without /), or unique id prefix — docker's lookup order. */
+  get(ref: string): Live {
+    const l = this.find(ref);
+    if (!l) throw new NotFoundError(`No such container: ${ref}`);
+    return l;
+  }
+
+  find(ref: string): Live | undefined {
+    if (!ref) return undefined;
+    const full = this.live.get(ref);
+    if (full) return full;
+    const byName = this.names.get(ref.startsWith('/') ? ref : `/${ref}`);
+    if (byName) return this.live.get(byName);
+    if (!/^[0-9a-f]+$/.test(ref)) return undefined;
+    const matches = [...this.live.keys()].filter((id) => id.startsWith(ref));
+    if (matches.length > 1) throw new InvalidArgumentError(`multiple IDs found with provided prefix: ${ref}`);
+    return matches[0] ? this.live.get(matches[0]) : undefined;
+  }
+
+  containerDir(id: string): string {
+    return path.join(this.deps.dataRoot, 'containers', id);
+  }
+
+  /** Serialise an operation on one container. */
+  serial<T>(l: Live, fn: () => Promise<T>): Promise<T> {
+    const run = l.queue.then(fn, fn);
+    l.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Which container (if any) uses an image: rmi's conflict check. */
+  containerUsingImage(imageId: string): string | undefined {
+    for (const l of this.live.values()) if (l.rec.Image === imageId) return l.rec.Id;
+    return undefined;
+  }
+
+  counts() {
+    let running = 0, paused = 0, stopped = 0;
+    for (const l of this.live.values()) {
+      if (l.rec.State.Paused) paused++;
+      else if (l.rec.State.Running) running++;
+      else stopped++;
+    }
+    return { total: this.live.size, running, paused, stopped };
+  }
+}
+
+export async function createContainer(reg: ContainerRegistry, body: unknown, nameParam: string | null): Promise<{ Id: string; Warnings: string[] }> {
+  const { config, hostConfig, networking } = normaliseCreate(body);
+  const name = nameParam ? validateName(nameParam) : generateName((n) => reg.names.has(n));
+  if (reg.names.has(name)) {
+    throw new ConflictError(`Conflict. The container name "${name}" is already in use by container "${reg.names.get(name)}". You have to remove (or rename) that container to be able to reuse that name.`);
+  }
+  const image = await reg.deps.images.resolve(config.Image);
+  const volumesFrom: MountPointRecord[] = [];
+  for (const spec of hostConfig.VolumesFrom ?? []) {
+    const [ref] = spec.split(':');
+    const src = reg.find(ref!);
+    if (!src) throw new InvalidArgumentError(`No such container: ${ref}`);
+    volumesFrom.push(...inheritMounts(spec, src.rec.MountPoints));
+  }
+  const mounts = planMounts(hostConfig, config.Volumes, image.config.Volumes, volumesFrom);
+  nameAnonymous(mounts);
+  const netMode = hostConfig.NetworkMode;
+  if (netMode.startsWith('container:')) {
+    const other = reg.find(netMode.slice(10));
+    if (!other) throw new InvalidArgumentError(`No such container: ${netMode.slice(10)}`);
+  }
+  const id = randomBytes(32).toString('hex');
+  // An explicit Entrypoint replaces the image's and drops the image's Cmd ([""] clears it).
+  const explicitEntrypoint = config.Entrypoint !== null;
+  const entrypoint = explicitEntrypoint ? config.Entrypoint!.filter((a, i, all) => !(all.length === 1 && a === '')) : image.config.Entrypoint ?? null;
+  const cmd = config.Cmd ?? (explicitEntrypoint ? null : image.config.Cmd ?? null);
+  const argv = [...(entrypoint ?? []), ...(cmd ?? [])];
+  if (argv.length === 0) throw new InvalidArgumentError('no command specified');
+  const dir = reg.containerDir(id);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o710 });
+  const rec: ContainerRecord = {
+    Id: id,
+    Name: name,
+    Created: new Date().toISOString(),
+    Path: argv[0]!,
+    Args: argv.slice(1),
+    Config: {
+      ...config,
+      Hostname: config.Hostname || (netMode === 'host' ? '' : id.slice(0, 12)),
+      Env: mergeEnv(image.config.Env ?? [], config.Env),
+      Cmd: cmd,
+      Entrypoint: entrypoint,
+      WorkingDir: config.WorkingDir || image.config.WorkingDir || '',
+      User: config.User || image.config.User || '',
+      Labels: { ...(image.config.Labels ?? {}), ...config.Labels },
+      StopSignal: config.StopSignal ?? image.config.StopSignal,
+      ExposedPorts: { ...(image.config.ExposedPorts ?? {}), ...(config.ExposedPorts ?? {}) },
+      Volumes: Object.fromEntries(mounts.filter((m) => m.Type === 'volume' && m.Anonymous).map((m) => [m.Destination, {}])),
+      OnBuild: null,
+    },
+    HostConfig: hostConfig,
+    Image: image.id,
+    State: freshState(),
+    RestartCount: 0,
+    Driver: reg.deps.snapshots.name,
+    Platform: 'linux',
+    LogPath: path.join(dir, `${id}-json.log`),
+    MountPoints: mounts,
+    Endpoints: {},
+    Ports: {},
+    ManuallyStopped: false,
+    HasBeenStarted: false,
+    SandboxKey: '',
+  };
+  if (Object.keys(rec.Config.Volumes ?? {}).length === 0) rec.Config.Volumes = null;
+  if (Object.keys(rec.Config.ExposedPorts ?? {}).length === 0) delete rec.Config.ExposedPorts;
+  (rec as ContainerRecord & { NetworkingRequest?: unknown }).NetworkingRequest = networking;
+  try {
+    await reg.deps.snapshots.prepare(id, image.topChainId);
+    reg.store.insert(rec);
+  } catch (err) {
+    await reg.deps.snapshots.remove(id).catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+    if (/UNIQUE constraint failed: containers.name/.test((err as Error).message)) {
+      throw new ConflictError(`Conflict. The container name "${name}" is already in use by container "${reg.store.idByName(name)}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    throw err;
+  }
+  reg.track(rec);
+  reg.deps.events.publish('container', 'create', id, { image: config.Image, name: name.slice(1), ...rec.Config.Labels });
+  return { Id: id, Warnings: [] };
+}
+
+/** Image env then container env; a later KEY=… replaces an earlier one. */
+export function mergeEnv(base: string[], extra: string[]): string[] {
+  const out = new Map<string, string>();
+  for (const e of [...base, ...extra]) {
+    const k = e.includes('=') ? e.slice(0, e.indexOf('=')) : e;
+    out.set(k, e);
+  }
+  return [...out.values()];
+}
+
+export function commandLine(rec: ContainerRecord): string {
+  return [rec.Path, ...rec.Args].map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
+}
+
+export function stateStatus(rec: ContainerRecord): string {
+  return statusText(rec.State, humanDuration);
+}
+
+export async function renameContainer(reg: ContainerRegistry, ref: string, newName: string): Promise<void> {
+  const l = reg.get(ref);
+  let name: string;
+  try {
+    name = validateName(newName);
+  } catch (err) {
+    throw new InvalidArgumentError(`Error when allocating new name: ${(err as Error).message}`);
+  }
+  if (name === l.rec.Name) throw new ConflictError(`Renaming a container with the same name as its current name`);
+  const other = reg.names.get(name);
+  if (other) throw new ConflictError(`Error when allocating new name: Conflict. The container name "${name}" is already in use by container "${other}". You have to remove (or rename) that container to be able to reuse that name.`);
+  const old = l.rec.Name;
+  reg.names.delete(old);
+  l.rec.Name = name;
+  reg.names.set(name, l.rec.Id);
+  reg.save(l);
+  reg.deps.events.publish('container', 'rename', l.rec.Id, { name: name.slice(1), oldName: old, image: l.rec.Config.Image });
+}
+
+/** `POST /containers/{id}/wait`: resolves with the exit code per docker's conditions. */
+export function waitContainer(reg: ContainerRegistry, ref: string, condition: string | null): Promise<{ StatusCode: number; Error: null | { Message: string } }> {
+  const cond = condition || 'not-running';
+  if (!['not-running', 'next-exit', 'removed'].includes(cond)) throw new InvalidArgumentError(`invalid condition: "${cond}"`);
+  const l = reg.get(ref);
+  if (cond === 'not-running' && !l.rec.State.Running && !l.rec.State.Restarting) return Promise.resolve({ StatusCode: l.rec.State.ExitCode, Error: null });
+  if (cond === 'removed') {
+    return new Promise((resolve) => l.removeWaiters.push(() => resolve({ StatusCode: l.rec.State.ExitCode, Error: null })));
+  }
+  return new Promise((resolve) => l.exitWaiters.push((code) => resolve({ StatusCode: code, Error: null })));
+}

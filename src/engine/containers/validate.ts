@@ -1,0 +1,209 @@
+/**
+ * Validation of `POST /containers/create`: everything that can be checked at create is
+ * checked here with docker's messages (SECURITY-CHECKS appendix C), and the body is
+ * normalised into Config + HostConfig with docker's defaults.
+ */
+import os from 'node:os';
+import { InvalidArgumentError } from '../../common/errors.ts';
+import type { ContainerConfig, HostConfig } from './record.ts';
+
+const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
+const MIN_MEMORY = 6 * 1024 * 1024;
+
+export function validateName(name: string): string {
+  if (!NAME_RE.test(name)) throw new InvalidArgumentError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  return name.startsWith('/') ? name : `/${name}`;
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
+}
+
+function strList(v: unknown, field: string): string[] | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'string') return [v];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new InvalidArgumentError(`json: cannot unmarshal ${typeof v} into Go struct field ${field} of type []string`);
+  return v as string[];
+}
+
+function num(v: unknown, field: string, dflt = 0): number {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(`json: cannot unmarshal ${typeof v} into Go struct field ${field} of type int64`);
+  return v;
+}
+
+function bool(v: unknown, field: string): boolean {
+  if (v === undefined || v === null) return false;
+  if (typeof v !== 'boolean') throw new InvalidArgumentError(`json: cannot unmarshal ${typeof v} into Go struct field ${field} of type bool`);
+  return v;
+}
+
+function str(v: unknown, field: string): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v !== 'string') throw new InvalidArgumentError(`json: cannot unmarshal ${typeof v} into Go struct field ${field} of type string`);
+  return v;
+}
+
+const PORT_RE = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/;
+export function validatePortKey(p: string): void {
+  const m = PORT_RE.exec(p);
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535 || (m[2] !== undefined && Number(m[2]) > 65535)) throw new InvalidArgumentError(`invalid port specification: "${p.replace(/\/(tcp|udp|sctp)$/, '')}"`);
+}
+
+export interface NormalisedCreate {
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+  networking: Record<string, { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string }; MacAddress?: string }>;
+}
+
+export function normaliseCreate(body: unknown): NormalisedCreate {
+  if (body === undefined) throw new InvalidArgumentError('invalid JSON: EOF');
+  if (!isObj(body)) throw new InvalidArgumentError('invalid JSON: expected an object');
+  if (Object.keys(body).length === 0 || body.Image === undefined && body.Cmd === undefined && !body.HostConfig) {
+    throw new InvalidArgumentError('Config cannot be empty in order to create a container');
+  }
+  const b = body;
+  const env = strList(b.Env, 'ContainerConfigWrapper.Env') ?? [];
+  for (const e of env) if (e === '' || e.startsWith('=')) throw new InvalidArgumentError(`invalid environment variable: ${e}`);
+  const exposed: Record<string, object> = {};
+  if (b.ExposedPorts !== undefined && b.ExposedPorts !== null) {
+    if (!isObj(b.ExposedPorts)) throw new InvalidArgumentError('json: cannot unmarshal ExposedPorts');
+    for (const p of Object.keys(b.ExposedPorts)) { validatePortKey(p); exposed[p.includes('/') ? p : `${p}/tcp`] = {}; }
+  }
+  const labels = isObj(b.Labels) ? Object.fromEntries(Object.entries(b.Labels).map(([k, v]) => [k, String(v)])) : {};
+  const config: ContainerConfig = {
+    Hostname: str(b.Hostname, 'Hostname'),
+    Domainname: str(b.Domainname, 'Domainname'),
+    User: str(b.User, 'User'),
+    AttachStdin: bool(b.AttachStdin, 'AttachStdin'),
+    AttachStdout: bool(b.AttachStdout, 'AttachStdout'),
+    AttachStderr: bool(b.AttachStderr, 'AttachStderr'),
+    ExposedPorts: Object.keys(exposed).length ? exposed : undefined,
+    Tty: bool(b.Tty, 'Tty'),
+    OpenStdin: bool(b.OpenStdin, 'OpenStdin'),
+    StdinOnce: bool(b.StdinOnce, 'StdinOnce'),
+    Env: env,
+    Cmd: strList(b.Cmd, 'ContainerConfigWrapper.Cmd'),
+    Image: str(b.Image, 'Image'),
+    Volumes: isObj(b.Volumes) ? (b.Volumes as Record<string, object>) : null,
+    WorkingDir: str(b.WorkingDir, 'WorkingDir'),
+    Entrypoint: strList(b.Entrypoint, 'ContainerConfigWrapper.Entrypoint'),
+    OnBuild: strList(b.OnBuild, 'OnBuild'),
+    Labels: labels,
+    StopSignal: b.StopSignal === undefined ? undefined : str(b.StopSignal, 'StopSignal') || undefined,
+    StopTimeout: b.StopTimeout === undefined || b.StopTimeout === null ? undefined : num(b.StopTimeout, 'StopTimeout'),
+    MacAddress: b.MacAddress === undefined ? undefined : str(b.MacAddress, 'MacAddress'),
+    Healthcheck: b.Healthcheck,
+  };
+  if (config.WorkingDir && !config.WorkingDir.startsWith('/')) throw new InvalidArgumentError(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
+  if (!config.Image) throw new InvalidArgumentError('no image specified');
+  validateHealthcheck(b.Healthcheck);
+  const hostConfig = normaliseHostConfig(b.HostConfig);
+  const networking: NormalisedCreate['networking'] = {};
+  const nc = (b.NetworkingConfig as { EndpointsConfig?: Record<string, unknown> } | undefined)?.EndpointsConfig;
+  if (isObj(nc)) for (const [k, v] of Object.entries(nc)) networking[k] = (isObj(v) ? v : {}) as NormalisedCreate['networking'][string];
+  return { config, hostConfig, networking };
+}
+
+function validateHealthcheck(h: unknown): void {
+  if (!isObj(h)) return;
+  for (const f of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval']) {
+    const v = h[f];
+    if (typeof v === 'number' && v !== 0 && v < 1_000_000) throw new InvalidArgumentError(`${f} in Healthcheck cannot be less than 1ms`);
+    if (typeof v === 'number' && v < 0) throw new InvalidArgumentError(`${f} in Healthcheck cannot be negative`);
+  }
+  if (typeof h.Retries === 'number' && h.Retries < 0) throw new InvalidArgumentError('Retries in Healthcheck cannot be negative');
+}
+
+export function normaliseHostConfig(raw: unknown): HostConfig {
+  const h = isObj(raw) ? raw : {};
+  const rp = isObj(h.RestartPolicy) ? h.RestartPolicy : {};
+  const policyName = str(rp.Name, 'RestartPolicy.Name') as HostConfig['RestartPolicy']['Name'];
+  const maxRetry = num(rp.MaximumRetryCount, 'MaximumRetryCount');
+  if (!['', 'no', 'always', 'on-failure', 'unless-stopped'].includes(policyName)) throw new InvalidArgumentError(`invalid restart policy '${policyName}'`);
+  if (maxRetry !== 0 && policyName !== 'on-failure') throw new InvalidArgumentError(`maximum retry count cannot be used with restart policy '${policyName}'`);
+  if (maxRetry < 0) throw new InvalidArgumentError('maximum retry count cannot be negative');
+  const autoRemove = bool(h.AutoRemove, 'AutoRemove');
+  if (autoRemove && policyName !== '' && policyName !== 'no') throw new InvalidArgumentError(`can't create 'AutoRemove' container with restart policy`);
+  const memory = num(h.Memory, 'Memory');
+  if (memory !== 0 && memory < MIN_MEMORY) throw new InvalidArgumentError('Minimum memory limit allowed is 6MB');
+  const memorySwap = num(h.MemorySwap, 'MemorySwap');
+  if (memory > 0 && memorySwap > 0 && memorySwap < memory) throw new InvalidArgumentError('Minimum memoryswap limit should be larger than memory limit, see usage');
+  const nanoCpus = num(h.NanoCpus, 'NanoCpus');
+  const ncpu = os.cpus().length;
+  if (nanoCpus < 0 || nanoCpus > ncpu * 1e9) throw new InvalidArgumentError(`Range of CPUs is from 0.01 to ${ncpu.toFixed(2)}, as there are only ${ncpu} CPUs available`);
+  const cpuShares = num(h.CpuShares, 'CpuShares');
+  if (cpuShares < 0) throw new InvalidArgumentError(`invalid CPU shares (${cpuShares}): value must be a positive integer`);
+  const cpuset = str(h.CpusetCpus, 'CpusetCpus');
+  if (cpuset && !/^(\d+(-\d+)?)(,\d+(-\d+)?)*$/.test(cpuset)) throw new InvalidArgumentError(`Invalid value ${cpuset} for cpuset cpus: invalid format: ${cpuset}`);
+  const oom = num(h.OomScoreAdj, 'OomScoreAdj');
+  if (oom < -1000 || oom > 1000) throw new InvalidArgumentError(`Invalid value ${oom}, range for oom score adj is [-1000, 1000]`);
+  const ipc = str(h.IpcMode, 'IpcMode');
+  if (ipc && !['private', 'shareable', 'host', 'none', ''].includes(ipc) && !ipc.startsWith('container:')) throw new InvalidArgumentError(`Invalid IPC mode: ${ipc}`);
+  const pid = str(h.PidMode, 'PidMode');
+  if (pid && pid !== 'host' && !pid.startsWith('container:')) throw new InvalidArgumentError(`Invalid PID mode: ${pid}`);
+  const uts = str(h.UTSMode, 'UTSMode');
+  if (uts && uts !== 'host') throw new InvalidArgumentError(`Invalid UTS mode: ${uts}`);
+  const ulimits = Array.isArray(h.Ulimits) ? (h.Ulimits as { Name: string; Soft: number; Hard: number }[]) : null;
+  for (const u of ulimits ?? []) if (u.Soft > u.Hard) throw new InvalidArgumentError(`ulimit soft limit must be less than or equal to hard limit: ${u.Soft} > ${u.Hard}`);
+  const portBindings = isObj(h.PortBindings) ? (h.PortBindings as HostConfig['PortBindings']) : null;
+  for (const [p, binds] of Object.entries(portBindings ?? {})) {
+    validatePortKey(p);
+    for (const b of binds ?? []) {
+      const hp = b?.HostPort ?? '';
+      if (hp && !/^\d+(-\d+)?$/.test(hp)) throw new InvalidArgumentError(`invalid port specification: "${hp}"`);
+      if (hp && hp.split('-').some((x) => Number(x) > 65535)) throw new InvalidArgumentError(`invalid port specification: "${hp}"`);
+    }
+  }
+  const logConfig = isObj(h.LogConfig) ? h.LogConfig : {};
+  const logType = str(logConfig.Type, 'LogConfig.Type') || 'json-file';
+  const logOpts = isObj(logConfig.Config) ? (logConfig.Config as Record<string, string>) : {};
+  if (!['json-file', 'k8s-file', 'local', 'none'].includes(logType)) throw new InvalidArgumentError(`logger: no log driver named '${logType}' is registered`);
+  for (const k of Object.keys(logOpts)) if (!['max-size', 'max-file', 'labels', 'env', 'env-regex', 'tag', 'compress', 'mode', 'max-buffer-size'].includes(k)) throw new InvalidArgumentError(`unknown log opt '${k}' for ${logType} log driver`);
+  const shm = num(h.ShmSize, 'ShmSize');
+  if (shm < 0) throw new InvalidArgumentError('SHM size can not be less than 0');
+  return {
+    ...h,
+    Binds: strList(h.Binds, 'HostConfig.Binds'),
+    LogConfig: { Type: logType, Config: logOpts },
+    NetworkMode: str(h.NetworkMode, 'NetworkMode') || 'default',
+    PortBindings: portBindings ?? {},
+    RestartPolicy: { Name: policyName || 'no', MaximumRetryCount: maxRetry },
+    AutoRemove: autoRemove,
+    VolumesFrom: strList(h.VolumesFrom, 'VolumesFrom'),
+    Mounts: Array.isArray(h.Mounts) ? (h.Mounts as HostConfig['Mounts']) : undefined,
+    CapAdd: strList(h.CapAdd, 'CapAdd'),
+    CapDrop: strList(h.CapDrop, 'CapDrop'),
+    Dns: strList(h.Dns, 'Dns') ?? [],
+    DnsOptions: strList(h.DnsOptions, 'DnsOptions') ?? [],
+    DnsSearch: strList(h.DnsSearch, 'DnsSearch') ?? [],
+    ExtraHosts: strList(h.ExtraHosts, 'ExtraHosts'),
+    IpcMode: ipc || 'private',
+    OomScoreAdj: oom,
+    PidMode: pid,
+    Privileged: bool(h.Privileged, 'Privileged'),
+    PublishAllPorts: bool(h.PublishAllPorts, 'PublishAllPorts'),
+    ReadonlyRootfs: bool(h.ReadonlyRootfs, 'ReadonlyRootfs'),
+    SecurityOpt: strList(h.SecurityOpt, 'SecurityOpt'),
+    Tmpfs: isObj(h.Tmpfs) ? (h.Tmpfs as Record<string, string>) : undefined,
+    UTSMode: uts,
+    ShmSize: shm || DEFAULT_SHM_SIZE,
+    Sysctls: isObj(h.Sysctls) ? (h.Sysctls as Record<string, string>) : undefined,
+    Runtime: str(h.Runtime, 'Runtime') || 'runc',
+    CpuShares: cpuShares,
+    Memory: memory,
+    NanoCpus: nanoCpus,
+    CpuPeriod: num(h.CpuPeriod, 'CpuPeriod'),
+    CpuQuota: num(h.CpuQuota, 'CpuQuota'),
+    CpusetCpus: cpuset,
+    CpusetMems: str(h.CpusetMems, 'CpusetMems'),
+    Devices: Array.isArray(h.Devices) ? (h.Devices as HostConfig['Devices']) : null,
+    MemorySwap: memorySwap,
+    PidsLimit: h.PidsLimit === undefined || h.PidsLimit === null ? null : num(h.PidsLimit, 'PidsLimit'),
+    Ulimits: ulimits,
+    Init: h.Init === undefined ? null : (h.Init as boolean | null),
+    DeviceRequests: Array.isArray(h.DeviceRequests) ? (h.DeviceRequests as HostConfig['DeviceRequests']) : null,
+    ConsoleSize: Array.isArray(h.ConsoleSize) ? (h.ConsoleSize as [number, number]) : [0, 0],
+  };
+}

@@ -1,0 +1,122 @@
+/** What `docker inspect` and `docker ps` see of a container (docker's JSON shapes). */
+import { InvalidArgumentError } from '../../common/errors.ts';
+import type { ContainerRecord, MountPointRecord } from './record.ts';
+import { commandLine, stateStatus, type ContainerRegistry } from './service.ts';
+
+function mountsView(mounts: MountPointRecord[]) {
+  return mounts.map((m) => ({
+    Type: m.Type, ...(m.Type === 'volume' ? { Name: m.Name } : {}), Source: m.Source, Destination: m.Destination,
+    ...(m.Type === 'volume' ? { Driver: m.Driver ?? 'local' } : {}), Mode: m.Mode, RW: m.RW, Propagation: m.Propagation,
+  }));
+}
+
+function networksView(rec: ContainerRecord) {
+  const out: Record<string, unknown> = {};
+  for (const [name, ep] of Object.entries(rec.Endpoints)) {
+    out[name] = { IPAMConfig: ep.IPAMConfig ?? null, Links: null, Aliases: ep.Aliases, MacAddress: ep.MacAddress, DriverOpts: null, NetworkID: ep.NetworkID, EndpointID: ep.EndpointID, Gateway: ep.Gateway, IPAddress: ep.IPAddress, IPPrefixLen: ep.IPPrefixLen, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: ep.DNSNames ?? null };
+  }
+  if (Object.keys(out).length === 0 && ['none', 'host'].includes(rec.HostConfig.NetworkMode)) {
+    out[rec.HostConfig.NetworkMode] = { IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null };
+  }
+  return out;
+}
+
+export function inspectContainer(reg: ContainerRegistry, ref: string, size = false): Record<string, unknown> {
+  const rec = reg.get(ref).rec;
+  const bridge = rec.Endpoints.bridge;
+  const paths = safe(() => reg.deps.snapshots.snapshotPaths(rec.Id)) ?? {};
+  return {
+    Id: rec.Id,
+    Created: rec.Created,
+    Path: rec.Path,
+    Args: rec.Args,
+    State: { ...rec.State, Health: undefined },
+    Image: rec.Image,
+    ResolvConfPath: `${reg.containerDir(rec.Id)}/resolv.conf`,
+    HostnamePath: `${reg.containerDir(rec.Id)}/hostname`,
+    HostsPath: `${reg.containerDir(rec.Id)}/hosts`,
+    LogPath: rec.LogPath,
+    Name: rec.Name,
+    RestartCount: rec.RestartCount,
+    Driver: rec.Driver,
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: { ...rec.HostConfig, ConsoleSize: rec.HostConfig.ConsoleSize ?? [0, 0] },
+    GraphDriver: { Name: rec.Driver, Data: paths },
+    ...(size ? { SizeRw: 0, SizeRootFs: 0 } : {}),
+    Mounts: mountsView(rec.MountPoints),
+    Config: rec.Config,
+    NetworkSettings: {
+      Bridge: '', SandboxID: rec.SandboxKey ? rec.Id : '', SandboxKey: rec.SandboxKey, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
+      Ports: rec.Ports, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
+      EndpointID: bridge?.EndpointID ?? '', Gateway: bridge?.Gateway ?? '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
+      IPAddress: bridge?.IPAddress ?? '', IPPrefixLen: bridge?.IPPrefixLen ?? 0, IPv6Gateway: '', MacAddress: bridge?.MacAddress ?? '',
+      Networks: networksView(rec),
+    },
+  };
+}
+
+function safe<T>(fn: () => T): T | undefined {
+  try { return fn(); } catch { return undefined; }
+}
+
+function portsSummary(rec: ContainerRecord) {
+  const out: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] = [];
+  for (const [key, binds] of Object.entries(rec.Ports)) {
+    const [port, proto] = key.split('/') as [string, string];
+    if (!binds || binds.length === 0) { out.push({ PrivatePort: Number(port), Type: proto }); continue; }
+    for (const b of binds) out.push({ IP: b.HostIp, PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: proto });
+  }
+  return out;
+}
+
+const FILTERS = ['ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume'];
+const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
+
+export interface ListOptions { all: boolean; limit?: number; size: boolean; filters: Record<string, string[]>; imageMatches?: (ref: string, rec: ContainerRecord) => boolean }
+
+export function listContainers(reg: ContainerRegistry, o: ListOptions): Record<string, unknown>[] {
+  for (const k of Object.keys(o.filters)) if (!FILTERS.includes(k)) throw new InvalidArgumentError(`invalid filter '${k}'`);
+  for (const s of o.filters.status ?? []) if (!STATUSES.includes(s)) throw new InvalidArgumentError(`invalid filter 'status=${s}'`);
+  const f = o.filters;
+  let recs = [...reg.live.values()].map((l) => l.rec).sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));
+  const all = o.all || (o.limit !== undefined && o.limit > 0) || !!f.status?.length || !!f.exited?.length;
+  const byRef = (r: string) => reg.find(r)?.rec;
+  if (f.before?.length) { const b = byRef(f.before[0]!); recs = b ? recs.filter((r) => r.Created < b.Created) : []; }
+  if (f.since?.length) { const s = byRef(f.since[0]!); recs = s ? recs.filter((r) => r.Created > s.Created) : []; }
+  recs = recs.filter((r) => {
+    const status = r.State.Paused ? 'paused' : r.State.Status;
+    if (!all && !r.State.Running) return false;
+    if (f.status?.length && !f.status.includes(status)) return false;
+    if (f.id?.length && !f.id.some((x) => r.Id.startsWith(x))) return false;
+    if (f.name?.length && !f.name.some((x) => new RegExp(x).test(r.Name.slice(1)) || r.Name === x)) return false;
+    if (f.exited?.length && (r.State.Status !== 'exited' || !f.exited.includes(String(r.State.ExitCode)))) return false;
+    if (f.label?.length && !f.label.every((l) => { const i = l.indexOf('='); const k = i < 0 ? l : l.slice(0, i); return k in r.Config.Labels && (i < 0 || r.Config.Labels[k] === l.slice(i + 1)); })) return false;
+    if (f.ancestor?.length && !f.ancestor.some((a) => r.Config.Image === a || r.Image === a || r.Image.startsWith(`sha256:${a}`) || (o.imageMatches?.(a, r) ?? false))) return false;
+    if (f.volume?.length && !f.volume.some((v) => r.MountPoints.some((m) => m.Name === v || m.Destination === v || m.Source === v))) return false;
+    if (f.network?.length && !f.network.some((n) => n in r.Endpoints || Object.values(r.Endpoints).some((e) => e.NetworkID.startsWith(n)))) return false;
+    if (f.publish?.length && !f.publish.some((p) => Object.entries(r.Ports).some(([k, b]) => (b ?? []).some((x) => x.HostPort === p.split('/')[0]) || k === p))) return false;
+    if (f.expose?.length && !f.expose.some((p) => Object.keys(r.Config.ExposedPorts ?? {}).some((k) => k === p || k === `${p}/tcp`))) return false;
+    return true;
+  });
+  if (o.limit !== undefined && o.limit > 0) recs = recs.slice(0, o.limit);
+  return recs.map((r) => ({
+    Id: r.Id,
+    Names: [r.Name],
+    Image: r.Config.Image,
+    ImageID: r.Image,
+    Command: commandLine(r),
+    Created: Math.floor(Date.parse(r.Created) / 1000),
+    Ports: portsSummary(r),
+    ...(o.size ? { SizeRw: 0, SizeRootFs: 0 } : {}),
+    Labels: r.Config.Labels,
+    State: r.State.Paused ? 'paused' : r.State.Status,
+    Status: stateStatus(r),
+    HostConfig: { NetworkMode: r.HostConfig.NetworkMode },
+    NetworkSettings: { Networks: networksView(r) },
+    Mounts: mountsView(r.MountPoints),
+  }));
+}
