@@ -113,7 +113,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     dataRoot: cfg.dataRoot, runtime, snapshots, network, images: {
       resolve: (ref: string) => {
         const r = images.resolve(ref);
-        return { id: r.id, config: (r.config as { config?: Record<string, unknown> }).config ?? {}, topChainId: r.topChainId ?? undefined };
+        return { id: r.id, config: (r.config as { config?: Record<string, unknown> }).config ?? {}, topChainId: r.topChainId ?? undefined, size: r.record.size };
       },
     },
     events, logger, noNewPrivileges: cfg.noNewPrivileges, logOpts: cfg.logOpts, dns: cfg.dns,

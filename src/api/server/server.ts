@@ -71,7 +71,11 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
     const { version, rest } = splitVersion(rawPath);
     const requestId = randomBytes(4).toString('hex');
     opts.logger.debug(`Calling ${req.method} ${req.url}`, { request: requestId, upgrade: socket !== undefined });
-    const ctx = makeContext(req, res, socket, head, rest, url.searchParams, version ?? API_VERSION, requestId, commonHeaders);
+    // An upgraded request's body (exec start JSON) arrives on the raw socket: split it from
+    // what follows, which belongs to the hijacked stream.
+    let upgradeBody: Buffer | undefined;
+    if (socket) ({ body: upgradeBody, rest: head } = await readUpgradeBody(req, socket, head ?? Buffer.alloc(0)));
+    const ctx = makeContext(req, res, socket, head, rest, url.searchParams, version ?? API_VERSION, requestId, commonHeaders, upgradeBody);
     try {
       if (version !== undefined) {
         if (compareVersions(version, API_VERSION) > 0) {
@@ -125,6 +129,7 @@ function makeContext(
   apiVersion: string,
   requestId: string,
   common: Record<string, string>,
+  upgradeBody?: Buffer,
 ): InternalContext {
   let answered = false;
   let bodyPromise: Promise<Buffer> | undefined;
@@ -159,10 +164,10 @@ function makeContext(
     get wantsUpgrade() { return socket !== undefined; },
     signal: abortController.signal,
     body() {
+      if (upgradeBody) return Promise.resolve(upgradeBody);
       bodyPromise ??= new Promise<Buffer>((resolve, reject) => {
         const chunks: Buffer[] = [];
         let size = 0;
-        if (head && head.length) { chunks.push(head); size += head.length; }
         req.on('data', (c: Buffer) => {
           size += c.length;
           if (size > MAX_JSON_BODY) { reject(new PayloadTooLargeError(`request body larger than ${MAX_JSON_BODY} bytes`)); req.destroy(); return; }
@@ -265,4 +270,25 @@ function responseStream(res: ServerResponse, req: IncomingMessage): HijackedStre
     closed: closedP,
     get isClosed() { return closed; },
   };
+}
+
+/** Reads Content-Length bytes of an upgraded request's body from `head` and the socket. */
+function readUpgradeBody(req: IncomingMessage, socket: Socket, head: Buffer): Promise<{ body: Buffer; rest: Buffer }> {
+  const len = Math.min(Number(req.headers['content-length'] ?? 0) || 0, MAX_JSON_BODY);
+  if (head.length >= len) return Promise.resolve({ body: head.subarray(0, len), rest: head.subarray(len) });
+  return new Promise((resolve) => {
+    let buf = head;
+    const onData = (c: Buffer) => {
+      buf = Buffer.concat([buf, c]);
+      if (buf.length >= len) finish();
+    };
+    const finish = () => {
+      socket.off('data', onData);
+      socket.off('end', finish);
+      socket.pause();
+      resolve({ body: buf.subarray(0, len), rest: buf.subarray(len) });
+    };
+    socket.on('data', onData);
+    socket.once('end', finish);
+  });
 }

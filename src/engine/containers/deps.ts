@@ -31,6 +31,8 @@ export interface ResolvedImage {
   config: ImageRuntimeConfig;
   /** ChainID of the top layer (undefined for an image without layers). */
   topChainId: string | undefined;
+  /** Bytes of the image's layers (ps -s "virtual"). */
+  size?: number;
 }
 
 export interface ImageResolver {

@@ -15,11 +15,13 @@ import { inspectContainer, listContainers, type ListOptions } from './view.ts';
 import { attachContainer, streamLogs, type AttachOptions, type ClientStream } from './io.ts';
 import { ExecManager } from './exec.ts';
 import type { ContainerRecord } from './record.ts';
+import { connectContainer, containersInMode, disconnectContainer, networkAttachments, type AttachRequest } from './networking.ts';
 
 export type { ContainersDeps, ImageResolver, ResolvedImage } from './deps.ts';
 export type { VolumeProvider } from './mounts.ts';
 export type { ClientStream } from './io.ts';
-export type { ContainerRecord } from './record.ts';
+export type { ContainerRecord, EndpointRecord } from './record.ts';
+export type { AttachRequest } from './networking.ts';
 
 const run = promisify(execFile);
 
@@ -67,6 +69,12 @@ export class ContainersService {
   counts() { return this.registry.counts(); }
   containerUsingImage(imageId: string) { return this.registry.containerUsingImage(imageId); }
   record(ref: string): ContainerRecord { return this.registry.get(ref).rec; }
+
+  // For the networks service (`network connect/disconnect/inspect`), see networking.ts.
+  connectNetwork(ref: string, network: string, o: AttachRequest) { return connectContainer(this.registry, ref, network, o); }
+  disconnectNetwork(ref: string, network: string, force: boolean) { return disconnectContainer(this.registry, ref, network, force); }
+  networkAttachments(networkId: string) { return networkAttachments(this.registry, networkId); }
+  containersInMode(mode: string) { return containersInMode(this.registry, mode); }
 
   async resize(ref: string, h: number, w: number): Promise<void> {
     const l = this.registry.get(ref);

@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { InvalidArgumentError, NotFoundError } from '../../common/errors.ts';
-import type { PortRequest } from '../../drivers/network/contract.ts';
-import type { ContainerRecord, PortBinding } from './record.ts';
+import { ForbiddenError, InvalidArgumentError, NotFoundError, SystemError } from '../../common/errors.ts';
+import type { FileOptions, NetworkInfo, PortRequest } from '../../drivers/network/contract.ts';
+import type { ContainerRecord, EndpointRecord, PortBinding } from './record.ts';
 import type { ContainerRegistry, Live } from './service.ts';
 
 export type NetMode = 'none' | 'host' | { path: string };
@@ -40,11 +40,39 @@ export function writeStandaloneFiles(dir: string, rec: ContainerRecord): void {
   writeAtomic(path.join(dir, 'resolv.conf'), resolv.trim() + '\n');
 }
 
-function networkNames(rec: ContainerRecord): string[] {
+/** Per-network settings the user asked for: create's EndpointsConfig, then `network connect`. */
+type EndpointRequest = { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string }; MacAddress?: string };
+type NetworkingRecord = ContainerRecord & {
+  NetworkingRequest?: Record<string, EndpointRequest>;
+  /** Networks left with `network disconnect` (the NetworkMode one is otherwise always joined). */
+  NetworkDetached?: string[];
+};
+
+function requests(rec: ContainerRecord): Record<string, EndpointRequest> {
+  return ((rec as NetworkingRecord).NetworkingRequest ??= {});
+}
+
+/**
+ * The networks a container joins at start: the NetworkMode network, then the ones asked for
+ * at create or with `network connect`, minus those left with `network disconnect`. Deduplicated
+ * by network id (fix: `--network <id>` plus an EndpointsConfig keyed by the name connected the
+ * same network twice, and the second connect failed the start).
+ */
+function networkNames(rec: ContainerRecord, resolve: (n: string) => string | undefined): string[] {
   const mode = rec.HostConfig.NetworkMode;
-  const req = (rec as ContainerRecord & { NetworkingRequest?: Record<string, unknown> }).NetworkingRequest ?? {};
   const first = mode === 'default' ? 'bridge' : mode;
-  return [first, ...Object.keys(req).filter((n) => n !== first && n !== mode)];
+  const detached = new Set((rec as NetworkingRecord).NetworkDetached ?? []);
+  const all = [first, ...Object.keys(requests(rec))];
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const n of all) {
+    const key = resolve(n) ?? n;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(n);
+  }
+  const kept = out.filter((n) => !detached.has(resolve(n) ?? n));
+  return kept.length ? kept : out.slice(0, 1);
 }
 
 /** Ports to publish: PortBindings, plus every exposed port with -P. */
@@ -94,21 +122,19 @@ export async function connectNetworks(reg: ContainerRegistry, l: Live): Promise<
     // No network driver (e.g. iptables unavailable): behave like --network none.
     return { mode: 'none', files: false };
   }
-  const names = networkNames(rec);
+  const names = networkNames(rec, (n) => net.getNetwork(n)?.id);
   for (const n of names) if (!net.getNetwork(n)) throw new NotFoundError(`network ${n} not found`);
   const { nsPath } = await net.createSandbox(rec.Id);
   rec.SandboxKey = nsPath;
-  const req = (rec as ContainerRecord & { NetworkingRequest?: Record<string, { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string }; MacAddress?: string }> }).NetworkingRequest ?? {};
+  const req = requests(rec);
+  const joined: NetworkInfo[] = [];
   try {
     for (const n of names) {
       const info = net.getNetwork(n)!;
-      const r = req[n] ?? req[info.name] ?? {};
-      const aliases = info.isDefault ? [] : [rec.Name.slice(1), rec.Id.slice(0, 12), ...(r.Aliases ?? [])];
-      const ep = await net.connect(rec.Id, info.id, { ip: r.IPAMConfig?.IPv4Address || undefined, mac: r.MacAddress || rec.Config.MacAddress || undefined, aliases });
-      rec.Endpoints[info.name] = {
-        NetworkID: info.id, EndpointID: `${rec.Id.slice(0, 32)}${info.id.slice(0, 32)}`, Gateway: ep.gateway, IPAddress: ep.ip, IPPrefixLen: ep.prefixLen,
-        MacAddress: ep.mac, Aliases: info.isDefault ? null : (r.Aliases ?? null), DNSNames: info.isDefault ? null : aliases, IPAMConfig: r.IPAMConfig ?? null,
-      };
+      const r = req[n] ?? req[info.name] ?? req[info.id] ?? {};
+      // The MAC of `--mac-address` belongs to the first network only (two NICs cannot share it).
+      await joinNetwork(reg, rec, info, r, joined.length === 0 ? rec.Config.MacAddress : undefined);
+      joined.push(info);
     }
     const ports = portRequests(rec);
     for (const key of Object.keys(rec.Config.ExposedPorts ?? {})) rec.Ports[key] = null;
@@ -120,8 +146,7 @@ export async function connectNetworks(reg: ContainerRegistry, l: Live): Promise<
         (rec.Ports[key] ??= []).push(entry);
       }
     }
-    const hc = rec.HostConfig;
-    const files = net.renderFiles(rec.Id, { hostname: rec.Config.Hostname, domainname: rec.Config.Domainname, dns: hc.Dns.length ? hc.Dns : reg.deps.dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions, extraHosts: hc.ExtraHosts ?? [] });
+    const files = net.renderFiles(rec.Id, fileOptions(reg, rec));
     const dir = reg.containerDir(rec.Id);
     writeAtomic(path.join(dir, 'hosts'), files.hosts);
     writeAtomic(path.join(dir, 'hostname'), files.hostname);
@@ -133,13 +158,153 @@ export async function connectNetworks(reg: ContainerRegistry, l: Live): Promise<
     rec.Ports = {};
     throw err;
   }
+  for (const info of joined) networkEvent(reg, 'connect', info, rec.Id);
   return { mode: { path: nsPath }, files: true };
+}
+
+function fileOptions(reg: ContainerRegistry, rec: ContainerRecord): FileOptions {
+  const hc = rec.HostConfig;
+  return { hostname: rec.Config.Hostname, domainname: rec.Config.Domainname, dns: hc.Dns.length ? hc.Dns : reg.deps.dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions, extraHosts: hc.ExtraHosts ?? [] };
+}
+
+/** docker's network connect/disconnect event (Actor = the network). */
+function networkEvent(reg: ContainerRegistry, action: 'connect' | 'disconnect', info: NetworkInfo, containerId: string): void {
+  reg.deps.events.publish('network', action, info.id, { container: containerId, name: info.name, type: info.driver });
+}
+
+/** Connects the running sandbox of `rec` to one network and records the endpoint. */
+async function joinNetwork(reg: ContainerRegistry, rec: ContainerRecord, info: NetworkInfo, r: EndpointRequest, mac?: string): Promise<void> {
+  const aliases = info.isDefault ? [] : [rec.Name.slice(1), rec.Id.slice(0, 12), ...(r.Aliases ?? [])];
+  const ep = await reg.deps.network!.connect(rec.Id, info.id, { ip: r.IPAMConfig?.IPv4Address || undefined, mac: r.MacAddress || mac || undefined, aliases });
+  rec.Endpoints[info.name] = {
+    NetworkID: info.id, EndpointID: ep.endpointId, Gateway: ep.gateway, IPAddress: ep.ip, IPPrefixLen: ep.prefixLen,
+    MacAddress: ep.mac, Aliases: info.isDefault ? null : (r.Aliases ?? null), DNSNames: info.isDefault ? null : aliases, IPAMConfig: r.IPAMConfig ?? null,
+  };
 }
 
 export async function disconnectAll(reg: ContainerRegistry, l: Live): Promise<void> {
   const rec = l.rec;
-  if (reg.deps.network && rec.SandboxKey) await reg.deps.network.destroySandbox(rec.Id);
+  const net = reg.deps.network;
+  if (net && rec.SandboxKey) {
+    await net.destroySandbox(rec.Id);
+    for (const ep of Object.values(rec.Endpoints)) {
+      const info = ep.IPAddress ? net.getNetwork(ep.NetworkID) : undefined;
+      if (info) networkEvent(reg, 'disconnect', info, rec.Id);
+    }
+  }
   rec.SandboxKey = '';
   for (const ep of Object.values(rec.Endpoints)) { ep.IPAddress = ''; ep.Gateway = ''; ep.IPPrefixLen = 0; ep.MacAddress = ''; ep.EndpointID = ''; }
   rec.Ports = {};
+}
+
+// ---- `docker network connect/disconnect` ---------------------------------------------------
+
+export interface AttachRequest {
+  /** `--alias` */
+  aliases?: string[];
+  /** `--ip` */
+  ip?: string;
+  mac?: string;
+}
+
+function running(rec: ContainerRecord): boolean {
+  return rec.State.Running && !rec.State.Restarting && !!rec.SandboxKey;
+}
+
+function sharedNamespaceCheck(rec: ContainerRecord): void {
+  const mode = rec.HostConfig.NetworkMode;
+  if (mode === 'host' || mode.startsWith('container:')) throw new InvalidArgumentError('container sharing network namespace with another container or host cannot be connected to any other network');
+  if (mode === 'none') throw new InvalidArgumentError('container cannot be connected to multiple networks with one of the networks in private (none) mode');
+}
+
+/** Rewrites /etc/hosts and resolv.conf of a running container in place (they are bind mounts). */
+function refreshFiles(reg: ContainerRegistry, rec: ContainerRecord): void {
+  const files = reg.deps.network!.renderFiles(rec.Id, fileOptions(reg, rec));
+  const dir = reg.containerDir(rec.Id);
+  fs.writeFileSync(path.join(dir, 'hosts'), files.hosts);
+  fs.writeFileSync(path.join(dir, 'resolv.conf'), files.resolvConf);
+}
+
+/**
+ * `network connect`: a running container joins at once; a stopped one keeps the request and
+ * joins at its next start. Either way the network stays joined across restarts.
+ */
+export async function connectContainer(reg: ContainerRegistry, ref: string, network: string, o: AttachRequest): Promise<NetworkInfo> {
+  const l = reg.get(ref);
+  const net = reg.deps.network;
+  const info = net?.getNetwork(network);
+  if (!net || !info) throw new NotFoundError(`network ${network} not found`);
+  return reg.serial(l, async () => {
+    const rec = l.rec;
+    sharedNamespaceCheck(rec);
+    if (info.isDefault && o.ip) throw new InvalidArgumentError('user specified IP address is supported on user defined networks only');
+    if (info.isDefault && o.aliases?.length) throw new InvalidArgumentError('network-scoped alias is supported only for containers in user defined networks');
+    const joined = running(rec)
+      ? Object.values(rec.Endpoints).some((e) => e.NetworkID === info.id && e.IPAddress)
+      : networkNames(rec, (n) => net.getNetwork(n)?.id).some((n) => net.getNetwork(n)?.id === info.id);
+    if (joined) throw new ForbiddenError(`endpoint with name ${rec.Name.slice(1)} already exists in network ${info.name}`);
+    const r: EndpointRequest = { Aliases: o.aliases?.length ? o.aliases : undefined, IPAMConfig: o.ip ? { IPv4Address: o.ip } : undefined, MacAddress: o.mac || undefined };
+    if (running(rec)) {
+      await joinNetwork(reg, rec, info, r);
+      refreshFiles(reg, rec);
+      networkEvent(reg, 'connect', info, rec.Id);
+    } else {
+      rec.Endpoints[info.name] = { NetworkID: info.id, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '', Aliases: r.Aliases ?? null, IPAMConfig: r.IPAMConfig ?? null };
+    }
+    const req = requests(rec);
+    for (const k of Object.keys(req)) if (net.getNetwork(k)?.id === info.id) delete req[k];
+    req[info.name] = r;
+    const rn = rec as NetworkingRecord;
+    rn.NetworkDetached = (rn.NetworkDetached ?? []).filter((id) => id !== info.id);
+    reg.save(l);
+    return info;
+  });
+}
+
+/** `network disconnect`: leaves the network now (running) and for later starts. */
+export async function disconnectContainer(reg: ContainerRegistry, ref: string, network: string, force: boolean): Promise<NetworkInfo> {
+  const l = reg.get(ref);
+  const net = reg.deps.network;
+  const info = net?.getNetwork(network);
+  if (!net || !info) throw new NotFoundError(`network ${network} not found`);
+  return reg.serial(l, async () => {
+    const rec = l.rec;
+    if (rec.HostConfig.NetworkMode === 'host') throw new InvalidArgumentError('container cannot be disconnected from host network or connected to host network');
+    const resolve = (n: string) => net.getNetwork(n)?.id;
+    const member = running(rec)
+      ? Object.values(rec.Endpoints).some((e) => e.NetworkID === info.id && e.IPAddress)
+      : networkNames(rec, resolve).some((n) => resolve(n) === info.id) || Object.values(rec.Endpoints).some((e) => e.NetworkID === info.id);
+    if (!member && !force) throw new SystemError(`container ${rec.Id} is not connected to network ${info.name}`);
+    if (running(rec) && member) {
+      await net.disconnect(rec.Id, info.id);
+      refreshFiles(reg, rec);
+      networkEvent(reg, 'disconnect', info, rec.Id);
+      // Ports published on that endpoint are gone with it.
+      if (!net.getSandbox(rec.Id)?.ports.length) for (const k of Object.keys(rec.Ports)) if (rec.Ports[k]) rec.Ports[k] = null;
+    }
+    for (const [k, e] of Object.entries(rec.Endpoints)) if (e.NetworkID === info.id) delete rec.Endpoints[k];
+    const req = requests(rec);
+    for (const k of Object.keys(req)) if (resolve(k) === info.id || k === info.name) delete req[k];
+    const rn = rec as NetworkingRecord;
+    if (!(rn.NetworkDetached ?? []).includes(info.id)) rn.NetworkDetached = [...(rn.NetworkDetached ?? []), info.id];
+    reg.save(l);
+    return info;
+  });
+}
+
+/** Running containers with an endpoint on network `networkId` (network inspect's Containers). */
+export function networkAttachments(reg: ContainerRegistry, networkId: string): { id: string; name: string; endpoint: EndpointRecord }[] {
+  const out: { id: string; name: string; endpoint: EndpointRecord }[] = [];
+  for (const l of reg.live.values()) {
+    if (!l.rec.State.Running) continue;
+    for (const ep of Object.values(l.rec.Endpoints)) {
+      if (ep.NetworkID === networkId && ep.IPAddress) out.push({ id: l.rec.Id, name: l.rec.Name.slice(1), endpoint: ep });
+    }
+  }
+  return out;
+}
+
+/** Containers whose network mode is `mode` ('host'): what `network inspect host` lists. */
+export function containersInMode(reg: ContainerRegistry, mode: string): { id: string; name: string }[] {
+  return [...reg.live.values()].filter((l) => l.rec.State.Running && l.rec.HostConfig.NetworkMode === mode).map((l) => ({ id: l.rec.Id, name: l.rec.Name.slice(1) }));
 }

@@ -1,4 +1,6 @@
 /** What `docker inspect` and `docker ps` see of a container (docker's JSON shapes). */
+import fs from 'node:fs';
+import path from 'node:path';
 import { InvalidArgumentError } from '../../common/errors.ts';
 import type { ContainerRecord, MountPointRecord } from './record.ts';
 import { commandLine, stateStatus, type ContainerRegistry } from './service.ts';
@@ -19,6 +21,32 @@ function networksView(rec: ContainerRecord) {
     out[rec.HostConfig.NetworkMode] = { IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null };
   }
   return out;
+}
+
+/** Bytes written by the container (its snapshot's upper layer) and with the image: ps -s / inspect -s. */
+export function containerSizes(reg: ContainerRegistry, rec: ContainerRecord): { SizeRw: number; SizeRootFs: number } {
+  const paths = safe(() => reg.deps.snapshots.snapshotPaths(rec.Id)) ?? {};
+  const upper = paths.UpperDir ?? paths.Dir ?? '';
+  const rw = upper ? dirSize(upper) : 0;
+  let image = 0;
+  try { image = (reg.deps.images.resolve(rec.Image) as { size?: number }).size ?? 0; } catch { /* image gone */ }
+  return { SizeRw: rw, SizeRootFs: image + rw };
+}
+
+function dirSize(dir: string): number {
+  let total = 0;
+  const stack = [dir];
+  while (stack.length) {
+    const d = stack.pop()!;
+    let entries: fs.Dirent[];
+    try { entries = fs.readdirSync(d, { withFileTypes: true }); } catch { continue; }
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) stack.push(p);
+      else if (e.isFile()) { try { total += fs.lstatSync(p).size; } catch { /* raced */ } }
+    }
+  }
+  return total;
 }
 
 export function inspectContainer(reg: ContainerRegistry, ref: string, size = false): Record<string, unknown> {
@@ -46,7 +74,7 @@ export function inspectContainer(reg: ContainerRegistry, ref: string, size = fal
     ExecIDs: null,
     HostConfig: { ...rec.HostConfig, ConsoleSize: rec.HostConfig.ConsoleSize ?? [0, 0] },
     GraphDriver: { Name: rec.Driver, Data: paths },
-    ...(size ? { SizeRw: 0, SizeRootFs: 0 } : {}),
+    ...(size ? containerSizes(reg, rec) : {}),
     Mounts: mountsView(rec.MountPoints),
     Config: rec.Config,
     NetworkSettings: {
@@ -111,7 +139,7 @@ export function listContainers(reg: ContainerRegistry, o: ListOptions): Record<s
     Command: commandLine(r),
     Created: Math.floor(Date.parse(r.Created) / 1000),
     Ports: portsSummary(r),
-    ...(o.size ? { SizeRw: 0, SizeRootFs: 0 } : {}),
+    ...(o.size ? containerSizes(reg, r) : {}),
     Labels: r.Config.Labels,
     State: r.State.Paused ? 'paused' : r.State.Status,
     Status: stateStatus(r),
