@@ -15,6 +15,7 @@ import { inspectContainer, listContainers, type ListOptions } from './view.ts';
 import { attachContainer, streamLogs, type AttachOptions, type ClientStream } from './io.ts';
 import { ExecManager } from './exec.ts';
 import type { ContainerRecord } from './record.ts';
+import { runToCompletion, type RunJobOptions } from './run-job.ts';
 import { connectContainer, containersInMode, disconnectContainer, networkAttachments, type AttachRequest } from './networking.ts';
 
 export type { ContainersDeps, ImageResolver, ResolvedImage } from './deps.ts';
@@ -22,6 +23,7 @@ export type { VolumeProvider } from './mounts.ts';
 export type { ClientStream } from './io.ts';
 export type { ContainerRecord, EndpointRecord } from './record.ts';
 export type { AttachRequest } from './networking.ts';
+export type { RunJobOptions } from './run-job.ts';
 
 const run = promisify(execFile);
 
@@ -69,6 +71,8 @@ export class ContainersService {
   counts() { return this.registry.counts(); }
   containerUsingImage(imageId: string) { return this.registry.containerUsingImage(imageId); }
   record(ref: string): ContainerRecord { return this.registry.get(ref).rec; }
+  /** The builder's RUN: create + start + stream output + wait; the stopped container is left for commit. */
+  runToCompletion(o: RunJobOptions) { return runToCompletion(this.registry, o); }
 
   // For the networks service (`network connect/disconnect/inspect`), see networking.ts.
   connectNetwork(ref: string, network: string, o: AttachRequest) { return connectContainer(this.registry, ref, network, o); }
