@@ -1,0 +1,224 @@
+/**
+ * The volumes service (engine): named and anonymous volumes with the `local` driver, metadata
+ * in SQLite (store/volume-store.ts), data under `<data-root>/volumes/<name>/_data`.
+ *
+ * The API's volume routes call create/list/inspect/remove/prune; the containers engine calls
+ * it as its VolumeProvider (ensure at start, unmount when a run ends, release/removeAnonymous
+ * at `rm [-v]`). A volume is in use while any container (created, running or stopped) refers to
+ * it; the daemon hands in that query with setUsage(). Events: create, destroy, mount, unmount,
+ * prune.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { ConflictError, InvalidArgumentError, NotFoundError } from '../../common/errors.ts';
+import type { Logger } from '../../common/logger.ts';
+import type { Db } from '../../store/db.ts';
+import { VolumeStore, type StoredVolume } from '../../store/volume-store.ts';
+import type { EventBus } from '../events/index.ts';
+import type { VolumeProvider } from '../containers/index.ts';
+import { compareVersions } from '../../api/types/version.ts';
+import { LocalVolumeDriver } from './local-driver.ts';
+import { ANONYMOUS_LABEL, listFilter, pruneFilter, type Filters } from './filters.ts';
+
+export { ANONYMOUS_LABEL } from './filters.ts';
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+/** docker's Volume object (GET /volumes/{name}). */
+export interface VolumeView {
+  CreatedAt: string;
+  Driver: string;
+  Labels: Record<string, string> | null;
+  Mountpoint: string;
+  Name: string;
+  Options: Record<string, string> | null;
+  Scope: 'local';
+  UsageData?: { Size: number; RefCount: number };
+}
+
+export interface VolumeCreateRequest {
+  Name?: string;
+  Driver?: string;
+  DriverOpts?: Record<string, string> | null;
+  Labels?: Record<string, string> | null;
+}
+
+export interface VolumesDeps {
+  db: Db;
+  dataRoot: string;
+  events: EventBus;
+  logger: Logger;
+}
+
+export function validateVolumeName(name: string): void {
+  if (!NAME_RE.test(name)) {
+    throw new InvalidArgumentError(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
+  }
+}
+
+function rfc3339(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function stringMap(v: unknown, what: string): Record<string, string> | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'object' || Array.isArray(v)) throw new InvalidArgumentError(`invalid ${what}: expected an object`);
+  for (const [k, x] of Object.entries(v)) if (typeof x !== 'string') throw new InvalidArgumentError(`invalid ${what}: value of "${k}" must be a string`);
+  return v as Record<string, string>;
+}
+
+export class VolumesService implements VolumeProvider {
+  private readonly store: VolumeStore;
+  private readonly local: LocalVolumeDriver;
+  /** Containers whose current run has the volume mounted (driver mounts are counted by this). */
+  private readonly active = new Map<string, Set<string>>();
+  private usage: ((name: string) => string[]) | undefined;
+
+  constructor(private readonly deps: VolumesDeps) {
+    this.store = new VolumeStore(deps.db);
+    this.local = new LocalVolumeDriver(path.join(deps.dataRoot, 'volumes'));
+  }
+
+  /** Which containers refer to a volume (the daemon wires the containers service in). */
+  setUsage(fn: (name: string) => string[]): void {
+    this.usage = fn;
+  }
+
+  /** Container ids that use the volume. */
+  users(name: string): string[] {
+    return this.usage ? this.usage(name) : this.store.refs(name);
+  }
+
+  private view(v: StoredVolume): VolumeView {
+    return { CreatedAt: v.CreatedAt, Driver: v.Driver, Labels: v.Labels, Mountpoint: this.local.dataDir(v.Name), Name: v.Name, Options: v.Options, Scope: 'local' };
+  }
+
+  private get(name: string): StoredVolume {
+    const v = this.store.get(name);
+    if (!v) throw new NotFoundError(`get ${name}: no such volume`);
+    return v;
+  }
+
+  private createLocked(name: string, labels: Record<string, string> | null, options: Record<string, string> | null): { vol: StoredVolume; created: boolean } {
+    const existing = this.store.get(name);
+    if (existing) return { vol: existing, created: false };
+    validateVolumeName(name);
+    this.local.validateOptions(options);
+    const vol: StoredVolume = { Name: name, Driver: 'local', CreatedAt: rfc3339(new Date()), Labels: labels, Options: options };
+    this.local.create(name);
+    if (!this.store.insert(vol)) return { vol: this.store.get(name)!, created: false };
+    this.deps.events.publish('volume', 'create', name, { driver: 'local' });
+    return { vol, created: true };
+  }
+
+  /** POST /volumes/create: idempotent for an existing name with the same driver. */
+  create(req: VolumeCreateRequest): VolumeView {
+    const driver = req.Driver || 'local';
+    if (driver !== 'local') throw new NotFoundError(`error looking up volume plugin ${driver}: plugin "${driver}" not found`);
+    if (req.Name !== undefined && typeof req.Name !== 'string') throw new InvalidArgumentError('invalid volume name: expected a string');
+    const name = req.Name || randomBytes(32).toString('hex');
+    return this.view(this.createLocked(name, stringMap(req.Labels, 'labels'), stringMap(req.DriverOpts, 'driver options')).vol);
+  }
+
+  inspect(name: string): VolumeView {
+    return this.view(this.get(name));
+  }
+
+  list(filters: Filters): { Volumes: VolumeView[]; Warnings: string[] } {
+    const keep = listFilter(filters, (n) => this.users(n).length > 0);
+    return { Volumes: this.store.all().filter(keep).map((v) => this.view(v)), Warnings: [] };
+  }
+
+  /** DELETE /volumes/{name}: 409 while in use (force only forgives a missing volume). */
+  remove(name: string, force = false): void {
+    const v = this.store.get(name);
+    if (!v) {
+      if (force) return;
+      throw new NotFoundError(`get ${name}: no such volume`);
+    }
+    const users = this.users(name);
+    if (users.length) throw new ConflictError(`remove ${name}: volume is in use - [${users.join(', ')}]`);
+    this.destroy(v);
+  }
+
+  private destroy(v: StoredVolume): void {
+    this.active.delete(v.Name);
+    this.local.remove(v.Name);
+    this.store.remove(v.Name);
+    this.deps.events.publish('volume', 'destroy', v.Name, { driver: v.Driver });
+  }
+
+  /** POST /volumes/prune: unused volumes (anonymous ones only, unless all=true, from API 1.42). */
+  prune(filters: Filters, apiVersion = '1.47'): { VolumesDeleted: string[]; SpaceReclaimed: number } {
+    const keep = pruneFilter(filters, compareVersions(apiVersion, '1.42') < 0);
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const v of this.store.all()) {
+      if (!keep(v) || this.users(v.Name).length) continue;
+      const size = this.local.size(v.Name);
+      try {
+        this.destroy(v);
+      } catch (err) {
+        this.deps.logger.warn(`prune of volume ${v.Name}: ${(err as Error).message}`);
+        continue;
+      }
+      reclaimed += size;
+      deleted.push(v.Name);
+    }
+    this.deps.events.publish('volume', 'prune', '', { reclaimed: String(reclaimed) });
+    return { VolumesDeleted: deleted, SpaceReclaimed: reclaimed };
+  }
+
+  /** `system df`: every volume with its size and how many containers refer to it. */
+  diskUsage(): VolumeView[] {
+    return this.store.all().map((v) => ({ ...this.view(v), UsageData: { Size: this.local.size(v.Name), RefCount: this.users(v.Name).length } }));
+  }
+
+  // VolumeProvider (the containers engine).
+
+  ensure(name: string, opts: { anonymous: boolean; containerId: string; labels?: Record<string, string>; driverOpts?: Record<string, string>; destination?: string; rw?: boolean; propagation?: string }): { mountpoint: string; created: boolean } {
+    const labels = opts.anonymous ? { ...(opts.labels ?? {}), [ANONYMOUS_LABEL]: '' } : (opts.labels ?? null);
+    const { vol, created } = this.createLocked(name, labels, opts.driverOpts ?? null);
+    const users = this.active.get(name) ?? new Set<string>();
+    this.local.mount(name, vol.Options);
+    users.add(opts.containerId);
+    this.active.set(name, users);
+    this.store.addRef(name, opts.containerId);
+    this.deps.events.publish('volume', 'mount', name, {
+      container: opts.containerId, destination: opts.destination ?? '', driver: vol.Driver, propagation: opts.propagation ?? '', 'read/write': String(opts.rw ?? true),
+    });
+    return { mountpoint: this.local.dataDir(name), created };
+  }
+
+  isEmpty(name: string): boolean {
+    return this.local.isEmpty(name);
+  }
+
+  unmount(name: string, containerId: string): void {
+    const users = this.active.get(name);
+    if (!users?.delete(containerId)) return;
+    const vol = this.store.get(name);
+    if (!vol) return;
+    this.deps.events.publish('volume', 'unmount', name, { container: containerId, driver: vol.Driver });
+    if (users.size === 0) {
+      this.active.delete(name);
+      try {
+        this.local.unmount(name);
+      } catch (err) {
+        this.deps.logger.warn(`unmount of volume ${name}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  release(name: string, containerId: string): void {
+    this.unmount(name, containerId);
+    this.store.dropRef(name, containerId);
+  }
+
+  /** `rm -v`: removes an anonymous volume unless another container still uses it. */
+  removeAnonymous(name: string): void {
+    const v = this.store.get(name);
+    if (!v || !(v.Labels && ANONYMOUS_LABEL in v.Labels) || this.users(name).length) return;
+    this.destroy(v);
+  }
+}
