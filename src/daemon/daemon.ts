@@ -22,6 +22,12 @@ import { ImagesService } from '../engine/images/index.ts';
 import { ContainersService } from '../engine/containers/index.ts';
 import { containerRoutes } from '../api/routers/containers/routes.ts';
 import { imageRoutes } from '../api/routers/images/routes.ts';
+import { DistributionService } from '../engine/distribution/index.ts';
+import { distributionRoutes } from '../api/routers/distribution/routes.ts';
+import { VolumesService } from '../engine/volumes/index.ts';
+import { volumeRoutes } from '../api/routers/volumes/routes.ts';
+import { networkRoutes } from '../api/routers/networks/routes.ts';
+import { NetworksService } from '../engine/networks/index.ts';
 import { Overlay2Driver } from '../drivers/snapshot/overlay2/driver.ts';
 import { VfsDriver } from '../drivers/snapshot/vfs/driver.ts';
 import type { SnapshotDriver } from '../drivers/snapshot/contract.ts';
@@ -109,8 +115,9 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     }
   }
 
+  const volumes = new VolumesService({ db, dataRoot: cfg.dataRoot, events, logger });
   const containers = new ContainersService(db, {
-    dataRoot: cfg.dataRoot, runtime, snapshots, network, images: {
+    dataRoot: cfg.dataRoot, runtime, snapshots, network, volumes, images: {
       resolve: (ref: string) => {
         const r = images.resolve(ref);
         return { id: r.id, config: (r.config as { config?: Record<string, unknown> }).config ?? {}, topChainId: r.topChainId ?? undefined, size: r.record.size };
@@ -119,6 +126,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     events, logger, noNewPrivileges: cfg.noNewPrivileges, logOpts: cfg.logOpts, dns: cfg.dns,
   });
   images.setUsage((imageId: string) => containers.containerUsingImage(imageId));
+  volumes.setUsage((name: string) => containers.list({ all: true, size: false, filters: { volume: [name] } }).map((c) => String(c.Id)));
 
   await images.reconcile();
   if (network) {
@@ -141,10 +149,14 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
   const daemonIdValue = daemonId(cfg.dataRoot);
   const system = new SystemService({ events, sources, dataRoot: cfg.dataRoot, daemonId: daemonIdValue });
 
+  const distribution = new DistributionService({ images, db, logger, registryConfig: () => ({ mirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries }) });
   const routes: Route[] = [
     ...systemRoutes(system),
     ...containerRoutes(containers, {}, containers.execs),
-    ...imageRoutes(images),
+    ...imageRoutes(Object.assign(images, distribution.imageHooks())),
+    ...distributionRoutes(distribution),
+    ...volumeRoutes(volumes),
+    ...networkRoutes(new NetworksService({ driver: network, containers, events })),
   ];
   const server = createApiServer({ routes, logger, experimental: cfg.experimental });
 

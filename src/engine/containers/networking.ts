@@ -62,7 +62,8 @@ function networkNames(rec: ContainerRecord, resolve: (n: string) => string | und
   const mode = rec.HostConfig.NetworkMode;
   const first = mode === 'default' ? 'bridge' : mode;
   const detached = new Set((rec as NetworkingRecord).NetworkDetached ?? []);
-  const all = [first, ...Object.keys(requests(rec))];
+  // The docker CLI keys the NetworkMode's EndpointsConfig by the mode itself: `default` = bridge.
+  const all = [first, ...Object.keys(requests(rec))].map((n) => (n === 'default' ? 'bridge' : n));
   const seen = new Set<string>();
   const out: string[] = [];
   for (const n of all) {
@@ -131,7 +132,7 @@ export async function connectNetworks(reg: ContainerRegistry, l: Live): Promise<
   try {
     for (const n of names) {
       const info = net.getNetwork(n)!;
-      const r = req[n] ?? req[info.name] ?? req[info.id] ?? {};
+      const r = req[n] ?? req[info.name] ?? req[info.id] ?? (info.isDefault ? req.default : undefined) ?? {};
       // The MAC of `--mac-address` belongs to the first network only (two NICs cannot share it).
       await joinNetwork(reg, rec, info, r, joined.length === 0 ? rec.Config.MacAddress : undefined);
       joined.push(info);
