@@ -20,6 +20,7 @@ import { ContentStore } from '../store/content-store.ts';
 import { LayerStore } from '../store/layer-store.ts';
 import { ImagesService } from '../engine/images/index.ts';
 import { ContainersService } from '../engine/containers/index.ts';
+import { ContainerTools } from '../engine/containers/tools/index.ts';
 import { containerRoutes } from '../api/routers/containers/routes.ts';
 import { imageRoutes } from '../api/routers/images/routes.ts';
 import { DistributionService } from '../engine/distribution/index.ts';
@@ -152,7 +153,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
   const distribution = new DistributionService({ images, db, logger, registryConfig: () => ({ mirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries }) });
   const routes: Route[] = [
     ...systemRoutes(system),
-    ...containerRoutes(containers, {}, containers.execs),
+    ...containerRoutes(containers, new ContainerTools({ containers, images, snapshots, runtime, events }), containers.execs),
     ...imageRoutes(Object.assign(images, distribution.imageHooks())),
     ...distributionRoutes(distribution),
     ...volumeRoutes(volumes),
