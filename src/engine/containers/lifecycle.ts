@@ -9,7 +9,7 @@ import { ConflictError, InvalidArgumentError, NotModifiedError, WharfError } fro
 import { buildRuntimeSpec, resolveUser, type RuntimeSpec } from '../../oci/index.ts';
 import { ContainerStartError, type ExitInfo } from '../../drivers/runtime/contract.ts';
 import type { ContainerRegistry, Live } from './service.ts';
-import { ensureBindSources, toOciMounts } from './mounts.ts';
+import { ensureBindSources, resolveInRoot, toOciMounts } from './mounts.ts';
 import { connectNetworks, disconnectAll, writeStandaloneFiles } from './networking.ts';
 import { parseSignal } from './signals.ts';
 
@@ -52,9 +52,9 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
     for (const m of rec.MountPoints) {
       if (m.Type !== 'volume') continue;
       if (!deps.volumes) throw new InvalidArgumentError('volumes are not available in this daemon');
-      const v = deps.volumes.ensure(m.Name!, { anonymous: !!m.Anonymous, containerId: id });
+      const v = deps.volumes.ensure(m.Name!, { anonymous: !!m.Anonymous, containerId: id, destination: m.Destination, rw: m.RW, propagation: m.Propagation });
       m.Source = v.mountpoint;
-      if (m.Mode !== 'nocopy' && deps.volumes.isEmpty(m.Name!)) copyUp(path.join(rootfs, m.Destination), v.mountpoint);
+      if (m.Mode !== 'nocopy' && deps.volumes.isEmpty(m.Name!)) copyUp(resolveInRoot(rootfs, m.Destination), v.mountpoint);
     }
     const network = await connectNetworks(reg, l);
     if (!network.files) writeStandaloneFiles(dir, rec);
@@ -156,6 +156,8 @@ function chownTree(src: string, dst: string): void {
     const d = path.join(dst, e.name);
     const st = fs.lstatSync(s);
     try { fs.lchownSync(d, st.uid, st.gid); } catch { /* best effort */ }
+    // chown clears setuid/setgid: put the image's mode back.
+    if (!st.isSymbolicLink()) try { fs.chmodSync(d, st.mode & 0o7777); } catch { /* best effort */ }
     if (e.isDirectory()) chownTree(s, d);
   }
 }
@@ -165,6 +167,10 @@ async function cleanupAfterRun(reg: ContainerRegistry, l: Live): Promise<void> {
   const { deps } = reg;
   const id = l.rec.Id;
   await deps.runtime.delete(id, true).catch(() => undefined);
+  for (const m of l.rec.MountPoints) {
+    if (m.Type !== 'volume' || !m.Name) continue;
+    try { deps.volumes?.unmount?.(m.Name, id); } catch (e) { deps.logger.warn(`unmount of volume ${m.Name}: ${(e as Error).message}`); }
+  }
   await disconnectAll(reg, l).catch((e) => deps.logger.warn(`network cleanup of ${id}: ${(e as Error).message}`));
   await deps.snapshots.unmount(id).catch((e) => deps.logger.warn(`unmount of ${id}: ${(e as Error).message}`));
 }

@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { InvalidArgumentError } from '../../common/errors.ts';
+import { InvalidArgumentError, SystemError } from '../../common/errors.ts';
 import type { HostConfig, MountPointRecord, MountRequest } from './record.ts';
 
 const VOLUME_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -19,9 +19,11 @@ const MODES = new Set(['ro', 'rw', 'z', 'Z', 'shared', 'rshared', 'slave', 'rsla
 /** The volume service as the container engine needs it. */
 export interface VolumeProvider {
   /** Returns the volume's directory on the host, creating the volume when missing. */
-  ensure(name: string, opts: { anonymous: boolean; containerId: string; labels?: Record<string, string>; driverOpts?: Record<string, string> }): { mountpoint: string; created: boolean };
+  ensure(name: string, opts: { anonymous: boolean; containerId: string; labels?: Record<string, string>; driverOpts?: Record<string, string>; destination?: string; rw?: boolean; propagation?: string }): { mountpoint: string; created: boolean };
   /** Whether the volume's directory is empty (copy-up target). */
   isEmpty(name: string): boolean;
+  /** The container stopped using the volume (its run ended): `unmount` event, driver unmount when last. */
+  unmount?(name: string, containerId: string): void;
 }
 
 export function validateVolumeName(name: string): void {
@@ -148,7 +150,33 @@ export function ensureBindSources(mounts: MountPointRecord[]): void {
     try {
       fs.mkdirSync(m.Source, { recursive: true, mode: 0o755 });
     } catch (err) {
-      throw new InvalidArgumentError(`error while creating mount source path '${m.Source}': ${(err as Error).message}`);
+      // docker: a spec error at start → 500 (errdefs.System).
+      throw new SystemError(`error while creating mount source path '${m.Source}': ${(err as Error).message}`);
     }
   }
+}
+
+/**
+ * Resolves `p` inside `root` the way runc places mounts: symlinks are followed, absolute ones
+ * and `..` relative to `root`, never above it (copy-up reads the image's content here, so a
+ * `VOLUME` over a link to `/../../etc` reads the container's /etc, never the host's).
+ */
+export function resolveInRoot(root: string, p: string): string {
+  const parts = p.split('/').filter(Boolean);
+  let resolved = '';
+  let links = 0;
+  while (parts.length) {
+    const part = parts.shift()!;
+    if (part === '.') continue;
+    if (part === '..') { resolved = path.posix.dirname('/' + resolved).slice(1); continue; }
+    const next = resolved ? `${resolved}/${part}` : part;
+    let st: fs.Stats;
+    try { st = fs.lstatSync(path.join(root, next)); } catch { resolved = next; continue; }
+    if (!st.isSymbolicLink()) { resolved = next; continue; }
+    if (++links > 255) throw new InvalidArgumentError(`too many levels of symbolic links: ${p}`);
+    const target = fs.readlinkSync(path.join(root, next));
+    if (target.startsWith('/')) resolved = '';
+    parts.unshift(...target.split('/').filter(Boolean));
+  }
+  return path.join(root, resolved);
 }
