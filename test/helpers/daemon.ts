@@ -57,6 +57,7 @@ export async function startDaemon(opts: StartOptions = {}): Promise<TestDaemon> 
   const execRoot = path.join(dir, 'exec');
   let output = '';
   let proc!: ChildProcess;
+  if (!opts.configFile) fs.writeFileSync(path.join(dir, 'daemon.json'), '{}\n');
 
   const baseArgs = () => [
     '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${sock}`, '--pidfile', path.join(dir, 'wharfd.pid'),

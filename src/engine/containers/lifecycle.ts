@@ -47,6 +47,7 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
   const dir = reg.containerDir(id);
   let spec: RuntimeSpec | undefined;
   try {
+    checkDeviceRequests(rec.HostConfig.DeviceRequests);
     const rootfs = await deps.snapshots.mount(id);
     ensureBindSources(rec.MountPoints);
     for (const m of rec.MountPoints) {
@@ -347,5 +348,15 @@ export async function restoreContainers(reg: ContainerRegistry, liveRestore: boo
   for (const l of toStart) {
     l.rec.ManuallyStopped = false;
     void reg.serial(l, () => startLocked(reg, l, true)).catch((e) => deps.logger.warn(`restart of ${l.rec.Id} at daemon start failed: ${(e as Error).message}`));
+  }
+}
+
+/** `--gpus`: accepted, but only satisfiable where the host has NVIDIA devices. */
+function checkDeviceRequests(reqs: { Driver?: string; Capabilities?: string[][] }[] | null | undefined): void {
+  for (const r of reqs ?? []) {
+    const caps = (r.Capabilities ?? []).flat();
+    if (!caps.includes('gpu') && r.Driver !== 'nvidia') continue;
+    const hasGpu = fs.existsSync('/dev/nvidia0') || fs.existsSync('/dev/nvidiactl');
+    if (!hasGpu) throw new InvalidArgumentError(`could not select device driver "${r.Driver ?? ''}" with capabilities: ${JSON.stringify(r.Capabilities ?? []).replace(/"/g, '').replace(/,/g, ' ')}: no GPU devices found on this host`);
   }
 }

@@ -14,6 +14,7 @@ import type { ContainersDeps } from './deps.ts';
 import type { AttachStream } from '../../drivers/runtime/contract.ts';
 import { freshState, statusText, type ContainerRecord, type MountPointRecord } from './record.ts';
 import { normaliseCreate, validateName } from './validate.ts';
+import { validateCapabilities, validateSecurityOpt } from '../../oci/index.ts';
 import { generateName } from './names.ts';
 import { inheritMounts, nameAnonymous, planMounts } from './mounts.ts';
 
@@ -107,6 +108,8 @@ export class ContainerRegistry {
 
 export async function createContainer(reg: ContainerRegistry, body: unknown, nameParam: string | null): Promise<{ Id: string; Warnings: string[] }> {
   const { config, hostConfig, networking } = normaliseCreate(body);
+  validateSecurityOpt(hostConfig.SecurityOpt ?? []);
+  validateCapabilities(hostConfig.CapAdd ?? [], hostConfig.CapDrop ?? []);
   const name = nameParam ? validateName(nameParam) : generateName((n) => reg.names.has(n));
   if (reg.names.has(name)) {
     throw new ConflictError(`Conflict. The container name "${name}" is already in use by container "${reg.names.get(name)}". You have to remove (or rename) that container to be able to reuse that name.`);

@@ -6,7 +6,8 @@
  *   b/<id>/                    bundle: config.json; conmon's ctl + winsz FIFOs and attach socket;
  *                              sync (regular file conmon writes its JSON sync lines to); conmon.out
  *   b/<id>/x/<execId>/         one exec: process.json, sync, pid, ctl, winsz, attach, exit/<id>
- *   s/<id> -> b/<id>           conmon's socket dir symlinks (keep sun_path short); exec: s/<execId>
+ *   s/<id24> -> b/<id>         conmon's socket dir symlinks, named by the id's first 24 chars (keeps
+ *                              sun_path short); exec: s/<execId24>
  *   exits/<id>                 exit code written by conmon (decimal, no newline)
  *   pids/<id>.pid              container init pid (runc --pid-file)
  *   pids/<id>.conmon.pid       monitor pid (conmon --conmon-pidfile)
@@ -31,7 +32,9 @@ export class Layout {
   pidFile(id: string) { return path.join(this.pids, `${id}.pid`); }
   conmonPidFile(id: string) { return path.join(this.pids, `${id}.conmon.pid`); }
   persist(id: string) { return path.join(this.base, 'persist', id); }
-  attachSocket(uuid: string) { return path.join(this.socks, uuid, 'attach'); }
+  /** conmon's socket-dir entry for an id: short, so `<socks>/<name>/attach` fits sun_path (108 bytes). */
+  sockName(id: string) { return id.length > 24 ? id.slice(0, 24) : id; }
+  attachSocket(id: string) { return path.join(this.socks, this.sockName(id), 'attach'); }
   execDir(id: string, execId: string) { return path.join(this.bundle(id), 'x', execId); }
 
   ensure(): void {

@@ -76,7 +76,7 @@ export class RuncRuntime implements RuntimeDriver {
     let msg;
     try {
       msg = await launchConmon({
-        ...this.launchBase(), cid: id, cuuid: id, bundle,
+        ...this.launchBase(), cid: id, cuuid: this.layout.sockName(id), bundle,
         pidFile: this.layout.pidFile(id), log: o.logPath ? `k8s-file:${o.logPath}` : 'none',
         exitDir: this.layout.exits, syncFile: path.join(bundle, 'sync'), outFile: path.join(bundle, 'conmon.out'),
         persistDir: this.layout.persist(id), conmonPidFile: this.layout.conmonPidFile(id),
@@ -176,13 +176,13 @@ export class RuncRuntime implements RuntimeDriver {
     fs.writeFileSync(path.join(dir, 'process.json'), JSON.stringify({ ...proc, terminal: tty }));
     let attach: AttachStream | undefined;
     const cleanup = () => {
-      unlinkQuiet(path.join(this.layout.socks, execId));
+      unlinkQuiet(path.join(this.layout.socks, this.layout.sockName(execId)));
       rmQuiet(dir);
     };
     let msg;
     try {
       msg = await launchConmon({
-        ...this.launchBase(), cid: id, cuuid: execId, bundle: dir, pidFile: path.join(dir, 'pid'), log: 'none',
+        ...this.launchBase(), cid: id, cuuid: this.layout.sockName(execId), bundle: dir, pidFile: path.join(dir, 'pid'), log: 'none',
         exitDir, syncFile: path.join(dir, 'sync'), outFile: path.join(dir, 'conmon.out'),
         conmonPidFile: path.join(dir, 'conmon.pid'), tty, stdin: o.attach === true && o.stdin === true && !tty,
         exec: { processSpec: path.join(dir, 'process.json'), attach: o.attach === true },
@@ -287,7 +287,7 @@ export class RuncRuntime implements RuntimeDriver {
   }
 
   private cleanupFiles(id: string): void {
-    unlinkQuiet(path.join(this.layout.socks, id));
+    unlinkQuiet(path.join(this.layout.socks, this.layout.sockName(id)));
     rmQuiet(this.layout.bundle(id));
     unlinkQuiet(this.layout.exitFile(id));
     unlinkQuiet(this.layout.pidFile(id));

@@ -103,7 +103,7 @@ export function parseBlkioV1(text: string | undefined): BlkioEntry[] {
   const out: BlkioEntry[] = [];
   for (const line of (text ?? '').split('\n')) {
     const m = /^(\d+):(\d+)\s+(\S+)\s+(\d+)$/.exec(line.trim());
-    if (m) out.push({ major: Number(m[1]), minor: Number(m[2]), op: m[3]!, value: Number(m[4]) });
+    if (m && m[3] !== 'Total') out.push({ major: Number(m[1]), minor: Number(m[2]), op: m[3]!, value: Number(m[4]) });
   }
   return out;
 }

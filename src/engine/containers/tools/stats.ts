@@ -51,7 +51,7 @@ export function parseProcStat(text: string): { systemNs: number; onlineCpus: num
   return { systemNs, onlineCpus };
 }
 
-interface Taken { at: Date; cg?: CgroupSample; systemNs: number; onlineCpus: number; net?: Record<string, NetDev> }
+export interface Taken { at: Date; cg?: CgroupSample; systemNs: number; onlineCpus: number; net?: Record<string, NetDev> }
 
 function take(src: StatsSource): Taken {
   const at = new Date();
