@@ -3,6 +3,7 @@
  * `/images/{name}/…` routes are one wildcard per method, split here on the last segment, as
  * docker's `{name:.*}` routes do.
  */
+import type { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { InvalidArgumentError, NotImplementedError, messageOf } from '../../../common/errors.ts';
 import { boolParam, type Handler, type RouteContext } from '../../server/context.ts';
@@ -72,13 +73,16 @@ export function create(b: ImagesBackend): Handler {
     if (fromImage) {
       // Registry hook: the registry client implements ImagesBackend.pull.
       if (!b.pull) throw new NotImplementedError('pulling images is not implemented yet');
-      const res = ctx.stream(JSON_STREAM);
+      // The stream starts with the first message: an error before it is a status answer (404, 401).
+      let res: ServerResponse | undefined;
+      const out = () => (res ??= ctx.stream(JSON_STREAM));
       try {
-        await b.pull({ fromImage, tag: q.get('tag') ?? undefined, platform: q.get('platform') ?? undefined, auth: registryAuth(ctx), progress: (m) => res.write(line(m)), signal: ctx.signal });
+        await b.pull({ fromImage, tag: q.get('tag') ?? undefined, platform: q.get('platform') ?? undefined, auth: registryAuth(ctx), progress: (m) => out().write(line(m)), signal: ctx.signal });
       } catch (err) {
+        if (!res) throw err;
         res.write(errorMessage(err));
       }
-      res.end();
+      out().end();
       return;
     }
     if (fromSrc === null || fromSrc === '') throw new InvalidArgumentError('fromImage or fromSrc is required');
@@ -139,13 +143,15 @@ export function postByName(b: ImagesBackend): Handler {
     if (what === 'push') {
       // Registry hook: the registry client implements ImagesBackend.push.
       if (!b.push) throw new NotImplementedError('pushing images is not implemented yet');
-      const res = ctx.stream(JSON_STREAM);
+      let res: ServerResponse | undefined;
+      const out = () => (res ??= ctx.stream(JSON_STREAM));
       try {
-        await b.push(name, { tag: ctx.query.get('tag') ?? undefined, auth: registryAuth(ctx), progress: (m) => res.write(line(m)), signal: ctx.signal });
+        await b.push(name, { tag: ctx.query.get('tag') ?? undefined, auth: registryAuth(ctx), progress: (m) => out().write(line(m)), signal: ctx.signal });
       } catch (err) {
+        if (!res) throw err;
         res.write(errorMessage(err));
       }
-      res.end();
+      out().end();
       return;
     }
     ctx.json(404, { message: 'page not found' });
