@@ -36,6 +36,8 @@ import { RuncRuntime } from '../drivers/runtime/runc/runtime.ts';
 import { BridgeNetworkDriver } from '../drivers/network/bridge/driver.ts';
 import type { NetworkDriver } from '../drivers/network/contract.ts';
 import { DataRootLock } from './lock.ts';
+import { BuildService } from '../engine/build/index.ts';
+import { buildRoutes } from '../api/routers/build/routes.ts';
 
 export interface RunningDaemon {
   config: DaemonConfig;
@@ -158,6 +160,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     ...distributionRoutes(distribution),
     ...volumeRoutes(volumes),
     ...networkRoutes(new NetworksService({ driver: network, containers, events })),
+    ...buildRoutes(new BuildService({ images, containers, snapshots, dataRoot: cfg.dataRoot, logger, pull: (ref, auth, progress) => distribution.pull({ fromImage: ref, auth, progress }) })),
   ];
   const server = createApiServer({ routes, logger, experimental: cfg.experimental });
 

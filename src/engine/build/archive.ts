@@ -1,0 +1,106 @@
+/**
+ * Compressed archives as the builder meets them (the uploaded context, `ADD x.tar.gz`):
+ * sniff the magic bytes, then inflate gzip in-process and bzip2/xz with the system tools
+ * (`bzip2 -dc`, `xz -dc`), and tell whether the plain bytes are a tar archive.
+ *
+ *   const { kind, stream } = await decompress(fs.createReadStream(file));
+ *   if (await isTarFile(file)) …
+ */
+import fs from 'node:fs';
+import { spawn } from 'node:child_process';
+import { PassThrough, Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { InvalidArgumentError } from '../../common/errors.ts';
+
+export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz';
+
+export function compressionOf(head: Buffer): Compression {
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
+  if (head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  return 'none';
+}
+
+function tool(kind: 'bzip2' | 'xz', raw: Readable): Readable {
+  const p = spawn(kind, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const out = new PassThrough();
+  let err = '';
+  p.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+  p.on('error', (e) => out.destroy(new InvalidArgumentError(`${kind}: ${e.message}`)));
+  p.stdin.on('error', () => undefined);
+  raw.on('error', (e) => { out.destroy(e); p.kill(); });
+  raw.pipe(p.stdin);
+  p.stdout.pipe(out, { end: false });
+  p.on('close', (code) => {
+    if (code === 0) out.end();
+    else out.destroy(new InvalidArgumentError(`${kind}: ${err.trim() || `exit ${code}`}`));
+  });
+  return out;
+}
+
+/** The plain bytes of `src`, whatever of gzip/bzip2/xz it was compressed with. */
+export async function decompress(src: Readable): Promise<{ kind: Compression; stream: Readable }> {
+  const it = src[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const head: Buffer[] = [];
+  let len = 0;
+  while (len < 6) {
+    const r = await it.next();
+    if (r.done) break;
+    const c = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+    head.push(c);
+    len += c.length;
+  }
+  const first = Buffer.concat(head);
+  async function* all(): AsyncGenerator<Buffer> {
+    if (first.length) yield first;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  const raw = Readable.from(all(), { objectMode: false });
+  const kind = compressionOf(first);
+  if (kind === 'none') return { kind, stream: raw };
+  if (kind === 'gzip') {
+    const gz = createGunzip();
+    const out = new PassThrough();
+    raw.on('error', (e) => out.destroy(e));
+    gz.on('error', (e) => out.destroy(new InvalidArgumentError(`gzip: ${e.message}`)));
+    raw.pipe(gz).pipe(out);
+    return { kind, stream: out };
+  }
+  return { kind, stream: tool(kind, raw) };
+}
+
+/** Whether a file is a tar archive (plain or compressed): its first header block says ustar or checks out. */
+export async function isTarFile(file: string): Promise<boolean> {
+  let stream: Readable;
+  try {
+    stream = (await decompress(fs.createReadStream(file))).stream;
+  } catch {
+    return false;
+  }
+  const chunks: Buffer[] = [];
+  let n = 0;
+  try {
+    for await (const c of stream) {
+      chunks.push(c as Buffer);
+      n += (c as Buffer).length;
+      if (n >= 512) break;
+    }
+  } catch {
+    return false;
+  } finally {
+    stream.destroy();
+  }
+  const block = Buffer.concat(chunks).subarray(0, 512);
+  if (block.length < 512) return false;
+  if (block.subarray(257, 262).toString('latin1') === 'ustar') return true;
+  // Old (v7) tar: verify the header checksum.
+  const stored = parseInt(block.subarray(148, 156).toString('latin1').replace(/\0.*$/, '').trim(), 8);
+  if (Number.isNaN(stored)) return false;
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : block[i]!;
+  return sum === stored;
+}
