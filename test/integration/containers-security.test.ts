@@ -51,12 +51,12 @@ test('check 3: seccomp filter mode 2 and the spec handed to runc matches the def
 });
 
 test('check 4: privileged operations are refused by default and work with --privileged', async () => {
-  for (const cmd of ['mount -t tmpfs none /mnt', 'ip link add x type dummy', 'hostname x', 'sysctl -w kernel.domainname=x', 'date -s 2000-01-01']) {
+  for (const cmd of ['mount -t tmpfs none /tmp', 'ip link add x type dummy', 'hostname x', 'sysctl -w kernel.domainname=x', 'date -s 2000-01-01']) {
     const r = await run(['bb', 'sh', '-c', cmd]);
     // busybox `date -s` reports EPERM but exits 0; the refusal is what counts.
     assert.ok(r.code !== 0 && /not permitted|Read-only|denied|EPERM/i.test(r.stderr) || /Operation not permitted/.test(r.stderr), `${cmd} should be refused: ${r.code} ${r.stderr}`);
   }
-  const p = await run(['--privileged', 'bb', 'sh', '-c', 'mount -t tmpfs none /mnt && echo mounted']);
+  const p = await run(['--privileged', 'bb', 'sh', '-c', 'mount -t tmpfs none /tmp && echo mounted']);
   assert.equal(p.stdout.trim(), 'mounted', p.stderr);
 });
 
