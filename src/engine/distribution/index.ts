@@ -64,8 +64,10 @@ export type RegistryAuthInput = string | Record<string, unknown> | undefined;
 
 export interface PullRequest {
   fromImage: string;
-  /** A tag or a digest (`sha256:…`); absent with no tag in fromImage: every tag. */
+  /** A tag or a digest (`sha256:…`). */
   tag?: string;
+  /** With neither a tag nor a digest: every tag of the repository (else `latest`). */
+  allTags?: boolean;
   /** `os/arch[/variant]`. */
   platform?: string;
   auth?: RegistryAuthInput;
@@ -122,7 +124,8 @@ export class DistributionService {
 
   /** The ImagesBackend hooks (`POST /images/create?fromImage=`, `POST /images/{name}/push`). */
   imageHooks(): { pull(req: PullRequest): Promise<void>; push(name: string, req: PushRequest): Promise<void> } {
-    return { pull: (req) => this.pull(req), push: (name, req) => this.push(name, req) };
+    // The API's fromImage without a tag parameter is `docker pull --all-tags`.
+    return { pull: (req) => this.pull({ ...req, allTags: req.tag === undefined || req.tag === '' }), push: (name, req) => this.push(name, req) };
   }
 
   /**
@@ -147,8 +150,8 @@ export class DistributionService {
     const auth = toAuthConfig(req.auth);
     const gate = gated(req.progress);
     try {
-      if (ref.tag !== undefined || ref.digest !== undefined) {
-        await this.sharedPull(ref, auth, platform, gate.sink);
+      if (ref.tag !== undefined || ref.digest !== undefined || !req.allTags) {
+        await this.sharedPull(ref.tag === undefined && ref.digest === undefined ? { ...ref, tag: 'latest' } : ref, auth, platform, gate.sink);
       } else {
         const tags = await this.client(auth, platform).tags(ref);
         if (tags.length === 0) throw new NotFoundError(`no tags found for ${familiarName(ref)}`);
