@@ -63,9 +63,19 @@ export class Builder implements StepHost {
     if (!this.req.quiet) this.req.out({ stream: text });
   }
 
+  /**
+   * Fault injection for crash tests (SECURITY-CHECKS 25): when the file named by
+   * WHARF_BUILD_FAULT_FILE holds this point's name, it is removed (one shot) and the daemon
+   * dies on the spot. Points: after-run (RUN exited, before its commit), step-committed, before-tag.
+   */
   private fault(point: string): void {
-    // Fault injection for crash tests (SECURITY-CHECKS 25): the daemon dies on the spot.
-    if (process.env.WHARF_BUILD_FAULT === point) process.kill(process.pid, 'SIGKILL');
+    const file = process.env.WHARF_BUILD_FAULT_FILE;
+    if (!file) return;
+    let want: string;
+    try { want = fs.readFileSync(file, 'utf8').trim(); } catch { return; }
+    if (want !== point) return;
+    fs.rmSync(file, { force: true });
+    process.kill(process.pid, 'SIGKILL');
   }
 
   buildArg(name: string): string | undefined {
@@ -279,6 +289,7 @@ export class Builder implements StepHost {
       onCreated: (id) => this.say(` ---> Running in ${short(id)}\n`),
       onOutput: (_s, data) => this.say(data.toString('utf8')),
     });
+    this.fault('after-run');
     if (exitCode !== 0) {
       if (this.req.forceRm) await containers.remove(cid, { force: true, volumes: true }).catch(() => undefined);
       throw new InvalidArgumentError(`The command '${cmd.join(' ')}' returned a non-zero code: ${exitCode}`, { cause: { code: exitCode } });

@@ -47,8 +47,8 @@ export function build(b: BuildBackend): Handler {
         networkMode: q.get('networkmode') || undefined, registryConfig: registryConfig(ctx), out: write,
       });
     } catch (err) {
-      const code = ((err as { cause?: { code?: number } }).cause?.code);
-      write({ errorDetail: code !== undefined ? { code, message: messageOf(err) } : { message: messageOf(err) }, error: messageOf(err) });
+      const code = (err as { cause?: { code?: unknown } }).cause?.code;
+      write({ errorDetail: typeof code === 'number' ? { code, message: messageOf(err) } : { message: messageOf(err) }, error: messageOf(err) });
     }
     res.end();
   };
