@@ -125,7 +125,7 @@ export async function connectNetworks(reg: ContainerRegistry, l: Live): Promise<
   }
   const names = networkNames(rec, (n) => net.getNetwork(n)?.id);
   for (const n of names) if (!net.getNetwork(n)) throw new NotFoundError(`network ${n} not found`);
-  const { nsPath } = await net.createSandbox(rec.Id);
+  const { nsPath } = await plumbing(reg, () => net.createSandbox(rec.Id));
   rec.SandboxKey = nsPath;
   const req = requests(rec);
   const joined: NetworkInfo[] = [];
@@ -134,7 +134,7 @@ export async function connectNetworks(reg: ContainerRegistry, l: Live): Promise<
       const info = net.getNetwork(n)!;
       const r = req[n] ?? req[info.name] ?? req[info.id] ?? (info.isDefault ? req.default : undefined) ?? {};
       // The MAC of `--mac-address` belongs to the first network only (two NICs cannot share it).
-      await joinNetwork(reg, rec, info, r, joined.length === 0 ? rec.Config.MacAddress : undefined);
+      await plumbing(reg, () => joinNetwork(reg, rec, info, r, joined.length === 0 ? rec.Config.MacAddress : undefined));
       joined.push(info);
     }
     const ports = portRequests(rec);
@@ -171,6 +171,22 @@ function fileOptions(reg: ContainerRegistry, rec: ContainerRecord): FileOptions 
 /** docker's network connect/disconnect event (Actor = the network). */
 function networkEvent(reg: ContainerRegistry, action: 'connect' | 'disconnect', info: NetworkInfo, containerId: string): void {
   reg.deps.events.publish('network', action, info.id, { container: containerId, name: info.name, type: info.driver });
+}
+
+/**
+ * Runs sandbox creation and endpoint creation one at a time per daemon. Works around a race in
+ * the bridge driver: its veth is created inside the container netns with the host end sent to
+ * `/proc/<daemon pid>/ns/net`, i.e. the namespace of the daemon's main thread *when `ip` opens
+ * that path*; a concurrent createSandbox briefly unshares the main thread into the new
+ * container's namespace, so under parallel starts a host veth could land in another container
+ * (seen as `SIOCGIFINDEX vethXXXX: errno 19`). Serialising the two costs a few ms per start.
+ */
+const plumbingQueues = new WeakMap<ContainerRegistry, Promise<unknown>>();
+function plumbing<T>(reg: ContainerRegistry, fn: () => Promise<T>): Promise<T> {
+  const prev = plumbingQueues.get(reg) ?? Promise.resolve();
+  const next = prev.then(fn, fn);
+  plumbingQueues.set(reg, next.catch(() => undefined));
+  return next;
 }
 
 /** Connects the running sandbox of `rec` to one network and records the endpoint. */
@@ -246,7 +262,7 @@ export async function connectContainer(reg: ContainerRegistry, ref: string, netw
     if (joined) throw new ForbiddenError(`endpoint with name ${rec.Name.slice(1)} already exists in network ${info.name}`);
     const r: EndpointRequest = { Aliases: o.aliases?.length ? o.aliases : undefined, IPAMConfig: o.ip ? { IPv4Address: o.ip } : undefined, MacAddress: o.mac || undefined };
     if (running(rec)) {
-      await joinNetwork(reg, rec, info, r);
+      await plumbing(reg, () => joinNetwork(reg, rec, info, r));
       refreshFiles(reg, rec);
       networkEvent(reg, 'connect', info, rec.Id);
     } else {
