@@ -85,7 +85,7 @@ describe('docker CLI: login, push, pull, logout, search against our registry', (
     const insp = await docker(['image', 'inspect', '-f', '{{.Id}}', `${REG}/t/bb:v1`]);
     assert.equal(insp.stdout.trim(), id);
     const run = await docker(['run', '--rm', `${REG}/t/bb:v1`, 'echo', 'pulled-ok']);
-    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.code, 0, `${run.stderr}\n${d.logs().slice(-3000)}`);
     assert.equal(run.stdout.trim(), 'pulled-ok');
     const again = await docker(['pull', `${REG}/t/bb:v1`]);
     assert.equal(again.code, 0, again.stderr);
@@ -99,6 +99,12 @@ describe('docker CLI: login, push, pull, logout, search against our registry', (
     assert.match(r.stdout, new RegExp(`Digest: ${digest}`));
     const insp = await docker(['image', 'inspect', '-f', '{{.Id}}', `${REG}/t/bb@${digest}`]);
     assert.equal(insp.stdout.trim(), id);
+  });
+
+  it('pushing an image that is not there is docker\'s 404 message', async () => {
+    const r = await docker(['push', `${REG}/t/none:v1`]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(`An image does not exist locally with the tag: ${REG}/t/none`));
   });
 
   it('a missing tag is docker\'s 404 message', async () => {
@@ -117,6 +123,12 @@ describe('docker CLI: login, push, pull, logout, search against our registry', (
     assert.match(lim.json.message, /limit 101 is outside the range of \[1, 100\]/);
     const bad = await d.api('GET', `/images/search?term=x&filters=${encodeURIComponent('{"bogus":["1"]}')}`);
     assert.equal(bad.status, 400);
+    const term = encodeURIComponent(`${REG}/t`);
+    const all = await d.api('GET', `/images/search?term=${term}`);
+    assert.equal(all.status, 200, all.body);
+    assert.deepEqual(Object.keys(all.json[0]).sort(), ['description', 'is_automated', 'is_official', 'name', 'star_count']);
+    const starred = await d.api('GET', `/images/search?term=${term}&filters=${encodeURIComponent('{"stars":["1"]}')}`);
+    assert.deepEqual(starred.json, []);
   });
 
   it('logout, then pull is refused', async () => {
