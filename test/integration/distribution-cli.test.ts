@@ -74,6 +74,15 @@ describe('docker CLI: login, push, pull, logout, search against our registry', (
     assert.match(r.stdout, new RegExp(`v1: digest: ${digest}`));
   });
 
+  it('push --all-tags pushes every local tag of the repository', async () => {
+    for (const t of ['a', 'b']) assert.equal((await docker(['tag', 'distcli-bb:latest', `${REG}/t/multi:${t}`])).code, 0);
+    const r = await docker(['push', '--all-tags', `${REG}/t/multi`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^a: digest: sha256:[0-9a-f]{64} size: \d+$/m);
+    assert.match(r.stdout, /^b: digest: sha256:[0-9a-f]{64} size: \d+$/m);
+    assert.equal((await docker(['rmi', `${REG}/t/multi:a`, `${REG}/t/multi:b`])).code, 0);
+  });
+
   it('rmi, then pull by tag gives the same image id, which runs', async () => {
     const rmi = await docker(['rmi', `${REG}/t/bb:v1`, 'distcli-bb:latest']);
     assert.equal(rmi.code, 0, rmi.stderr);
