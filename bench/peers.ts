@@ -1,0 +1,70 @@
+/**
+ * The engines a benchmark compares: wharfd (from this checkout) and, when Debian's docker.io
+ * is installed, a dockerd started by the bench on its own socket, data root and exec root.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface Peer {
+  name: 'wharf' | 'docker';
+  sock: string;
+  /** The CLI and its env for this peer. */
+  cli: { cmd: string; args: string[]; env: Record<string, string> };
+  stop(): Promise<void>;
+}
+
+function ping(sock: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const r = http.get({ socketPath: sock, path: '/_ping' }, (res) => { res.resume(); resolve(res.statusCode === 200); });
+    r.on('error', () => resolve(false));
+  });
+}
+
+async function waitUp(sock: string, proc: ChildProcess, what: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (proc.exitCode !== null) throw new Error(`${what} exited early`);
+    if (fs.existsSync(sock) && (await ping(sock))) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${what} did not start`);
+}
+
+function stopper(proc: ChildProcess, dir: string): () => Promise<void> {
+  return async () => {
+    if (proc.exitCode === null) {
+      const done = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await Promise.race([done, new Promise((r) => setTimeout(r, 15_000))]);
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    }
+    spawnSync('bash', ['-c', `grep -o " ${dir}[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null`]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+}
+
+export async function startWharf(): Promise<Peer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-bench-'));
+  const sock = path.join(dir, 'wharf.sock');
+  fs.writeFileSync(path.join(dir, 'daemon.json'), '{}');
+  const proc = spawn(process.execPath, [path.join(REPO, 'bin/wharfd'), '--data-root', `${dir}/data`, '--exec-root', `${dir}/exec`, '-H', `unix://${sock}`, '--pidfile', `${dir}/pid`, '--config-file', `${dir}/daemon.json`, '--iptables', 'false'], { stdio: 'ignore' });
+  await waitUp(sock, proc, 'wharfd');
+  return { name: 'wharf', sock, cli: { cmd: process.execPath, args: [path.join(REPO, 'bin/wharf')], env: { WHARF_HOST: `unix://${sock}` } }, stop: stopper(proc, dir) };
+}
+
+/** Debian's dockerd on its own roots, or undefined when docker.io is not installed. */
+export async function startDocker(): Promise<Peer | undefined> {
+  const dockerd = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find((p) => fs.existsSync(p));
+  if (!dockerd) return undefined;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docker-bench-'));
+  const sock = path.join(dir, 'docker.sock');
+  // Own roots and socket; the default bridge (never --bridge=none in the host namespace).
+  const proc = spawn(dockerd, ['--data-root', `${dir}/data`, '--exec-root', `${dir}/exec`, '--host', `unix://${sock}`, '--pidfile', `${dir}/docker.pid`, '--iptables=false'], { stdio: 'ignore' });
+  await waitUp(sock, proc, 'dockerd');
+  return { name: 'docker', sock, cli: { cmd: 'docker', args: [], env: { DOCKER_HOST: `unix://${sock}` } }, stop: stopper(proc, dir) };
+}
