@@ -54,13 +54,7 @@ export class BuildContext {
   static async extract(dir: string, body: Readable): Promise<BuildContext> {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const { stream } = await decompress(body);
-    const reader = new TarReader(stream);
-    try {
-      await extractTarInto(dir, '/', reader, { owner: { uid: 0, gid: 0 }, strict: true });
-    } catch (err) {
-      if (/end of (the )?(stream|archive|file)|unexpected end/i.test((err as Error).message)) return new BuildContext(dir);
-      throw err;
-    }
+    await extractTarInto(dir, '/', new TarReader(terminated(stream)), { owner: { uid: 0, gid: 0 }, strict: true });
     return new BuildContext(dir);
   }
 
@@ -122,6 +116,17 @@ export class BuildContext {
     rec(this.root, '');
     return out;
   }
+}
+
+/**
+ * The docker CLI (classic builder, `-f` outside the context) sends the context without the
+ * last entry's padding and without the end-of-archive blocks; Go's tar reader takes that as
+ * a clean end. Pad the stream to a block boundary and add the end marker so ours does too.
+ */
+async function* terminated(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let n = 0;
+  for await (const c of src) { n += c.length; yield c; }
+  yield Buffer.alloc((512 - (n % 512)) % 512 + 1024);
 }
 
 function isLink(p: string): boolean {
