@@ -11,8 +11,11 @@
  *   - hard links only to non-directories resolved the same way (relative to the extraction
  *     point, like docker);
  *   - `noOverwriteDirNonDir`: a dir never replaces a non-dir and vice versa (else replaced);
- *   - ownership: the tar's uid/gid, or `chown` for all entries (docker's copyUIDGID = the
- *     container user); read-only mounts and a read-only rootfs refuse the write.
+ *   - ownership, mode and times are set through O_NOFOLLOW file descriptors: the tar's uid/gid,
+ *     or `chown` for all entries (docker's copyUIDGID = the container user);
+ *   - read-only mounts and a read-only rootfs refuse the write.
+ * Known limit (as in moby before its chroot extraction): against a *running* container that
+ * swaps a parent directory for a symlink between resolution and use, the race is not closed.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,7 +24,7 @@ import { mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../../../common/native/libc.ts
 import { TarReader, type TarHeader } from '../../../common/tar/index.ts';
 import { lstatOrUndefined, type ContainerFs } from './path-resolve.ts';
 
-const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = fs.constants;
 
 export interface ExtractOptions {
   noOverwriteDirNonDir: boolean;
@@ -72,14 +75,37 @@ export async function extractArchive(cfs: ContainerFs, dest: string, body: Async
       if (!(existing.isDirectory() && header.type === 'dir')) fs.rmSync(host, { recursive: true, force: true });
     }
     if (!(await writeEntry(cfs, dest, host, header, data))) continue;
-    const owner = o.chown ?? { uid: header.uid, gid: header.gid };
-    fs.lchownSync(host, owner.uid, owner.gid);
-    if (header.type !== 'symlink' && header.type !== 'link') fs.chmodSync(host, header.mode & 0o7777);
+    setMetadata(host, header, o.chown ?? { uid: header.uid, gid: header.gid });
     if (header.type === 'dir') dirTimes.push({ host, mtime: header.mtime });
-    else if (header.type !== 'link') fs.lutimesSync(host, header.mtime, header.mtime);
   }
   // Directory times last: writing their entries changed them.
-  for (const d of dirTimes.reverse()) fs.utimesSync(d.host, d.mtime, d.mtime);
+  for (const d of dirTimes.reverse()) withFd(d.host, true, (fd) => fs.futimesSync(fd, d.mtime, d.mtime));
+}
+
+/** Opens without following a final symlink (a running container may swap one in), runs fn. */
+function withFd(host: string, dir: boolean, fn: (fd: number) => void): void {
+  const fd = fs.openSync(host, O_RDONLY | O_NOFOLLOW | (dir ? O_DIRECTORY : 0));
+  try {
+    fn(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Owner, mode and mtime, through an fd for files and dirs (chown before chmod keeps set-id bits). */
+function setMetadata(host: string, h: TarHeader, owner: { uid: number; gid: number }): void {
+  if (h.type === 'link') return;
+  if (h.type === 'file' || h.type === 'dir') {
+    withFd(host, h.type === 'dir', (fd) => {
+      fs.fchownSync(fd, owner.uid, owner.gid);
+      fs.fchmodSync(fd, h.mode & 0o7777);
+      if (h.type === 'file') fs.futimesSync(fd, h.mtime, h.mtime);
+    });
+    return;
+  }
+  // Symlinks, devices and fifos: never opened; their mode came with mknod/symlink.
+  fs.lchownSync(host, owner.uid, owner.gid);
+  fs.lutimesSync(host, h.mtime, h.mtime);
 }
 
 /** Creates the entry; false when it was skipped (unknown type). */
