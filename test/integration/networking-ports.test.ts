@@ -101,7 +101,19 @@ test('port ranges and -P', async () => {
     assert.equal(b.HostIp, '0.0.0.0');
     assert.equal(await answers(Number(b.HostPort)), id5.slice(0, 12));
   }
-  await h.ok(['rm', '-f', 'web4', 'web5']);
+
+  // a host range for one container port: the first free port of the range
+  const pool = await freePortRange(3);
+  const blocker = net.createServer();
+  await new Promise<void>((r) => blocker.listen(pool, '0.0.0.0', () => r()));
+  try {
+    const id6 = await h.ok(['run', '-d', '--name', 'web6', '-p', `${pool}-${pool + 2}:80`, ...HTTPD]);
+    assert.equal(await h.ok(['port', 'web6', '80']), `0.0.0.0:${pool + 1}`);
+    assert.equal(await answers(pool + 1), id6.slice(0, 12));
+  } finally {
+    blocker.close();
+  }
+  await h.ok(['rm', '-f', 'web4', 'web5', 'web6']);
 });
 
 test('/udp publishing reaches a UDP server in the container', async () => {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ForbiddenError, InvalidArgumentError, NotFoundError, SystemError } from '../../common/errors.ts';
-import type { FileOptions, NetworkInfo, PortRequest } from '../../drivers/network/contract.ts';
+import type { FileOptions, NetworkDriver, NetworkInfo, PortBinding as DriverPortBinding, PortRequest } from '../../drivers/network/contract.ts';
 import type { ContainerRecord, EndpointRecord, PortBinding } from './record.ts';
 import type { ContainerRegistry, Live } from './service.ts';
 
@@ -77,8 +77,11 @@ function networkNames(rec: ContainerRecord, resolve: (n: string) => string | und
 }
 
 /** Ports to publish: PortBindings, plus every exposed port with -P. */
-export function portRequests(rec: ContainerRecord): PortRequest[] {
-  const out: PortRequest[] = [];
+/** A port to publish; `hostPortEnd`: `-p 8000-8010:80` = the first free port of the range. */
+export type PortWish = PortRequest & { hostPortEnd?: number };
+
+export function portRequests(rec: ContainerRecord): PortWish[] {
+  const out: PortWish[] = [];
   const seen = new Set<string>();
   for (const [key, binds] of Object.entries(rec.HostConfig.PortBindings ?? {})) {
     const [port, proto = 'tcp'] = key.split('/') as [string, string?];
@@ -86,8 +89,10 @@ export function portRequests(rec: ContainerRecord): PortRequest[] {
       const [lo, hi] = port.split('-').map(Number) as [number, number?];
       const [hlo, hhi] = (b.HostPort || '0').split('-').map(Number) as [number, number?];
       for (let p = lo, i = 0; p <= (hi ?? lo); p++, i++) {
-        const hostPort = hhi !== undefined && hi !== undefined ? hlo + i : hhi !== undefined ? hlo : hlo;
-        out.push({ hostIp: b.HostIp ?? '', hostPort, containerPort: p, proto: proto === 'udp' ? 'udp' : 'tcp' });
+        // range:range maps one to one; a host range for one container port is a pool to pick from
+        const pool = hhi !== undefined && hi === undefined && hhi > hlo;
+        const hostPort = hhi !== undefined && hi !== undefined ? hlo + i : hlo;
+        out.push({ hostIp: b.HostIp ?? '', hostPort, containerPort: p, proto: proto === 'udp' ? 'udp' : 'tcp', ...(pool ? { hostPortEnd: hhi } : {}) });
         seen.add(`${p}/${proto}`);
       }
     }
@@ -140,7 +145,7 @@ export async function connectNetworks(reg: ContainerRegistry, l: Live): Promise<
     const ports = portRequests(rec);
     for (const key of Object.keys(rec.Config.ExposedPorts ?? {})) rec.Ports[key] = null;
     if (ports.length) {
-      const bound = await net.publish(rec.Id, ports);
+      const bound = await publishPorts(net, rec.Id, ports);
       for (const b of bound) {
         const key = `${b.containerPort}/${b.proto}`;
         const entry: PortBinding = { HostIp: b.hostIp || '0.0.0.0', HostPort: String(b.hostPort) };
@@ -161,6 +166,27 @@ export async function connectNetworks(reg: ContainerRegistry, l: Live): Promise<
   }
   for (const info of joined) networkEvent(reg, 'connect', info, rec.Id);
   return { mode: { path: nsPath }, files: true };
+}
+
+/** Fixed ports in one all-or-nothing call, then each host-port range: its first free port. */
+async function publishPorts(net: NetworkDriver, id: string, ports: PortWish[]): Promise<DriverPortBinding[]> {
+  const strip = ({ hostPortEnd: _e, ...p }: PortWish): PortRequest => p;
+  const fixed = ports.filter((p) => p.hostPortEnd === undefined).map(strip);
+  const bound = fixed.length ? await net.publish(id, fixed) : [];
+  for (const p of ports.filter((x) => x.hostPortEnd !== undefined)) {
+    let lastErr: unknown;
+    for (let hp = p.hostPort; hp <= p.hostPortEnd!; hp++) {
+      try {
+        bound.push(...await net.publish(id, [{ ...strip(p), hostPort: hp }]));
+        lastErr = undefined;
+        break;
+      } catch (err) {
+        lastErr = err;
+      }
+    }
+    if (lastErr) throw lastErr;
+  }
+  return bound;
 }
 
 function fileOptions(reg: ContainerRegistry, rec: ContainerRecord): FileOptions {
