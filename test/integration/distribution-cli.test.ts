@@ -93,9 +93,10 @@ describe('docker CLI: login, push, pull, logout, search against our registry', (
     assert.match(r.stdout, new RegExp(`Status: Downloaded newer image for ${REG}/t/bb:v1`));
     const insp = await docker(['image', 'inspect', '-f', '{{.Id}}', `${REG}/t/bb:v1`]);
     assert.equal(insp.stdout.trim(), id);
-    const run = await docker(['run', '--rm', `${REG}/t/bb:v1`, 'echo', 'pulled-ok']);
+    const run = await docker(['run', '--name', 'dist-run', `${REG}/t/bb:v1`, 'echo', 'pulled-ok']);
     assert.equal(run.code, 0, `${run.stderr}\n${d.logs().slice(-3000)}`);
     assert.equal(run.stdout.trim(), 'pulled-ok');
+    assert.equal((await docker(['rm', 'dist-run'])).code, 0);
     const again = await docker(['pull', `${REG}/t/bb:v1`]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, new RegExp(`Status: Image is up to date for ${REG}/t/bb:v1`));

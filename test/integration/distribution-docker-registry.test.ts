@@ -76,9 +76,10 @@ describe('docker CLI against distribution 2.8', { skip: dockerRegistryBin ? fals
     assert.match(r.stdout, new RegExp(`Digest: ${digest}`));
     assert.match(r.stdout, new RegExp(`Downloaded newer image for ${REG}/p/pushme:v1`));
     assert.equal((await docker(['image', 'inspect', '-f', '{{.Id}}', `${REG}/p/pushme:v1`])).stdout.trim(), id);
-    const run = await docker(['run', '--rm', `${REG}/p/pushme:v1`, 'echo', 'from-d28']);
-    assert.equal(run.code, 0, run.stderr);
+    const run = await docker(['run', '--name', 'dist-run', `${REG}/p/pushme:v1`, 'echo', 'from-d28']);
+    assert.equal(run.code, 0, `${run.stderr}\n${d.logs().slice(-3000)}`);
     assert.equal(run.stdout.trim(), 'from-d28');
+    assert.equal((await docker(['rm', 'dist-run'])).code, 0);
     const again = await docker(['pull', `${REG}/p/pushme:v1`]);
     assert.match(again.stdout, new RegExp(`Image is up to date for ${REG}/p/pushme:v1`));
     assert.equal((await docker(['rmi', `${REG}/p/pushme:v1`])).code, 0);
