@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startDaemon, type ApiResponse, type TestDaemon } from '../helpers/daemon.ts';
@@ -110,6 +111,28 @@ describe('distribution checks 13 and 22 through the API', () => {
     for (const [g, n] of perBlob) assert.equal(n, 1, `${g} fetched ${n} times`);
     const images = (await d.api('GET', '/images/json')).json as { Id: string }[];
     assert.deepEqual(images.map((i) => i.Id), [id]);
+  });
+
+  it('a client that goes away mid-pull does not stop the pull or the daemon', async () => {
+    await removeLocal();
+    await new Promise<void>((resolve, reject) => {
+      const req = http.request({ socketPath: d.sock, method: 'POST', path: `/images/create?fromImage=${encodeURIComponent(REPO)}&tag=v1`, headers: H }, (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', () => undefined);
+      req.setTimeout(30_000, () => reject(new Error('no progress within 30 s')));
+      req.end();
+    });
+    let found = 0;
+    for (let i = 0; i < 400 && found !== 200; i++) {
+      found = (await d.api('GET', `/images/${REPO}:v1/json`)).status;
+      if (found !== 200) await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.equal(found, 200);
+    assert.equal((await d.api('GET', '/_ping')).status, 200);
   });
 
   it('check 22: 3 parallel pulls of a missing tag all fail, none hangs', async () => {
