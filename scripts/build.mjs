@@ -1,13 +1,17 @@
 // Bundles the two executables with esbuild. Native modules stay external.
 // Code splitting keeps `wharf` fast: each CLI command is its own chunk, loaded on use.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 
 const external = ['better-sqlite3', 'koffi', 'node-unix-socket'];
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+// Build beside dist/ and swap it in, so processes started from dist/ never see a half build.
+const out = new URL('../dist', import.meta.url);
+const next = new URL(`../dist.next-${process.pid}`, import.meta.url);
+const old = new URL(`../dist.old-${process.pid}`, import.meta.url);
+rmSync(next, { recursive: true, force: true });
 await build({
   entryPoints: { wharf: 'src/cli/main.ts', wharfd: 'src/daemon/main.ts' },
-  outdir: 'dist',
+  outdir: next.pathname,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -20,3 +24,7 @@ await build({
   banner: { js: "import { createRequire as __wharfCreateRequire } from 'node:module'; const require = __wharfCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+
+try { renameSync(out, old); } catch { /* first build */ }
+renameSync(next, out);
+rmSync(old, { recursive: true, force: true });

@@ -135,7 +135,7 @@ export function apiRequest(sock: string, method: string, p: string, body?: unkno
     const h: Record<string, string> = { ...headers };
     if (payload && !h['Content-Type'] && !Buffer.isBuffer(body) && typeof body !== 'string') h['Content-Type'] = 'application/json';
     if (payload) h['Content-Length'] = String(payload.length);
-    const req = http.request({ socketPath: sock, method, path: p, headers: h }, (res) => {
+    const req = http.request({ socketPath: sock, method, path: p, headers: h, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {

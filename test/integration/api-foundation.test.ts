@@ -100,6 +100,23 @@ test('a garbage request line is a 400', async () => {
   assert.match(r, /^HTTP\/1.1 400/);
 });
 
+test('HTTP rows of appendix C: no Host, many headers, bad chunking, truncated JSON, big bodies', async () => {
+  assert.match(await rawHttp(d.sock, 'GET /_ping HTTP/1.1\r\n\r\n'), /^HTTP\/1.1 400/);
+  const many = Array.from({ length: 2000 }, (_, i) => `X-H${i}: ${'b'.repeat(600)}\r\n`).join('');
+  assert.match(await rawHttp(d.sock, `GET /_ping HTTP/1.1\r\nHost: x\r\n${many}\r\n`), /^HTTP\/1.1 431/);
+  assert.match(await rawHttp(d.sock, 'POST /containers/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'), /^HTTP\/1.1 400/);
+  const partial = await d.api('POST', '/containers/create', '{"Image":"bb",', { 'Content-Type': 'application/json' });
+  assert.equal(partial.status, 400);
+  assert.match(partial.json.message, /invalid JSON/);
+  const deep = await d.api('POST', '/containers/create', '['.repeat(10000), { 'Content-Type': 'application/json' });
+  assert.equal(deep.status, 400);
+  const labels: Record<string, string> = {};
+  for (let i = 0; i < 200_000; i++) labels[`label-${i}`] = 'v'.repeat(80);
+  const big = await d.api('POST', '/containers/create', { Image: 'bb-not-here', Labels: labels });
+  assert.ok([404, 201].includes(big.status), `big body: ${big.status}`);
+  assert.equal((await d.api('GET', '/_ping')).status, 200);
+});
+
 test('events: history with since/until returns and ends; filters are validated', async () => {
   const now = Date.now() / 1000;
   const r = await d.api('GET', `/events?since=${now - 60}&until=${now}`);
@@ -119,7 +136,7 @@ test('check 18: socket 0660, data root at most 0710, exec root 0700', () => {
 
 test('a second daemon on the same data root refuses to start', async () => {
   const { spawnSync } = await import('node:child_process');
-  const r = spawnSync(process.execPath, ['bin/wharfd', '--data-root', d.dataRoot, '--exec-root', d.execRoot + '2', '-H', `unix://${d.dir}/other.sock`, '--pidfile', `${d.dir}/other.pid`, '--config-file', `${d.dir}/none.json`], { encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(process.execPath, ['bin/wharfd', '--data-root', d.dataRoot, '--exec-root', d.execRoot + '2', '-H', `unix://${d.dir}/other.sock`, '--pidfile', `${d.dir}/other.pid`, '--config-file', `${d.dir}/daemon.json`], { encoding: 'utf8', timeout: 20_000 });
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /already using data root/);
   assert.equal((await apiRequest(d.sock, 'GET', '/_ping')).status, 200);
