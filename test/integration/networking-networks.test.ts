@@ -163,6 +163,16 @@ test('user network: containers reach each other by name and alias; connect/disco
   assert.deepEqual(Object.keys((await inspect('late')).NetworkSettings.Networks), ['bridge']);
   const gone = await h.d.docker(['run', '--rm', '--network', 'dnsnet', 'busybox', 'ping', '-c1', '-W2', 'lateone']);
   assert.notEqual(gone.code, 0);
+  // leaving the NetworkMode network (bridge) also sticks across a restart
+  await h.ok(['network', 'connect', 'dnsnet', 'late']);
+  await h.ok(['network', 'disconnect', 'bridge', 'late']);
+  assert.deepEqual(Object.keys((await inspect('late')).NetworkSettings.Networks), ['dnsnet']);
+  await h.ok(['restart', '-t', '0', 'late']);
+  assert.deepEqual(Object.keys((await inspect('late')).NetworkSettings.Networks), ['dnsnet']);
+  await h.ok(['run', '--rm', '--network', 'dnsnet', 'busybox', 'ping', '-c1', '-W3', 'late']);
+  const notIn = await h.d.docker(['network', 'disconnect', 'bridge', 'late']);
+  assert.notEqual(notIn.code, 0);
+  assert.match(notIn.stderr, /is not connected to network bridge/);
 
   // a stopped container: connect is recorded and applied at the next start
   await h.ok(['create', '--name', 'cold', ...SLEEP]);
