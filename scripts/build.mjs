@@ -1,5 +1,7 @@
 // Bundles the two executables with esbuild. Native modules stay external.
 // Code splitting keeps `wharf` fast: each CLI command is its own chunk, loaded on use.
+// `wharfd` is one file with no lazy chunks: a long-running daemon must never load code from
+// a dist/ that a later build replaced.
 import { build } from 'esbuild';
 import { renameSync, rmSync } from 'node:fs';
 
@@ -9,21 +11,20 @@ const out = new URL('../dist', import.meta.url);
 const next = new URL(`../dist.next-${process.pid}`, import.meta.url);
 const old = new URL(`../dist.old-${process.pid}`, import.meta.url);
 rmSync(next, { recursive: true, force: true });
-await build({
-  entryPoints: { wharf: 'src/cli/main.ts', wharfd: 'src/daemon/main.ts' },
+const common = {
   outdir: next.pathname,
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
   external,
   outExtension: { '.js': '.mjs' },
-  chunkNames: 'chunks/[name]-[hash]',
   banner: { js: "import { createRequire as __wharfCreateRequire } from 'node:module'; const require = __wharfCreateRequire(import.meta.url);" },
   logLevel: 'warning',
-});
+};
+await build({ ...common, entryPoints: { wharf: 'src/cli/main.ts' }, splitting: true, chunkNames: 'chunks/[name]-[hash]' });
+await build({ ...common, entryPoints: { wharfd: 'src/daemon/main.ts' }, splitting: false });
 
 try { renameSync(out, old); } catch { /* first build */ }
 renameSync(next, out);
