@@ -2,7 +2,8 @@
  * Stats, pause/unpause and update against real containers: CPU and memory numbers move when
  * a container burns CPU and fills memory (this machine's cgroup layout, detected), the
  * stream/one-shot API forms, `docker stats --no-stream`; pause freezes a counter and unpause
- * resumes it; `docker update` raises a running container's memory limit in its cgroup.
+ * resumes it; `docker update` raises a running container's memory limit in its cgroup;
+ * network counters on a bridge network (own bridge via the networking harness).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import path from 'node:path';
 import { containerCgroupDirs, detectCgroupLayout } from '../../src/engine/containers/tools/cgroups.ts';
 import { busyboxRootfsTar } from '../helpers/busybox-rootfs.ts';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { startNetDaemon } from './networking-harness.ts';
 
 let d: TestDaemon;
 
@@ -161,4 +163,22 @@ test('update raises the memory limit of a running container and persists it', as
   await d.restart();
   assert.equal(JSON.parse(await ok(['inspect', 'up']))[0].HostConfig.Memory, 64 * 1024 * 1024);
   await ok(['rm', '-f', 'up']);
+});
+
+test('networks: eth0 counters from the container init\'s /proc/<pid>/net/dev', async () => {
+  const h = await startNetDaemon();
+  try {
+    await h.ok(['run', '-d', '--name', 'net', 'busybox', 'sleep', '1000']);
+    const r0 = await h.d.api('GET', '/containers/net/stats?stream=false&one-shot=true');
+    const before = JSON.parse(r0.body).networks?.eth0;
+    assert.ok(before, `no eth0 in ${r0.body}`);
+    await h.ok(['exec', 'net', 'ping', '-c', '3', '-W', '1', h.gateway]);
+    const after = JSON.parse((await h.d.api('GET', '/containers/net/stats?stream=false&one-shot=true')).body).networks.eth0;
+    assert.ok(after.tx_packets >= before.tx_packets + 3, `${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+    assert.ok(after.rx_bytes > before.rx_bytes);
+    assert.ok(!('lo' in JSON.parse((await h.d.api('GET', '/containers/net/stats?stream=false&one-shot=true')).body).networks));
+    await h.ok(['rm', '-f', 'net']);
+  } finally {
+    await h.close();
+  }
 });

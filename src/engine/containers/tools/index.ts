@@ -108,7 +108,7 @@ export class ContainerTools {
     const id = l.rec.Id;
     await streamStats({
       id, name: l.rec.Name,
-      pid: () => (l.rec.State.Running ? l.rec.State.Pid : 0),
+      netPid: () => (l.rec.State.Running && l.rec.HostConfig.NetworkMode !== 'host' ? l.rec.State.Pid : 0),
       sample: () => (l.rec.State.Running ? readCgroupSample(containerCgroupDirs(detectCgroupLayout(), id)) : undefined),
     }, stream, oneShot, out, signal);
   }

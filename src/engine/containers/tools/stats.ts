@@ -14,8 +14,8 @@ export interface StatsSource {
   id: string;
   /** With the leading slash. */
   name: string;
-  /** Init pid on the host, 0 when not running. */
-  pid(): number;
+  /** Init pid whose /proc/<pid>/net/dev has the container's interfaces; 0 = none (stopped, host network). */
+  netPid(): number;
   /** The cgroup counters now; undefined when not running. */
   sample(): CgroupSample | undefined;
 }
@@ -58,7 +58,7 @@ function take(src: StatsSource): Taken {
   const cg = src.sample();
   const { systemNs, onlineCpus } = parseProcStat(fs.readFileSync('/proc/stat', 'utf8'));
   let net: Record<string, NetDev> | undefined;
-  const pid = src.pid();
+  const pid = src.netPid();
   if (cg && pid > 0) {
     try {
       net = parseNetDev(fs.readFileSync(`/proc/${pid}/net/dev`, 'utf8'));
