@@ -81,6 +81,11 @@ test('cp files and directories both ways on a running container', async () => {
   await ok(['cp', 'c1:/srv/out', path.join(work, 'outdir')]);
   assert.equal(fs.readFileSync(path.join(work, 'top.txt'), 'utf8'), 'top\n');
   assert.equal(fs.readFileSync(path.join(work, 'outdir/deep/f'), 'utf8'), 'out\n');
+  await ok(['cp', 'c1:/', path.join(work, 'rootcopy')]);
+  assert.ok(fs.statSync(path.join(work, 'rootcopy/bin/busybox')).isFile());
+  assert.equal(fs.readFileSync(path.join(work, 'rootcopy/srv/top'), 'utf8'), 'top\n');
+  await ok(['cp', 'c1:/srv/out/.', path.join(work, 'contents')]);
+  assert.deepEqual(fs.readdirSync(path.join(work, 'contents')), ['deep']);
   const missing = await d.docker(['cp', 'c1:/nope', path.join(work, 'x')]);
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /Could not find the file \/nope in container c1/);

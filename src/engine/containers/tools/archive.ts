@@ -50,7 +50,7 @@ export function statPath(cfs: ContainerFs, p: string, containerId: string): Path
 export async function archiveGet(cfs: ContainerFs, p: string, containerId: string, out: NodeJS.WritableStream): Promise<void> {
   const { r } = resolveExisting(cfs, p, containerId);
   const abs = cleanContainerPath(p);
-  const top = p.endsWith('/.') || p === '.' ? '.' : abs === '/' ? '.' : path.posix.basename(abs);
+  const top = p.endsWith('/.') || p === '.' ? '.' : abs === '/' ? '/' : path.posix.basename(abs);
   await pipeline(Readable.from(tarStream(walkEntries(cfs, r.path, top))), out as NodeJS.WritableStream);
 }
 

@@ -89,7 +89,7 @@ async function* readExactly(host: string, size: number): AsyncGenerator<Buffer> 
 /**
  * Entries for container path `cpath` (already resolved, the last component not followed)
  * and everything under it, named `top` and `top/…` (`top` = '' for a root listing without a
- * root entry, as `export` writes it).
+ * root entry, as `export` writes it; `/` gives `/`, `/bin`, … as docker's GET of `/` does).
  */
 export async function* walkEntries(cfs: ContainerFs, cpath: string, top: string): AsyncGenerator<TarWriteEntry> {
   const links = new Map<string, string>();
@@ -103,7 +103,7 @@ export async function* walkEntries(cfs: ContainerFs, cpath: string, top: string)
     } catch {
       continue; // vanished while walking
     }
-    const e = entryFor(host, st.isDirectory() ? `${cur.name}/` : cur.name, st, links);
+    const e = entryFor(host, st.isDirectory() && !cur.name.endsWith('/') ? `${cur.name}/` : cur.name, st, links);
     if (e && cur.name !== '') yield e;
     if (!st.isDirectory()) continue;
     let names: string[];
@@ -114,7 +114,7 @@ export async function* walkEntries(cfs: ContainerFs, cpath: string, top: string)
     }
     names.sort((a, b) => (a < b ? 1 : a > b ? -1 : 0)); // reversed: the stack pops in order
     for (const n of names) {
-      stack.push({ cpath: cur.cpath === '/' ? `/${n}` : `${cur.cpath}/${n}`, name: cur.name === '' ? n : `${cur.name}/${n}` });
+      stack.push({ cpath: cur.cpath === '/' ? `/${n}` : `${cur.cpath}/${n}`, name: cur.name === '' || cur.name.endsWith('/') ? `${cur.name}${n}` : `${cur.name}/${n}` });
     }
   }
 }
