@@ -127,6 +127,7 @@ test('-a sets the container user as owner; without it the tar owner stays; -L fo
 test('cp on a stopped container mounts and unmounts its snapshot; bind mounts map to the host', async () => {
   const bind = path.join(work, 'bind');
   fs.mkdirSync(bind);
+  fs.writeFileSync(path.join(work, 'in.txt'), 'hello in\n');
   fs.writeFileSync(path.join(bind, 'from-host'), 'fh');
   await ok(['run', '-d', '--name', 'cb', '-v', `${bind}:/data`, 'busybox', 'sleep', '1000']);
   await ok(['cp', path.join(work, 'in.txt'), 'cb:/data/']);
@@ -223,7 +224,8 @@ test('docker diff lists added, changed and deleted paths', async () => {
 
 test('export → import round trip', async () => {
   await ok(['create', '--name', 'ce', 'busybox', 'sh']);
-  await ok(['cp', path.join(work, 'in.txt'), 'ce:/exported.txt']);
+  fs.writeFileSync(path.join(work, 'to-export.txt'), 'hello in\n');
+  await ok(['cp', path.join(work, 'to-export.txt'), 'ce:/exported.txt']);
   const tar = path.join(work, 'export.tar');
   await ok(['export', '-o', tar, 'ce']);
   const entries = await tarEntries(fs.readFileSync(tar));
@@ -231,4 +233,23 @@ test('export → import round trip', async () => {
   await ok(['import', tar, `roundtrip:${R}`]);
   assert.equal(await ok(['run', '--rm', `roundtrip:${R}`, 'cat', '/exported.txt']), 'hello in\n');
   await ok(['rm', 'ce']);
+});
+
+test('read-only binds and a read-only rootfs refuse writes', async () => {
+  const ro = path.join(work, 'ro');
+  fs.mkdirSync(ro);
+  const src = path.join(work, 'ro-src.txt');
+  fs.writeFileSync(src, 'hello in\n');
+  await ok(['run', '-d', '--name', 'cro', '--read-only', '-v', `${ro}:/ro:ro`, '-v', `${work}:/rw`, 'busybox', 'sleep', '1000']);
+  const intoRo = await d.docker(['cp', src, 'cro:/ro/']);
+  assert.notEqual(intoRo.code, 0);
+  assert.match(intoRo.stderr, /mounted volume is marked read-only/);
+  assert.deepEqual(fs.readdirSync(ro), []);
+  const intoRoot = await d.docker(['cp', src, 'cro:/tmp/']);
+  assert.notEqual(intoRoot.code, 0);
+  assert.match(intoRoot.stderr, /container rootfs is marked read-only/);
+  // A writable bind in a read-only container still takes files.
+  await ok(['cp', src, 'cro:/rw/via-rw.txt']);
+  assert.equal(fs.readFileSync(path.join(work, 'via-rw.txt'), 'utf8'), 'hello in\n');
+  await ok(['rm', '-f', 'cro']);
 });
