@@ -51,3 +51,9 @@ test('stages split at FROM; ARG before FROM are meta args', () => {
   assert.throws(() => splitStages(parseDockerfile('RUN a\n')), /no build stage in current context/);
   assert.throws(() => splitStages(parseDockerfile('# just a comment\n')), /cannot be empty/);
 });
+
+test('flags: unknown ones are parse errors, BuildKit-only ones say so', () => {
+  assert.throws(() => parseDockerfile('FROM x\nCOPY --bogus=1 a b\n'), /line 2: Unknown flag: bogus/);
+  assert.throws(() => parseDockerfile('FROM x\nRUN --mount=type=cache,target=/c true\n'), /the --mount option requires BuildKit/);
+  assert.throws(() => parseDockerfile('FROM x\nCOPY --chmod=755 a b\n'), /the --chmod option requires BuildKit/);
+});

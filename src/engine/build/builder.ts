@@ -123,6 +123,7 @@ export class Builder implements StepHost {
     for (const [i, insts] of plan.entries()) {
       st = await this.from(i, insts[0]!);
       for (const inst of insts.slice(1)) {
+        this.checkAborted();
         this.say(`Step ${++this.step}/${this.total} : ${inst.original}\n`);
         await this.dispatch(st, inst);
       }
@@ -141,6 +142,10 @@ export class Builder implements StepHost {
     }
     if (this.req.quiet) this.req.out({ stream: `${id}\n` });
     return id;
+  }
+
+  private checkAborted(): void {
+    if (this.req.signal?.aborted) throw new InvalidArgumentError('build canceled: the client went away');
   }
 
   private readDockerfile(): string {
@@ -283,12 +288,25 @@ export class Builder implements StepHost {
     if (this.useCache(st, createdBy)) return;
     if (!st.image) throw new InvalidArgumentError(`The command '${cmd.join(' ')}' returned a non-zero code: 127`);
     const { containers } = this.deps;
-    const { id: cid, exitCode } = await containers.runToCompletion({
-      image: st.image, cmd, env: [...(st.config.Env ?? []), ...env], workingDir: st.config.WorkingDir, user: st.config.User,
-      networkMode: this.req.networkMode,
-      onCreated: (id) => this.say(` ---> Running in ${short(id)}\n`),
-      onOutput: (_s, data) => this.say(data.toString('utf8')),
-    });
+    let running: string | undefined;
+    const onAbort = () => { if (running) void containers.kill(running, 'SIGKILL').catch(() => undefined); };
+    this.req.signal?.addEventListener('abort', onAbort, { once: true });
+    let result: { id: string; exitCode: number };
+    try {
+      result = await containers.runToCompletion({
+        image: st.image, cmd, env: [...(st.config.Env ?? []), ...env], workingDir: st.config.WorkingDir, user: st.config.User,
+        networkMode: this.req.networkMode,
+        onCreated: (id) => { running = id; this.say(` ---> Running in ${short(id)}\n`); if (this.req.signal?.aborted) onAbort(); },
+        onOutput: (_s, data) => this.say(data.toString('utf8')),
+      });
+    } finally {
+      this.req.signal?.removeEventListener('abort', onAbort);
+    }
+    const { id: cid, exitCode } = result;
+    if (this.req.signal?.aborted) {
+      await containers.remove(cid, { force: true, volumes: true }).catch(() => undefined);
+      this.checkAborted();
+    }
     this.fault('after-run');
     if (exitCode !== 0) {
       if (this.req.forceRm) await containers.remove(cid, { force: true, volumes: true }).catch(() => undefined);

@@ -129,6 +129,21 @@ async function* terminated(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   yield Buffer.alloc((512 - (n % 512)) % 512 + 1024);
 }
 
+/** Feeds a file's bytes to `h` in 1 MiB reads (no whole-file buffer). */
+function hashFile(h: ReturnType<typeof createHash>, file: string): void {
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  try {
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n <= 0) break;
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 function isLink(p: string): boolean {
   try { return fs.lstatSync(p).isSymbolicLink(); } catch { return false; }
 }
@@ -144,7 +159,7 @@ export function hashTree(host: string): { kind: 'file' | 'dir'; hex: string } {
     const s = fs.lstatSync(p);
     h.update(`${rel}\0${s.mode.toString(8)}\0`);
     if (s.isSymbolicLink()) h.update(`L${fs.readlinkSync(p)}\0`);
-    else if (s.isFile()) h.update(`F${s.size}\0`).update(fs.readFileSync(p));
+    else if (s.isFile()) { h.update(`F${s.size}\0`); hashFile(h, p); }
     else if (s.isDirectory()) for (const e of fs.readdirSync(p).sort()) visit(path.join(p, e), `${rel}/${e}`);
   };
   visit(host, '.');

@@ -8,6 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { InvalidArgumentError } from '../../common/errors.ts';
 import { TarReader } from '../../common/tar/index.ts';
 import { resolveUser } from '../../oci/index.ts';
@@ -47,7 +49,8 @@ async function download(url: string, dir: string): Promise<Item> {
   const sub = path.join(dir, `dl-${randomBytes(6).toString('hex')}`);
   fs.mkdirSync(sub, { recursive: true });
   const file = path.join(sub, name);
-  fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()), { mode: 0o600 });
+  if (res.body) await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), fs.createWriteStream(file, { mode: 0o600 }));
+  else fs.writeFileSync(file, '', { mode: 0o600 });
   fs.chmodSync(file, 0o600);
   const lm = res.headers.get('last-modified');
   const t = lm ? Date.parse(lm) : NaN;

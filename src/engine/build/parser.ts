@@ -34,6 +34,12 @@ export interface Dockerfile {
 
 const KNOWN = new Set(['FROM', 'RUN', 'CMD', 'LABEL', 'MAINTAINER', 'EXPOSE', 'ENV', 'ADD', 'COPY', 'ENTRYPOINT', 'VOLUME', 'USER', 'WORKDIR', 'ARG', 'ONBUILD', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL']);
 const FLAGGED = new Set(['FROM', 'RUN', 'COPY', 'ADD', 'HEALTHCHECK']);
+/** Flags the classic builder knows per instruction; BuildKit-only ones get docker's "requires BuildKit". */
+const FLAGS: Record<string, string[]> = {
+  FROM: ['platform'], RUN: [], COPY: ['from', 'chown'], ADD: ['chown'],
+  HEALTHCHECK: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'],
+};
+const BUILDKIT_FLAGS = new Set(['mount', 'network', 'security', 'chmod', 'link', 'checksum', 'keep-git-dir', 'parents', 'exclude']);
 const DIRECTIVE = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
 
 function parseDirectives(lines: string[]): { escape: string; directives: Record<string, string>; start: number } {
@@ -95,7 +101,12 @@ export function parseInstruction(logical: string, line = 0): Instruction {
     for (;;) {
       const f = /^--([a-zA-Z][a-zA-Z0-9-]*)(?:=(\S*))?(?:\s+|$)/.exec(rest);
       if (!f) break;
-      flags[f[1]!] = f[2] ?? 'true';
+      const name = f[1]!;
+      if (!FLAGS[cmd]!.includes(name)) {
+        if (BUILDKIT_FLAGS.has(name)) throw new InvalidArgumentError(`the --${name} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`);
+        throw new InvalidArgumentError(`Dockerfile parse error line ${line}: Unknown flag: ${name}`);
+      }
+      flags[name] = f[2] ?? 'true';
       rest = rest.slice(f[0].length);
     }
   }

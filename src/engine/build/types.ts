@@ -42,6 +42,8 @@ export interface BuildRequest {
   networkMode?: string;
   /** Decoded `X-Registry-Config` (auth per registry) for pulls. */
   registryConfig?: Record<string, unknown>;
+  /** Aborted when the client went away: the build stops (a running RUN is killed). */
+  signal?: AbortSignal;
   /** Writes one JSON message of the response stream (`{"stream": …}`, `{"aux": …}`). */
   out(msg: Record<string, unknown>): void;
 }

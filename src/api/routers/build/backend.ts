@@ -15,6 +15,7 @@ export interface BuildOptions {
   target?: string;
   networkMode?: string;
   registryConfig?: Record<string, unknown>;
+  signal?: AbortSignal;
   out(msg: Record<string, unknown>): void;
 }
 

@@ -44,7 +44,7 @@ export function build(b: BuildBackend): Handler {
         context: ctx.req, dockerfile: q.get('dockerfile') || undefined, tags, buildArgs, labels,
         noCache: boolParam(q, 'nocache'), rm: boolParam(q, 'rm', true), forceRm: boolParam(q, 'forcerm'),
         pull: boolParam(q, 'pull'), quiet: boolParam(q, 'q'), target: q.get('target') || undefined,
-        networkMode: q.get('networkmode') || undefined, registryConfig: registryConfig(ctx), out: write,
+        networkMode: q.get('networkmode') || undefined, registryConfig: registryConfig(ctx), signal: ctx.signal, out: write,
       });
     } catch (err) {
       const code = (err as { cause?: { code?: unknown } }).cause?.code;
