@@ -98,8 +98,8 @@ async function crashAt(point: string, dockerfile: string): Promise<void> {
 }
 
 test('check 25: a daemon killed mid-build leaves no tagged or broken image; orphans go; the rebuild succeeds', async () => {
-  for (const point of ['after-run', 'step-committed', 'before-tag']) {
-    const df = `FROM busybox\nENV A=${point}\nRUN echo crash-test > /c.txt\nCMD ["cat", "/c.txt"]\n`;
+  for (const point of ['after-run', 'files-written', 'step-committed', 'before-tag']) {
+    const df = `FROM busybox\nENV A=${point}\nRUN echo crash-test > /c.txt\nWORKDIR /w-${point}\nCMD ["cat", "/c.txt"]\n`;
     await crashAt(point, df);
     assert.equal(fs.existsSync(faultFile), false, `${point}: the fault point was not reached`);
     const tagged = await d.api('GET', `/images/crash-${point}:1/json`);

@@ -66,7 +66,8 @@ export class Builder implements StepHost {
   /**
    * Fault injection for crash tests (SECURITY-CHECKS 25): when the file named by
    * WHARF_BUILD_FAULT_FILE holds this point's name, it is removed (one shot) and the daemon
-   * dies on the spot. Points: after-run (RUN exited, before its commit), step-committed, before-tag.
+   * dies on the spot. Points: after-run (RUN exited, before its commit), files-written (COPY/ADD/
+   * WORKDIR snapshot still mounted), step-committed, before-tag.
    */
   private fault(point: string): void {
     const file = process.env.WHARF_BUILD_FAULT_FILE;
@@ -273,6 +274,7 @@ export class Builder implements StepHost {
       let changed: boolean | void;
       try {
         changed = await fn(root);
+        this.fault('files-written');
       } finally {
         await snapshots.unmount(key);
       }
