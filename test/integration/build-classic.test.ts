@@ -29,6 +29,7 @@ RUN mkdir -p $SEED_APP && echo "run-step" > $SEED_APP/run.txt \\
  && echo "env-at-build=$SEED_ENV" > $SEED_APP/env.txt && echo "arg=$GREETING/$FROMCLI" > $SEED_APP/arg.txt && echo "build-output-marker"
 ADD local.tar /opt/app/
 ADD local2.tar.gz /opt/app/gz/
+ADD local3.tar.bz2 local4.tar.xz /opt/app/other/
 ADD ${url}/remote.tar /opt/app/remote/
 COPY copied.txt /opt/app/copied.txt
 WORKDIR /opt/app
@@ -59,6 +60,8 @@ before(async () => {
   });
   execFileSync('tar', ['-C', ctx, '-cf', path.join(ctx, 'local.tar'), 'localdir']);
   execFileSync('tar', ['-C', ctx, '-czf', path.join(ctx, 'local2.tar.gz'), 'gzdir']);
+  execFileSync('tar', ['-C', ctx, '-cjf', path.join(ctx, 'local3.tar.bz2'), 'dir/a.txt']);
+  execFileSync('tar', ['-C', ctx, '-cJf', path.join(ctx, 'local4.tar.xz'), 'dir/sub']);
   fs.rmSync(path.join(ctx, 'localdir'), { recursive: true });
   fs.rmSync(path.join(ctx, 'gzdir'), { recursive: true });
   fs.mkdirSync(path.join(d.dir, 'dockerfiles'));
@@ -117,10 +120,10 @@ test('running the built image: ENTRYPOINT + CMD, files from RUN/COPY/ADD, ARG va
   assert.equal(r.stdout, 'run-step\nenv-at-build=hello world\narg=hi/cli\ncopied\ncopied\n/opt/app/sub\nhello world\n1000:2002 /owned/a.txt\n1000:2002 /owned/sub/b.txt\ncopied.txt\nother.txt\n');
 });
 
-test('ADD extracts local tar archives (plain, gzip) but not a downloaded one', async () => {
+test('ADD extracts local tar archives (plain, gzip, bzip2, xz) but not a downloaded one', async () => {
   const r = await d.docker(['run', '--rm', '--entrypoint', '/bin/sh', 'seed-parent:1.0', '-c',
-    'cat /opt/app/localdir/hello.txt /opt/app/gz/gzdir/g.txt; ls /opt/app/remote; [ -f /opt/app/remote/remote.tar ] && echo remote-is-file; [ -e /opt/app/remote/remote-inner.txt ] || echo not-extracted; [ -e /opt/app/local.tar ] || echo local-tar-consumed']);
-  assert.equal(r.stdout, 'local-tar-content\ngz-tar-content\nremote.tar\nremote-is-file\nnot-extracted\nlocal-tar-consumed\n');
+    'cat /opt/app/localdir/hello.txt /opt/app/gz/gzdir/g.txt /opt/app/other/dir/a.txt /opt/app/other/dir/sub/b.txt; ls /opt/app/remote; [ -f /opt/app/remote/remote.tar ] && echo remote-is-file; [ -e /opt/app/remote/remote-inner.txt ] || echo not-extracted; [ -e /opt/app/local.tar ] || echo local-tar-consumed']);
+  assert.equal(r.stdout, 'local-tar-content\ngz-tar-content\na\nb\nremote.tar\nremote-is-file\nnot-extracted\nlocal-tar-consumed\n');
 });
 
 test('history shows one entry per step; intermediate images are listed with -a only', async () => {
