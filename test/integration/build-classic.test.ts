@@ -19,7 +19,7 @@ let ctx: string;
 const DOCKERFILE = (url: string) => `# escape=\\
 ARG BASE=busybox
 FROM $BASE
-ARG GREETING=hi
+ARG GREETING="hi there"
 ARG FROMCLI
 LABEL t.run="r1" org.example.purpose="seed scenario parent"
 MAINTAINER Seed Scenario <seed@example.invalid>
@@ -117,7 +117,7 @@ test('running the built image: ENTRYPOINT + CMD, files from RUN/COPY/ADD, ARG va
   r = await d.docker(['run', '--rm', '--user', '0', '--entrypoint', '/bin/sh', 'seed-parent:1.0', '-c',
     'cd /opt/app; cat run.txt env.txt arg.txt copied.txt relative-copy.txt pwd.txt; echo "$SEED_ENV"; stat -c "%u:%g %n" /owned/a.txt /owned/sub/b.txt; ls /globbed']);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, 'run-step\nenv-at-build=hello world\narg=hi/cli\ncopied\ncopied\n/opt/app/sub\nhello world\n1000:2002 /owned/a.txt\n1000:2002 /owned/sub/b.txt\ncopied.txt\nother.txt\n');
+  assert.equal(r.stdout, 'run-step\nenv-at-build=hello world\narg=hi there/cli\ncopied\ncopied\n/opt/app/sub\nhello world\n1000:2002 /owned/a.txt\n1000:2002 /owned/sub/b.txt\ncopied.txt\nother.txt\n');
 });
 
 test('ADD extracts local tar archives (plain, gzip, bzip2, xz) but not a downloaded one', async () => {
@@ -131,7 +131,7 @@ test('history shows one entry per step; intermediate images are listed with -a o
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.ok(lines.length >= 27, `history has ${lines.length} entries`);
-  for (const w of ['MAINTAINER', 'build-output-marker', 'EXPOSE', 'ENTRYPOINT', 'ONBUILD', 'WORKDIR', 'VOLUME', 'COPY file:', '|2 FROMCLI=cli GREETING=hi /bin/sh -c mkdir']) {
+  for (const w of ['MAINTAINER', 'build-output-marker', 'EXPOSE', 'ENTRYPOINT', 'ONBUILD', 'WORKDIR', 'VOLUME', 'COPY file:', '|2 FROMCLI=cli GREETING=hi there /bin/sh -c mkdir']) {
     assert.ok(r.stdout.includes(w), `history lacks ${w}`);
   }
   r = await d.docker(['images', '-q']);

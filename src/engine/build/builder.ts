@@ -16,7 +16,7 @@ import { BuildContext } from './context.ts';
 import { DISPATCHERS } from './dispatch.ts';
 import { parseDockerfile, parseInstruction, splitStages, type Instruction } from './parser.ts';
 import { DEFAULT_SHELL, PREDEFINED_ARGS, type StageState, type StepHost } from './state.ts';
-import { processWord, type Env } from './substitute.ts';
+import { processWord, rawWords, type Env } from './substitute.ts';
 import type { BuildDeps, BuildRequest } from './types.ts';
 
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
@@ -160,7 +160,7 @@ export class Builder implements StepHost {
   }
 
   private declareMetaArgs(inst: Instruction): void {
-    for (const w of inst.args.trim().split(/\s+/).filter(Boolean)) {
+    for (const w of rawWords(inst.args, this.escape)) {
       const eq = w.indexOf('=');
       const name = eq < 0 ? w : w.slice(0, eq);
       const dflt = eq < 0 ? undefined : processWord(w.slice(eq + 1), this.metaEnv(), this.escape);
@@ -187,7 +187,6 @@ export class Builder implements StepHost {
     const cfg = this.images.resolve(id).config;
     st.image = id;
     st.config = structuredClone(cfg.config ?? {}) as ContainerConfig;
-    st.author = undefined;
     if (cfg.config?.Shell?.length) st.shell = [...cfg.config.Shell];
     const triggers = st.config.OnBuild ?? [];
     st.config.OnBuild = null;

@@ -11,7 +11,7 @@ import { dispatchCopy } from './copy-step.ts';
 import { parseInstruction, type Instruction } from './parser.ts';
 import { mkdirInRoot, resolveInRoot } from './scoped-fs.ts';
 import { PREDEFINED_ARGS, quoteList, type StageState, type StepHost } from './state.ts';
-import { parseNameValues, processWord, processWords } from './substitute.ts';
+import { parseNameValues, processWord, processWords, rawWords } from './substitute.ts';
 
 const NOP = '/bin/sh -c #(nop) ';
 
@@ -170,7 +170,7 @@ const healthcheck: Dispatcher = async (h, st, inst) => {
 };
 
 const arg: Dispatcher = async (h, st, inst) => {
-  const words = inst.args.trim().split(/\s+/).filter(Boolean);
+  const words = rawWords(inst.args, h.escape);
   if (words.length === 0) throw new InvalidArgumentError('ARG requires exactly one argument');
   const shown: string[] = [];
   for (const w of words) {
