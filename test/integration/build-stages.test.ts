@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestDaemon } from '../helpers/daemon.ts';
 import { buildDaemon, dockerBuild, inspectImage, makeContext } from './build-harness.ts';
+import { startRegistry } from './registry-fixtures.ts';
 
 let d: TestDaemon;
 
@@ -81,4 +82,22 @@ test('wharf build runs the same builder (context dir, -f, build args)', async ()
   assert.match(r.stdout, /Successfully tagged wharf-built:1/);
   const run = await d.docker(['run', '--rm', 'wharf-built:1', 'cat', '/v.txt']);
   assert.equal(run.stdout, 'v=given\n');
+});
+
+test('FROM pulls a missing base image from a registry, with the CLI\'s credentials', async () => {
+  const reg = await startRegistry({ user: 'builder', password: 'pw-123' });
+  try {
+    const ref = `${reg.host}/base/bb:1`;
+    assert.equal((await d.docker(['login', '-u', 'builder', '--password-stdin', reg.host], { input: 'pw-123' })).code, 0);
+    assert.equal((await d.docker(['tag', 'busybox', ref])).code, 0);
+    const push = await d.docker(['push', ref]);
+    assert.equal(push.code, 0, push.stderr);
+    assert.equal((await d.docker(['rmi', ref])).code, 0);
+    const r = await dockerBuild(d, ['-t', 'pulled-base:1', makeContext(d, { Dockerfile: `FROM ${ref}\nRUN echo on-pulled-base\n` })]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /on-pulled-base/);
+    assert.equal((await d.api('GET', `/images/${ref}/json`)).status, 200);
+  } finally {
+    await reg.close();
+  }
 });
