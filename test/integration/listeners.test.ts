@@ -14,6 +14,7 @@ import { startDaemon, runCli, WHARF, WHARFD, type TestDaemon } from '../helpers/
 import { makeCerts } from '../helpers/tls-certs.ts';
 
 const certs = makeCerts();
+fs.writeFileSync(`${certs.dir}/none.json`, '{}');
 const daemons: TestDaemon[] = [];
 after(async () => { for (const d of daemons) await d.stop(); fs.rmSync(certs.dir, { recursive: true, force: true }); });
 
