@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../../../common/errors.ts';
 import { boolParam, intParam, type RouteContext } from '../../server/context.ts';
 import { parseFilters } from '../../server/filters.ts';
 import { parseEventTime } from '../../types/events.ts';
+import { frame, StdStream } from '../../types/stdcopy.ts';
 import type { ContainersBackend, ContainerToolsBackend, ExecBackend } from './backend.ts';
 
 type H = (ctx: RouteContext) => Promise<void> | void;
@@ -155,7 +156,9 @@ export function execHandlers(b: ExecBackend) {
       try {
         await b.start(ctx.params.id!, { detach: false, tty, consoleSize: body.ConsoleSize }, client);
       } catch (err) {
-        client.write(`Error: ${(err as Error).message}\r\n`);
+        // Errors after the upgrade travel in the stream: raw text on a TTY, a system-error frame otherwise.
+        const msg = Buffer.from(`${(err as Error).message}\r\n`);
+        client.write(tty ? msg : frame(StdStream.Systemerr, msg));
       } finally {
         client.end();
       }

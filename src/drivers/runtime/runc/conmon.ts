@@ -155,7 +155,8 @@ export async function launchConmon(l: ConmonLaunch): Promise<SyncMessage> {
   if (attachPipe) stdio.push('pipe');
   let child;
   try {
-    child = spawn(l.conmonBin, conmonArgs(l), { stdio, env, detached: true });
+    // cwd = the bundle: conmon drops files (e.g. 'oom') in its cwd when it has no persist dir.
+    child = spawn(l.conmonBin, conmonArgs(l), { stdio, env, detached: true, cwd: l.bundle });
   } finally {
     fs.closeSync(syncFd);
     fs.closeSync(outFd);
