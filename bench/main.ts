@@ -6,6 +6,7 @@
  */
 import { startDocker, startWharf, type Peer } from './peers.ts';
 import { apiCall, cliCall, median, printTable, timeRuns, type Figure } from './measure.ts';
+import { execLatency, imagesWith, logs100MB, runRmLatency, saveLoad300MB } from './workloads.ts';
 
 interface Bench { name: string; unit: string; run(peer: Peer): Promise<number> }
 
@@ -17,6 +18,12 @@ export const BENCHES: Bench[] = [
   { name: 'API GET /info round trip', unit: 'ms', run: async (p) => median(await timeRuns(N * 2, () => apiCall(p, 'GET', '/info'))) },
   { name: 'CLI `version` (process start to exit)', unit: 'ms', run: async (p) => median(await timeRuns(N, () => cliCall(p, ['version']))) },
   { name: 'CLI `info`', unit: 'ms', run: async (p) => median(await timeRuns(Math.ceil(N / 2), () => cliCall(p, ['info']))) },
+  { name: '`run --rm --network none bb true`', unit: 'ms', run: (p) => runRmLatency(p, Math.ceil(N / 2)) },
+  { name: '`exec C true`', unit: 'ms', run: (p) => execLatency(p, N) },
+  { name: 'a container prints 100 MB; `logs` reads it back', unit: 's', run: (p) => logs100MB(p) },
+  { name: '`images` with 500 images', unit: 'ms', run: (p) => imagesWith(p, 500) },
+  { name: '`save` of a 300 MB, 4-layer image', unit: 's', run: async (p) => (await saveLoad300MB(p)).save },
+  { name: '`load` of a 300 MB, 4-layer image', unit: 's', run: async (p) => (await saveLoad300MB(p)).load },
 ];
 
 async function main(): Promise<void> {
