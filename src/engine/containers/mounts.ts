@@ -142,13 +142,26 @@ export function toOciMounts(mounts: MountPointRecord[]): OciMount[] {
   });
 }
 
+/** mkdir -p one level at a time (Node's recursive mkdir can spin forever on procfs's ENOENT). */
+function mkdirAll(dir: string): void {
+  let cur = '/';
+  for (const part of dir.split('/').filter(Boolean)) {
+    cur = path.join(cur, part);
+    try {
+      fs.mkdirSync(cur, { mode: 0o755 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
 /** Creates missing host directories for binds (docker's -v behaviour); refuses what it can't create. */
 export function ensureBindSources(mounts: MountPointRecord[]): void {
   for (const m of mounts) {
     if (m.Type !== 'bind') continue;
     if (fs.existsSync(m.Source)) continue;
     try {
-      fs.mkdirSync(m.Source, { recursive: true, mode: 0o755 });
+      mkdirAll(m.Source);
     } catch (err) {
       // docker: a spec error at start → 500 (errdefs.System).
       throw new SystemError(`error while creating mount source path '${m.Source}': ${(err as Error).message}`);
