@@ -148,6 +148,8 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     warnings: () => warnings,
     debug: () => cfg.debug,
     liveRestore: () => cfg.liveRestore,
+    // `system df`: volumes from the volumes service; images/containers/build cache still to wire.
+    diskUsage: async () => ({ LayersSize: 0, Images: [], Containers: [], Volumes: volumes.diskUsage(), BuildCache: [] }),
   };
   const daemonIdValue = daemonId(cfg.dataRoot);
   const system = new SystemService({ events, sources, dataRoot: cfg.dataRoot, daemonId: daemonIdValue });

@@ -212,3 +212,19 @@ test('volume data survives container removal and a daemon restart', async () => 
   await d.restart();
   assert.equal(await ok(['run', '--rm', '-v', 'durable:/d', 'bb', 'cat', '/d/f']), 'kept\n');
 });
+
+test('mount/unmount events with the container and destination; system df counts volumes', async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  await ok(['run', '--name', 'ev-user', '-v', 'ev-vol:/ev', 'bb', 'sh', '-c', 'printf 12345 > /ev/f']);
+  const id = (await d.api('GET', '/containers/ev-user/json')).json.Id as string;
+  const until = Math.ceil(Date.now() / 1000) + 1;
+  const r = await d.api('GET', `/events?since=${since}&until=${until}&filters=${encodeURIComponent(JSON.stringify({ type: ['volume'], volume: ['ev-vol'] }))}`);
+  const evs = r.body.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Action: string; Actor: { Attributes: Record<string, string> } });
+  assert.deepEqual(evs.map((e) => e.Action), ['create', 'mount', 'unmount']);
+  assert.deepEqual(evs[1]!.Actor.Attributes, { container: id, destination: '/ev', driver: 'local', propagation: '', 'read/write': 'true' });
+  assert.equal(evs[2]!.Actor.Attributes.container, id);
+  const df = await d.api('GET', '/system/df');
+  const v = (df.json.Volumes as { Name: string; UsageData: { Size: number; RefCount: number } }[]).find((x) => x.Name === 'ev-vol');
+  assert.deepEqual(v?.UsageData, { Size: 5, RefCount: 1 });
+  await ok(['rm', 'ev-user']);
+});
