@@ -224,6 +224,11 @@ function finish(cfg: DaemonConfig): DaemonConfig {
   if (cfg.tlsVerify) cfg.tls = true;
   if (cfg.hosts.length === 0) cfg.hosts = [DEFAULT_SOCKET];
   if (!['overlay2', 'vfs'].includes(cfg.storageDriver)) throw new ConfigError(`error initializing graphdriver: driver not supported: ${cfg.storageDriver}`);
+  for (const h of cfg.hosts) {
+    if (h.startsWith('tcp://') && !cfg.tls && !cfg.insecureTcp) {
+      throw new ConfigError(`refusing to listen on ${h} without TLS: use --tlsverify --tlscacert --tlscert --tlskey, or --insecure-tcp to accept an unauthenticated, unencrypted API (anyone who reaches it is root on this host)`);
+    }
+  }
   if (cfg.tls && (!cfg.tlsCert || !cfg.tlsKey || (cfg.tlsVerify && !cfg.tlsCaCert))) {
     throw new ConfigError('TLS needs --tlscert and --tlskey (and --tlscacert with --tlsverify)');
   }

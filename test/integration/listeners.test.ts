@@ -32,7 +32,7 @@ function tlsGet(port: number, opts: https.RequestOptions): Promise<number> {
 
 test('tcp:// without TLS refuses to start unless --insecure-tcp', async () => {
   const port = await freePort();
-  const r = spawnSync(process.execPath, [WHARFD, '--data-root', `${certs.dir}/d1`, '--exec-root', `${certs.dir}/e1`, '-H', `tcp://127.0.0.1:${port}`, '--pidfile', `${certs.dir}/p1`, '--config-file', `${certs.dir}/none.json`], { encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(process.execPath, [WHARFD, '--data-root', `${certs.dir}/d1`, '--exec-root', `${certs.dir}/e1`, '-H', `tcp://127.0.0.1:${port}`, '--pidfile', `${certs.dir}/p1`, '--config-file', `${certs.dir}/none.json`, '--iptables', 'false'], { encoding: 'utf8', timeout: 20_000 });
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /refusing to listen on tcp:\/\/127.0.0.1:\d+ without TLS/);
 

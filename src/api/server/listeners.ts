@@ -8,6 +8,7 @@ import tls from 'node:tls';
 import fs from 'node:fs';
 import path from 'node:path';
 import type http from 'node:http';
+import { Duplex } from 'node:stream';
 import { InvalidArgumentError } from '../../common/errors.ts';
 
 export interface TlsFiles { ca: string; cert: string; key: string; verify: boolean }
@@ -93,26 +94,25 @@ async function listenTcp(server: http.Server, hostPort: string, spec: ListenSpec
   }
   let ns: net.Server;
   if (spec.tls) {
-    const ctx = tls.createSecureContext({
+    // A tls.Server that never listens: it gets connections handed in below and does the
+    // handshake and client-certificate checks (requestCert + rejectUnauthorized) itself.
+    const tlsServer = tls.createServer({
       ca: fs.readFileSync(spec.tls.ca), cert: fs.readFileSync(spec.tls.cert), key: fs.readFileSync(spec.tls.key),
-      minVersion: 'TLSv1.2',
-    });
-    const verify = spec.tls.verify;
-    ns = net.createServer({ allowHalfOpen: true }, (raw) => {
+      minVersion: 'TLSv1.2', requestCert: spec.tls.verify, rejectUnauthorized: spec.tls.verify,
+    }, (s) => feed(server, s as unknown as net.Socket));
+    tlsServer.on('tlsClientError', (_err, s) => s.destroy());
+    ns = net.createServer((raw) => {
+      raw.on('error', () => raw.destroy());
       raw.once('data', (first: Buffer) => {
-        raw.pause();
-        raw.unshift(first);
         if (first[0] !== 0x16) {
           // Plain HTTP sent to the TLS port: answer like Go's server does.
           raw.end('HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n');
           return;
         }
-        const s = new tls.TLSSocket(raw, { isServer: true, secureContext: ctx, requestCert: verify, rejectUnauthorized: verify, server: ns as unknown as tls.Server });
-        s.on('error', () => s.destroy());
-        s.once('secure', () => feed(server, s as unknown as net.Socket));
-        raw.resume();
+        // The first bytes were read to tell TLS from plain HTTP; a JS duplex replays them to
+        // the TLS layer (a net.Socket handed over directly would be read from its handle).
+        tlsServer.emit('connection', replaying(raw, first));
       });
-      raw.on('error', () => raw.destroy());
     });
   } else {
     ns = net.createServer({ allowHalfOpen: true }, (s) => feed(server, s));
@@ -120,4 +120,19 @@ async function listenTcp(server: http.Server, hostPort: string, spec: ListenSpec
   await new Promise<void>((resolve, reject) => { ns.once('error', reject); ns.listen(port, host, () => resolve()); });
   const a = ns.address() as net.AddressInfo;
   return { address: `tcp://${a.address}:${a.port}`, close: () => closeServer(ns) };
+}
+
+/** A duplex over `raw` whose readable side starts with `first`, then everything `raw` reads. */
+function replaying(raw: net.Socket, first: Buffer): Duplex {
+  const d = new Duplex({
+    read() { raw.resume(); },
+    write(chunk, _enc, cb) { raw.write(chunk, cb); },
+    final(cb) { raw.end(); cb(); },
+    destroy(err, cb) { raw.destroy(err ?? undefined); cb(err); },
+  });
+  d.push(first);
+  raw.on('data', (c: Buffer) => { if (!d.push(c)) raw.pause(); });
+  raw.on('end', () => d.push(null));
+  raw.on('close', () => d.destroy());
+  return d;
 }
