@@ -53,7 +53,7 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
     for (const m of rec.MountPoints) {
       if (m.Type !== 'volume') continue;
       if (!deps.volumes) throw new InvalidArgumentError('volumes are not available in this daemon');
-      const v = deps.volumes.ensure(m.Name!, { anonymous: !!m.Anonymous, containerId: id, destination: m.Destination, rw: m.RW, propagation: m.Propagation });
+      const v = deps.volumes.ensure(m.Name!, { anonymous: !!m.Anonymous, containerId: id, destination: m.Destination, rw: m.RW, propagation: m.Propagation, labels: m.VolumeOptions?.Labels, driverOpts: m.VolumeOptions?.DriverOpts });
       m.Source = v.mountpoint;
       if (m.Mode !== 'nocopy' && deps.volumes.isEmpty(m.Name!)) copyUp(resolveInRoot(rootfs, m.Destination), v.mountpoint);
     }

@@ -20,6 +20,8 @@ const MODES = new Set(['ro', 'rw', 'z', 'Z', 'shared', 'rshared', 'slave', 'rsla
 export interface VolumeProvider {
   /** Returns the volume's directory on the host, creating the volume when missing. */
   ensure(name: string, opts: { anonymous: boolean; containerId: string; labels?: Record<string, string>; driverOpts?: Record<string, string>; destination?: string; rw?: boolean; propagation?: string }): { mountpoint: string; created: boolean };
+  /** Creates a named volume now if it does not exist (docker creates them at container create). */
+  create?(req: { Name: string; Labels?: Record<string, string>; DriverOpts?: Record<string, string> }): unknown;
   /** Whether the volume's directory is empty (copy-up target). */
   isEmpty(name: string): boolean;
   /** The container stopped using the volume (its run ended): `unmount` event, driver unmount when last. */
@@ -86,7 +88,9 @@ export function parseMount(m: MountRequest): MountPointRecord {
     return { Type: 'tmpfs', Source: '', Destination: dest, Mode: opts.join(','), RW: rw, Propagation: '' };
   }
   if (m.Source) validateVolumeName(m.Source);
-  return { Type: 'volume', Name: m.Source ?? '', Source: '', Destination: dest, Driver: m.VolumeOptions?.DriverConfig?.Name ?? 'local', Mode: m.VolumeOptions?.NoCopy ? 'nocopy' : '', RW: rw, Propagation: '', Anonymous: !m.Source };
+  const vo = m.VolumeOptions;
+  const volumeOptions = vo?.Labels || vo?.DriverConfig?.Options ? { Labels: vo?.Labels, DriverOpts: vo?.DriverConfig?.Options } : undefined;
+  return { Type: 'volume', Name: m.Source ?? '', Source: '', Destination: dest, Driver: vo?.DriverConfig?.Name ?? 'local', Mode: vo?.NoCopy ? 'nocopy' : '', RW: rw, Propagation: '', Anonymous: !m.Source, ...(volumeOptions ? { VolumeOptions: volumeOptions } : {}) };
 }
 
 /**

@@ -140,6 +140,8 @@ export interface MountPointRecord {
   Propagation: string;
   /** Anonymous volume (removed by rm -v). */
   Anonymous?: boolean;
+  /** `--mount type=volume,volume-opt=…,volume-label=…`: used when the volume is created. */
+  VolumeOptions?: { Labels?: Record<string, string>; DriverOpts?: Record<string, string> };
 }
 
 export interface ContainerRecord {

@@ -124,6 +124,9 @@ export async function createContainer(reg: ContainerRegistry, body: unknown, nam
   }
   const mounts = planMounts(hostConfig, config.Volumes, image.config.Volumes, volumesFrom);
   nameAnonymous(mounts);
+  for (const m of mounts) {
+    if (m.Type === 'volume' && !m.Anonymous && m.Name) reg.deps.volumes?.create?.({ Name: m.Name, Labels: m.VolumeOptions?.Labels, DriverOpts: m.VolumeOptions?.DriverOpts });
+  }
   const netMode = hostConfig.NetworkMode;
   if (netMode.startsWith('container:')) {
     const other = reg.find(netMode.slice(10));
