@@ -6,7 +6,7 @@
  */
 import { startDocker, startWharf, type Peer } from './peers.ts';
 import { apiCall, cliCall, median, printTable, timeRuns, type Figure } from './measure.ts';
-import { execLatency, imagesWith, logs100MB, runRmLatency, saveLoad300MB } from './workloads.ts';
+import { cp100MB, createStartRm, daemonRss, execLatency, imagesWith, logs100MB, publishFirstByte, runRmBridge, runRmLatency, saveLoad300MB, stats50 } from './workloads.ts';
 
 interface Bench { name: string; unit: string; run(peer: Peer): Promise<number> }
 
@@ -24,6 +24,13 @@ export const BENCHES: Bench[] = [
   { name: '`images` with 500 images', unit: 'ms', run: (p) => imagesWith(p, 500) },
   { name: '`save` of a 300 MB, 4-layer image', unit: 's', run: async (p) => (await saveLoad300MB(p)).save },
   { name: '`load` of a 300 MB, 4-layer image', unit: 's', run: async (p) => (await saveLoad300MB(p)).load },
+  { name: 'create+start+rm of 100 containers, sequential', unit: 's', run: (p) => createStartRm(p, 100, 1) },
+  { name: 'create+start+rm of 100 containers, 8 in parallel', unit: 's', run: (p) => createStartRm(p, 100, 8) },
+  { name: 'daemon RSS with 100 running containers', unit: 'MB', run: (p) => daemonRss(p, 100) },
+  { name: '`stats --no-stream` with 50 running containers', unit: 'ms', run: (p) => stats50(p) },
+  { name: '`cp` of a 100 MB directory in and out', unit: 's', run: (p) => cp100MB(p) },
+  { name: '`run --rm bb true` on the default bridge', unit: 'ms', run: (p) => runRmBridge(p, Math.ceil(N / 2)) },
+  { name: '`run -d -p 127.0.0.1:0:80` httpd + first byte', unit: 'ms', run: (p) => publishFirstByte(p, Math.ceil(N / 3)) },
 ];
 
 async function main(): Promise<void> {

@@ -91,3 +91,94 @@ export async function saveLoad300MB(peer: Peer): Promise<{ save: number; load: n
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** `stats --no-stream` with 50 running containers (ms). */
+export async function stats50(peer: Peer): Promise<number> {
+  ensureBusybox(peer);
+  const names = Array.from({ length: 50 }, (_, i) => `bench-st-${process.pid}-${i}`);
+  for (const n of names) docker(peer, ['run', '-d', '--network', 'none', '--name', n, 'bb', 'sleep', '600']);
+  try {
+    return median(await timeRuns(5, async () => docker(peer, ['stats', '--no-stream']), 1));
+  } finally {
+    docker(peer, ['rm', '-f', ...names]);
+  }
+}
+
+/** `cp` of a 100 MB directory into a container and back out (seconds, in + out). */
+export async function cp100MB(peer: Peer): Promise<number> {
+  ensureBusybox(peer);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-bench-cp-'));
+  const name = `bench-cp-${process.pid}`;
+  try {
+    fs.mkdirSync(path.join(dir, 'src'));
+    for (let i = 0; i < 10; i++) execFileSync('head', ['-c', String(10 * 1024 * 1024), '/dev/urandom'], { stdio: ['ignore', fs.openSync(path.join(dir, 'src', `f${i}`), 'w'), 'ignore'] });
+    docker(peer, ['run', '-d', '--network', 'none', '--name', name, 'bb', 'sleep', '600']);
+    return median(await timeRuns(3, async () => {
+      docker(peer, ['cp', path.join(dir, 'src'), `${name}:/data`]);
+      docker(peer, ['cp', `${name}:/data`, path.join(dir, 'out')]);
+      fs.rmSync(path.join(dir, 'out'), { recursive: true, force: true });
+      docker(peer, ['exec', name, 'rm', '-rf', '/data']);
+    }, 0)) / 1000;
+  } finally {
+    try { docker(peer, ['rm', '-f', name]); } catch { /* gone */ }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `run --rm bb true` on the default bridge network (ms). */
+export async function runRmBridge(peer: Peer, n: number): Promise<number> {
+  ensureBusybox(peer);
+  return median(await timeRuns(n, async () => docker(peer, ['run', '--rm', 'bb', 'true'])));
+}
+
+/** `run -d -p 0:80` of an httpd, then the first byte served on 127.0.0.1 (ms). */
+export async function publishFirstByte(peer: Peer, n: number): Promise<number> {
+  ensureBusybox(peer);
+  const http = await import('node:http');
+  const get = (port: number) => new Promise<boolean>((resolve) => {
+    const r = http.get({ host: '127.0.0.1', port, path: '/', timeout: 1000 }, (res) => { res.resume(); resolve(true); });
+    r.on('error', () => resolve(false));
+    r.on('timeout', () => { r.destroy(); resolve(false); });
+  });
+  return median(await timeRuns(n, async () => {
+    const id = docker(peer, ['run', '-d', '-p', '127.0.0.1:0:80', 'bb', 'sh', '-c', 'echo hi > /tmp/i.html; exec httpd -f -p 80 -h /tmp']).trim();
+    const port = Number(docker(peer, ['port', id, '80/tcp']).trim().split(':').pop());
+    const end = Date.now() + 10_000;
+    while (!(await get(port)) && Date.now() < end) await new Promise((r) => setTimeout(r, 2));
+    docker(peer, ['rm', '-f', id]);
+  }, 1));
+}
+
+/** create + start + rm -f of N containers, sequentially or `parallel` at a time (s). */
+export async function createStartRm(peer: Peer, n: number, parallel: number): Promise<number> {
+  ensureBusybox(peer);
+  const { spawn } = await import('node:child_process');
+  const one = (i: number) => new Promise<void>((resolve, reject) => {
+    const p = spawn('bash', ['-c', `id=$(docker create --network none bb sleep 60) && docker start $id >/dev/null && docker rm -f $id >/dev/null`], { env: { ...process.env, DOCKER_HOST: `unix://${peer.sock}` }, stdio: 'ignore' });
+    p.on('exit', (c) => (c === 0 ? resolve() : reject(new Error(`${peer.name}: create/start/rm ${i} failed`))));
+  });
+  const t = process.hrtime.bigint();
+  let next = 0;
+  await Promise.all(Array.from({ length: parallel }, async () => { while (next < n) await one(next++); }));
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+/** Resident memory of the daemon (and its helpers) with N running containers (MB). */
+export async function daemonRss(peer: Peer, n: number): Promise<number> {
+  ensureBusybox(peer);
+  const names = Array.from({ length: n }, (_, i) => `bench-rss-${process.pid}-${i}`);
+  for (const name of names) docker(peer, ['run', '-d', '--network', 'none', '--name', name, 'bb', 'sleep', '600']);
+  try {
+    const comm = peer.name === 'wharf' ? ['node'] : ['dockerd', 'containerd'];
+    const out = execFileSync('ps', ['-eo', 'rss,comm,args']).toString().split('\n');
+    let kb = 0;
+    for (const line of out) {
+      const m = /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line);
+      if (!m) continue;
+      if (comm.includes(m[2]!) && m[3]!.includes(peer.sock.replace(/\/[^/]+$/, ''))) kb += Number(m[1]);
+    }
+    return kb / 1024;
+  } finally {
+    for (let i = 0; i < names.length; i += 25) docker(peer, ['rm', '-f', ...names.slice(i, i + 25)]);
+  }
+}
