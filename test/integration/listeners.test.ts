@@ -70,3 +70,37 @@ test('tcp+TLS with --tlsverify: our client cert accepted; none, foreign and plai
   assert.equal(viaEnv.code, 0, viaEnv.stderr);
   assert.equal(viaEnv.stdout.trim(), 'linux');
 });
+
+test('fd:// takes the listening socket from systemd socket activation (LISTEN_FDS/LISTEN_PID)', async () => {
+  const dir = fs.mkdtempSync('/tmp/wharf-fd-');
+  const sock = `${dir}/activated.sock`;
+  fs.writeFileSync(`${dir}/daemon.json`, '{}');
+  const py = [
+    'import socket, os, sys',
+    's = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)',
+    `s.bind(${JSON.stringify(sock)})`,
+    's.listen(16)',
+    'if s.fileno() != 3: os.dup2(s.fileno(), 3)',
+    'os.set_inheritable(3, True)',
+    "os.environ['LISTEN_FDS'] = '1'",
+    "os.environ['LISTEN_PID'] = str(os.getpid())",
+    `os.execvp(${JSON.stringify(process.execPath)}, [${JSON.stringify(process.execPath)}, ${JSON.stringify(WHARFD)}, '-H', 'fd://', '--data-root', '${dir}/data', '--exec-root', '${dir}/exec', '--pidfile', '${dir}/pid', '--config-file', '${dir}/daemon.json', '--iptables', 'false'])`,
+  ].join('\n');
+  const { spawn } = await import('node:child_process');
+  const p = spawn('python3', ['-c', py], { stdio: 'ignore' });
+  try {
+    let status = 0;
+    for (let i = 0; i < 200 && status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = await new Promise<number>((resolve) => {
+        const r = http.get({ socketPath: sock, path: '/_ping' }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+        r.on('error', () => resolve(0));
+      });
+    }
+    assert.equal(status, 200);
+  } finally {
+    p.kill('SIGTERM');
+    await new Promise((r) => p.once('exit', r));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
