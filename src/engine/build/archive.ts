@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { PassThrough, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InvalidArgumentError } from '../../common/errors.ts';
+import { peekStream } from '../../common/peek-stream.ts';
 
 export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz';
 
@@ -40,26 +41,7 @@ function tool(kind: 'bzip2' | 'xz', raw: Readable): Readable {
 
 /** The plain bytes of `src`, whatever of gzip/bzip2/xz it was compressed with. */
 export async function decompress(src: Readable): Promise<{ kind: Compression; stream: Readable }> {
-  const it = src[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const head: Buffer[] = [];
-  let len = 0;
-  while (len < 6) {
-    const r = await it.next();
-    if (r.done) break;
-    const c = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
-    head.push(c);
-    len += c.length;
-  }
-  const first = Buffer.concat(head);
-  async function* all(): AsyncGenerator<Buffer> {
-    if (first.length) yield first;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield r.value;
-    }
-  }
-  const raw = Readable.from(all(), { objectMode: false });
+  const { head: first, stream: raw } = await peekStream(src, 6);
   const kind = compressionOf(first);
   if (kind === 'none') return { kind, stream: raw };
   if (kind === 'gzip') {

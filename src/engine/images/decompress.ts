@@ -5,29 +5,11 @@
 import { PassThrough, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InvalidArgumentError } from '../../common/errors.ts';
+import { peekStream } from '../../common/peek-stream.ts';
 
 /** Yields the uncompressed bytes of `src` (which may be gzip or plain). */
 export async function decompressed(src: Readable): Promise<Readable> {
-  const it = src[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const head: Buffer[] = [];
-  let len = 0;
-  while (len < 6) {
-    const r = await it.next();
-    if (r.done) break;
-    const c = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
-    head.push(c);
-    len += c.length;
-  }
-  const first = Buffer.concat(head);
-  async function* all(): AsyncGenerator<Buffer> {
-    if (first.length) yield first;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield r.value;
-    }
-  }
-  const raw = Readable.from(all(), { objectMode: false });
+  const { head: first, stream: raw } = await peekStream(src, 6);
   if (first[0] === 0x1f && first[1] === 0x8b) {
     const out = new PassThrough();
     const gz = createGunzip();
