@@ -125,6 +125,8 @@ export interface RuntimeDriver {
   delete(id: string, force?: boolean): Promise<void>;
   attach(id: string): Promise<AttachStream>;
   resize(id: string, rows: number, cols: number): Promise<void>;
+  /** Makes the monitor reopen its log file (after the caller renamed it away: log rotation). */
+  reopenLog(id: string): Promise<void>;
   exec(id: string, execId: string, process: ProcessSpec, opts?: ExecOptions): Promise<ExecHandle>;
   execResize(id: string, execId: string, rows: number, cols: number): Promise<void>;
   restore(id: string): Promise<RestoreResult>;

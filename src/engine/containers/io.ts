@@ -9,7 +9,8 @@ import type { AttachStream } from '../../drivers/runtime/contract.ts';
 import { frame } from '../../api/types/stdcopy.ts';
 import type { ContainerRegistry, Live } from './service.ts';
 import { DetachScanner, parseDetachKeys } from './detach-keys.ts';
-import { readK8sLogBatches } from '../../common/k8s-log.ts';
+import { readK8sLogBatches, type LogEntry } from '../../common/k8s-log.ts';
+import { logFiles } from './log-rotation.ts';
 
 /** The hijacked client connection, as the API server hands it over. */
 export interface ClientStream {
@@ -99,12 +100,28 @@ export async function streamLogs(reg: ContainerRegistry, ref: string, q: { stdou
   }
   // Follow ends when the container stops (after the rest of the log is drained).
   const stopWhen = q.follow && running ? new Promise<void>((r) => l.exitWaiters.push(() => r())) : Promise.resolve();
-  const opts = { follow: q.follow && running, signal, stopWhen, tail, since: q.since === undefined ? undefined : q.since * 1000, until: q.until === undefined ? undefined : q.until * 1000 };
-  for await (const batch of readK8sLogBatches(l.rec.LogPath, opts)) {
-    for (const e of batch) {
-      if (e.stream === 'stderr' ? !q.stderr : !q.stdout) continue;
-      const line = q.timestamps ? Buffer.concat([Buffer.from(toUtc(e.time) + ' '), e.line]) : e.line;
-      out.write(tty ? line : frame(e.stream === 'stderr' ? 2 : 1, line));
+  const window = { since: q.since === undefined ? undefined : q.since * 1000, until: q.until === undefined ? undefined : q.until * 1000 };
+  const emit = (e: LogEntry) => {
+    if (e.stream === 'stderr' ? !q.stderr : !q.stdout) return;
+    const line = q.timestamps ? Buffer.concat([Buffer.from(toUtc(e.time) + ' '), e.line]) : e.line;
+    out.write(tty ? line : frame(e.stream === 'stderr' ? 2 : 1, line));
+  };
+  const rotated = logFiles(l.rec.LogPath).slice(0, -1);
+  if (rotated.length) {
+    // Rotated files first (oldest first), then what the current file holds now.
+    const backlog: LogEntry[] = [];
+    for (const f of [...rotated, l.rec.LogPath]) {
+      for await (const batch of readK8sLogBatches(f, window)) {
+        if (tail === undefined) batch.forEach(emit);
+        else backlog.push(...batch.map((e) => ({ ...e, line: Buffer.from(e.line) })));
+      }
     }
+    if (tail !== undefined) backlog.slice(tail === 0 ? backlog.length : -tail).forEach(emit);
+    if (!(q.follow && running)) return;
+    // New lines only from here on.
+    for await (const batch of readK8sLogBatches(l.rec.LogPath, { ...window, follow: true, signal, stopWhen, tail: 0 })) batch.forEach(emit);
+    return;
   }
+  const opts = { follow: q.follow && running, signal, stopWhen, tail, ...window };
+  for await (const batch of readK8sLogBatches(l.rec.LogPath, opts)) batch.forEach(emit);
 }

@@ -12,6 +12,7 @@ import type { ContainerRegistry, Live } from './service.ts';
 import { ensureBindSources, resolveInRoot, toOciMounts } from './mounts.ts';
 import { connectNetworks, disconnectAll, writeStandaloneFiles } from './networking.ts';
 import { parseSignal } from './signals.ts';
+import { logLimits, watchLogSize } from './log-rotation.ts';
 
 function now(): string {
   return new Date().toISOString();
@@ -114,6 +115,8 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
     }
     const exited = deps.runtime.waitExit(id);
     await deps.runtime.start(id);
+    const limits = logLimits(rec.HostConfig.LogConfig.Config, deps.logOpts);
+    if (limits) l.stopLogWatch = watchLogSize(rec.LogPath, limits, () => deps.runtime.reopenLog(id));
     rec.State = { ...rec.State, Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: created.pid, ExitCode: 0, Error: '', StartedAt: now() };
     rec.HasBeenStarted = true;
     rec.ManuallyStopped = false;
@@ -167,6 +170,8 @@ function chownTree(src: string, dst: string): void {
 async function cleanupAfterRun(reg: ContainerRegistry, l: Live): Promise<void> {
   const { deps } = reg;
   const id = l.rec.Id;
+  l.stopLogWatch?.();
+  l.stopLogWatch = undefined;
   await deps.runtime.delete(id, true).catch(() => undefined);
   for (const m of l.rec.MountPoints) {
     if (m.Type !== 'volume' || !m.Name) continue;
@@ -330,6 +335,8 @@ export async function restoreContainers(reg: ContainerRegistry, liveRestore: boo
         deps.logger.warn(`restore of ${rec.Id}: ${(err as Error).message}`);
       }
       if (alive) {
+        const limits = logLimits(rec.HostConfig.LogConfig.Config, deps.logOpts);
+        if (limits) l.stopLogWatch = watchLogSize(rec.LogPath, limits, () => deps.runtime.reopenLog(rec.Id));
         void deps.runtime.waitExit(rec.Id).then((info) => onExit(reg, l, info), (err) => deps.logger.error(`waiting for container ${rec.Id}: ${(err as Error).message}`));
         return;
       }

@@ -15,6 +15,7 @@ import type { AttachStream } from '../../drivers/runtime/contract.ts';
 import { freshState, statusText, type ContainerRecord, type MountPointRecord } from './record.ts';
 import { normaliseCreate, validateName } from './validate.ts';
 import { validateCapabilities, validateSecurityOpt } from '../../oci/index.ts';
+import { logLimits } from './log-rotation.ts';
 import { generateName } from './names.ts';
 import { inheritMounts, nameAnonymous, planMounts } from './mounts.ts';
 
@@ -29,6 +30,8 @@ export interface Live {
   restartTimer?: NodeJS.Timeout;
   /** Set while a user stop/kill is in progress (no restart-policy restart). */
   stopping: boolean;
+  /** Stops the log size watcher (max-size) of the current run. */
+  stopLogWatch?: () => void;
 }
 
 export class ContainerRegistry {
@@ -109,6 +112,7 @@ export class ContainerRegistry {
 export async function createContainer(reg: ContainerRegistry, body: unknown, nameParam: string | null): Promise<{ Id: string; Warnings: string[] }> {
   const { config, hostConfig, networking } = normaliseCreate(body);
   validateSecurityOpt(hostConfig.SecurityOpt ?? []);
+  logLimits(hostConfig.LogConfig.Config, reg.deps.logOpts);
   validateCapabilities(hostConfig.CapAdd ?? [], hostConfig.CapDrop ?? []);
   const name = nameParam ? validateName(nameParam) : generateName((n) => reg.names.has(n));
   if (reg.names.has(name)) {

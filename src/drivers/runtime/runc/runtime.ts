@@ -157,6 +157,12 @@ export class RuncRuntime implements RuntimeDriver {
     }
   }
 
+  async reopenLog(id: string): Promise<void> {
+    checkId(id);
+    // conmon's ctl FIFO: "2 0 0" = reopen the log files.
+    if (!writeCtl(path.join(this.layout.bundle(id), 'ctl'), '2 0 0\n')) throw new NotFoundError(`No such container: ${id}`);
+  }
+
   async resize(id: string, rows: number, cols: number): Promise<void> {
     checkId(id);
     const meta = this.meta(id);

@@ -1,0 +1,30 @@
+/** json-file max-size / max-file: the log rotates while the container runs; logs reads across files. */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { importBusybox } from '../helpers/images.ts';
+
+let d: TestDaemon;
+before(async () => { d = await startDaemon(); await importBusybox(d); });
+after(async () => { await d?.stop(); });
+
+test('max-size and max-file bound the log files; logs shows the newest lines in order', async () => {
+  const r = await d.cli(['run', '--name', 'chatty', '--log-opt', 'max-size=4k', '--log-opt', 'max-file=3', 'bb', 'sh', '-c', 'for i in $(seq 1 400); do echo line-$i-0123456789abcdef; usleep 8000; done']);
+  assert.equal(r.code, 0, r.stderr);
+  const logPath = (await d.api('GET', '/containers/chatty/json')).json.LogPath as string;
+  const files = fs.readdirSync(path.dirname(logPath)).filter((f) => f.startsWith(path.basename(logPath)));
+  assert.ok(files.length >= 2 && files.length <= 3, `files: ${files}`);
+  for (const f of files) assert.ok(fs.statSync(path.join(path.dirname(logPath), f)).size < 32 * 1024, `${f} too big`);
+  const logs = await d.cli(['logs', 'chatty']);
+  const lines = logs.stdout.trim().split('\n');
+  assert.equal(lines.at(-1), 'line-400-0123456789abcdef');
+  assert.ok(!lines.includes('line-1-0123456789abcdef'), 'oldest lines rotated away');
+  const nums = lines.map((l) => Number(/^line-(\d+)-/.exec(l)?.[1]));
+  assert.deepEqual(nums, [...nums].sort((a, b) => a - b), 'in order across files');
+  const tail = await d.cli(['logs', '--tail', '2', 'chatty']);
+  assert.equal(tail.stdout, 'line-399-0123456789abcdef\nline-400-0123456789abcdef\n');
+  const bad = await d.api('POST', '/containers/create', { Image: 'bb', HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-file': '3' } } } });
+  assert.equal(bad.status, 400);
+});
