@@ -182,3 +182,35 @@ export async function daemonRss(peer: Peer, n: number): Promise<number> {
     for (let i = 0; i < names.length; i += 25) docker(peer, ['rm', '-f', ...names.slice(i, i + 25)]);
   }
 }
+
+/** `ps -a` with N created containers (ms). */
+export async function psWith(peer: Peer, n: number): Promise<number> {
+  ensureBusybox(peer);
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) ids.push(docker(peer, ['create', '--network', 'none', 'bb', 'true']).trim());
+  try {
+    return median(await timeRuns(10, async () => docker(peer, ['ps', '-a'])));
+  } finally {
+    for (let i = 0; i < ids.length; i += 50) docker(peer, ['rm', ...ids.slice(i, i + 50)]);
+  }
+}
+
+/** Resident memory per running container of its monitor (conmon; containerd-shim for docker), MB. */
+export async function monitorRss(peer: Peer, n: number): Promise<number> {
+  ensureBusybox(peer);
+  const names = Array.from({ length: n }, (_, i) => `bench-mon-${process.pid}-${i}`);
+  for (const name of names) docker(peer, ['run', '-d', '--network', 'none', '--name', name, 'bb', 'sleep', '600']);
+  try {
+    const comm = peer.name === 'wharf' ? 'conmon' : 'containerd-shim';
+    const dir = peer.sock.replace(/\/[^/]+$/, '');
+    let kb = 0;
+    let count = 0;
+    for (const line of execFileSync('ps', ['-eo', 'rss,comm,args']).toString().split('\n')) {
+      const m = /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line);
+      if (m && m[2]!.startsWith(comm) && m[3]!.includes(dir)) { kb += Number(m[1]); count++; }
+    }
+    return count ? kb / 1024 / n : 0;
+  } finally {
+    for (let i = 0; i < names.length; i += 25) docker(peer, ['rm', '-f', ...names.slice(i, i + 25)]);
+  }
+}
