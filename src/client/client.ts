@@ -2,8 +2,9 @@
  * The Engine API client the CLI uses: plain HTTP/1.1 over unix sockets, TCP or TCP+TLS,
  * with JSON helpers, streaming answers and hijacked (upgraded) connections for attach/exec.
  */
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import type https from 'node:https';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
@@ -95,9 +96,13 @@ export class Client {
       headers['Transfer-Encoding'] = 'chunked';
     }
     if (upgrade) { headers.Connection = 'Upgrade'; headers.Upgrade = 'tcp'; }
-    const mod = this.secure ? https : http;
-    return new Promise((resolve, reject) => {
-      const req = mod.request({ ...this.agentOpts, method: o.method ?? 'GET', path: this.pathFor(p, o.query), headers, host: 'wharf' } as https.RequestOptions);
+    // http loads on first request (so the CLI can start from a V8 snapshot, which cannot hold it),
+    // and https (tls, crypto) only for TLS daemons: they cost a plain `wharf version` ~5 ms.
+    // servername '' stops the agent from testing the Host name with net.isIP, whose IPv6
+    // pattern alone takes ~5 ms to compile on first use; plain sockets need no SNI name.
+    const secure = this.secure;
+    const send = (mod: typeof http | typeof https) => new Promise<{ res: IncomingMessage; socket?: Duplex; head?: Buffer }>((resolve, reject) => {
+      const req = mod.request({ ...this.agentOpts, method: o.method ?? 'GET', path: this.pathFor(p, o.query), headers, host: 'wharf', ...(secure ? {} : { servername: '' }) } as https.RequestOptions);
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (['ENOENT', 'ECONNREFUSED', 'EACCES', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH'].includes(err.code ?? '')) reject(new ConnectError(this.host, err));
         else reject(err);
@@ -107,6 +112,14 @@ export class Client {
       if (payload) req.end(payload);
       else if (o.stream) { o.stream.on('error', (e) => req.destroy(e)); o.stream.pipe(req); }
       else req.end();
+    });
+    if (!secure) return import('node:http').then((m) => send(m.default));
+    return Promise.all([import('node:https'), import('node:tls')]).then(([m, tls]) => {
+      // bin/wharf keeps NODE_EXTRA_CA_CERTS away from Node's start-up; without --tlscacert the
+      // daemon's certificate is checked against the system roots plus that file, as Node would.
+      const extra = process.env.NODE_EXTRA_CA_CERTS;
+      if ((this.agentOpts as https.RequestOptions).ca === undefined && extra && fs.existsSync(extra)) (this.agentOpts as https.RequestOptions).ca = [...tls.rootCertificates, fs.readFileSync(extra, 'utf8')];
+      return send(m.default);
     });
   }
 

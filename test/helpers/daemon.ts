@@ -84,7 +84,7 @@ export async function startDaemon(opts: StartOptions = {}): Promise<TestDaemon> 
     get proc() { return proc; },
     logs: () => output,
     api,
-    cli: (args, o) => runCli(process.execPath, [WHARF, ...args], { ...o, env: { WHARF_HOST: `unix://${sock}`, ...o?.env } }),
+    cli: (args, o) => runCli(WHARF, args, { ...o, env: { WHARF_HOST: `unix://${sock}`, ...o?.env } }),
     docker: (args, o) => runCli('docker', args, { ...o, env: { DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: path.join(dir, 'docker-config'), ...o?.env } }),
     async kill9() {
       const exited = new Promise((r) => proc.once('exit', r));
