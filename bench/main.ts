@@ -6,7 +6,7 @@
  */
 import { startDocker, startWharf, type Peer } from './peers.ts';
 import { apiCall, cliCall, median, printTable, timeRuns, type Figure } from './measure.ts';
-import { cp100MB, createStartRm, daemonRss, execLatency, imagesWith, logs100MB, monitorRss, psWith, publishFirstByte, runRmBridge, runRmLatency, saveLoad300MB, stats50 } from './workloads.ts';
+import { cp100MB, createStartRm, daemonRss, execLatency, imagesWith, logs100MB, monitorMemory, monitorRss, psWith, publishFirstByte, runRmBridge, runRmLatency, saveLoad300MB, stats50 } from './workloads.ts';
 
 interface Bench { name: string; unit: string; run(peer: Peer): Promise<number> }
 
@@ -28,6 +28,7 @@ export const BENCHES: Bench[] = [
   { name: 'create+start+rm of 100 containers, 8 in parallel', unit: 's', run: (p) => createStartRm(p, 100, 8) },
   { name: 'daemon RSS with 100 running containers', unit: 'MB', run: (p) => daemonRss(p, 100) },
   { name: 'monitor RSS per running container (20 running)', unit: 'MB', run: (p) => monitorRss(p, 20) },
+  { name: 'monitor PSS per running container (20 running)', unit: 'MB', run: async (p) => (await monitorMemory(p, 20)).pss },
   { name: '`ps -a` with 500 containers', unit: 'ms', run: (p) => psWith(p, 500) },
   { name: '`stats --no-stream` with 50 running containers', unit: 'ms', run: (p) => stats50(p) },
   { name: '`cp` of a 100 MB directory in and out', unit: 's', run: (p) => cp100MB(p) },

@@ -195,8 +195,16 @@ export async function psWith(peer: Peer, n: number): Promise<number> {
   }
 }
 
-/** Resident memory per running container of its monitor (conmon; containerd-shim for docker), MB. */
+/**
+ * Memory per running container of its monitor (conmon; containerd-shim for docker), MB: RSS,
+ * and PSS (shared pages such as libc's divided among the processes mapping them: what one
+ * more container really costs).
+ */
 export async function monitorRss(peer: Peer, n: number): Promise<number> {
+  return (await monitorMemory(peer, n)).rss;
+}
+
+export async function monitorMemory(peer: Peer, n: number): Promise<{ rss: number; pss: number }> {
   ensureBusybox(peer);
   const names = Array.from({ length: n }, (_, i) => `bench-mon-${process.pid}-${i}`);
   for (const name of names) docker(peer, ['run', '-d', '--network', 'none', '--name', name, 'bb', 'sleep', '600']);
@@ -204,12 +212,18 @@ export async function monitorRss(peer: Peer, n: number): Promise<number> {
     const comm = peer.name === 'wharf' ? 'conmon' : 'containerd-shim';
     const dir = peer.sock.replace(/\/[^/]+$/, '');
     let kb = 0;
+    let pssKb = 0;
     let count = 0;
-    for (const line of execFileSync('ps', ['-eo', 'rss,comm,args']).toString().split('\n')) {
-      const m = /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line);
-      if (m && m[2]!.startsWith(comm) && m[3]!.includes(dir)) { kb += Number(m[1]); count++; }
+    for (const line of execFileSync('ps', ['-eo', 'pid,rss,comm,args']).toString().split('\n')) {
+      const m = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line);
+      if (!m || !m[3]!.startsWith(comm) || !m[4]!.includes(dir)) continue;
+      kb += Number(m[2]);
+      count++;
+      try {
+        pssKb += Number(/^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${m[1]}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+      } catch { /* exited */ }
     }
-    return count ? kb / 1024 / n : 0;
+    return count ? { rss: kb / 1024 / n, pss: pssKb / 1024 / n } : { rss: 0, pss: 0 };
   } finally {
     for (let i = 0; i < names.length; i += 25) docker(peer, ['rm', '-f', ...names.slice(i, i + 25)]);
   }

@@ -115,7 +115,10 @@ export class ExecManager {
       client.input.on('end', () => { if (!detached) a.stdin.end(); });
     }
     void client.closed.then(() => { if (!detached) { detached = true; a.detach(); } });
-    await Promise.race([a.closed.then(() => done), done]);
+    // The exit file can be seen before the attach socket delivered the last output: after the
+    // exit, wait for conmon to close the socket (it does once drained), bounded in case it hangs.
+    await Promise.race([a.closed, done.then(() => new Promise((r) => setTimeout(r, 2000).unref()))]);
+    await done;
     await new Promise((r) => setImmediate(r));
     client.end();
   }

@@ -93,24 +93,40 @@ function readOut(file: string): string {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits until the sync file holds `count` messages; fails if `failed()` reports the monitor gone. */
+/**
+ * Waits until the sync file holds `count` messages; fails if `failed()` reports the monitor gone.
+ * An inotify watch on the file wakes the wait as soon as conmon writes (runc create takes
+ * 50–80 ms here; polling alone added up to 25 ms); polling stays as the fallback.
+ */
 export async function waitSync(file: string, count: number, failed: () => string | undefined, timeoutMs = 120_000): Promise<SyncMessage[]> {
   const deadline = Date.now() + timeoutMs;
   let delay = 1;
-  for (;;) {
-    const msgs = readSync(file);
-    if (msgs.length >= count || msgs.some((m) => m.data < 0)) return msgs;
-    const why = failed();
-    if (why !== undefined) {
-      const again = readSync(file);
-      if (again.length >= count || again.some((m) => m.data < 0)) return again;
-      throw new Error(why);
+  let wake: (() => void) | undefined;
+  let watcher: fs.FSWatcher | undefined;
+  try {
+    watcher = fs.watch(file, () => wake?.());
+    watcher.on('error', () => undefined);
+  } catch { /* polling only */ }
+  try {
+    for (;;) {
+      const msgs = readSync(file);
+      if (msgs.length >= count || msgs.some((m) => m.data < 0)) return msgs;
+      const why = failed();
+      if (why !== undefined) {
+        const again = readSync(file);
+        if (again.length >= count || again.some((m) => m.data < 0)) return again;
+        throw new Error(why);
+      }
+      if (Date.now() > deadline) throw new Error('timed out waiting for conmon');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delay);
+        wake = () => { clearTimeout(t); resolve(); };
+      });
+      wake = undefined;
+      delay = Math.min(delay * 2, 25);
     }
-    if (Date.now() > deadline) throw new Error('timed out waiting for conmon');
-    await sleep(delay);
-    delay = Math.min(delay * 2, 25);
+  } finally {
+    watcher?.close();
   }
 }
 
