@@ -52,7 +52,7 @@ export async function startWharf(): Promise<Peer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-bench-'));
   const sock = path.join(dir, 'wharf.sock');
   fs.writeFileSync(path.join(dir, 'daemon.json'), '{}');
-  const proc = spawn(process.execPath, [path.join(REPO, 'bin/wharfd'), '--data-root', `${dir}/data`, '--exec-root', `${dir}/exec`, '-H', `unix://${sock}`, '--pidfile', `${dir}/pid`, '--config-file', `${dir}/daemon.json`, '--bridge', 'wbench0', '--bip', '10.213.7.1/24'], { stdio: 'ignore' });
+  const proc = spawn(path.join(REPO, 'bin/wharfd'), ['--data-root', `${dir}/data`, '--exec-root', `${dir}/exec`, '-H', `unix://${sock}`, '--pidfile', `${dir}/pid`, '--config-file', `${dir}/daemon.json`, '--bridge', 'wbench0', '--bip', '10.213.7.1/24'], { stdio: 'ignore' });
   await waitUp(sock, proc, 'wharfd');
   return { name: 'wharf', sock, cli: { cmd: path.join(REPO, 'bin/wharf'), args: [], env: { WHARF_HOST: `unix://${sock}` } }, stop: stopper(proc, dir) };
 }

@@ -69,7 +69,7 @@ export async function startDaemon(opts: StartOptions = {}): Promise<TestDaemon> 
   ];
 
   async function launch(extra: string[] = []): Promise<void> {
-    proc = spawn(process.execPath, [WHARFD, ...baseArgs(), ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    proc = spawn(WHARFD, [...baseArgs(), ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
     proc.stdout!.on('data', (c) => (output += c));
     proc.stderr!.on('data', (c) => (output += c));
     await waitForSocket(sock, proc, () => output);

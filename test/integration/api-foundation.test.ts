@@ -136,7 +136,7 @@ test('check 18: socket 0660, data root at most 0710, exec root 0700', () => {
 
 test('a second daemon on the same data root refuses to start', async () => {
   const { spawnSync } = await import('node:child_process');
-  const r = spawnSync(process.execPath, ['bin/wharfd', '--data-root', d.dataRoot, '--exec-root', d.execRoot + '2', '-H', `unix://${d.dir}/other.sock`, '--pidfile', `${d.dir}/other.pid`, '--config-file', `${d.dir}/daemon.json`], { encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync('bin/wharfd', ['--data-root', d.dataRoot, '--exec-root', d.execRoot + '2', '-H', `unix://${d.dir}/other.sock`, '--pidfile', `${d.dir}/other.pid`, '--config-file', `${d.dir}/daemon.json`], { encoding: 'utf8', timeout: 20_000 });
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /already using data root/);
   assert.equal((await apiRequest(d.sock, 'GET', '/_ping')).status, 200);

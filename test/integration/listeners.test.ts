@@ -32,7 +32,7 @@ function tlsGet(port: number, opts: https.RequestOptions): Promise<number> {
 
 test('tcp:// without TLS refuses to start unless --insecure-tcp', async () => {
   const port = await freePort();
-  const r = spawnSync(process.execPath, [WHARFD, '--data-root', `${certs.dir}/d1`, '--exec-root', `${certs.dir}/e1`, '-H', `tcp://127.0.0.1:${port}`, '--pidfile', `${certs.dir}/p1`, '--config-file', `${certs.dir}/none.json`, '--iptables', 'false'], { encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(WHARFD, ['--data-root', `${certs.dir}/d1`, '--exec-root', `${certs.dir}/e1`, '-H', `tcp://127.0.0.1:${port}`, '--pidfile', `${certs.dir}/p1`, '--config-file', `${certs.dir}/none.json`, '--iptables', 'false'], { encoding: 'utf8', timeout: 20_000 });
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /refusing to listen on tcp:\/\/127.0.0.1:\d+ without TLS/);
 
@@ -95,7 +95,7 @@ test('fd:// takes the listening socket from systemd socket activation (LISTEN_FD
     'os.set_inheritable(3, True)',
     "os.environ['LISTEN_FDS'] = '1'",
     "os.environ['LISTEN_PID'] = str(os.getpid())",
-    `os.execvp(${JSON.stringify(process.execPath)}, [${JSON.stringify(process.execPath)}, ${JSON.stringify(WHARFD)}, '-H', 'fd://', '--data-root', '${dir}/data', '--exec-root', '${dir}/exec', '--pidfile', '${dir}/pid', '--config-file', '${dir}/daemon.json', '--iptables', 'false'])`,
+    `os.execvp(${JSON.stringify(WHARFD)}, [${JSON.stringify(WHARFD)}, '-H', 'fd://', '--data-root', '${dir}/data', '--exec-root', '${dir}/exec', '--pidfile', '${dir}/pid', '--config-file', '${dir}/daemon.json', '--iptables', 'false'])`,
   ].join('\n');
   const { spawn } = await import('node:child_process');
   const p = spawn('python3', ['-c', py], { stdio: 'ignore' });
