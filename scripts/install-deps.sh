@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-PKGS=(runc conmon iptables iproute2 busybox-static tini catatonit procps psmisc util-linux openssl curl ca-certificates git python3 make g++ kmod docker-registry bzip2 xz-utils)
+PKGS=(runc conmon iptables iproute2 busybox-static tini catatonit procps psmisc util-linux openssl curl ca-certificates git python3 make g++ kmod docker-registry bzip2 xz-utils systemd)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
