@@ -91,7 +91,11 @@ class Parser {
   }
 }
 
-function waitForChange(file: string, pos: number, signal: AbortSignal | undefined, stop: Promise<unknown> | undefined): Promise<'change' | 'stop'> {
+function inodeAt(file: string): number | undefined {
+  try { return fs.statSync(file).ino; } catch { return undefined; }
+}
+
+function waitForChange(file: string, pos: number, ino: number, signal: AbortSignal | undefined, stop: Promise<unknown> | undefined): Promise<'change' | 'stop'> {
   return new Promise((resolve) => {
     let watcher: fs.FSWatcher | undefined;
     const done = (v: 'change' | 'stop') => {
@@ -106,8 +110,9 @@ function waitForChange(file: string, pos: number, signal: AbortSignal | undefine
     try {
       watcher = fs.watch(file, () => done('change'));
       watcher.on('error', () => done('change'));
-      // Appended between our last read and the watch: no event will come for it.
-      if (fs.statSync(file).size > pos) done('change');
+      // Appended (or rotated) between our last read and the watch: no event will come for it.
+      const st = fs.statSync(file);
+      if (st.size > pos || st.ino !== ino) done('change');
     } catch {
       setTimeout(() => done('change'), 100);
     }
@@ -116,7 +121,9 @@ function waitForChange(file: string, pos: number, signal: AbortSignal | undefine
 
 /** Batches of log entries, in file order. */
 export async function* readK8sLogBatches(file: string, opts: ReadLogOptions = {}): AsyncGenerator<LogEntry[]> {
-  const fh = await fs.promises.open(file, 'r');
+  let fh = await fs.promises.open(file, 'r');
+  let ino = (await fh.stat()).ino;
+  let drainedRotated = false;
   const parser = new Parser();
   const filter = opts.since !== undefined || opts.until !== undefined;
   const keep = (e: LogEntry) => {
@@ -154,8 +161,20 @@ export async function* readK8sLogBatches(file: string, opts: ReadLogOptions = {}
         tail = undefined; // after the initial tail, follow mode streams every new line
         continue;
       }
+      if (opts.follow && inodeAt(file) !== undefined && inodeAt(file) !== ino) {
+        // Rotated (max-size): the file we read was renamed and the monitor now writes a new one
+        // at `file`. Read the old one to its end once more (lines written before the monitor
+        // reopened), then carry on from the start of the new one.
+        if (!drainedRotated) { drainedRotated = true; continue; }
+        await fh.close();
+        fh = await fs.promises.open(file, 'r');
+        ino = (await fh.stat()).ino;
+        pos = 0;
+        drainedRotated = false;
+        continue;
+      }
       if (!opts.follow || stopping) break;
-      const why = await waitForChange(file, pos, opts.signal, opts.stopWhen);
+      const why = await waitForChange(file, pos, ino, opts.signal, opts.stopWhen);
       if (why === 'stop') stopping = true;
     }
     const rest: LogEntry[] = [];

@@ -28,3 +28,13 @@ test('max-size and max-file bound the log files; logs shows the newest lines in 
   const bad = await d.api('POST', '/containers/create', { Image: 'bb', HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-file': '3' } } } });
   assert.equal(bad.status, 400);
 });
+
+test('logs -f keeps following across rotations and misses no line', async () => {
+  const run = await d.cli(['run', '-d', '--name', 'rolling', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=2', 'bb', 'sh', '-c', 'sleep 0.5; for i in $(seq 1 300); do echo roll-$i-0123456789abcdef; usleep 5000; done']);
+  assert.equal(run.code, 0, run.stderr);
+  // Follows from the start; the container rotates its log ~10 times while this reads.
+  const follow = await d.cli(['logs', '-f', 'rolling'], { timeoutMs: 60_000 });
+  assert.equal(follow.code, 0, follow.stderr);
+  const nums = follow.stdout.trim().split('\n').map((l) => Number(/^roll-(\d+)-/.exec(l)?.[1]));
+  assert.deepEqual(nums, Array.from({ length: 300 }, (_, i) => i + 1));
+});
