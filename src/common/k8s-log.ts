@@ -26,9 +26,16 @@ export interface ReadLogOptions {
   /** Milliseconds since the epoch; entries strictly before `since` or after `until` are skipped. */
   since?: number;
   until?: number;
+  /**
+   * Read every chunk into one buffer: the lines of a batch are then valid only until the next
+   * batch is asked for, and the consumer copies what it keeps. Fresh 1 MiB buffers per read
+   * left ~50 MB of RSS behind after reading 100 MB (freed memory glibc keeps).
+   */
+  reuseBuffer?: boolean;
 }
 
 const CHUNK = 1 << 20;
+const SLICE = 1 << 16;
 const NL = 0x0a;
 const SP = 0x20;
 
@@ -43,9 +50,21 @@ class Parser {
 
   /** Parses every complete record in `chunk` (plus what was left over) into `out`. */
   feed(chunk: Buffer, out: LogEntry[]): void {
-    const buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
-    this.rest = undefined;
+    let buf = chunk;
     let start = 0;
+    if (this.rest) {
+      // Only the record cut at the last read's end is joined (not the whole chunk).
+      const nl = chunk.indexOf(NL);
+      if (nl < 0) {
+        this.rest = Buffer.concat([this.rest, chunk]);
+        return;
+      }
+      const first = Buffer.concat([this.rest, chunk.subarray(0, nl + 1)]);
+      this.rest = undefined;
+      this.record(first, 0, first.length - 1, out);
+      buf = chunk;
+      start = nl + 1;
+    }
     const len = buf.length;
     while (start < len) {
       const nl = buf.indexOf(NL, start);
@@ -68,7 +87,8 @@ class Parser {
     const frags = p[stream];
     if (partial) {
       if (frags.length === 0) p[`${stream}Time`] = buf.toString('latin1', start, sp1);
-      frags.push(buf.subarray(payloadStart, nl));
+      // Kept across reads: a copy (partial records are rare: lines longer than conmon's buffer).
+      frags.push(Buffer.from(buf.subarray(payloadStart, nl)));
       return;
     }
     const time = frags.length ? p[`${stream}Time`] : buf.toString('latin1', start, sp1);
@@ -136,19 +156,23 @@ export async function* readK8sLogBatches(file: string, opts: ReadLogOptions = {}
   let pos = 0;
   let stopping = false;
   try {
+    const shared = opts.reuseBuffer ? Buffer.allocUnsafe(CHUNK) : undefined;
     for (;;) {
-      const buf = Buffer.allocUnsafe(CHUNK);
+      const buf = shared ?? Buffer.allocUnsafe(CHUNK);
       const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
       if (bytesRead > 0) {
         pos += bytesRead;
-        let batch: LogEntry[] = [];
-        parser.feed(buf.subarray(0, bytesRead), batch);
-        if (filter) batch = batch.filter(keep);
-        if (tail !== undefined) {
-          for (const e of batch) ring.push({ ...e, line: Buffer.from(e.line) });
-          if (ring.length > tail * 2 + 1024) ring = ring.slice(-tail);
-        } else if (batch.length) {
-          yield batch;
+        // Handed over in 64 KiB slices: ~1000 entries at a time die young in V8.
+        for (let off = 0; off < bytesRead; off += SLICE) {
+          let batch: LogEntry[] = [];
+          parser.feed(buf.subarray(off, Math.min(off + SLICE, bytesRead)), batch);
+          if (filter) batch = batch.filter(keep);
+          if (tail !== undefined) {
+            for (const e of batch) ring.push({ ...e, line: Buffer.from(e.line) });
+            if (ring.length > tail * 2 + 1024) ring = ring.slice(-tail);
+          } else if (batch.length) {
+            yield batch;
+          }
         }
         continue;
       }

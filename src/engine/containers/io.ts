@@ -103,8 +103,9 @@ export async function streamLogs(reg: ContainerRegistry, ref: string, q: { stdou
   const window = { since: q.since === undefined ? undefined : q.since * 1000, until: q.until === undefined ? undefined : q.until * 1000 };
   const emit = (e: LogEntry) => {
     if (e.stream === 'stderr' ? !q.stderr : !q.stdout) return;
+    // Copied either way: the reader reuses its buffer for the next batch.
     const line = q.timestamps ? Buffer.concat([Buffer.from(toUtc(e.time) + ' '), e.line]) : e.line;
-    out.write(tty ? line : frame(e.stream === 'stderr' ? 2 : 1, line));
+    out.write(tty ? Buffer.from(line) : frame(e.stream === 'stderr' ? 2 : 1, line));
   };
   // A finished read sends consecutive lines of one stream as one frame (up to 64 KiB): a
   // client's demultiplexer then writes once per frame instead of once per line, which is
@@ -120,7 +121,7 @@ export async function streamLogs(reg: ContainerRegistry, ref: string, q: { stdou
     // Rotated files first (oldest first), then what the current file holds now.
     const backlog: LogEntry[] = [];
     for (const f of [...rotated, l.rec.LogPath]) {
-      for await (const batch of readK8sLogBatches(f, window)) {
+      for await (const batch of readK8sLogBatches(f, { ...window, reuseBuffer: true })) {
         if (tail === undefined) await emitBatch(batch);
         else backlog.push(...batch.map((e) => ({ ...e, line: Buffer.from(e.line) })));
       }
@@ -128,10 +129,10 @@ export async function streamLogs(reg: ContainerRegistry, ref: string, q: { stdou
     if (tail !== undefined) await emitBatch(backlog.slice(tail === 0 ? backlog.length : -tail));
     if (!(q.follow && running)) return;
     // New lines only from here on.
-    for await (const batch of readK8sLogBatches(l.rec.LogPath, { ...window, follow: true, signal, stopWhen, tail: 0 })) await emitBatch(batch);
+    for await (const batch of readK8sLogBatches(l.rec.LogPath, { ...window, follow: true, signal, stopWhen, tail: 0, reuseBuffer: true })) await emitBatch(batch);
     return;
   }
-  const opts = { follow: q.follow && running, signal, stopWhen, tail, ...window };
+  const opts = { follow: q.follow && running, signal, stopWhen, tail, ...window, reuseBuffer: true };
   for await (const batch of readK8sLogBatches(l.rec.LogPath, opts)) await emitBatch(batch);
 }
 
@@ -150,10 +151,18 @@ function writeBatched(batch: LogEntry[], q: { stdout: boolean; stderr: boolean; 
   let parts: Buffer[] = [];
   let size = 0;
   let stream: 1 | 2 = 1;
+  // Each frame is a new buffer: the lines are views of the reader's reused buffer.
   const flush = () => {
     if (!parts.length) return;
-    const payload = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
-    out.write(tty ? payload : frame(stream, payload));
+    if (tty) out.write(Buffer.concat(parts, size));
+    else {
+      const f = Buffer.allocUnsafe(8 + size);
+      f[0] = stream; f[1] = 0; f[2] = 0; f[3] = 0;
+      f.writeUInt32BE(size, 4);
+      let off = 8;
+      for (const p of parts) off += p.copy(f, off);
+      out.write(f);
+    }
     parts = [];
     size = 0;
   };
