@@ -54,7 +54,9 @@ export class ExecManager {
     if (wd && !wd.startsWith('/')) throw new InvalidArgumentError(`the working directory '${wd}' is invalid, it needs to be an absolute path`);
     const keysIn = b('DetachKeys');
     const detachKeys = typeof keysIn === 'string' ? keysIn : '';
-    if (detachKeys) parseDetachKeys(detachKeys);
+    if (detachKeys) {
+      try { parseDetachKeys(detachKeys); } catch { throw new InvalidArgumentError(`Invalid escape keys (${detachKeys}) provided`); }
+    }
     const user = b('User');
     const size = b('ConsoleSize');
     const id = randomBytes(32).toString('hex');
