@@ -11,6 +11,7 @@ import type { ContainerRegistry } from './service.ts';
 import { loadSpec } from './lifecycle.ts';
 import { DetachScanner, parseDetachKeys } from './detach-keys.ts';
 import type { ClientStream } from './io.ts';
+import type { AttachStream } from '../../drivers/runtime/contract.ts';
 import { mergeEnv } from './service.ts';
 
 interface ExecRecord {
@@ -41,21 +42,30 @@ export class ExecManager {
     const l = this.reg.get(ref);
     if (!l.rec.State.Running || l.rec.State.Restarting) throw new ConflictError(`Container ${l.rec.Id} is not running`);
     if (l.rec.State.Paused) throw new ConflictError(`Container ${l.rec.Id} is paused, unpause the container before exec`);
-    const b = body ?? {};
-    const cmd = b.Cmd;
+    // docker decodes the body with Go's case-insensitive field matching: docker-py sends `detachKeys`.
+    const b = jsonFields(body ?? {});
+    const cmd = b('Cmd');
     if (!Array.isArray(cmd) || cmd.length === 0) throw new InvalidArgumentError('No exec command specified');
-    const env = Array.isArray(b.Env) ? (b.Env as string[]) : [];
+    const envIn = b('Env');
+    const env = Array.isArray(envIn) ? (envIn as string[]) : [];
     for (const e of env) if (e === '' || e.startsWith('=')) throw new InvalidArgumentError(`invalid environment variable: ${e}`);
-    const wd = typeof b.WorkingDir === 'string' ? b.WorkingDir : '';
+    const wdIn = b('WorkingDir');
+    const wd = typeof wdIn === 'string' ? wdIn : '';
     if (wd && !wd.startsWith('/')) throw new InvalidArgumentError(`the working directory '${wd}' is invalid, it needs to be an absolute path`);
-    if (b.DetachKeys) parseDetachKeys(String(b.DetachKeys));
+    const keysIn = b('DetachKeys');
+    const detachKeys = typeof keysIn === 'string' ? keysIn : '';
+    if (detachKeys) {
+      try { parseDetachKeys(detachKeys); } catch { throw new InvalidArgumentError(`Invalid escape keys (${detachKeys}) provided`); }
+    }
+    const user = b('User');
+    const size = b('ConsoleSize');
     const id = randomBytes(32).toString('hex');
     this.execs.set(id, {
       ID: id, ContainerID: l.rec.Id, Running: false, ExitCode: null, Pid: 0,
-      OpenStdin: !!b.AttachStdin, OpenStdout: !!b.AttachStdout, OpenStderr: !!b.AttachStderr, Tty: !!b.Tty,
-      DetachKeys: typeof b.DetachKeys === 'string' ? b.DetachKeys : '', Cmd: cmd.map(String), Env: env,
-      User: typeof b.User === 'string' ? b.User : '', WorkingDir: wd, Privileged: !!b.Privileged,
-      ConsoleSize: Array.isArray(b.ConsoleSize) ? (b.ConsoleSize as [number, number]) : undefined, started: false,
+      OpenStdin: !!b('AttachStdin'), OpenStdout: !!b('AttachStdout'), OpenStderr: !!b('AttachStderr'), Tty: !!b('Tty'),
+      DetachKeys: detachKeys, Cmd: cmd.map(String), Env: env,
+      User: typeof user === 'string' ? user : '', WorkingDir: wd, Privileged: !!b('Privileged'),
+      ConsoleSize: Array.isArray(size) ? (size as [number, number]) : undefined, started: false,
     });
     this.reg.deps.events.publish('container', `exec_create: ${cmd.join(' ')}`, l.rec.Id, { image: l.rec.Config.Image, name: l.rec.Name.slice(1), execID: id });
     return { Id: id };
@@ -69,13 +79,22 @@ export class ExecManager {
 
   inspect(id: string): Record<string, unknown> {
     const e = this.get(id);
+    const pc: Record<string, unknown> = { tty: e.Tty, entrypoint: e.Cmd[0], arguments: e.Cmd.slice(1), privileged: e.Privileged };
+    if (e.User) pc.user = e.User;
     return {
-      ID: e.ID, Running: e.Running, ExitCode: e.ExitCode, ProcessConfig: { tty: e.Tty, entrypoint: e.Cmd[0], arguments: e.Cmd.slice(1), privileged: e.Privileged, user: e.User },
-      OpenStdin: e.OpenStdin, OpenStderr: e.OpenStderr, OpenStdout: e.OpenStdout, CanRemove: false, ContainerID: e.ContainerID, DetachKeys: e.DetachKeys, Pid: e.Pid,
+      ID: e.ID, Running: e.Running, ExitCode: e.ExitCode, ProcessConfig: pc,
+      OpenStdin: e.OpenStdin, OpenStderr: e.OpenStderr, OpenStdout: e.OpenStdout, CanRemove: false, ContainerID: e.ContainerID,
+      // docker keeps the parsed key bytes ([]byte), which JSON shows in base64 ("ctrl-p" → "EA==").
+      DetachKeys: e.DetachKeys ? Buffer.from(parseDetachKeys(e.DetachKeys)).toString('base64') : '', Pid: e.Pid,
     };
   }
 
-  /** Runs the exec; with a client stream it is attached, else detached. Resolves at exit (attached) or start (detached). */
+  /**
+   * Runs the exec; with a client stream it is attached, else detached. Resolves at exit or
+   * detach (attached) or once started (detached). The process gets a terminal when the exec
+   * was created with `Tty`; `opts.tty` (the start request's) only picks the stream framing.
+   * A process that cannot be started ends the exec with exit code 126, as docker's does.
+   */
   async start(id: string, opts: { detach: boolean; tty?: boolean; consoleSize?: [number, number] }, client?: ClientStream): Promise<void> {
     const e = this.get(id);
     if (e.started) throw new ConflictError(`Error: Exec command ${id} has already run`);
@@ -84,47 +103,83 @@ export class ExecManager {
     e.started = true;
     const spec = loadSpec(this.reg, l.rec.Id);
     const user = e.User ? resolveUser(spec.root.path, e.User) : undefined;
-    const tty = opts.tty ?? e.Tty;
-    const proc = buildExecProcess(spec, { args: e.Cmd, env: mergeEnv(l.rec.Config.Env, e.Env), cwd: e.WorkingDir || undefined, user, tty, privileged: e.Privileged });
+    const proc = buildExecProcess(spec, { args: e.Cmd, env: mergeEnv(l.rec.Config.Env, e.Env), cwd: e.WorkingDir || undefined, user, tty: e.Tty, privileged: e.Privileged });
     const size = opts.consoleSize ?? e.ConsoleSize;
     const attach = !opts.detach && !!client;
-    const handle = await this.reg.deps.runtime.exec(l.rec.Id, id, proc, { tty, attach, stdin: attach && e.OpenStdin, consoleSize: size && size[0] && size[1] ? { rows: size[0], cols: size[1] } : undefined });
+    const event = { image: l.rec.Config.Image, name: l.rec.Name.slice(1), execID: id };
+    this.reg.deps.events.publish('container', `exec_start: ${e.Cmd.join(' ')}`, l.rec.Id, event);
+    let handle;
+    try {
+      handle = await this.reg.deps.runtime.exec(l.rec.Id, id, proc, { tty: e.Tty, attach, stdin: attach && e.OpenStdin, consoleSize: size && size[0] && size[1] ? { rows: size[0], cols: size[1] } : undefined });
+    } catch (err) {
+      e.ExitCode = 126;
+      this.forgetLater(id);
+      throw err;
+    }
     e.Running = true;
     e.Pid = handle.pid;
-    this.reg.deps.events.publish('container', `exec_start: ${e.Cmd.join(' ')}`, l.rec.Id, { image: l.rec.Config.Image, name: l.rec.Name.slice(1), execID: id });
     const done = handle.exit.then((code) => {
       e.Running = false;
       e.ExitCode = code;
-      this.reg.deps.events.publish('container', 'exec_die', l.rec.Id, { image: l.rec.Config.Image, name: l.rec.Name.slice(1), execID: id, exitCode: String(code) });
-      setTimeout(() => this.execs.delete(id), 5 * 60_000).unref();
+      this.reg.deps.events.publish('container', 'exec_die', l.rec.Id, { ...event, exitCode: String(code) });
+      this.forgetLater(id);
     });
     if (!attach || !handle.attach || !client) return;
-    const a = handle.attach;
-    const send = (s: 1 | 2, d: Buffer) => { if (!client.isClosed) client.write(tty ? d : frame(s, d)); };
-    if (e.OpenStdout || tty) a.stdout.on('data', (d: Buffer) => send(1, d)); else a.stdout.resume();
-    if (e.OpenStderr || tty) a.stderr.on('data', (d: Buffer) => send(2, d)); else a.stderr.resume();
-    let detached = false;
-    if (e.OpenStdin) {
-      const scanner = new DetachScanner(parseDetachKeys(e.DetachKeys || undefined));
-      client.input.on('data', (c: Buffer) => {
-        if (detached) return;
-        const { forward, detach } = scanner.push(c);
-        if (forward.length) a.stdin.write(forward);
-        if (detach) { detached = true; a.detach(); }
-      });
-      client.input.on('end', () => { if (!detached) a.stdin.end(); });
-    }
-    void client.closed.then(() => { if (!detached) { detached = true; a.detach(); } });
+    const detached = pumpExec(handle.attach, client, { tty: opts.tty ?? e.Tty, stdout: e.OpenStdout || e.Tty, stderr: e.OpenStderr || e.Tty, stdin: e.OpenStdin, keys: parseDetachKeys(e.DetachKeys || undefined) });
     // The exit file can be seen before the attach socket delivered the last output: after the
     // exit, wait for conmon to close the socket (it does once drained), bounded in case it hangs.
-    await Promise.race([a.closed, done.then(() => new Promise((r) => setTimeout(r, 2000).unref()))]);
+    await Promise.race([handle.attach.closed, done.then(() => new Promise((r) => setTimeout(r, 2000).unref()))]);
+    if (detached()) {
+      // Detach keys (or the client going away): the stream ends, the process goes on.
+      if (!client.isClosed) this.reg.deps.events.publish('container', 'exec_detach', l.rec.Id, event);
+      client.end();
+      return;
+    }
     await done;
     await new Promise((r) => setImmediate(r));
     client.end();
+  }
+
+  private forgetLater(id: string): void {
+    setTimeout(() => this.execs.delete(id), 5 * 60_000).unref();
   }
 
   async resize(id: string, h: number, w: number): Promise<void> {
     const e = this.get(id);
     await this.reg.deps.runtime.execResize(e.ContainerID, id, h, w);
   }
+}
+
+/**
+ * Connects an exec's attach stream to the client: output raw (`tty`) or in stdcopy frames,
+ * input through the detach-key scanner. Returns whether the client detached (keys or gone).
+ */
+function pumpExec(a: AttachStream, client: ClientStream, o: { tty: boolean; stdout: boolean; stderr: boolean; stdin: boolean; keys: number[] }): () => boolean {
+  const send = (s: 1 | 2, d: Buffer) => { if (!client.isClosed) client.write(o.tty ? d : frame(s, d)); };
+  if (o.stdout) a.stdout.on('data', (d: Buffer) => send(1, d)); else a.stdout.resume();
+  if (o.stderr) a.stderr.on('data', (d: Buffer) => send(2, d)); else a.stderr.resume();
+  let detached = false;
+  const detach = () => { if (!detached) { detached = true; a.detach(); } };
+  if (o.stdin) {
+    const scanner = new DetachScanner(o.keys);
+    client.input.on('data', (c: Buffer) => {
+      if (detached) return;
+      const r = scanner.push(c);
+      if (r.forward.length) a.stdin.write(r.forward);
+      if (r.detach) detach();
+    });
+    client.input.on('end', () => { if (!detached) a.stdin.end(); });
+  }
+  void client.closed.then(detach);
+  return () => detached;
+}
+
+/** Reads a JSON object's fields the way Go's encoding/json does: exact name first, else any case. */
+function jsonFields(body: Record<string, unknown>): (name: string) => unknown {
+  return (name) => {
+    if (name in body) return body[name];
+    const lower = name.toLowerCase();
+    const key = Object.keys(body).find((k) => k.toLowerCase() === lower);
+    return key === undefined ? undefined : body[key];
+  };
 }

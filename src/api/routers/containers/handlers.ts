@@ -156,9 +156,10 @@ export function execHandlers(b: ExecBackend) {
       try {
         await b.start(ctx.params.id!, { detach: false, tty, consoleSize: body.ConsoleSize }, client);
       } catch (err) {
-        // Errors after the upgrade travel in the stream: raw text on a TTY, a system-error frame otherwise.
+        // Errors after the upgrade travel in the stream as docker 20.10 writes them: raw text on a
+        // TTY, else a stdout frame (clients print it and then read the exec's exit code, 126).
         const msg = Buffer.from(`${(err as Error).message}\r\n`);
-        client.write(tty ? msg : frame(StdStream.Systemerr, msg));
+        client.write(tty ? msg : frame(StdStream.Stdout, msg));
       } finally {
         client.end();
       }
