@@ -228,3 +228,36 @@ export async function monitorMemory(peer: Peer, n: number): Promise<{ rss: numbe
     for (let i = 0; i < names.length; i += 25) docker(peer, ['rm', '-f', ...names.slice(i, i + 25)]);
   }
 }
+
+/**
+ * examples/compose-web with docker-compose 1.29: `up -d --build` until the web page answers,
+ * then `down -v --rmi local` (s, median of n cold starts: build, network, volume, healthcheck gate).
+ */
+export async function composeUpExample(peer: Peer, n: number): Promise<number> {
+  ensureBusybox(peer);
+  docker(peer, ['tag', 'bb', 'busybox:latest']);
+  const dir = path.join(REPO, 'examples/compose-web');
+  const http = await import('node:http');
+  const net = await import('node:net');
+  const port = await new Promise<number>((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); }); });
+  const env = { ...process.env, DOCKER_HOST: `unix://${peer.sock}`, WEB_PORT: String(port), COMPOSE_PROJECT_NAME: `bench${process.pid}` };
+  const compose = (args: string[]) => {
+    const r = spawnSync('docker-compose', ['--ansi', 'never', ...args], { cwd: dir, env, maxBuffer: 1 << 26 });
+    if (r.status !== 0) throw new Error(`${peer.name}: docker-compose ${args.join(' ')}: ${r.stderr}`);
+  };
+  const answers = () => new Promise<boolean>((resolve) => {
+    const r = http.get({ host: '127.0.0.1', port, path: '/cgi-bin/hello', timeout: 1000 }, (res) => { res.resume(); resolve(res.statusCode === 200); });
+    r.on('error', () => resolve(false));
+    r.on('timeout', () => { r.destroy(); resolve(false); });
+  });
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    compose(['up', '-d', '--build']);
+    const end = Date.now() + 30_000;
+    while (!(await answers()) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    times.push((performance.now() - t0) / 1000);
+    compose(['down', '-v', '--rmi', 'local']);
+  }
+  return median(times);
+}
