@@ -41,3 +41,44 @@ test('create with an unknown restart policy: 400 with docker\'s message', async 
   });
   assert.equal(r.status, 400);
 });
+
+async function startedBb(t: Target, prefix: string): Promise<string> {
+  const id = await createBb(t, t.name(prefix));
+  const r = await t.api('POST', `${V}/containers/${id}/start`);
+  assert.equal(r.status, 204, r.body);
+  return id;
+}
+
+async function execRun(t: Target, id: string, body: Record<string, unknown>, start: Record<string, unknown> = { Detach: false, Tty: false }): Promise<{ output: string; inspect: any }> {
+  const ex = await t.api('POST', `${V}/containers/${id}/exec`, { AttachStdout: true, AttachStderr: true, ...body });
+  assert.equal(ex.status, 201, ex.body);
+  const s = await t.api('POST', `${V}/exec/${ex.json.Id}/start`, start);
+  for (let i = 0; i < 50; i++) {
+    const ins = await t.api('GET', `${V}/exec/${ex.json.Id}/json`);
+    if (!ins.json.Running) return { output: s.body, inspect: ins.json };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('exec did not end');
+}
+
+test('exec of a missing binary ends with ExitCode 126', async () => {
+  const r = await differential(d, async (t) => {
+    const id = await startedBb(t, 'exec126');
+    try {
+      const { inspect } = await execRun(t, id, { Cmd: ['no-such-binary'] });
+      return { exitCode: inspect.ExitCode, running: inspect.Running };
+    } finally { await removeForce(t, id); }
+  });
+  assert.deepEqual(r, { exitCode: 126, running: false });
+});
+
+test('an exec created with Tty runs on a pty: lines end in \\r\\n even when started without Tty', async () => {
+  const r = await differential(d, async (t) => {
+    const id = await startedBb(t, 'exectty');
+    try {
+      const { output, inspect } = await execRun(t, id, { Tty: true, Cmd: ['sh', '-c', 'echo out; echo err >&2'] });
+      return { output, exitCode: inspect.ExitCode };
+    } finally { await removeForce(t, id); }
+  });
+  assert.match(r.output, /out\r\nerr\r\n/);
+});
