@@ -11,6 +11,7 @@ import { ContainerStartError, type ExitInfo } from '../../drivers/runtime/contra
 import type { ContainerRegistry, Live } from './service.ts';
 import { ensureBindSources, resolveInRoot, toOciMounts } from './mounts.ts';
 import { connectNetworks, disconnectAll, writeStandaloneFiles } from './networking.ts';
+import { linkEnv } from './links.ts';
 import { parseSignal } from './signals.ts';
 import { logLimits, watchLogSize } from './log-rotation.ts';
 
@@ -61,13 +62,15 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
     const network = await connectNetworks(reg, l);
     if (!network.files) writeStandaloneFiles(dir, rec);
     const user = resolveUser(rootfs, rec.Config.User || undefined);
+    // Links' variables first: the container's own env wins (moby ReplaceOrAppendEnvValues).
+    const env = [...linkEnv(reg, rec), ...rec.Config.Env];
     const hc = rec.HostConfig;
     const etcMounts = ['hostname', 'hosts', 'resolv.conf'].map((f) => ({ destination: `/etc/${f}`, type: 'bind', source: path.join(dir, f), options: ['rbind', 'rprivate', ...(hc.ReadonlyRootfs ? ['ro'] : [])] }));
     spec = buildRuntimeSpec({
       rootfs,
       readonlyRootfs: hc.ReadonlyRootfs,
       args: [rec.Path, ...rec.Args],
-      env: rec.Config.Env,
+      env,
       cwd: rec.Config.WorkingDir || '/',
       user,
       tty: rec.Config.Tty,
