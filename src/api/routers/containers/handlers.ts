@@ -89,7 +89,9 @@ export function containerHandlers(b: ContainersBackend, tools: ContainerToolsBac
     },
     changes: async (ctx) => {
       if (!tools.changes) throw new InvalidArgumentError('changes are not available');
-      ctx.json(200, await tools.changes(ctx.params.id!));
+      const list = await tools.changes(ctx.params.id!);
+      // docker answers null, not [], when nothing changed
+      ctx.json(200, list.length ? list : null);
     },
     export: async (ctx) => {
       if (!tools.exportRootfs) throw new InvalidArgumentError('export is not available');

@@ -28,6 +28,7 @@ import { prepareVolumes, releaseVolumes } from '../volume-use.ts';
 import { archiveGet, archivePut, statPath, type PathStat } from './archive.ts';
 import { containerCgroupDirs, detectCgroupLayout, readCgroupSample } from './cgroups.ts';
 import { commitOptions, type CommitQuery } from './commit.ts';
+import { withoutEnginePaths } from './changes.ts';
 import { walkEntries } from './fs-walk.ts';
 import { ContainerFs, type FsMount } from './path-resolve.ts';
 import { streamStats, type StatsWriter } from './stats.ts';
@@ -147,7 +148,7 @@ export class ContainerTools {
 
   async changes(ref: string): Promise<{ Path: string; Kind: number }[]> {
     const l = this.#reg.get(ref);
-    return this.#d.snapshots.changes(l.rec.Id);
+    return withoutEnginePaths(await this.#d.snapshots.changes(l.rec.Id));
   }
 
   async exportRootfs(ref: string, out: NodeJS.WritableStream): Promise<void> {
