@@ -121,8 +121,9 @@ export function linksView(reg: ContainerRegistry, rec: ContainerRecord): string[
   return list.length ? list : null;
 }
 
+/** The address on the default bridge (cleared when its network is torn down). */
 function bridgeIp(rec: ContainerRecord): string {
-  return (rec.State.Running && rec.Endpoints.bridge?.IPAddress) || '';
+  return rec.Endpoints.bridge?.IPAddress ?? '';
 }
 
 /** Exposed ports sorted as moby's links do: by number, tcp first on a tie. */
