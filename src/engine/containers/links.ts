@@ -60,10 +60,11 @@ export function resolveLinks(reg: ContainerRegistry, hc: HostConfig): LinkRecord
   if (wanted.length === 0) return [];
   if (hc.NetworkMode === 'host') throw new InvalidArgumentError("conflicting options: host type networking can't be used with links. This would result in undefined behavior");
   if (hc.NetworkMode.startsWith('container:')) throw new InvalidArgumentError("conflicting options: container type network can't be used with links. This would result in undefined behavior");
-  const parsed = wanted.map(parseLink);
+  // On a user-defined network docker leaves HostConfig.Links alone (the CLI sends them as
+  // the endpoint's Links there).
   if (!legacyMode(hc.NetworkMode)) return [];
   const out: LinkRecord[] = [];
-  for (const { name, alias } of parsed) {
+  for (const { name, alias } of wanted.map(parseLink)) {
     const found = reg.find(name);
     if (!found) throw new InvalidArgumentError(`could not get container for ${name}: No such container: ${name}`);
     let child: Live = found;
@@ -186,7 +187,7 @@ export function linkEnv(reg: ContainerRegistry, rec: ContainerRecord): string[] 
   for (const { child, name } of children(reg, rec)) {
     if (!child.rec.State.Running) throw new ConflictError(`Cannot link to a non running container: ${child.rec.Name} AS ${name}`);
     const ip = bridgeIp(child.rec);
-    if (!ip) throw new ConflictError(`container ${child.rec.Id} not attached to default bridge network`);
+    if (!ip) throw new ConflictError(`Cannot link to ${child.rec.Name}, as it does not belong to the default network`);
     env.push(...linkEnvFor(name, ip, child.rec));
   }
   return env;
