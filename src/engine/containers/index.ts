@@ -50,7 +50,7 @@ export class ContainersService {
   stop(ref: string, timeout?: number, signal?: string | null) { return stopContainer(this.registry, ref, timeout, signal); }
   restart(ref: string, timeout?: number, signal?: string | null) { return restartContainer(this.registry, ref, timeout, signal); }
   kill(ref: string, signal: string | null) { return killContainer(this.registry, ref, signal); }
-  remove(ref: string, opts: { force?: boolean; volumes?: boolean }) { return removeContainer(this.registry, ref, opts); }
+  remove(ref: string, opts: { force?: boolean; volumes?: boolean; link?: boolean }) { return removeContainer(this.registry, ref, opts); }
   wait(ref: string, condition: string | null) { return waitContainer(this.registry, ref, condition); }
   rename(ref: string, name: string) { return renameContainer(this.registry, ref, name); }
   pause(ref: string) { return pauseContainer(this.registry, ref); }

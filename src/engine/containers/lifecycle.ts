@@ -9,8 +9,10 @@ import { ConflictError, InvalidArgumentError, NotModifiedError, WharfError } fro
 import { buildRuntimeSpec, resolveUser, type RuntimeSpec } from '../../oci/index.ts';
 import { ContainerStartError, type ExitInfo } from '../../drivers/runtime/contract.ts';
 import type { ContainerRegistry, Live } from './service.ts';
-import { ensureBindSources, resolveInRoot, toOciMounts } from './mounts.ts';
+import { ensureBindSources, toOciMounts } from './mounts.ts';
+import { prepareVolumes, releaseVolumes } from './volume-use.ts';
 import { connectNetworks, disconnectAll, writeStandaloneFiles } from './networking.ts';
+import { linkEnv } from './links.ts';
 import { parseSignal } from './signals.ts';
 import { logLimits, watchLogSize } from './log-rotation.ts';
 
@@ -51,23 +53,19 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
     checkDeviceRequests(rec.HostConfig.DeviceRequests);
     const rootfs = await deps.snapshots.mount(id);
     ensureBindSources(rec.MountPoints);
-    for (const m of rec.MountPoints) {
-      if (m.Type !== 'volume') continue;
-      if (!deps.volumes) throw new InvalidArgumentError('volumes are not available in this daemon');
-      const v = deps.volumes.ensure(m.Name!, { anonymous: !!m.Anonymous, containerId: id, destination: m.Destination, rw: m.RW, propagation: m.Propagation, labels: m.VolumeOptions?.Labels, driverOpts: m.VolumeOptions?.DriverOpts });
-      m.Source = v.mountpoint;
-      if (m.Mode !== 'nocopy' && deps.volumes.isEmpty(m.Name!)) copyUp(resolveInRoot(rootfs, m.Destination), v.mountpoint);
-    }
+    prepareVolumes(reg, rec, rootfs);
     const network = await connectNetworks(reg, l);
     if (!network.files) writeStandaloneFiles(dir, rec);
     const user = resolveUser(rootfs, rec.Config.User || undefined);
+    // Links' variables first: the container's own env wins (moby ReplaceOrAppendEnvValues).
+    const env = [...linkEnv(reg, rec), ...rec.Config.Env];
     const hc = rec.HostConfig;
     const etcMounts = ['hostname', 'hosts', 'resolv.conf'].map((f) => ({ destination: `/etc/${f}`, type: 'bind', source: path.join(dir, f), options: ['rbind', 'rprivate', ...(hc.ReadonlyRootfs ? ['ro'] : [])] }));
     spec = buildRuntimeSpec({
       rootfs,
       readonlyRootfs: hc.ReadonlyRootfs,
       args: [rec.Path, ...rec.Args],
-      env: rec.Config.Env,
+      env,
       cwd: rec.Config.WorkingDir || '/',
       user,
       tty: rec.Config.Tty,
@@ -143,29 +141,6 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
   }
 }
 
-function copyUp(src: string, dst: string): void {
-  let st: fs.Stats;
-  try { st = fs.lstatSync(src); } catch { return; }
-  if (!st.isDirectory()) return;
-  fs.cpSync(src, dst, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true, force: false, errorOnExist: false });
-  const top = fs.statSync(src);
-  fs.chmodSync(dst, top.mode & 0o7777);
-  fs.chownSync(dst, top.uid, top.gid);
-  chownTree(src, dst);
-}
-
-function chownTree(src: string, dst: string): void {
-  for (const e of fs.readdirSync(src, { withFileTypes: true })) {
-    const s = path.join(src, e.name);
-    const d = path.join(dst, e.name);
-    const st = fs.lstatSync(s);
-    try { fs.lchownSync(d, st.uid, st.gid); } catch { /* best effort */ }
-    // chown clears setuid/setgid: put the image's mode back.
-    if (!st.isSymbolicLink()) try { fs.chmodSync(d, st.mode & 0o7777); } catch { /* best effort */ }
-    if (e.isDirectory()) chownTree(s, d);
-  }
-}
-
 /** Runtime state, network and rootfs mount of a container that is not running any more. */
 async function cleanupAfterRun(reg: ContainerRegistry, l: Live): Promise<void> {
   const { deps } = reg;
@@ -173,10 +148,7 @@ async function cleanupAfterRun(reg: ContainerRegistry, l: Live): Promise<void> {
   l.stopLogWatch?.();
   l.stopLogWatch = undefined;
   await deps.runtime.delete(id, true).catch(() => undefined);
-  for (const m of l.rec.MountPoints) {
-    if (m.Type !== 'volume' || !m.Name) continue;
-    try { deps.volumes?.unmount?.(m.Name, id); } catch (e) { deps.logger.warn(`unmount of volume ${m.Name}: ${(e as Error).message}`); }
-  }
+  releaseVolumes(reg, l.rec);
   await disconnectAll(reg, l).catch((e) => deps.logger.warn(`network cleanup of ${id}: ${(e as Error).message}`));
   await deps.snapshots.unmount(id).catch((e) => deps.logger.warn(`unmount of ${id}: ${(e as Error).message}`));
 }

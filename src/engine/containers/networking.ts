@@ -10,6 +10,7 @@ import { ForbiddenError, InvalidArgumentError, NotFoundError, SystemError } from
 import type { FileOptions, NetworkDriver, NetworkInfo, PortBinding as DriverPortBinding, PortRequest } from '../../drivers/network/contract.ts';
 import type { ContainerRecord, EndpointRecord, PortBinding } from './record.ts';
 import type { ContainerRegistry, Live } from './service.ts';
+import { linkHosts, parentsOf } from './links.ts';
 
 export type NetMode = 'none' | 'host' | { path: string };
 
@@ -165,6 +166,7 @@ export async function connectNetworks(reg: ContainerRegistry, l: Live): Promise<
     throw err;
   }
   for (const info of joined) networkEvent(reg, 'connect', info, rec.Id);
+  refreshLinkParents(reg, rec.Id);
   return { mode: { path: nsPath }, files: true };
 }
 
@@ -191,7 +193,7 @@ async function publishPorts(net: NetworkDriver, id: string, ports: PortWish[]): 
 
 function fileOptions(reg: ContainerRegistry, rec: ContainerRecord): FileOptions {
   const hc = rec.HostConfig;
-  return { hostname: rec.Config.Hostname, domainname: rec.Config.Domainname, dns: hc.Dns.length ? hc.Dns : reg.deps.dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions, extraHosts: hc.ExtraHosts ?? [] };
+  return { hostname: rec.Config.Hostname, domainname: rec.Config.Domainname, dns: hc.Dns.length ? hc.Dns : reg.deps.dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions, extraHosts: [...(hc.ExtraHosts ?? []), ...linkHosts(reg, rec)] };
 }
 
 /** docker's network connect/disconnect event (Actor = the network). */
@@ -266,6 +268,18 @@ function refreshFiles(reg: ContainerRegistry, rec: ContainerRecord): void {
   const dir = reg.containerDir(rec.Id);
   fs.writeFileSync(path.join(dir, 'hosts'), files.hosts);
   fs.writeFileSync(path.join(dir, 'resolv.conf'), files.resolvConf);
+}
+
+/**
+ * Rewrites /etc/hosts of the running containers that link to `childId` (legacy links): the
+ * child got a new address, or a link changed. Best effort, as moby's parent update.
+ */
+export function refreshLinkParents(reg: ContainerRegistry, childId: string, parents = parentsOf(reg, childId)): void {
+  if (!reg.deps.network) return;
+  for (const p of parents) {
+    if (!running(p.rec)) continue;
+    try { refreshFiles(reg, p.rec); } catch (err) { reg.deps.logger.warn(`updating /etc/hosts of ${p.rec.Id}: ${(err as Error).message}`); }
+  }
 }
 
 /**

@@ -1,12 +1,22 @@
-/** `docker rm`: refuse running containers without force; remove snapshot, record, logs, anonymous volumes with -v; and prune. */
+/**
+ * `docker rm`: refuse running containers without force; remove snapshot, record, logs, anonymous
+ * volumes with -v; `?link=1` removes a legacy link instead; and prune.
+ */
 import fs from 'node:fs';
 import { ConflictError } from '../../common/errors.ts';
 import type { ContainerRegistry } from './service.ts';
 import { stopLive } from './lifecycle.ts';
+import { dropLinksTo, removeLink } from './links.ts';
+import { refreshLinkParents } from './networking.ts';
 
 export interface VolumeRemover { removeAnonymous?(name: string): Promise<void> | void; release?(name: string, containerId: string): void }
 
-export async function removeContainer(reg: ContainerRegistry, ref: string, opts: { force?: boolean; volumes?: boolean }): Promise<void> {
+export async function removeContainer(reg: ContainerRegistry, ref: string, opts: { force?: boolean; volumes?: boolean; link?: boolean }): Promise<void> {
+  if (opts.link) {
+    const parent = removeLink(reg, ref);
+    refreshLinkParents(reg, '', [parent]);
+    return;
+  }
   const l = reg.get(ref);
   const rec = l.rec;
   if (rec.State.Status === 'removing') throw new ConflictError(`removal of container ${rec.Id} is already in progress`);
@@ -26,6 +36,7 @@ export async function removeContainer(reg: ContainerRegistry, ref: string, opts:
     await deps.snapshots.remove(rec.Id);
     reg.store.remove(rec.Id);
     reg.untrack(rec.Id);
+    refreshLinkParents(reg, rec.Id, dropLinksTo(reg, rec.Id));
     fs.rmSync(reg.containerDir(rec.Id), { recursive: true, force: true });
     const vols = deps.volumes as (typeof deps.volumes & VolumeRemover) | undefined;
     for (const m of rec.MountPoints) {

@@ -18,6 +18,7 @@ import { validateCapabilities, validateSecurityOpt } from '../../oci/index.ts';
 import { logLimits } from './log-rotation.ts';
 import { generateName } from './names.ts';
 import { inheritMounts, nameAnonymous, planMounts } from './mounts.ts';
+import { findByLinkName, recordLinks, resolveLinks } from './links.ts';
 
 export interface Live {
   rec: ContainerRecord;
@@ -62,7 +63,7 @@ export class ContainerRegistry {
     this.store.save(l.rec);
   }
 
-  /** By full id, name (with or without /), or unique id prefix — docker's lookup order. */
+  /** By full id, name (with or without /), link name (`parent/alias`), or unique id prefix — docker's lookup order. */
   get(ref: string): Live {
     const l = this.find(ref);
     if (!l) throw new NotFoundError(`No such container: ${ref}`);
@@ -75,6 +76,7 @@ export class ContainerRegistry {
     if (full) return full;
     const byName = this.names.get(ref.startsWith('/') ? ref : `/${ref}`);
     if (byName) return this.live.get(byName);
+    if (ref.indexOf('/', 1) > 0) return findByLinkName(this, ref);
     if (!/^[0-9a-f]+$/.test(ref)) return undefined;
     const matches = [...this.live.keys()].filter((id) => id.startsWith(ref));
     if (matches.length > 1) throw new InvalidArgumentError(`multiple IDs found with provided prefix: ${ref}`);
@@ -132,6 +134,7 @@ export async function createContainer(reg: ContainerRegistry, body: unknown, nam
     if (m.Type === 'volume' && !m.Anonymous && m.Name) reg.deps.volumes?.create?.({ Name: m.Name, Labels: m.VolumeOptions?.Labels, DriverOpts: m.VolumeOptions?.DriverOpts });
   }
   const netMode = hostConfig.NetworkMode;
+  const links = resolveLinks(reg, hostConfig);
   if (netMode.startsWith('container:')) {
     const other = reg.find(netMode.slice(10));
     if (!other) throw new InvalidArgumentError(`No such container: ${netMode.slice(10)}`);
@@ -182,6 +185,7 @@ export async function createContainer(reg: ContainerRegistry, body: unknown, nam
   if (Object.keys(rec.Config.Volumes ?? {}).length === 0) rec.Config.Volumes = null;
   if (Object.keys(rec.Config.ExposedPorts ?? {}).length === 0) delete rec.Config.ExposedPorts;
   (rec as ContainerRecord & { NetworkingRequest?: unknown }).NetworkingRequest = networking;
+  recordLinks(rec, links);
   try {
     await reg.deps.snapshots.prepare(id, image.topChainId);
     reg.store.insert(rec);

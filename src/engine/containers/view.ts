@@ -4,6 +4,7 @@ import path from 'node:path';
 import { InvalidArgumentError } from '../../common/errors.ts';
 import type { ContainerRecord, MountPointRecord } from './record.ts';
 import { commandLine, stateStatus, type ContainerRegistry } from './service.ts';
+import { linkNamesOf, linksView } from './links.ts';
 
 function mountsView(mounts: MountPointRecord[]) {
   return mounts.map((m) => ({
@@ -72,7 +73,7 @@ export function inspectContainer(reg: ContainerRegistry, ref: string, size = fal
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: null,
-    HostConfig: { ...rec.HostConfig, ConsoleSize: rec.HostConfig.ConsoleSize ?? [0, 0] },
+    HostConfig: { ...rec.HostConfig, ConsoleSize: rec.HostConfig.ConsoleSize ?? [0, 0], Links: linksView(reg, rec) },
     GraphDriver: { Name: rec.Driver, Data: paths },
     ...(size ? containerSizes(reg, rec) : {}),
     Mounts: mountsView(rec.MountPoints),
@@ -133,7 +134,7 @@ export function listContainers(reg: ContainerRegistry, o: ListOptions): Record<s
   if (o.limit !== undefined && o.limit > 0) recs = recs.slice(0, o.limit);
   return recs.map((r) => ({
     Id: r.Id,
-    Names: [r.Name],
+    Names: [r.Name, ...linkNamesOf(reg, r.Id)],
     Image: r.Config.Image,
     ImageID: r.Image,
     Command: commandLine(r),

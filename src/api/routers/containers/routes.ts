@@ -26,7 +26,8 @@ export function containerRoutes(b: ContainersBackend, tools: ContainerToolsBacke
     { method: 'POST', path: '/containers/:id/unpause', handler: h.unpause! },
     { method: 'POST', path: '/containers/:id/attach', handler: h.attach! },
     { method: 'POST', path: '/containers/:id/wait', handler: h.wait! },
-    { method: 'DELETE', path: '/containers/:id', handler: h.remove! },
+    // `*`: a legacy link name (`parent/alias`) holds a slash.
+    { method: 'DELETE', path: '/containers/*', handler: h.remove! },
     { method: 'HEAD', path: '/containers/:id/archive', handler: h.archiveHead! },
     { method: 'GET', path: '/containers/:id/archive', handler: h.archiveGet! },
     { method: 'PUT', path: '/containers/:id/archive', handler: h.archivePut! },

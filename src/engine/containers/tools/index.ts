@@ -8,7 +8,8 @@
  *
  * A stopped container's snapshot is mounted for the duration of a cp/export (serialised with
  * start/stop through the container's queue, refcounted, unmounted again unless it started
- * meanwhile); a running one's is already mounted. Paths resolve in the container's view:
+ * meanwhile), and so are its volumes for cp (moby daemon/archive.go mounts them too: a copy
+ * into a created container's volume is there at its start); a running one's are already. Paths resolve in the container's view:
  * rootfs + MountPoints + the /etc/hostname|hosts|resolv.conf files (path-resolve.ts).
  */
 import fs from 'node:fs';
@@ -23,9 +24,11 @@ import type { CreateImageOptions } from '../../images/index.ts';
 import type { EventBus } from '../../events/index.ts';
 import type { ContainersService } from '../index.ts';
 import type { Live } from '../service.ts';
+import { prepareVolumes, releaseVolumes } from '../volume-use.ts';
 import { archiveGet, archivePut, statPath, type PathStat } from './archive.ts';
 import { containerCgroupDirs, detectCgroupLayout, readCgroupSample } from './cgroups.ts';
 import { commitOptions, type CommitQuery } from './commit.ts';
+import { withoutEnginePaths } from './changes.ts';
 import { walkEntries } from './fs-walk.ts';
 import { ContainerFs, type FsMount } from './path-resolve.ts';
 import { streamStats, type StatsWriter } from './stats.ts';
@@ -52,6 +55,7 @@ export interface ContainerToolsDeps {
 export class ContainerTools {
   readonly #d: ContainerToolsDeps;
   readonly #mountRefs = new Map<string, number>();
+  readonly #volumeRefs = new Map<string, number>();
 
   constructor(deps: ContainerToolsDeps) {
     this.#d = deps;
@@ -81,26 +85,55 @@ export class ContainerTools {
     return new ContainerFs(root, mounts);
   }
 
-  /** Runs `fn` with the container's rootfs mounted (mounting a stopped one for the duration). */
-  async #withRootfs<T>(ref: string, fn: (root: string, l: Live) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` with the container's rootfs mounted (mounting a stopped one for the duration);
+   * `volumes`: its volumes too (created, filled from the image when empty, as a start does).
+   */
+  async #withRootfs<T>(ref: string, fn: (root: string, l: Live) => Promise<T>, volumes = false): Promise<T> {
     const l = this.#reg.get(ref);
     const id = l.rec.Id;
     if (l.rec.State.Running) return fn(await this.#d.snapshots.mount(id), l);
     const root = await this.#reg.serial(l, async () => {
       const r = await this.#d.snapshots.mount(id);
       this.#mountRefs.set(id, (this.#mountRefs.get(id) ?? 0) + 1);
+      if (volumes) {
+        const n = this.#volumeRefs.get(id) ?? 0;
+        try {
+          prepareVolumes(this.#reg, l.rec, r);
+        } catch (err) {
+          if (n === 0) releaseVolumes(this.#reg, l.rec);
+          await this.#releaseRootfs(l);
+          throw err;
+        }
+        this.#volumeRefs.set(id, n + 1);
+        this.#reg.save(l);
+      }
       return r;
     });
     try {
       return await fn(root, l);
     } finally {
       await this.#reg.serial(l, async () => {
-        const n = (this.#mountRefs.get(id) ?? 1) - 1;
-        if (n > 0) { this.#mountRefs.set(id, n); return; }
-        this.#mountRefs.delete(id);
-        if (!l.rec.State.Running && this.#reg.live.has(id)) await this.#d.snapshots.unmount(id).catch(() => undefined);
+        if (volumes) {
+          const n = (this.#volumeRefs.get(id) ?? 1) - 1;
+          if (n > 0) this.#volumeRefs.set(id, n);
+          else {
+            this.#volumeRefs.delete(id);
+            if (!l.rec.State.Running && this.#reg.live.has(id)) releaseVolumes(this.#reg, l.rec);
+          }
+        }
+        await this.#releaseRootfs(l);
       });
     }
+  }
+
+  /** Drops one use of a stopped container's rootfs mount (called inside its queue). */
+  async #releaseRootfs(l: Live): Promise<void> {
+    const id = l.rec.Id;
+    const n = (this.#mountRefs.get(id) ?? 1) - 1;
+    if (n > 0) { this.#mountRefs.set(id, n); return; }
+    this.#mountRefs.delete(id);
+    if (!l.rec.State.Running && this.#reg.live.has(id)) await this.#d.snapshots.unmount(id).catch(() => undefined);
   }
 
   async stats(ref: string, stream: boolean, oneShot: boolean, out: StatsWriter, signal: AbortSignal): Promise<void> {
@@ -115,7 +148,7 @@ export class ContainerTools {
 
   async changes(ref: string): Promise<{ Path: string; Kind: number }[]> {
     const l = this.#reg.get(ref);
-    return this.#d.snapshots.changes(l.rec.Id);
+    return withoutEnginePaths(await this.#d.snapshots.changes(l.rec.Id));
   }
 
   async exportRootfs(ref: string, out: NodeJS.WritableStream): Promise<void> {
@@ -139,7 +172,7 @@ export class ContainerTools {
   }
 
   async archiveStat(ref: string, p: string): Promise<PathStat & Record<string, unknown>> {
-    return this.#withRootfs(ref, async (root, l) => ({ ...statPath(this.#fsOf(l, root), p, ref) }));
+    return this.#withRootfs(ref, async (root, l) => ({ ...statPath(this.#fsOf(l, root), p, ref) }), true);
   }
 
   async archiveGet(ref: string, p: string, out: NodeJS.WritableStream): Promise<Record<string, unknown>> {
@@ -149,7 +182,7 @@ export class ContainerTools {
       await archiveGet(cfs, p, ref, out);
       this.#d.events.publish('container', 'archive-path', l.rec.Id, this.#attrs(l));
       return { ...st };
-    });
+    }, true);
   }
 
   async archivePut(ref: string, p: string, body: NodeJS.ReadableStream, opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
@@ -162,7 +195,7 @@ export class ContainerTools {
       }
       await archivePut(cfs, p, ref, body as AsyncIterable<Buffer>, { noOverwriteDirNonDir: opts.noOverwriteDirNonDir, chown, readonlyRootfs: l.rec.HostConfig.ReadonlyRootfs });
       this.#d.events.publish('container', 'extract-to-dir', l.rec.Id, this.#attrs(l));
-    });
+    }, true);
   }
 
   async commit(ref: string, q: CommitQuery, config: unknown): Promise<{ Id: string }> {
