@@ -11,7 +11,7 @@ export interface ContainersBackend {
   stop(ref: string, timeout?: number, signal?: string | null): Promise<void>;
   restart(ref: string, timeout?: number, signal?: string | null): Promise<void>;
   kill(ref: string, signal: string | null): Promise<void>;
-  remove(ref: string, opts: { force?: boolean; volumes?: boolean }): Promise<void>;
+  remove(ref: string, opts: { force?: boolean; volumes?: boolean; apiVersion?: string }): Promise<void>;
   wait(ref: string, condition: string | null): Promise<{ StatusCode: number; Error: null | { Message: string } }>;
   rename(ref: string, name: string): Promise<void>;
   pause(ref: string): Promise<void>;
