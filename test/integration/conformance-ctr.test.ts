@@ -67,13 +67,16 @@ test('GroupAdd: numbers as they are, names through the image /etc/group; unknown
   const withUser = await run({ Cmd: ['id', '-G'], User: '7:8', HostConfig: { GroupAdd: ['1000'] } });
   await d.api('POST', `/containers/${withUser}/wait`);
   assert.deepEqual((await d.cli(['logs', withUser])).stdout.trim().split(' ').sort(), ['1000', '8']);
+  const sleeper = await run({ Cmd: ['sleep', '300'], HostConfig: { GroupAdd: ['1000'] } });
+  assert.deepEqual((await d.cli(['exec', '-u', '7:8', sleeper, 'id', '-G'])).stdout.trim().split(' ').sort(), ['1000', '8'], 'exec -u keeps GroupAdd');
+  assert.deepEqual((await d.cli(['exec', sleeper, 'id', '-G'])).stdout.trim().split(' ').sort(), ['0', '1000']);
   const bad = await create({ Cmd: ['true'], HostConfig: { GroupAdd: ['nosuchgroup'] } });
   const s = await d.api('POST', `/containers/${bad}/start`);
   assert.equal(s.status, 400);
   assert.equal(s.json.message, 'Unable to find group nosuchgroup: no matching entries in group file');
   const big = await create({ Cmd: ['true'], HostConfig: { GroupAdd: ['99999999999'] } });
   assert.match((await d.api('POST', `/containers/${big}/start`)).json.message, /uids and gids must be in range 0-2147483647/);
-  for (const c of [id, withUser, bad, big]) await d.api('DELETE', `/containers/${c}?force=1`);
+  for (const c of [id, withUser, sleeper, bad, big]) await d.api('DELETE', `/containers/${c}?force=1`);
 });
 
 test('DeviceCgroupRules reach the device cgroup; a malformed rule is refused at create', async () => {
