@@ -255,8 +255,15 @@ export async function killContainer(reg: ContainerRegistry, ref: string, signal:
   if (stops) { l.stopping = true; l.rec.ManuallyStopped = true; }
   reg.save(l);
   const exited = sig === 9 ? new Promise<void>((r) => l.exitWaiters.push(() => r())) : undefined;
-  await reg.deps.runtime.kill(l.rec.Id, sig);
-  if (stops && l.rec.State.Paused) await reg.deps.runtime.resume(l.rec.Id).catch((e) => reg.deps.logger.warn(`unpause of ${l.rec.Id} after kill: ${(e as Error).message}`));
+  let gone = false;
+  try {
+    await reg.deps.runtime.kill(l.rec.Id, sig);
+  } catch (e) {
+    // Exited between our check and the signal: as docker, not an error; its exit is on the way.
+    if (!(e instanceof ConflictError)) throw e;
+    gone = true;
+  }
+  if (stops && !gone && l.rec.State.Paused) await reg.deps.runtime.resume(l.rec.Id).catch((e) => reg.deps.logger.warn(`unpause of ${l.rec.Id} after kill: ${(e as Error).message}`));
   reg.deps.events.publish('container', 'kill', l.rec.Id, attrs(l, { signal: String(sig) }));
   if (exited) await waitOrTimeout(exited, KILL_WAIT_MS);
 }
