@@ -1,11 +1,11 @@
 /**
  * Docker's default container environment as moby HEAD writes it (daemon/pkg/oci/defaults.go,
  * daemon/oci_linux.go): masked and read-only /proc paths, the device cgroup rules, the
- * default mounts, and the devices of `--privileged`.
+ * default mounts, the devices of `--privileged`, and `--device-cgroup-rule` parsing.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { SystemError } from '../common/errors.ts';
+import { InvalidArgumentError, SystemError } from '../common/errors.ts';
 import type { DeviceCgroupRule, LinuxDeviceSpec, MountSpec } from './spec-types.ts';
 
 export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
@@ -59,6 +59,21 @@ export function defaultDeviceRules(): DeviceCgroupRule[] {
     allow(1, 5), allow(1, 3), allow(1, 9), allow(1, 8), allow(5, 0), allow(5, 1),
     { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' },
   ];
+}
+
+const CGROUP_RULE_RE = /^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$/;
+
+/** `--device-cgroup-rule "c 7:128 rwm"` → an allow rule; `*` (any major/minor) leaves the number out. */
+export function parseDeviceCgroupRule(rule: string): DeviceCgroupRule {
+  const m = CGROUP_RULE_RE.exec(rule);
+  if (!m) throw new InvalidArgumentError(`invalid device cgroup rule format: '${rule}'`);
+  const out: DeviceCgroupRule = { allow: true, type: m[1] as 'a' | 'b' | 'c', access: m[4]! };
+  if (m[2] !== '*') out.major = Number(m[2]);
+  if (m[3] !== '*') out.minor = Number(m[3]);
+  for (const [what, v] of [['major', out.major], ['minor', out.minor]] as const) {
+    if (v !== undefined && v !== null && !Number.isSafeInteger(v)) throw new InvalidArgumentError(`invalid ${what} value in device cgroup rule format: '${rule}'`);
+  }
+  return out;
 }
 
 /** The mounts every container gets (before binds, volumes and tmpfs mounts are added). */

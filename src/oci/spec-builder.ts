@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../common/errors.ts';
 import { resolveCapabilities } from './capabilities.ts';
-import { DEFAULT_SHM_SIZE, READONLY_PATHS, defaultDeviceRules, defaultMounts, deviceMapping, hostDevices, maskedPaths } from './defaults.ts';
+import { DEFAULT_SHM_SIZE, READONLY_PATHS, defaultDeviceRules, parseDeviceCgroupRule, defaultMounts, deviceMapping, hostDevices, maskedPaths } from './defaults.ts';
 import { buildRlimits, type Ulimit } from './rlimits.ts';
 import { defaultSeccomp, seccompFromProfile } from './seccomp.ts';
 import { parseSecurityOpt, type SecurityOptions } from './security-opt.ts';
@@ -59,6 +59,8 @@ export interface SpecInput {
   ulimits?: Ulimit[];
   /** `/dev/x[:/dev/y[:rwm]]`. */
   devices?: string[];
+  /** `--device-cgroup-rule` entries ("c 7:128 rwm"); ignored with privileged (all devices allowed). */
+  deviceCgroupRules?: string[];
   /** container path → tmpfs options ("size=64m,mode=1777,noexec"). */
   tmpfs?: Record<string, string>;
   /** Binds and volumes, already as OCI mounts (options include rbind/ro/propagation). */
@@ -209,6 +211,7 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
     devices.push(...m.devices);
     resources.devices.push(...m.rules);
   }
+  if (!privileged) for (const r of input.deviceCgroupRules ?? []) resources.devices.push(parseDeviceCgroupRule(r));
 
   const spec: RuntimeSpec = {
     ociVersion: '1.0.2',

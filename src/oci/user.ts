@@ -3,6 +3,8 @@
  * as runc's libcontainer/user GetExecUser: "name|uid[:group|gid]". Supplementary groups are
  * the groups listing the user as a member (CVE-2022-36109: they must be applied, so a
  * `USER u` image cannot drop its way out of a group-based restriction).
+ * `--group-add` (HostConfig.GroupAdd) adds more: names through the same /etc/group, numbers
+ * as they are (runc GetAdditionalGroups).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -55,8 +57,13 @@ function parseGroup(text: string): GroupEntry[] {
 
 const isNumeric = (s: string) => /^\d+$/.test(s);
 
-/** Resolves "name", "uid", "uid:gid", "name:group" (and mixes) inside `rootfsDir`. Empty = root. */
-export function resolveUser(rootfsDir: string, user: string | undefined): ResolvedUser {
+const MAX_ID = 0x7fffffff;
+
+/**
+ * Resolves "name", "uid", "uid:gid", "name:group" (and mixes) inside `rootfsDir`. Empty = root.
+ * `groupAdd` entries (group names or gids) join the supplementary groups.
+ */
+export function resolveUser(rootfsDir: string, user: string | undefined, groupAdd: readonly string[] = []): ResolvedUser {
   const spec = (user ?? '').trim();
   const [userArg = '', groupArg = ''] = spec.split(':', 2) as [string?, string?];
   const passwd = parsePasswd(readRootFile(rootfsDir, 'etc/passwd'));
@@ -75,7 +82,7 @@ export function resolveUser(rootfsDir: string, user: string | undefined): Resolv
     if (!entry) throw new InvalidArgumentError(`unable to find user ${userArg}: no matching entries in passwd file`);
     uid = entry.uid;
   }
-  if (uid > 0x7fffffff) throw new InvalidArgumentError(`uids and gids must be in range 0-2147483647`);
+  if (uid > MAX_ID) throw new InvalidArgumentError(`uids and gids must be in range 0-2147483647`);
 
   let gid = entry?.gid ?? 0;
   let additionalGids: number[] = [];
@@ -90,6 +97,23 @@ export function resolveUser(rootfsDir: string, user: string | undefined): Resolv
   } else if (entry) {
     additionalGids = groups.filter((g) => g.members.includes(entry!.name)).map((g) => g.gid);
   }
-  additionalGids = [...new Set(additionalGids.filter((g) => g !== gid))];
+  additionalGids = [...new Set([...additionalGids, ...additionalGroups(groups, groupAdd)].filter((g) => g !== gid))];
   return { uid, gid, additionalGids, home: entry?.home || '/' };
+}
+
+/** `--group-add`: a name or gid found in /etc/group gives that group's gid; an unknown number is used as is. */
+function additionalGroups(groups: GroupEntry[], wanted: readonly string[]): number[] {
+  const out: number[] = [];
+  for (const ag of wanted) {
+    const numeric = isNumeric(ag);
+    const g = groups.find((x) => x.name === ag || (numeric && x.gid === Number(ag)));
+    const gid = g ? g.gid : numeric ? Number(ag) : undefined;
+    if (gid === undefined) {
+      if (/^-\d+$/.test(ag)) throw new InvalidArgumentError('uids and gids must be in range 0-2147483647');
+      throw new InvalidArgumentError(`Unable to find group ${ag}: no matching entries in group file`);
+    }
+    if (gid > MAX_ID) throw new InvalidArgumentError('uids and gids must be in range 0-2147483647');
+    out.push(gid);
+  }
+  return out;
 }

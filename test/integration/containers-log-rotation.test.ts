@@ -25,8 +25,9 @@ test('max-size and max-file bound the log files; logs shows the newest lines in 
   assert.deepEqual(nums, [...nums].sort((a, b) => a - b), 'in order across files');
   const tail = await d.cli(['logs', '--tail', '2', 'chatty']);
   assert.equal(tail.stdout, 'line-399-0123456789abcdef\nline-400-0123456789abcdef\n');
-  const bad = await d.api('POST', '/containers/create', { Image: 'bb', HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-file': '3' } } } });
+  const bad = await d.api('POST', '/containers/create', { Image: 'bb', HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-size': '4k', 'max-file': '0' } } } });
   assert.equal(bad.status, 400);
+  assert.equal(bad.json.message, 'max-file cannot be less than 1');
 });
 
 test('logs -f keeps following across rotations and misses no line', async () => {

@@ -102,7 +102,7 @@ export class ExecManager {
     if (!l.rec.State.Running) throw new ConflictError(`Container ${l.rec.Id} is not running`);
     e.started = true;
     const spec = loadSpec(this.reg, l.rec.Id);
-    const user = e.User ? resolveUser(spec.root.path, e.User) : undefined;
+    const user = e.User ? resolveUser(spec.root.path, e.User, l.rec.HostConfig.GroupAdd ?? []) : undefined;
     const proc = buildExecProcess(spec, { args: e.Cmd, env: mergeEnv(l.rec.Config.Env, e.Env), cwd: e.WorkingDir || undefined, user, tty: e.Tty, privileged: e.Privileged });
     const size = opts.consoleSize ?? e.ConsoleSize;
     const attach = !opts.detach && !!client;

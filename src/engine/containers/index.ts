@@ -10,7 +10,7 @@ import type { Db } from '../../store/db.ts';
 import type { ContainersDeps } from './deps.ts';
 import { ContainerRegistry, createContainer, renameContainer, waitContainer } from './service.ts';
 import { killContainer, pauseContainer, restartContainer, restoreContainers, startContainer, stopContainer, unpauseContainer } from './lifecycle.ts';
-import { removeContainer, pruneContainers } from './remove.ts';
+import { removeContainer, pruneContainers, type RemoveOptions } from './remove.ts';
 import { inspectContainer, listContainers, type ListOptions } from './view.ts';
 import { attachContainer, streamLogs, type AttachOptions, type ClientStream } from './io.ts';
 import { ExecManager } from './exec.ts';
@@ -50,7 +50,7 @@ export class ContainersService {
   stop(ref: string, timeout?: number, signal?: string | null) { return stopContainer(this.registry, ref, timeout, signal); }
   restart(ref: string, timeout?: number, signal?: string | null) { return restartContainer(this.registry, ref, timeout, signal); }
   kill(ref: string, signal: string | null) { return killContainer(this.registry, ref, signal); }
-  remove(ref: string, opts: { force?: boolean; volumes?: boolean; link?: boolean }) { return removeContainer(this.registry, ref, opts); }
+  remove(ref: string, opts: RemoveOptions) { return removeContainer(this.registry, ref, opts); }
   wait(ref: string, condition: string | null) { return waitContainer(this.registry, ref, condition); }
   rename(ref: string, name: string) { return renameContainer(this.registry, ref, name); }
   pause(ref: string) { return pauseContainer(this.registry, ref); }

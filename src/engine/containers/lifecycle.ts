@@ -32,6 +32,12 @@ export function loadSpec(reg: ContainerRegistry, id: string): RuntimeSpec {
   return JSON.parse(fs.readFileSync(specPath(reg, id), 'utf8')) as RuntimeSpec;
 }
 
+/** `max-size`/`max-file` of a container's log (none for the `none` driver); throws on bad options. */
+function containerLogLimits(reg: ContainerRegistry, l: Live): ReturnType<typeof logLimits> {
+  const lc = l.rec.HostConfig.LogConfig;
+  return lc.Type === 'none' ? undefined : logLimits(lc.Config, reg.deps.logOpts);
+}
+
 export async function startContainer(reg: ContainerRegistry, ref: string): Promise<void> {
   const l = reg.get(ref);
   await reg.serial(l, () => startLocked(reg, l, false));
@@ -51,15 +57,16 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
   let spec: RuntimeSpec | undefined;
   try {
     checkDeviceRequests(rec.HostConfig.DeviceRequests);
+    const limits = containerLogLimits(reg, l);
     const rootfs = await deps.snapshots.mount(id);
     ensureBindSources(rec.MountPoints);
     prepareVolumes(reg, rec, rootfs);
     const network = await connectNetworks(reg, l);
     if (!network.files) writeStandaloneFiles(dir, rec);
-    const user = resolveUser(rootfs, rec.Config.User || undefined);
     // Links' variables first: the container's own env wins (moby ReplaceOrAppendEnvValues).
     const env = [...linkEnv(reg, rec), ...rec.Config.Env];
     const hc = rec.HostConfig;
+    const user = resolveUser(rootfs, rec.Config.User || undefined, hc.GroupAdd ?? []);
     const etcMounts = ['hostname', 'hosts', 'resolv.conf'].map((f) => ({ destination: `/etc/${f}`, type: 'bind', source: path.join(dir, f), options: ['rbind', 'rprivate', ...(hc.ReadonlyRootfs ? ['ro'] : [])] }));
     spec = buildRuntimeSpec({
       rootfs,
@@ -88,6 +95,7 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
       },
       ulimits: hc.Ulimits ?? [],
       devices: (hc.Devices ?? []).map((d) => `${d.PathOnHost}:${d.PathInContainer || d.PathOnHost}:${d.CgroupPermissions || 'rwm'}`),
+      deviceCgroupRules: hc.DeviceCgroupRules ?? [],
       mounts: [...etcMounts, ...toOciMounts(rec.MountPoints)],
       shmSize: hc.ShmSize,
       network: network.mode,
@@ -113,7 +121,6 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
     }
     const exited = deps.runtime.waitExit(id);
     await deps.runtime.start(id);
-    const limits = logLimits(rec.HostConfig.LogConfig.Config, deps.logOpts);
     if (limits) l.stopLogWatch = watchLogSize(rec.LogPath, limits, () => deps.runtime.reopenLog(id));
     rec.State = { ...rec.State, Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: created.pid, ExitCode: 0, Error: '', StartedAt: now() };
     rec.HasBeenStarted = true;
@@ -164,6 +171,8 @@ async function onExit(reg: ContainerRegistry, l: Live, info: ExitInfo): Promise<
     deps.events.publish('container', 'die', rec.Id, attrs(l, { exitCode: String(info.exitCode) }));
     const restart = !rec.HostConfig.AutoRemove && shouldRestart(l, info.exitCode);
     if (restart) {
+      // As docker: RestartCount counts at the exit, and the backoff window shows "restarting".
+      rec.RestartCount++;
       rec.State.Restarting = true;
       rec.State.Status = 'restarting';
       rec.State.Running = true;
@@ -190,16 +199,22 @@ function shouldRestart(l: Live, exitCode: number): boolean {
 
 function scheduleRestart(reg: ContainerRegistry, l: Live): void {
   const ranFor = Date.parse(l.rec.State.FinishedAt) - Date.parse(l.rec.State.StartedAt);
-  const attempt = ranFor > 10_000 ? 0 : Math.min(l.rec.RestartCount, 9);
+  const attempt = ranFor > 10_000 ? 0 : Math.min(Math.max(l.rec.RestartCount - 1, 0), 9);
   const delay = Math.min(100 * 2 ** attempt, 60_000);
   l.restartTimer = setTimeout(() => {
     l.restartTimer = undefined;
-    if (!reg.live.has(l.rec.Id) || !l.rec.State.Restarting) return;
-    l.rec.RestartCount++;
-    void reg.serial(l, () => startLocked(reg, l, true)).catch((e) => reg.deps.logger.warn(`restart of ${l.rec.Id} failed: ${(e as Error).message}`));
+    // A stop, kill or forced remove during the backoff cancels the restart (cancelRestart).
+    const due = () => reg.live.has(l.rec.Id) && l.rec.State.Restarting;
+    if (!due()) return;
+    void reg.serial(l, async () => { if (due()) await startLocked(reg, l, true); }).catch((e) => reg.deps.logger.warn(`restart of ${l.rec.Id} failed: ${(e as Error).message}`));
   }, delay);
 }
 
+/**
+ * `docker kill`: SIGKILL (the default) answers once the exit is recorded, as moby's
+ * daemon.Kill waits for the container to stop; other signals answer once sent. The stop signal
+ * and SIGKILL mark the container manually stopped and thaw a paused one so the signal lands.
+ */
 export async function killContainer(reg: ContainerRegistry, ref: string, signal: string | null): Promise<void> {
   const l = reg.get(ref);
   const sig = parseSignal(signal ?? undefined, 'SIGKILL');
@@ -208,14 +223,34 @@ export async function killContainer(reg: ContainerRegistry, ref: string, signal:
     throw new ConflictError(`Container ${l.rec.Id} is not running`);
   }
   const stopSig = parseSignal(l.rec.Config.StopSignal ?? undefined, 'SIGTERM');
-  if (sig === stopSig || sig === 9) { l.stopping = true; l.rec.ManuallyStopped = sig === stopSig ? true : l.rec.ManuallyStopped; }
-  if (sig === 9) l.rec.ManuallyStopped = true;
+  const stops = sig === stopSig || sig === 9;
+  if (stops) { l.stopping = true; l.rec.ManuallyStopped = true; }
   reg.save(l);
-  await reg.deps.runtime.kill(l.rec.Id, sig);
+  const exited = sig === 9 ? new Promise<void>((r) => l.exitWaiters.push(() => r())) : undefined;
+  let gone = false;
+  try {
+    await reg.deps.runtime.kill(l.rec.Id, sig);
+  } catch (e) {
+    // Exited between our check and the signal: as docker, not an error; its exit is on the way.
+    if (!(e instanceof ConflictError)) throw e;
+    gone = true;
+  }
+  if (stops && !gone && l.rec.State.Paused) await reg.deps.runtime.resume(l.rec.Id).catch((e) => reg.deps.logger.warn(`unpause of ${l.rec.Id} after kill: ${(e as Error).message}`));
   reg.deps.events.publish('container', 'kill', l.rec.Id, attrs(l, { signal: String(sig) }));
+  if (exited) await waitOrTimeout(exited, KILL_WAIT_MS);
 }
 
-function cancelRestart(reg: ContainerRegistry, l: Live): void {
+/** How long a SIGKILL waits for the exit to be recorded before answering anyway. */
+const KILL_WAIT_MS = 30_000;
+
+async function waitOrTimeout(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((r) => { timer = setTimeout(r, ms); })]);
+  clearTimeout(timer);
+}
+
+/** Ends a restart-policy backoff: the container stays exited (stop, kill, forced remove). */
+export function cancelRestart(reg: ContainerRegistry, l: Live): void {
   if (l.restartTimer) clearTimeout(l.restartTimer);
   l.restartTimer = undefined;
   l.rec.State = { ...l.rec.State, Status: 'exited', Running: false, Restarting: false };
@@ -307,7 +342,8 @@ export async function restoreContainers(reg: ContainerRegistry, liveRestore: boo
         deps.logger.warn(`restore of ${rec.Id}: ${(err as Error).message}`);
       }
       if (alive) {
-        const limits = logLimits(rec.HostConfig.LogConfig.Config, deps.logOpts);
+        let limits: ReturnType<typeof logLimits>;
+        try { limits = containerLogLimits(reg, l); } catch (e) { deps.logger.warn(`log limits of ${rec.Id}: ${(e as Error).message}`); }
         if (limits) l.stopLogWatch = watchLogSize(rec.LogPath, limits, () => deps.runtime.reopenLog(rec.Id));
         void deps.runtime.waitExit(rec.Id).then((info) => onExit(reg, l, info), (err) => deps.logger.error(`waiting for container ${rec.Id}: ${(err as Error).message}`));
         return;

@@ -6,22 +6,40 @@
  */
 import fs from 'node:fs';
 import { InvalidArgumentError } from '../../common/errors.ts';
-import { parseBytes } from '../../common/human.ts';
+import { parseSize } from '../../common/human.ts';
 
 export interface LogLimits { maxSize: number; maxFile: number }
 
-/** Container log options over the daemon's defaults; undefined when no size limit is set. */
+/**
+ * Container log options over the daemon's defaults, checked as docker's json-file driver does
+ * (moby daemon/logger/jsonfilelog New; docker answers these at start, we at create too);
+ * undefined when there is no `max-size` (then `max-file` has no effect, as in docker).
+ */
 export function logLimits(opts: Record<string, string>, daemonOpts: Record<string, string> = {}): LogLimits | undefined {
   const o = { ...daemonOpts, ...opts };
-  if (!o['max-size'] || o['max-size'] === '-1') {
-    if (o['max-file'] && o['max-file'] !== '1') throw new InvalidArgumentError('max-file cannot be set without max-size');
-    return undefined;
+  let maxSize = -1;
+  if (o['max-size'] !== undefined) {
+    maxSize = parseSize(o['max-size']);
+    if (maxSize <= 0) throw new InvalidArgumentError('max-size must be a positive number');
   }
-  const maxSize = parseBytes(o['max-size']);
-  const maxFile = o['max-file'] ? Number(o['max-file']) : 1;
-  if (!Number.isInteger(maxFile) || maxFile < 1) throw new InvalidArgumentError(`max-file must be a positive integer: ${o['max-file']}`);
-  if (maxSize <= 0) throw new InvalidArgumentError(`max-size must be a positive number: ${o['max-size']}`);
-  return { maxSize, maxFile };
+  let maxFile = 1;
+  if (o['max-file'] !== undefined) {
+    if (!/^[+-]?\d+$/.test(o['max-file'])) throw new InvalidArgumentError(`strconv.Atoi: parsing ${JSON.stringify(o['max-file'])}: invalid syntax`);
+    maxFile = Number(o['max-file']);
+    if (maxFile < 1) throw new InvalidArgumentError('max-file cannot be less than 1');
+  }
+  if (o.compress !== undefined) {
+    const compress = parseGoBool(o.compress);
+    if (compress && (maxFile === 1 || maxSize === -1)) throw new InvalidArgumentError('compress cannot be true when max-file is less than 2 or max-size is not set');
+  }
+  return maxSize === -1 ? undefined : { maxSize, maxFile };
+}
+
+/** Go's strconv.ParseBool. */
+function parseGoBool(v: string): boolean {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  throw new InvalidArgumentError(`strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
 }
 
 /** The log's files, oldest first (rotated ones, then the current file). */

@@ -4,14 +4,39 @@
  */
 import fs from 'node:fs';
 import { ConflictError } from '../../common/errors.ts';
+import { compareVersions } from '../../api/types/version.ts';
 import type { ContainerRegistry } from './service.ts';
-import { stopLive } from './lifecycle.ts';
+import { cancelRestart, stopLive } from './lifecycle.ts';
 import { dropLinksTo, removeLink } from './links.ts';
 import { refreshLinkParents } from './networking.ts';
+import { containerSizes } from './view.ts';
 
 export interface VolumeRemover { removeAnonymous?(name: string): Promise<void> | void; release?(name: string, containerId: string): void }
 
-export async function removeContainer(reg: ContainerRegistry, ref: string, opts: { force?: boolean; volumes?: boolean; link?: boolean }): Promise<void> {
+export interface RemoveOptions {
+  force?: boolean;
+  volumes?: boolean;
+  /** `ref` is a legacy link name (`parent/alias`) to remove, not a container. */
+  link?: boolean;
+  /** The request's API version: picks the wording of the "still running" refusal. */
+  apiVersion?: string;
+}
+
+/**
+ * The 409 for removing a running, paused or restarting container without force. Docker 25
+ * (API 1.44) reworded it; clients of older API versions get the wording their daemons used.
+ */
+function stillRunning(rec: { Id: string; Name: string; State: { Paused: boolean; Restarting: boolean } }, apiVersion: string | undefined): ConflictError {
+  const state = rec.State.Paused ? 'paused' : rec.State.Restarting ? 'restarting' : 'running';
+  if (apiVersion !== undefined && compareVersions(apiVersion, '1.44') < 0) {
+    const procedure = state === 'paused' ? 'Unpause and then stop the container before attempting removal or force remove' : 'Stop the container before attempting removal or force remove';
+    return new ConflictError(`You cannot remove a ${state} container ${rec.Id}. ${procedure}`);
+  }
+  if (state === 'paused') return new ConflictError(`cannot remove container "${rec.Name}": container is paused and must be unpaused first`);
+  return new ConflictError(`cannot remove container "${rec.Name}": container is ${state}: stop the container before removing or force remove`);
+}
+
+export async function removeContainer(reg: ContainerRegistry, ref: string, opts: RemoveOptions): Promise<void> {
   if (opts.link) {
     const parent = removeLink(reg, ref);
     refreshLinkParents(reg, '', [parent]);
@@ -20,12 +45,10 @@ export async function removeContainer(reg: ContainerRegistry, ref: string, opts:
   const l = reg.get(ref);
   const rec = l.rec;
   if (rec.State.Status === 'removing') throw new ConflictError(`removal of container ${rec.Id} is already in progress`);
-  if (rec.State.Running && !rec.State.Restarting && !opts.force) {
-    if (rec.State.Paused) throw new ConflictError(`cannot remove container "${rec.Name}": container is paused and must be unpaused first`);
-    throw new ConflictError(`cannot remove container "${rec.Name}": container is running: stop the container before removing or force remove`);
-  }
-  if (l.restartTimer) { clearTimeout(l.restartTimer); l.restartTimer = undefined; }
-  if (rec.State.Running && !rec.State.Restarting) await stopLive(reg, l, 0);
+  // A container waiting for its restart-policy restart counts as running, as in docker.
+  if (rec.State.Running && !opts.force) throw stillRunning(rec, opts.apiVersion);
+  if (rec.State.Restarting) cancelRestart(reg, l);
+  else if (rec.State.Running) await stopLive(reg, l, 0);
   await reg.serial(l, async () => {
     if (!reg.live.has(rec.Id)) return;
     rec.State.Status = 'removing';
@@ -49,13 +72,22 @@ export async function removeContainer(reg: ContainerRegistry, ref: string, opts:
   });
 }
 
+/** `container prune`: removes stopped containers; SpaceReclaimed sums their writable layers (as docker). */
 export async function pruneContainers(reg: ContainerRegistry, keep: (id: string) => boolean): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
   const deleted: string[] = [];
+  let reclaimed = 0;
   for (const l of [...reg.live.values()]) {
     if (l.rec.State.Running || l.rec.State.Restarting || !keep(l.rec.Id)) continue;
-    await removeContainer(reg, l.rec.Id, {});
+    const size = containerSizes(reg, l.rec).SizeRw;
+    try {
+      await removeContainer(reg, l.rec.Id, {});
+    } catch (e) {
+      reg.deps.logger.warn(`failed to prune container ${l.rec.Id}: ${(e as Error).message}`);
+      continue;
+    }
+    reclaimed += size;
     deleted.push(l.rec.Id);
   }
-  reg.deps.events.publish('container', 'prune', '', { reclaimed: '0' });
-  return { ContainersDeleted: deleted, SpaceReclaimed: 0 };
+  reg.deps.events.publish('container', 'prune', '', { reclaimed: String(reclaimed) });
+  return { ContainersDeleted: deleted, SpaceReclaimed: reclaimed };
 }

@@ -114,7 +114,7 @@ export class ContainerRegistry {
 export async function createContainer(reg: ContainerRegistry, body: unknown, nameParam: string | null): Promise<{ Id: string; Warnings: string[] }> {
   const { config, hostConfig, networking } = normaliseCreate(body);
   validateSecurityOpt(hostConfig.SecurityOpt ?? []);
-  logLimits(hostConfig.LogConfig.Config, reg.deps.logOpts);
+  if (hostConfig.LogConfig.Type !== 'none') logLimits(hostConfig.LogConfig.Config, reg.deps.logOpts);
   validateCapabilities(hostConfig.CapAdd ?? [], hostConfig.CapDrop ?? []);
   const name = nameParam ? validateName(nameParam) : generateName((n) => reg.names.has(n));
   if (reg.names.has(name)) {

@@ -5,6 +5,8 @@
  */
 import os from 'node:os';
 import { InvalidArgumentError } from '../../common/errors.ts';
+import { parseBytes } from '../../common/human.ts';
+import { parseDeviceCgroupRule } from '../../oci/index.ts';
 import type { ContainerConfig, HostConfig } from './record.ts';
 
 const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -116,6 +118,29 @@ function validateHealthcheck(h: unknown): void {
   if (typeof h.Retries === 'number' && h.Retries < 0) throw new InvalidArgumentError('Retries in Healthcheck cannot be negative');
 }
 
+const LOG_DRIVER_OPTS: Record<string, string[]> = {
+  'json-file': ['max-file', 'max-size', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag'],
+  'k8s-file': ['max-file', 'max-size', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag'],
+  local: ['max-file', 'max-size', 'compress'],
+};
+
+/** moby daemon/logger ValidateLogOpts: the generic options, the driver, then its option keys (values: logLimits). */
+function validateLogOpts(driver: string, opts: Record<string, string>): void {
+  if (driver === 'none') return;
+  const mode = opts.mode ?? '';
+  if (!['', 'blocking', 'non-blocking'].includes(mode)) throw new InvalidArgumentError(`logger: logging mode not supported: ${mode}`);
+  if (opts['max-buffer-size'] !== undefined) {
+    if (mode !== 'non-blocking') throw new InvalidArgumentError(`logger: max-buffer-size option is only supported with 'mode=non-blocking'`);
+    try { parseBytes(opts['max-buffer-size']); } catch (e) { throw new InvalidArgumentError(`error parsing option max-buffer-size: ${(e as Error).message}`); }
+  }
+  const keys = LOG_DRIVER_OPTS[driver];
+  if (!keys) throw new InvalidArgumentError(`logger: no log driver named '${driver}' is registered`);
+  for (const k of Object.keys(opts)) {
+    if (k === 'mode' || k === 'max-buffer-size' || keys.includes(k)) continue;
+    throw new InvalidArgumentError(driver === 'local' ? `unknown log opt '${k}' for log driver local` : `unknown log opt '${k}' for ${driver} log driver`);
+  }
+}
+
 export function normaliseHostConfig(raw: unknown): HostConfig {
   const h = isObj(raw) ? raw : {};
   const rp = isObj(h.RestartPolicy) ? h.RestartPolicy : {};
@@ -159,8 +184,9 @@ export function normaliseHostConfig(raw: unknown): HostConfig {
   const logConfig = isObj(h.LogConfig) ? h.LogConfig : {};
   const logType = str(logConfig.Type, 'LogConfig.Type') || 'json-file';
   const logOpts = isObj(logConfig.Config) ? (logConfig.Config as Record<string, string>) : {};
-  if (!['json-file', 'k8s-file', 'local', 'none'].includes(logType)) throw new InvalidArgumentError(`logger: no log driver named '${logType}' is registered`);
-  for (const k of Object.keys(logOpts)) if (!['max-size', 'max-file', 'labels', 'env', 'env-regex', 'tag', 'compress', 'mode', 'max-buffer-size'].includes(k)) throw new InvalidArgumentError(`unknown log opt '${k}' for ${logType} log driver`);
+  validateLogOpts(logType, logOpts);
+  const deviceCgroupRules = strList(h.DeviceCgroupRules, 'DeviceCgroupRules');
+  for (const r of deviceCgroupRules ?? []) parseDeviceCgroupRule(r);
   const shm = num(h.ShmSize, 'ShmSize');
   if (shm < 0) throw new InvalidArgumentError('SHM size can not be less than 0');
   return {
@@ -198,6 +224,8 @@ export function normaliseHostConfig(raw: unknown): HostConfig {
     CpuQuota: num(h.CpuQuota, 'CpuQuota'),
     CpusetCpus: cpuset,
     CpusetMems: str(h.CpusetMems, 'CpusetMems'),
+    GroupAdd: strList(h.GroupAdd, 'GroupAdd'),
+    DeviceCgroupRules: deviceCgroupRules,
     Devices: Array.isArray(h.Devices) ? (h.Devices as HostConfig['Devices']) : null,
     MemorySwap: memorySwap,
     PidsLimit: h.PidsLimit === undefined || h.PidsLimit === null ? null : num(h.PidsLimit, 'PidsLimit'),

@@ -11,8 +11,8 @@ export interface ContainersBackend {
   stop(ref: string, timeout?: number, signal?: string | null): Promise<void>;
   restart(ref: string, timeout?: number, signal?: string | null): Promise<void>;
   kill(ref: string, signal: string | null): Promise<void>;
-  /** `link`: `ref` is a legacy link name (`parent/alias`) to remove, not a container. */
-  remove(ref: string, opts: { force?: boolean; volumes?: boolean; link?: boolean }): Promise<void>;
+  /** `link`: `ref` is a legacy link name (`parent/alias`) to remove, not a container; `apiVersion` picks the wording of refusals. */
+  remove(ref: string, opts: { force?: boolean; volumes?: boolean; link?: boolean; apiVersion?: string }): Promise<void>;
   wait(ref: string, condition: string | null): Promise<{ StatusCode: number; Error: null | { Message: string } }>;
   rename(ref: string, name: string): Promise<void>;
   pause(ref: string): Promise<void>;

@@ -30,7 +30,7 @@ export function containerHandlers(b: ContainersBackend, tools: ContainerToolsBac
     stop: async (ctx) => { await b.stop(ctx.params.id!, intParam(ctx.query, 't'), ctx.query.get('signal')); ctx.noContent(204); },
     restart: async (ctx) => { await b.restart(ctx.params.id!, intParam(ctx.query, 't'), ctx.query.get('signal')); ctx.noContent(204); },
     kill: async (ctx) => { await b.kill(ctx.params.id!, ctx.query.get('signal')); ctx.noContent(204); },
-    remove: async (ctx) => { await b.remove(ctx.params['*']!, { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v'), link: boolParam(ctx.query, 'link') }); ctx.noContent(204); },
+    remove: async (ctx) => { await b.remove(ctx.params['*']!, { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v'), link: boolParam(ctx.query, 'link'), apiVersion: ctx.apiVersion }); ctx.noContent(204); },
     rename: async (ctx) => { await b.rename(ctx.params.id!, ctx.query.get('name') ?? ''); ctx.noContent(204); },
     pause: async (ctx) => { await b.pause(ctx.params.id!); ctx.noContent(204); },
     unpause: async (ctx) => { await b.unpause(ctx.params.id!); ctx.noContent(204); },
