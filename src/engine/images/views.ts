@@ -107,6 +107,8 @@ export function listImages(g: ImageGraph, opts: ListOptions = {}): ImageSummary[
   const byImage = g.refs.byImage();
   const out: ImageSummary[] = [];
   for (const img of g.images.all()) {
+    // dangling=true looks at the heads only (images no other image is built on), as moby does.
+    if (dangling === true && g.images.children(img.id).length > 0) continue;
     if (beforeMs !== undefined && !(img.created < beforeMs)) continue;
     if (sinceMs !== undefined && !(img.created > sinceMs)) continue;
     if (untilMs !== undefined && !(img.created < untilMs)) continue;
