@@ -106,6 +106,7 @@ export function listImages(g: ImageGraph, opts: ListOptions = {}): ImageSummary[
   const withVirtual = opts.apiVersion !== undefined && compareVersions(opts.apiVersion, '1.44') < 0;
   const byImage = g.refs.byImage();
   const out: ImageSummary[] = [];
+  const createdMs = new Map<string, number>();
   for (const img of g.images.all()) {
     // dangling=true looks at the heads only (images no other image is built on), as moby does.
     if (dangling === true && g.images.children(img.id).length > 0) continue;
@@ -149,9 +150,11 @@ export function listImages(g: ImageGraph, opts: ListOptions = {}): ImageSummary[
       s.RepoDigests = ['<none>@<none>'];
     }
     if (withVirtual) s.VirtualSize = img.size;
+    createdMs.set(img.id, img.created);
     out.push(s);
   }
-  out.sort((a, b) => b.Created - a.Created || (a.Id < b.Id ? -1 : 1));
+  // Newest first by the full creation time (two images built within a second keep their order).
+  out.sort((a, b) => (createdMs.get(b.Id) ?? 0) - (createdMs.get(a.Id) ?? 0) || (a.Id < b.Id ? -1 : 1));
   return out;
 }
 
