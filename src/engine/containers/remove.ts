@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { ConflictError } from '../../common/errors.ts';
 import type { ContainerRegistry } from './service.ts';
 import { stopLive } from './lifecycle.ts';
+import { containerSizes } from './view.ts';
 
 export interface VolumeRemover { removeAnonymous?(name: string): Promise<void> | void; release?(name: string, containerId: string): void }
 
@@ -38,13 +39,17 @@ export async function removeContainer(reg: ContainerRegistry, ref: string, opts:
   });
 }
 
-export async function pruneContainers(reg: ContainerRegistry, keep: (id: string) => boolean): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+/** Removes the stopped containers `keep` selects; SpaceReclaimed is what they had written (their SizeRw). */
+export async function pruneContainers(reg: ContainerRegistry, keep: (id: string) => boolean): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }> {
   const deleted: string[] = [];
+  let reclaimed = 0;
   for (const l of [...reg.live.values()]) {
     if (l.rec.State.Running || l.rec.State.Restarting || !keep(l.rec.Id)) continue;
+    const size = containerSizes(reg, l.rec).SizeRw;
     await removeContainer(reg, l.rec.Id, {});
     deleted.push(l.rec.Id);
+    reclaimed += size;
   }
-  reg.deps.events.publish('container', 'prune', '', { reclaimed: '0' });
-  return { ContainersDeleted: deleted, SpaceReclaimed: 0 };
+  reg.deps.events.publish('container', 'prune', '', { reclaimed: String(reclaimed) });
+  return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
 }

@@ -7,20 +7,14 @@ import { InvalidArgumentError } from '../../common/errors.ts';
 import { familiarName, familiarString, type Reference } from '../../common/reference.ts';
 import { chainIdsOf } from '../../store/layer-store.ts';
 import { compareVersions } from '../../api/types/version.ts';
+import { parseFilterTime } from '../../api/types/filter-time.ts';
 import { diffIdsOf, dockerConfigView, type ImageConfigJson } from './config.ts';
 import type { ImageGraph } from './graph.ts';
 
 export type Filters = Record<string, string[]>;
 
-/** Docker's `until`/`since` times: unix seconds (fraction allowed), RFC 3339, or a duration ago. Unix ms. */
-export function parseFilterTime(v: string, now = Date.now()): number {
-  if (/^-?\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
-  const t = Date.parse(v);
-  if (!Number.isNaN(t)) return t;
-  const m = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/.exec(v);
-  if (m) return now - Number(m[1]) * { ns: 1e-6, us: 1e-3, ms: 1, s: 1e3, m: 6e4, h: 3.6e6 }[m[2] as 'ns'];
-  throw new InvalidArgumentError(`failed to parse value ${v} as time`);
-}
+export { parseFilterTime };
+
 
 export interface ListOptions {
   all?: boolean;
