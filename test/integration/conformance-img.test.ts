@@ -156,3 +156,42 @@ test('system df: images with containers and shared sizes, container writes, volu
   assert.deepEqual(vp, { VolumesDeleted: ['df-v'], SpaceReclaimed: 100000 });
   assert.deepEqual(await ok('POST', '/build/prune'), { CachesDeleted: null, SpaceReclaimed: 0 });
 });
+
+test('images/json filters: reference patterns, labels, before/since; bad values are 400', async () => {
+  for (const t of ['flt/x:1', 'flt/y:2', 'localhost:5000/flt/z:3']) {
+    const [repo, tag] = [t.slice(0, t.lastIndexOf(':')), t.slice(t.lastIndexOf(':') + 1)];
+    await ok('POST', `/images/bb/tag?repo=${encodeURIComponent(repo)}&tag=${tag}`);
+  }
+  const c1 = await createStarted(['true'], { Labels: {} });
+  await ok('POST', `/containers/${c1}/wait`);
+  const l1 = (await ok('POST', `/commit?container=${c1}&repo=flt/l&tag=1&changes=${encodeURIComponent('LABEL fltl=one other=x')}`)).Id;
+  await new Promise((r) => setTimeout(r, 1100));
+  const l2 = (await ok('POST', `/commit?container=${c1}&repo=flt/l&tag=2&changes=${encodeURIComponent('LABEL fltl=two')}`)).Id;
+  const list = async (f: unknown) => {
+    const r = await d.api('GET', `/v1.41/images/json?filters=${encodeURIComponent(JSON.stringify(f))}`);
+    if (r.status !== 200) return r;
+    return (r.json as Array<{ RepoTags: string[] }>).flatMap((i) => i.RepoTags).filter((t) => t.includes('flt/')).sort();
+  };
+  assert.deepEqual(await list({ reference: ['flt/*'] }), ['flt/l:1', 'flt/l:2', 'flt/x:1', 'flt/y:2']);
+  assert.deepEqual(await list({ reference: ['flt/*:1'] }), ['flt/l:1', 'flt/x:1']);
+  assert.deepEqual(await list({ reference: ['*/flt/*'] }), ['localhost:5000/flt/z:3']);
+  assert.deepEqual(await list({ reference: ['flt/x'] }), ['flt/x:1']);
+  assert.deepEqual(await list({ label: ['fltl'] }), ['flt/l:1', 'flt/l:2']);
+  assert.deepEqual(await list({ label: ['fltl=two'] }), ['flt/l:2']);
+  assert.deepEqual(await list({ label: ['fltl', 'other'] }), ['flt/l:1']);
+  assert.deepEqual(await list({ since: ['flt/l:1'] }), ['flt/l:2']);
+  assert.ok(!(await list({ before: ['flt/l:2'] }) as string[]).includes('flt/l:2'));
+  const bad = await list({ reference: ['[bad'] }) as { status: number; json: { message: string } };
+  assert.equal(bad.status, 400);
+  assert.equal(bad.json.message, 'syntax error in pattern');
+  const dang = await list({ dangling: ['maybe'] }) as { status: number; json: { message: string } };
+  assert.equal(dang.status, 400);
+  assert.equal(dang.json.message, "invalid filter 'dangling=maybe'");
+  const missing = await list({ since: ['nope:9'] }) as { status: number; json: { message: string } };
+  assert.equal(missing.status, 404);
+  assert.equal(missing.json.message, 'No such image: nope:9');
+  await ok('DELETE', `/containers/${c1}`);
+  for (const t of ['flt/x:1', 'flt/y:2', 'localhost:5000/flt/z:3']) await ok('DELETE', `/images/${encodeURIComponent(t)}`);
+  await ok('DELETE', `/images/${l1}`);
+  await ok('DELETE', `/images/${l2}`);
+});

@@ -39,7 +39,10 @@ export interface ImageSummary {
 
 const LIST_FILTERS = ['dangling', 'label', 'before', 'since', 'reference', 'until'];
 
-/** Go's path.Match for reference patterns (`*`, `?`, `[…]`, `\` escapes; `*` stops at `/`). */
+/**
+ * Go's path.Match for reference patterns (`*`, `?`, `[…]`, `\` escapes; `*` stops at `/`).
+ * A malformed pattern (an unclosed `[`) is the client's mistake: 400 `syntax error in pattern`.
+ */
 export function globMatch(pattern: string, s: string): boolean {
   let re = '^';
   for (let i = 0; i < pattern.length; i++) {
@@ -49,18 +52,20 @@ export function globMatch(pattern: string, s: string): boolean {
     else if (ch === '\\' && i + 1 < pattern.length) re += `\\${pattern[++i]}`;
     else if (ch === '[') {
       const end = pattern.indexOf(']', i + 2);
-      if (end < 0) return false;
+      if (end < 0) throw new InvalidArgumentError('syntax error in pattern');
       let cls = pattern.slice(i + 1, end).replace(/\\/g, '\\\\');
       if (cls.startsWith('^')) cls = '^' + cls.slice(1);
       re += `[${cls}]`;
       i = end;
     } else re += ch.replace(/[.+^${}()|\]\\]/g, '\\$&');
   }
+  let rx: RegExp;
   try {
-    return new RegExp(re + '$').test(s);
+    rx = new RegExp(re + '$');
   } catch {
-    return false;
+    throw new InvalidArgumentError('syntax error in pattern');
   }
+  return rx.test(s);
 }
 
 /** reference.FamiliarMatch */
@@ -83,13 +88,14 @@ function boolFilter(f: Filters, key: string): boolean | undefined {
   if (!v || v.length === 0) return undefined;
   if (v.every((x) => x.toLowerCase() === 'true' || x === '1')) return true;
   if (v.every((x) => x.toLowerCase() === 'false' || x === '0')) return false;
-  throw new InvalidArgumentError(`Invalid filter '${key}=${v.join(',')}'`);
+  throw new InvalidArgumentError(`invalid filter '${key}=${v.join(',')}'`);
 }
 
 export function listImages(g: ImageGraph, opts: ListOptions = {}): ImageSummary[] {
   const f = opts.filters ?? {};
   for (const k of Object.keys(f)) if (!LIST_FILTERS.includes(k)) throw new InvalidArgumentError(`invalid filter '${k}'`);
   const dangling = boolFilter(f, 'dangling');
+  for (const p of f.reference ?? []) globMatch(p, ''); // refuses a malformed pattern before listing
   let beforeMs: number | undefined;
   let sinceMs: number | undefined;
   for (const b of f.before ?? []) beforeMs = g.get(g.lookup(b)).created;
