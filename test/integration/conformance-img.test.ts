@@ -44,6 +44,7 @@ test('commit right after start works even when the container exits meanwhile', a
 
 test('commit of a running container pauses it for the commit only, and applies changes', async () => {
   const id = await createStarted(['sh', '-c', 'echo hi > /made; sleep 60']);
+  const since = Math.floor(Date.now() / 1000) - 1;
   const q = new URLSearchParams({ container: id });
   q.append('changes', 'EXPOSE 8000');
   q.append('changes', 'CMD ["bash"]');
@@ -55,8 +56,12 @@ test('commit of a running container pauses it for the commit only, and applies c
   const st = (await ok('GET', `/containers/${id}/json`)).State;
   assert.equal(st.Running, true);
   assert.equal(st.Paused, false);
+  const events = async () => (await d.api('GET', `/events?since=${since}&until=${Math.ceil(Date.now() / 1000)}&filters=${encodeURIComponent(JSON.stringify({ container: [id] }))}`))
+    .body.trim().split('\n').map((l) => JSON.parse(l).Action as string);
+  assert.deepEqual((await events()).filter((a) => ['pause', 'unpause', 'commit'].includes(a)), ['pause', 'commit', 'unpause']);
   const nopause = await d.api('POST', `/commit?container=${id}&pause=0`);
   assert.equal(nopause.status, 201, nopause.body);
+  assert.deepEqual((await events()).filter((a) => ['pause', 'unpause', 'commit'].includes(a)), ['pause', 'commit', 'unpause', 'commit'], 'pause=0 does not pause');
   await ok('DELETE', `/containers/${id}?force=1`);
   await ok('DELETE', `/images/${r.json.Id}`);
   await ok('DELETE', `/images/${nopause.json.Id}`);

@@ -171,24 +171,25 @@ export class ContainerTools {
     const id = l.rec.Id;
     const opts = commitOptions(l.rec, q, config);
     const pause = q.pause && l.rec.State.Running && !l.rec.State.Paused && await this.#pauseForCommit(id);
-    let imageId: string;
     try {
-      imageId = await this.#d.images.createImage({ ...opts, layer: this.#d.snapshots.diff(id) });
+      let imageId = await this.#d.images.createImage({ ...opts, layer: this.#d.snapshots.diff(id) });
+      if (!imageId.startsWith('sha256:')) imageId = `sha256:${imageId}`;
+      // docker's order: pause, commit, unpause
+      this.#d.events.publish('container', 'commit', id, this.#attrs(l, { comment: q.comment ?? '', imageID: imageId, imageRef: opts.tag ?? '' }));
+      return { Id: imageId };
     } finally {
-      if (pause) await this.#d.runtime.resume(id).catch(() => undefined);
+      if (pause) await this.#d.containers.unpause(id).catch(() => undefined);
     }
-    if (!imageId.startsWith('sha256:')) imageId = `sha256:${imageId}`;
-    this.#d.events.publish('container', 'commit', id, this.#attrs(l, { comment: q.comment ?? '', imageID: imageId, imageRef: opts.tag ?? '' }));
-    return { Id: imageId };
   }
 
   /**
-   * Freezes a running container for a commit. A process that exits (or gets paused) between
-   * the state check and the freeze writes nothing more, so the commit goes on unfrozen: false.
+   * Pauses a running container for a commit, as `docker pause` does (state, `pause` event; the
+   * commit unpauses it after). A process that exits (or gets paused) between the state check
+   * and the freeze writes nothing more, so the commit goes on unfrozen: false.
    */
   async #pauseForCommit(id: string): Promise<boolean> {
     try {
-      await this.#d.runtime.pause(id);
+      await this.#d.containers.pause(id);
       return true;
     } catch (err) {
       if (err instanceof NotFoundError || err instanceof ConflictError) return false;
