@@ -123,6 +123,9 @@ test('system df: images with containers and shared sizes, container writes, volu
   assert.deepEqual(df.BuildCache, []);
   assert.equal(df.BuilderSize, 0);
 
+  const listed = await ok('GET', '/images/json?shared-size=1');
+  assert.equal(listed.find((i: { Id: string }) => i.Id === b.Id).SharedSize, a.Size, 'shared-size=1 (API 1.42+)');
+  assert.equal((await ok('GET', '/v1.41/images/json?shared-size=1')).find((i: { Id: string }) => i.Id === b.Id).SharedSize, -1);
   const only = await ok('GET', '/system/df?type=volume');
   assert.deepEqual(Object.keys(only), ['Volumes']);
   const bad = await d.api('GET', '/system/df?type=bogus');

@@ -34,7 +34,7 @@ import { ImageGraph, type ResolvedImage } from './graph.ts';
 import { loadArchive } from './load.ts';
 import { pruneImages, removeImage, type DeleteItem, type ImageUsage, type PruneReport, type RemoveOptions } from './remove.ts';
 import { saveImages } from './save.ts';
-import { imagesDiskUsage, type ImagesUsage } from './usage.ts';
+import { fillSharedSizes, imagesDiskUsage, type ImagesUsage } from './usage.ts';
 import { imageHistory, inspectImage, listImages, type HistoryItem, type ImageSummary, type ListOptions } from './views.ts';
 
 export type { ImagesUsage } from './usage.ts';
@@ -107,8 +107,11 @@ export class ImagesService {
     return saveImages(this.graph, names);
   }
 
-  list(opts: ListOptions = {}): ImageSummary[] {
-    return listImages(this.graph, opts);
+  /** `GET /images/json`; `sharedSize` (API 1.42 `shared-size`) fills SharedSize across the listed images. */
+  list(opts: ListOptions & { sharedSize?: boolean } = {}): ImageSummary[] {
+    const out = listImages(this.graph, opts);
+    if (opts.sharedSize) fillSharedSizes(this.graph, out);
+    return out;
   }
 
   inspect(refOrId: string, apiVersion?: string): Record<string, unknown> {

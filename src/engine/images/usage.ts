@@ -18,6 +18,13 @@ export interface ImagesUsage {
 /** `containersOf(imageId)`: how many containers use the image (its full `sha256:` id). */
 export function imagesDiskUsage(g: ImageGraph, containersOf: (imageId: string) => number, apiVersion?: string): ImagesUsage {
   const images = listImages(g, { all: false, apiVersion });
+  fillSharedSizes(g, images);
+  for (const s of images) s.Containers = containersOf(s.Id);
+  return { LayersSize: layersDiskUsage(g), Images: images };
+}
+
+/** Sets each summary's SharedSize: the sizes of its layers that another image of the list also has. */
+export function fillSharedSizes(g: ImageGraph, images: ImageSummary[]): void {
   const chains = new Map<string, string[]>();
   const refs = new Map<string, number>();
   for (const s of images) {
@@ -27,11 +34,9 @@ export function imagesDiskUsage(g: ImageGraph, containersOf: (imageId: string) =
     for (const c of chain) refs.set(c, (refs.get(c) ?? 0) + 1);
   }
   for (const s of images) {
-    s.Containers = containersOf(s.Id);
     s.SharedSize = 0;
     for (const c of chains.get(s.Id) ?? []) if ((refs.get(c) ?? 0) > 1) s.SharedSize += g.layers.get(c)?.size ?? 0;
   }
-  return { LayersSize: layersDiskUsage(g), Images: images };
 }
 
 /** Sum of the diff sizes of the layers any image refers to (moby's LayerDiskUsage). */
