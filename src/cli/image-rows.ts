@@ -75,8 +75,9 @@ export function imageRows(images: ImageSummary[], opts: { trunc: boolean; digest
         CreatedAt: new Date(i.Created * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
         Size: humanSize(i.Size, 3), VirtualSize: humanSize(i.Size, 3),
         Containers: (i.Containers ?? -1) < 0 ? 'N/A' : String(i.Containers),
-        SharedSize: shared < 0 ? 'N/A' : humanSize(shared, 3),
-        UniqueSize: shared < 0 ? 'N/A' : humanSize(i.Size - shared, 3),
+        // go-units HumanSize (4 significant digits), as docker's image formatter prints these two
+        SharedSize: shared < 0 ? 'N/A' : humanSize(shared, 4),
+        UniqueSize: shared < 0 || i.Size < 0 ? 'N/A' : humanSize(i.Size - shared, 4),
       });
     }
   }

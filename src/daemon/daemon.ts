@@ -141,15 +141,21 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
 
   const sources: InfoSources = {
     containerCounts: () => containers.counts(),
-    imageCount: () => images.list({ all: false }).length,
+    imageCount: () => images.count(),
     storageDriver: () => ({ name: snapshots.name, status: snapshots.status() }),
     registry: () => ({ mirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries }),
     runtimes: () => ({ default: cfg.defaultRuntime, names: ['runc'] }),
     warnings: () => warnings,
     debug: () => cfg.debug,
     liveRestore: () => cfg.liveRestore,
-    // `system df`: volumes from the volumes service; images/containers/build cache still to wire.
-    diskUsage: async () => ({ LayersSize: 0, Images: [], Containers: [], Volumes: volumes.diskUsage(), BuildCache: [] }),
+    diskUsage: {
+      images: (containersOf, apiVersion) => images.diskUsage(containersOf, apiVersion),
+      containers: () => containers.list({ all: true, size: true, filters: {} }),
+      containerImageIds: () => containers.list({ all: true, size: false, filters: {} }).map((c) => String(c.ImageID)),
+      volumes: () => volumes.diskUsage(),
+      // The classic builder keeps no cache of its own (its cache is the images).
+      buildCache: () => [],
+    },
   };
   const daemonIdValue = daemonId(cfg.dataRoot);
   const system = new SystemService({ events, sources, dataRoot: cfg.dataRoot, daemonId: daemonIdValue });

@@ -183,7 +183,7 @@ test('wharf build: quiet prints the id; the API streams JSON and prune answers',
   assert.match(r.stdout, /^sha256:[0-9a-f]{64}\n$/);
   assert.equal((await inspectImage(d, 'quiet:1')).Id, r.stdout.trim());
   const p = await d.api('POST', '/build/prune');
-  assert.deepEqual(p.json, { CachesDeleted: [], SpaceReclaimed: 0 });
+  assert.deepEqual(p.json, { CachesDeleted: null, SpaceReclaimed: 0 }); // docker: null when nothing was deleted
   const bad = await d.api('POST', '/build?t=Bad:Tag', Buffer.alloc(1024), { 'Content-Type': 'application/x-tar' });
   assert.equal(bad.status, 400);
 });

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { humanSize } from '../../common/human.ts';
 import type { CliContext } from '../context.ts';
 import { newCommand } from '../docker-command.ts';
+import { dfVerbose, type VerboseDf } from '../df-verbose.ts';
 import { formatList } from '../format.ts';
 import { collect, filtersParam } from '../options.ts';
 import { confirm } from './images.ts';
@@ -47,8 +48,9 @@ export function systemDf(ctx: CliContext): Command {
   return newCommand('df').description('Show docker disk usage')
     .option('--format <string>', 'Format output using a custom template')
     .flag('-v, --verbose', 'Show detailed information on space usage')
-    .action(async (o: { format?: string }) => {
+    .action(async (o: { format?: string; verbose?: boolean }) => {
       const d = await ctx.client().json<Df>('/system/df');
+      if (o.verbose && !o.format) { ctx.out.write(dfVerbose(d as VerboseDf)); return; }
       ctx.out.write(formatList(o.format, 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}', dfRows(d),
         { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' }));
     });

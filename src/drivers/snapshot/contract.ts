@@ -34,7 +34,7 @@ export interface Mount {
 export interface ApplyResult {
   /** sha256:… of the uncompressed tar as read. */
   diffId: string;
-  /** Bytes of content written (sum of regular file sizes), for `docker images` SIZE. */
+  /** Bytes of content written (regular files, hard links once, symlinks by target length: docker's DiffSize), for `docker images` SIZE. */
   size: number;
 }
 

@@ -70,7 +70,7 @@ export class BuildService {
   }
 
   /** `POST /build/prune`: the classic builder keeps no cache of its own (its cache is the images). */
-  prune(): { CachesDeleted: string[]; SpaceReclaimed: number } {
-    return { CachesDeleted: [], SpaceReclaimed: 0 };
+  prune(): { CachesDeleted: string[] | null; SpaceReclaimed: number } {
+    return { CachesDeleted: null, SpaceReclaimed: 0 };
   }
 }

@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ConflictError, InvalidArgumentError } from '../../common/errors.ts';
+import { parseFilterTime } from '../../api/types/filter-time.ts';
 import type { Db } from '../../store/db.ts';
 import type { ContainersDeps } from './deps.ts';
 import { ContainerRegistry, createContainer, renameContainer, waitContainer } from './service.ts';
@@ -59,13 +60,17 @@ export class ContainersService {
   inspect(ref: string, size = false) { return inspectContainer(this.registry, ref, size); }
   attach(ref: string, client: ClientStream, o: AttachOptions) { return attachContainer(this.registry, ref, client, o); }
   logs(...args: Parameters<typeof streamLogs> extends [unknown, ...infer R] ? R : never) { return streamLogs(this.registry, ...args); }
+  /** `POST /containers/prune`: filters `until`, `label`, `label!` (docker's; others are refused before anything goes). */
   prune(filters: Record<string, string[]>) {
+    for (const k of Object.keys(filters)) if (!['until', 'label', 'label!'].includes(k)) throw new InvalidArgumentError(`invalid filter '${k}'`);
     const until = filters.until?.[0];
-    const cutoff = until ? (/^\d+$/.test(until) ? Number(until) * 1000 : Date.parse(until)) : undefined;
+    const cutoff = until ? parseFilterTime(until) : undefined;
+    const has = (labels: Record<string, string>, l: string) => { const i = l.indexOf('='); const k = i < 0 ? l : l.slice(0, i); return k in labels && (i < 0 || labels[k] === l.slice(i + 1)); };
     return pruneContainers(this.registry, (id) => {
       const rec = this.registry.live.get(id)!.rec;
       if (cutoff !== undefined && Date.parse(rec.Created) >= cutoff) return false;
-      return (filters.label ?? []).every((l) => { const i = l.indexOf('='); const k = i < 0 ? l : l.slice(0, i); return k in rec.Config.Labels && (i < 0 || rec.Config.Labels[k] === l.slice(i + 1)); });
+      if ((filters['label!'] ?? []).some((l) => has(rec.Config.Labels, l))) return false;
+      return (filters.label ?? []).every((l) => has(rec.Config.Labels, l));
     });
   }
   counts() { return this.registry.counts(); }

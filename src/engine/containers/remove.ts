@@ -72,8 +72,8 @@ export async function removeContainer(reg: ContainerRegistry, ref: string, opts:
   });
 }
 
-/** `container prune`: removes stopped containers; SpaceReclaimed sums their writable layers (as docker). */
-export async function pruneContainers(reg: ContainerRegistry, keep: (id: string) => boolean): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+/** Removes the stopped containers `keep` selects; SpaceReclaimed is what they had written (their SizeRw). */
+export async function pruneContainers(reg: ContainerRegistry, keep: (id: string) => boolean): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }> {
   const deleted: string[] = [];
   let reclaimed = 0;
   for (const l of [...reg.live.values()]) {
@@ -85,9 +85,9 @@ export async function pruneContainers(reg: ContainerRegistry, keep: (id: string)
       reg.deps.logger.warn(`failed to prune container ${l.rec.Id}: ${(e as Error).message}`);
       continue;
     }
-    reclaimed += size;
     deleted.push(l.rec.Id);
+    reclaimed += size;
   }
   reg.deps.events.publish('container', 'prune', '', { reclaimed: String(reclaimed) });
-  return { ContainersDeleted: deleted, SpaceReclaimed: reclaimed };
+  return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
 }

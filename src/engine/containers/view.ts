@@ -34,8 +34,10 @@ export function containerSizes(reg: ContainerRegistry, rec: ContainerRecord): { 
   return { SizeRw: rw, SizeRootFs: image + rw };
 }
 
+/** moby's directory.Size: every non-directory's lstat size (symlinks too), hard links once. */
 function dirSize(dir: string): number {
   let total = 0;
+  const seen = new Set<number>();
   const stack = [dir];
   while (stack.length) {
     const d = stack.pop()!;
@@ -43,11 +45,20 @@ function dirSize(dir: string): number {
     try { entries = fs.readdirSync(d, { withFileTypes: true }); } catch { continue; }
     for (const e of entries) {
       const p = path.join(d, e.name);
-      if (e.isDirectory()) stack.push(p);
-      else if (e.isFile()) { try { total += fs.lstatSync(p).size; } catch { /* raced */ } }
+      if (e.isDirectory()) { stack.push(p); continue; }
+      let st: fs.Stats;
+      try { st = fs.lstatSync(p); } catch { continue; /* raced */ }
+      if (st.size === 0 || seen.has(st.ino)) continue;
+      seen.add(st.ino);
+      total += st.size;
     }
   }
   return total;
+}
+
+/** The list's sizes are omitted when zero (Go's omitempty on types.Container), as docker shows them. */
+function listSizes(s: { SizeRw: number; SizeRootFs: number }): Partial<{ SizeRw: number; SizeRootFs: number }> {
+  return { ...(s.SizeRw ? { SizeRw: s.SizeRw } : {}), ...(s.SizeRootFs ? { SizeRootFs: s.SizeRootFs } : {}) };
 }
 
 export function inspectContainer(reg: ContainerRegistry, ref: string, size = false): Record<string, unknown> {
@@ -140,7 +151,7 @@ export function listContainers(reg: ContainerRegistry, o: ListOptions): Record<s
     Command: commandLine(r),
     Created: Math.floor(Date.parse(r.Created) / 1000),
     Ports: portsSummary(r),
-    ...(o.size ? containerSizes(reg, r) : {}),
+    ...(o.size ? listSizes(containerSizes(reg, r)) : {}),
     Labels: r.Config.Labels,
     State: r.State.Paused ? 'paused' : r.State.Status,
     Status: stateStatus(r),

@@ -34,8 +34,10 @@ import { ImageGraph, type ResolvedImage } from './graph.ts';
 import { loadArchive } from './load.ts';
 import { pruneImages, removeImage, type DeleteItem, type ImageUsage, type PruneReport, type RemoveOptions } from './remove.ts';
 import { saveImages } from './save.ts';
+import { fillSharedSizes, imagesDiskUsage, type ImagesUsage } from './usage.ts';
 import { imageHistory, inspectImage, listImages, type HistoryItem, type ImageSummary, type ListOptions } from './views.ts';
 
+export type { ImagesUsage } from './usage.ts';
 export type { CreateImageOptions, DeleteItem, HistoryItem, ImageSummary, ImageUsage, ImportOptions, ListOptions, PruneReport, RemoveOptions, ResolvedImage };
 export type { ContainerConfig, ImageConfigJson } from './config.ts';
 export { applyChanges } from './changes.ts';
@@ -105,8 +107,11 @@ export class ImagesService {
     return saveImages(this.graph, names);
   }
 
-  list(opts: ListOptions = {}): ImageSummary[] {
-    return listImages(this.graph, opts);
+  /** `GET /images/json`; `sharedSize` (API 1.42 `shared-size`) fills SharedSize across the listed images. */
+  list(opts: ListOptions & { sharedSize?: boolean } = {}): ImageSummary[] {
+    const out = listImages(this.graph, opts);
+    if (opts.sharedSize) fillSharedSizes(this.graph, out);
+    return out;
   }
 
   inspect(refOrId: string, apiVersion?: string): Record<string, unknown> {
@@ -168,8 +173,13 @@ export class ImagesService {
     return rec.id;
   }
 
-  /** Disk usage rows for `system df`. */
-  layersSize(): number {
-    return this.graph.layers.all().reduce((n, l) => n + l.size, 0);
+  /** Every image, intermediate ones included (`docker info`'s Images, as moby counts them). */
+  count(): number {
+    return this.graph.images.all().length;
+  }
+
+  /** `system df`: top-level images with container counts and shared sizes, and the used layers' size. */
+  diskUsage(containersOf: (imageId: string) => number, apiVersion?: string): ImagesUsage {
+    return imagesDiskUsage(this.graph, containersOf, apiVersion);
   }
 }

@@ -7,20 +7,14 @@ import { InvalidArgumentError } from '../../common/errors.ts';
 import { familiarName, familiarString, type Reference } from '../../common/reference.ts';
 import { chainIdsOf } from '../../store/layer-store.ts';
 import { compareVersions } from '../../api/types/version.ts';
+import { parseFilterTime } from '../../api/types/filter-time.ts';
 import { diffIdsOf, dockerConfigView, type ImageConfigJson } from './config.ts';
 import type { ImageGraph } from './graph.ts';
 
 export type Filters = Record<string, string[]>;
 
-/** Docker's `until`/`since` times: unix seconds (fraction allowed), RFC 3339, or a duration ago. Unix ms. */
-export function parseFilterTime(v: string, now = Date.now()): number {
-  if (/^-?\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
-  const t = Date.parse(v);
-  if (!Number.isNaN(t)) return t;
-  const m = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/.exec(v);
-  if (m) return now - Number(m[1]) * { ns: 1e-6, us: 1e-3, ms: 1, s: 1e3, m: 6e4, h: 3.6e6 }[m[2] as 'ns'];
-  throw new InvalidArgumentError(`failed to parse value ${v} as time`);
-}
+export { parseFilterTime };
+
 
 export interface ListOptions {
   all?: boolean;
@@ -45,7 +39,10 @@ export interface ImageSummary {
 
 const LIST_FILTERS = ['dangling', 'label', 'before', 'since', 'reference', 'until'];
 
-/** Go's path.Match for reference patterns (`*`, `?`, `[…]`, `\` escapes; `*` stops at `/`). */
+/**
+ * Go's path.Match for reference patterns (`*`, `?`, `[…]`, `\` escapes; `*` stops at `/`).
+ * A malformed pattern (an unclosed `[`) is the client's mistake: 400 `syntax error in pattern`.
+ */
 export function globMatch(pattern: string, s: string): boolean {
   let re = '^';
   for (let i = 0; i < pattern.length; i++) {
@@ -55,18 +52,20 @@ export function globMatch(pattern: string, s: string): boolean {
     else if (ch === '\\' && i + 1 < pattern.length) re += `\\${pattern[++i]}`;
     else if (ch === '[') {
       const end = pattern.indexOf(']', i + 2);
-      if (end < 0) return false;
+      if (end < 0) throw new InvalidArgumentError('syntax error in pattern');
       let cls = pattern.slice(i + 1, end).replace(/\\/g, '\\\\');
       if (cls.startsWith('^')) cls = '^' + cls.slice(1);
       re += `[${cls}]`;
       i = end;
     } else re += ch.replace(/[.+^${}()|\]\\]/g, '\\$&');
   }
+  let rx: RegExp;
   try {
-    return new RegExp(re + '$').test(s);
+    rx = new RegExp(re + '$');
   } catch {
-    return false;
+    throw new InvalidArgumentError('syntax error in pattern');
   }
+  return rx.test(s);
 }
 
 /** reference.FamiliarMatch */
@@ -89,13 +88,14 @@ function boolFilter(f: Filters, key: string): boolean | undefined {
   if (!v || v.length === 0) return undefined;
   if (v.every((x) => x.toLowerCase() === 'true' || x === '1')) return true;
   if (v.every((x) => x.toLowerCase() === 'false' || x === '0')) return false;
-  throw new InvalidArgumentError(`Invalid filter '${key}=${v.join(',')}'`);
+  throw new InvalidArgumentError(`invalid filter '${key}=${v.join(',')}'`);
 }
 
 export function listImages(g: ImageGraph, opts: ListOptions = {}): ImageSummary[] {
   const f = opts.filters ?? {};
   for (const k of Object.keys(f)) if (!LIST_FILTERS.includes(k)) throw new InvalidArgumentError(`invalid filter '${k}'`);
   const dangling = boolFilter(f, 'dangling');
+  for (const p of f.reference ?? []) globMatch(p, ''); // refuses a malformed pattern before listing
   let beforeMs: number | undefined;
   let sinceMs: number | undefined;
   for (const b of f.before ?? []) beforeMs = g.get(g.lookup(b)).created;
@@ -106,7 +106,10 @@ export function listImages(g: ImageGraph, opts: ListOptions = {}): ImageSummary[
   const withVirtual = opts.apiVersion !== undefined && compareVersions(opts.apiVersion, '1.44') < 0;
   const byImage = g.refs.byImage();
   const out: ImageSummary[] = [];
+  const createdMs = new Map<string, number>();
   for (const img of g.images.all()) {
+    // dangling=true looks at the heads only (images no other image is built on), as moby does.
+    if (dangling === true && g.images.children(img.id).length > 0) continue;
     if (beforeMs !== undefined && !(img.created < beforeMs)) continue;
     if (sinceMs !== undefined && !(img.created > sinceMs)) continue;
     if (untilMs !== undefined && !(img.created < untilMs)) continue;
@@ -147,9 +150,11 @@ export function listImages(g: ImageGraph, opts: ListOptions = {}): ImageSummary[
       s.RepoDigests = ['<none>@<none>'];
     }
     if (withVirtual) s.VirtualSize = img.size;
+    createdMs.set(img.id, img.created);
     out.push(s);
   }
-  out.sort((a, b) => b.Created - a.Created || (a.Id < b.Id ? -1 : 1));
+  // Newest first by the full creation time (two images built within a second keep their order).
+  out.sort((a, b) => (createdMs.get(b.Id) ?? 0) - (createdMs.get(a.Id) ?? 0) || (a.Id < b.Id ? -1 : 1));
   return out;
 }
 

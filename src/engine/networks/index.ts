@@ -183,7 +183,7 @@ export class NetworksService {
   }
 
   /** Removes user-defined networks no running container uses. Filters: until, label, label!. */
-  async prune(filters: Record<string, string[]> = {}): Promise<{ NetworksDeleted: string[] }> {
+  async prune(filters: Record<string, string[]> = {}): Promise<{ NetworksDeleted: string[] | null }> {
     const until = filters.until?.[0];
     const cutoff = until ? (/^\d+(\.\d+)?$/.test(until) ? Number(until) * 1000 : Date.parse(until)) : undefined;
     if (cutoff !== undefined && Number.isNaN(cutoff)) throw new InvalidArgumentError(`invalid filter 'until=${until}'`);
@@ -203,7 +203,7 @@ export class NetworksService {
       deleted.push(info.name);
     }
     this.deps.events.publish('network', 'prune', '', { reclaimed: '0' });
-    return { NetworksDeleted: deleted };
+    return { NetworksDeleted: deleted.length ? deleted : null };
   }
 
   async connect(ref: string, container: string, settings: EndpointSettings = {}): Promise<void> {

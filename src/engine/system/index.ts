@@ -8,6 +8,9 @@ import { readHostFacts, goArch, unameMachine, type HostFacts } from '../../commo
 import { API_VERSION, MIN_API_VERSION } from '../../api/types/version.ts';
 import type { EventBus, EventQuery } from '../events/index.ts';
 import { validateEventFilters } from '../../api/types/events.ts';
+import { diskUsage, type DiskUsageOptions, type DiskUsageSources } from './disk-usage.ts';
+
+export type { BuildCacheRecord, DiskUsageOptions, DiskUsageSources } from './disk-usage.ts';
 
 export const WHARF_VERSION = '0.1.0';
 export const GIT_COMMIT = 'wharf';
@@ -29,7 +32,8 @@ export interface InfoSources {
   warnings(): string[];
   debug(): boolean;
   liveRestore(): boolean;
-  diskUsage?(): Promise<Record<string, unknown>>;
+  /** `system df`: the services that own images, containers, volumes and build cache. */
+  diskUsage?: DiskUsageSources;
 }
 
 export interface SystemServiceOptions {
@@ -156,9 +160,9 @@ export class SystemService {
     return this.o.events.subscribe(fn);
   }
 
-  async diskUsage(): Promise<Record<string, unknown>> {
-    if (this.o.sources.diskUsage) return this.o.sources.diskUsage();
-    return { LayersSize: 0, Images: [], Containers: [], Volumes: [], BuildCache: [] };
+  async diskUsage(opts: DiskUsageOptions = {}): Promise<Record<string, unknown>> {
+    const src = this.o.sources.diskUsage ?? { images: () => ({ LayersSize: 0, Images: [] }), containers: () => [], containerImageIds: () => [], volumes: () => [], buildCache: () => [] };
+    return diskUsage(src, opts);
   }
 }
 

@@ -23,5 +23,5 @@ export interface BuildBackend {
   /** Throws 400 for a bad `t` before anything is streamed. */
   validateTags(tags: string[]): void;
   build(o: BuildOptions): Promise<string>;
-  prune(): { CachesDeleted: string[]; SpaceReclaimed: number };
+  prune(): { CachesDeleted: string[] | null; SpaceReclaimed: number };
 }

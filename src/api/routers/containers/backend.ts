@@ -23,7 +23,7 @@ export interface ContainersBackend {
   logs(ref: string, q: LogsQuery, out: Writer, signal: AbortSignal): Promise<void>;
   /** Whether the container has a TTY (raw vs multiplexed streams). */
   record(ref: string): { Config: { Tty: boolean } };
-  prune(filters: Record<string, string[]>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }>;
+  prune(filters: Record<string, string[]>): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>;
   resize(ref: string, h: number, w: number): Promise<void>;
   top(ref: string, psArgs: string | null): Promise<{ Titles: string[]; Processes: string[][] }>;
 }

@@ -9,6 +9,8 @@ export interface ImageListOptions {
   filters?: Record<string, string[]>;
   digests?: boolean;
   apiVersion?: string;
+  /** `shared-size` (API 1.42+): SharedSize across the listed images instead of -1. */
+  sharedSize?: boolean;
 }
 
 export interface ImageDeleteItem { Untagged?: string; Deleted?: string }

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { InvalidArgumentError, NotImplementedError, messageOf } from '../../../common/errors.ts';
 import { boolParam, type Handler, type RouteContext } from '../../server/context.ts';
 import { parseFilters } from '../../server/filters.ts';
+import { compareVersions } from '../../types/version.ts';
 import type { ImagesBackend } from './backend.ts';
 
 const JSON_STREAM = 'application/json';
@@ -36,7 +37,8 @@ export function list(b: ImagesBackend): Handler {
     const filters = parseFilters(ctx.query.get('filters'));
     const legacy = ctx.query.get('filter');
     if (legacy) (filters.reference ??= []).push(legacy);
-    ctx.json(200, b.list({ all: boolParam(ctx.query, 'all'), filters, digests: boolParam(ctx.query, 'digests'), apiVersion: ctx.apiVersion }));
+    const sharedSize = compareVersions(ctx.apiVersion, '1.42') >= 0 && boolParam(ctx.query, 'shared-size');
+    ctx.json(200, b.list({ all: boolParam(ctx.query, 'all'), filters, digests: boolParam(ctx.query, 'digests'), apiVersion: ctx.apiVersion, sharedSize }));
   };
 }
 

@@ -6,7 +6,7 @@ export interface NetworksBackend {
   inspect(ref: string): unknown;
   create(body: Record<string, unknown>): Promise<{ Id: string; Warning: string }>;
   remove(ref: string): Promise<void>;
-  prune(filters: Record<string, string[]>): Promise<{ NetworksDeleted: string[] }>;
+  prune(filters: Record<string, string[]>): Promise<{ NetworksDeleted: string[] | null }>;
   connect(ref: string, container: string, settings?: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null; MacAddress?: string }): Promise<void>;
   disconnect(ref: string, container: string, force?: boolean): Promise<void>;
 }

@@ -7,5 +7,6 @@ export interface SystemBackend {
   /** Validates filters (throws InvalidArgument) and returns the past events. */
   eventsHistory(q: EventQuery): EngineEvent[];
   subscribeEvents(fn: (e: EngineEvent) => void): () => void;
-  diskUsage?(): Promise<Record<string, unknown>>;
+  /** `GET /system/df`; `types` are the `type` query values (API 1.42+), validated by the engine. */
+  diskUsage?(opts: { types?: string[]; apiVersion?: string }): Promise<Record<string, unknown>>;
 }

@@ -20,8 +20,8 @@ export function info(b: SystemBackend) {
 
 export function diskUsage(b: SystemBackend) {
   return async (ctx: RouteContext) => {
-    if (!b.diskUsage) return ctx.json(200, { LayersSize: 0, Images: [], Containers: [], Volumes: [], BuildCache: [] });
-    ctx.json(200, await b.diskUsage());
+    if (!b.diskUsage) return ctx.json(200, { LayersSize: 0, Images: [], Containers: [], Volumes: [], BuildCache: [], BuilderSize: 0 });
+    ctx.json(200, await b.diskUsage({ types: ctx.query.getAll('type'), apiVersion: ctx.apiVersion }));
   };
 }
 

@@ -122,6 +122,7 @@ class Extractor {
         break;
       case 'symlink':
         fs.symlinkSync(h.linkname, full);
+        this.size += Buffer.byteLength(h.linkname); // a symlink's size is its target's length, as docker counts
         this.#meta(rel, h, false);
         break;
       case 'link': {

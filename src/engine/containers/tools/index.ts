@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { ConflictError, NotFoundError } from '../../../common/errors.ts';
 import { resolveUser } from '../../../oci/index.ts';
 import { tarStream } from '../../../common/tar/index.ts';
 import type { RuntimeDriver } from '../../../drivers/runtime/contract.ts';
@@ -202,16 +203,30 @@ export class ContainerTools {
     const l = this.#reg.get(ref);
     const id = l.rec.Id;
     const opts = commitOptions(l.rec, q, config);
-    const pause = q.pause && l.rec.State.Running && !l.rec.State.Paused;
-    if (pause) await this.#d.runtime.pause(id);
-    let imageId: string;
+    const pause = q.pause && l.rec.State.Running && !l.rec.State.Paused && await this.#pauseForCommit(id);
     try {
-      imageId = await this.#d.images.createImage({ ...opts, layer: this.#d.snapshots.diff(id) });
+      let imageId = await this.#d.images.createImage({ ...opts, layer: this.#d.snapshots.diff(id) });
+      if (!imageId.startsWith('sha256:')) imageId = `sha256:${imageId}`;
+      // docker's order: pause, commit, unpause
+      this.#d.events.publish('container', 'commit', id, this.#attrs(l, { comment: q.comment ?? '', imageID: imageId, imageRef: opts.tag ?? '' }));
+      return { Id: imageId };
     } finally {
-      if (pause) await this.#d.runtime.resume(id).catch(() => undefined);
+      if (pause) await this.#d.containers.unpause(id).catch(() => undefined);
     }
-    if (!imageId.startsWith('sha256:')) imageId = `sha256:${imageId}`;
-    this.#d.events.publish('container', 'commit', id, this.#attrs(l, { comment: q.comment ?? '', imageID: imageId, imageRef: opts.tag ?? '' }));
-    return { Id: imageId };
+  }
+
+  /**
+   * Pauses a running container for a commit, as `docker pause` does (state, `pause` event; the
+   * commit unpauses it after). A process that exits (or gets paused) between the state check
+   * and the freeze writes nothing more, so the commit goes on unfrozen: false.
+   */
+  async #pauseForCommit(id: string): Promise<boolean> {
+    try {
+      await this.#d.containers.pause(id);
+      return true;
+    } catch (err) {
+      if (err instanceof NotFoundError || err instanceof ConflictError) return false;
+      throw err;
+    }
   }
 }
