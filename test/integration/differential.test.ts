@@ -82,3 +82,62 @@ test('an exec created with Tty runs on a pty: lines end in \\r\\n even when star
   });
   assert.match(r.output, /out\r\nerr\r\n/);
 });
+
+test('removing a running container without force: 409 with the wording of API 1.41', async () => {
+  const r = await differential(d, async (t) => {
+    const id = await startedBb(t, 'rmrunning');
+    try {
+      const res = await t.api('DELETE', `${V}/containers/${id}`);
+      return { status: res.status, message: res.json?.message };
+    } finally { await removeForce(t, id); }
+  });
+  assert.equal(r.status, 409);
+  assert.match(r.message, /^You cannot remove a running container/);
+});
+
+test('kill answers once the container has exited: exited, 137', async () => {
+  const r = await differential(d, async (t) => {
+    const id = await startedBb(t, 'kill');
+    try {
+      const k = await t.api('POST', `${V}/containers/${id}/kill`);
+      const s = (await t.api('GET', `${V}/containers/${id}/json`)).json.State;
+      return { kill: k.status, status: s.Status, running: s.Running, exitCode: s.ExitCode };
+    } finally { await removeForce(t, id); }
+  });
+  assert.deepEqual(r, { kill: 204, status: 'exited', running: false, exitCode: 137 });
+});
+
+test('json-file max-file without max-size is accepted (no rotation)', async () => {
+  const r = await differential(d, async (t) => {
+    const res = await t.api('POST', `${V}/containers/create?name=${t.name('logopt')}`, { Image: 'bb', HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-file': '5' } } } });
+    if (res.status === 201) await removeForce(t, res.json.Id);
+    return { status: res.status };
+  });
+  assert.equal(r.status, 201);
+});
+
+test('changes of a fresh container leave out the engine\'s own files', async () => {
+  const r = await differential(d, async (t) => {
+    const id = await createBb(t, t.name('diff'), { Cmd: ['touch', '/test'] });
+    try {
+      await t.api('POST', `${V}/containers/${id}/start`);
+      await t.api('POST', `${V}/containers/${id}/wait`);
+      const res = await t.api('GET', `${V}/containers/${id}/changes`);
+      return { status: res.status, changes: res.json };
+    } finally { await removeForce(t, id); }
+  });
+  assert.deepEqual(r.changes, [{ Kind: 1, Path: '/test' }]);
+});
+
+test('GroupAdd: supplementary groups by number and by name', async () => {
+  const r = await differential(d, async (t) => {
+    const id = await createBb(t, t.name('groups'), { Cmd: ['id', '-G'], HostConfig: { GroupAdd: ['1000', 'root'] } });
+    try {
+      await t.api('POST', `${V}/containers/${id}/start`);
+      const w = await t.api('POST', `${V}/containers/${id}/wait`);
+      const logs = await t.api('GET', `${V}/containers/${id}/logs?stdout=1`);
+      return { exit: w.json.StatusCode, groups: logs.body.slice(8).trim().split(' ').sort() };
+    } finally { await removeForce(t, id); }
+  });
+  assert.deepEqual(r, { exit: 0, groups: ['0', '1000'] });
+});
