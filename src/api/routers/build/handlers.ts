@@ -92,6 +92,7 @@ export function build(b: BuildBackend): Handler {
   return async (ctx) => {
     const q = ctx.query;
     if (q.get('remote')) throw new NotImplementedError('remote build contexts are not supported');
+    if (boolParam(q, 'squash')) throw new InvalidArgumentError('squash is only supported with experimental mode');
     const tags = q.getAll('t').filter(Boolean);
     b.validateTags(tags);
     const buildArgs = jsonMap<string | null>(ctx, 'buildargs');
