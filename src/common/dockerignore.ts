@@ -37,7 +37,7 @@ export function cleanPath(p: string): string {
 /** The exclude patterns of a .dockerignore file, in order (`!` kept in front of exceptions). */
 export function readDockerignore(text: string): string[] {
   const out: string[] = [];
-  for (const [i, raw] of text.split(/\r?\n|\r/).entries()) {
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
     let line = i === 0 ? raw.replace(/^\uFEFF/, '') : raw;
     if (line.startsWith('#')) continue;
     line = line.trim();
