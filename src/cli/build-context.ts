@@ -1,92 +1,62 @@
 /**
  * The build context `wharf build` uploads: a directory walked into a tar stream, minus what
- * `.dockerignore` excludes (Go filepath.Match patterns, `**`, `!` exceptions, last match
- * wins; a pattern matching a directory excludes what is under it). The Dockerfile and
- * .dockerignore are always sent.
+ * `.dockerignore` excludes, matched as docker's CLI does (moby's patterns, see
+ * src/common/dockerignore.ts; an excluded directory is skipped unless an exception may
+ * re-include something under it). The Dockerfile and .dockerignore are always sent (the
+ * builder drops them when .dockerignore names them).
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { PatternMatcher, readDockerignore } from '../common/dockerignore.ts';
 import type { TarWriteEntry } from '../common/tar/index.ts';
 
-export interface IgnorePattern { negate: boolean; re: RegExp; source: string }
-
-/** Parses .dockerignore text into ordered patterns. */
-export function parseDockerignore(text: string): IgnorePattern[] {
-  const out: IgnorePattern[] = [];
-  for (const raw of text.split(/\r?\n/)) {
-    let line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    let negate = false;
-    if (line.startsWith('!')) { negate = true; line = line.slice(1).trim(); }
-    let p = path.posix.normalize(line.replace(/^\/+/, ''));
-    if (p === '.' || p === '') p = '.';
-    p = p.replace(/\/+$/, '');
-    out.push({ negate, re: patternRegExp(p), source: p });
-  }
-  return out;
+/** Parses .dockerignore text (throws docker's message on a malformed pattern). */
+export function parseDockerignore(text: string): PatternMatcher {
+  return new PatternMatcher(readDockerignore(text));
 }
 
-/** Go filepath.Match syntax plus `**` (any number of path elements). */
-export function patternRegExp(p: string): RegExp {
-  let re = '';
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i]!;
-    if (c === '*') {
-      if (p[i + 1] === '*') {
-        i++;
-        if (p[i + 1] === '/') { i++; re += '(?:.*/)?'; } else re += '.*';
-      } else re += '[^/]*';
-    } else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = p.indexOf(']', i + 1);
-      if (end < 0) { re += '\\['; continue; }
-      let cls = p.slice(i + 1, end);
-      if (cls.startsWith('^')) cls = '^' + cls.slice(1); else if (cls.startsWith('!')) cls = '^' + cls.slice(1);
-      re += `[${cls.replace(/\\/g, '\\\\')}]`;
-      i = end;
-    } else if (c === '\\' && i + 1 < p.length) { re += escape(p[++i]!); } else re += escape(c);
-  }
-  return new RegExp(`^${re}$`);
+/** Whether the walk leaves out a directory: excluded, and no exception can reach under it. */
+function skipsDir(dir: string, pm: PatternMatcher): boolean {
+  return pm.matches(dir) && !pm.mayIncludeUnder(dir);
 }
 
-function escape(c: string): string {
-  return /[.+^${}()|[\]\\/]/.test(c) ? `\\${c}` : c;
-}
-
-/** Whether a context-relative path (posix) is excluded. Parent directory matches count. */
-export function isExcluded(rel: string, patterns: IgnorePattern[]): boolean {
-  const parents: string[] = [];
+/** Whether a context-relative path (posix) is left out of the context. */
+export function isExcluded(rel: string, pm: PatternMatcher): boolean {
   const parts = rel.split('/');
-  for (let i = 1; i <= parts.length; i++) parents.push(parts.slice(0, i).join('/'));
-  let excluded = false;
-  for (const p of patterns) {
-    const hit = parents.some((q) => p.re.test(q)) || (p.source === '.');
-    if (hit) excluded = !p.negate;
-  }
-  return excluded;
+  for (let i = 1; i < parts.length; i++) if (skipsDir(parts.slice(0, i).join('/'), pm)) return true;
+  return pm.matches(rel);
 }
 
-/** Tar entries for the context directory (names relative, posix). */
-export async function* contextEntries(dir: string, patterns: IgnorePattern[], keep: Set<string>): AsyncGenerator<TarWriteEntry> {
-  const hasExceptions = patterns.some((p) => p.negate);
+/**
+ * Tar entries for the context directory (names relative, posix). `override`: files sent
+ * with this content instead of the one on disk (or added at the end when absent there).
+ */
+export async function* contextEntries(dir: string, pm: PatternMatcher, override: ReadonlyMap<string, Buffer> = new Map()): AsyncGenerator<TarWriteEntry> {
+  const sent = new Set<string>();
+  const replaced = (name: string, data: Buffer): TarWriteEntry => {
+    sent.add(name);
+    return { header: { name, type: 'file', size: data.length, mode: 0o600, uid: 0, gid: 0, mtime: Math.floor(Date.now() / 1000) }, body: data };
+  };
   async function* walk(abs: string, rel: string): AsyncGenerator<TarWriteEntry> {
     const names = (await fs.promises.readdir(abs)).sort();
     for (const name of names) {
       const childRel = rel ? `${rel}/${name}` : name;
       const childAbs = path.join(abs, name);
       const st = await fs.promises.lstat(childAbs);
-      const excluded = !keep.has(childRel) && isExcluded(childRel, patterns);
-      if (excluded && !(st.isDirectory() && hasExceptions)) continue;
+      const excluded = pm.matches(childRel);
+      if (excluded && !(st.isDirectory() && pm.mayIncludeUnder(childRel))) continue;
+      const data = override.get(childRel);
+      if (data && !st.isDirectory()) { yield replaced(childRel, data); continue; }
       const header = { name: childRel, mode: st.mode & 0o7777, uid: 0, gid: 0, mtime: Math.floor(st.mtimeMs / 1000) };
       if (st.isDirectory()) {
         if (!excluded) yield { header: { ...header, type: 'dir' } };
         yield* walk(childAbs, childRel);
-      } else if (excluded) continue;
-      else if (st.isSymbolicLink()) yield { header: { ...header, type: 'symlink', linkname: await fs.promises.readlink(childAbs) } };
+      } else if (st.isSymbolicLink()) yield { header: { ...header, type: 'symlink', linkname: await fs.promises.readlink(childAbs) } };
       else if (st.isFile()) yield { header: { ...header, type: 'file', size: st.size }, body: fs.createReadStream(childAbs) as AsyncIterable<Buffer> };
     }
   }
   yield* walk(dir, '');
+  for (const [name, data] of override) if (!sent.has(name)) yield replaced(name, data);
 }
 
 /** Build flags → `POST /build` query. */

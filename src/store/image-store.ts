@@ -94,6 +94,11 @@ export class ImageStore {
     return (this.db.prepare('SELECT id FROM images WHERE parent = ?').all(id) as { id: string }[]).map((r) => r.id);
   }
 
+  /** Re-parents an image (the build cache adopts a `--cache-from` image into the local chain). */
+  setParent(id: string, parent: string | null): void {
+    this.db.prepare('UPDATE images SET parent = ? WHERE id = ?').run(parent, id);
+  }
+
   setLastTagTime(id: string, time: string): void {
     this.db.prepare('UPDATE images SET last_tag_time = ? WHERE id = ?').run(time, id);
   }

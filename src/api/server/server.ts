@@ -141,7 +141,9 @@ function makeContext(
 
   function writeRaw(status: number, headers: Record<string, string>, body: Buffer | string): void {
     if (res) {
-      res.writeHead(status, { ...common, ...headers });
+      // A length, not chunked: clients read a non-chunked answer to a streaming endpoint as an error (docker-py).
+      const length: Record<string, number> = status === 204 || status === 304 ? {} : { 'Content-Length': Buffer.byteLength(body) };
+      res.writeHead(status, { ...common, ...headers, ...length });
       res.end(body);
     } else if (socket) {
       const text = http.STATUS_CODES[status] ?? 'Unknown';

@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { parseBytes } from '../../common/human.ts';
 import { createTar, tarStream } from '../../common/tar/index.ts';
 import { configDir, lookupCredentials, readConfig } from '../auth.ts';
-import { buildQuery, contextEntries, parseDockerignore } from '../build-context.ts';
+import { buildQuery, contextEntries } from '../build-context.ts';
+import { matchesDockerignore, PatternMatcher, readDockerignore } from '../../common/dockerignore.ts';
 import { CliExit, type CliContext } from '../context.ts';
 import { newCommand } from '../docker-command.ts';
 import { collect } from '../options.ts';
@@ -63,29 +64,34 @@ export default function build(ctx: CliContext): Command {
         let st: fs.Stats;
         try { st = fs.statSync(context); } catch { throw new CliExit(1, `unable to prepare context: path "${context}" not found`); }
         if (!st.isDirectory()) throw new CliExit(1, `unable to prepare context: context must be a directory: ${path.resolve(context)}`);
-        let ignore = '';
+        let ignore: string | undefined;
         try { ignore = fs.readFileSync(path.join(context, '.dockerignore'), 'utf8'); } catch { /* none */ }
-        const keep = new Set(['.dockerignore']);
-        let extra: { name: string; data: Buffer } | undefined;
+        const excludes = readDockerignore(ignore ?? '');
+        // docker's TrimBuildFilesFromExcludes: the .dockerignore and the Dockerfile are always sent.
+        if (matchesDockerignore('.dockerignore', excludes)) excludes.push('!.dockerignore');
+        const override = new Map<string, Buffer>();
+        const outside = (data: Buffer) => {
+          // docker's AddDockerfileToBuildContext: a random name, listed in .dockerignore so the builder drops it.
+          const name = `.dockerfile.${Array.from({ length: 20 }, () => Math.floor(Math.random() * 16).toString(16)).join('')}`;
+          override.set(name, data);
+          override.set('.dockerignore', Buffer.from(`${ignore ?? '.dockerignore'}\n${name}\n`));
+          return name;
+        };
         if (o.file === '-') {
-          extra = { name: `.dockerfile.${Math.random().toString(16).slice(2, 14)}`, data: await readStdin() };
-          dockerfile = extra.name;
+          dockerfile = outside(await readStdin());
         } else {
           const df = o.file ? path.relative(path.resolve(context), path.resolve(o.file)) : 'Dockerfile';
           if (o.file && df.startsWith('..')) {
-            extra = { name: `.dockerfile.${Math.random().toString(16).slice(2, 14)}`, data: fs.readFileSync(o.file) };
-            dockerfile = extra.name;
+            dockerfile = outside(fs.readFileSync(o.file));
           } else {
             if (!fs.existsSync(path.join(context, df))) throw new CliExit(1, `unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${path.resolve(context, df)}: no such file or directory`);
-            keep.add(df.split(path.sep).join('/'));
             dockerfile = df.split(path.sep).join('/');
+            if (matchesDockerignore(dockerfile, excludes)) excludes.push(`!${dockerfile}`);
           }
         }
-        const patterns = parseDockerignore(ignore);
-        async function* all() {
-          yield* contextEntries(context, patterns, keep);
-          if (extra) yield { header: { name: extra.name, type: 'file' as const, size: extra.data.length, mode: 0o600 }, body: extra.data };
-        }
+        let pm: PatternMatcher;
+        try { pm = new PatternMatcher(excludes); } catch (err) { throw new CliExit(1, `unable to prepare context: ${(err as Error).message}`); }
+        const all = () => contextEntries(context, pm, override);
         body = Readable.from(tarStream(all()));
       }
       const q = buildQuery({ ...o, noCache: o.cache === false, shmSize: o.shmSize ? parseBytes(o.shmSize) : undefined, memory: o.memory ? parseBytes(o.memory) : undefined, file: dockerfile });

@@ -2,7 +2,7 @@
  * One classic build (`POST /build`): stages in order (up to `--target`), FROM with ONBUILD
  * triggers, a dispatcher per instruction, commits of every step as an untagged intermediate
  * image whose parent is the previous step (so `docker history` shows each step), the layer
- * cache (a child of the current image with the same history line and config is reused), and
+ * cache (image-cache.ts: a child of the current image made by the same step, or `--cache-from`), and
  * the classic builder's output lines. Tags are applied only after the last step succeeded,
  * so a failed or killed build never leaves a tagged partial image (SECURITY-CHECKS 25).
  */
@@ -14,32 +14,13 @@ import { familiarString, parseNormalizedNamed, referenceString, withDefaultTag }
 import type { ContainerConfig, ImagesService } from '../images/index.ts';
 import { BuildContext } from './context.ts';
 import { DISPATCHERS } from './dispatch.ts';
+import { ImageCache } from './image-cache.ts';
 import { parseDockerfile, parseInstruction, splitStages, type Instruction } from './parser.ts';
 import { DEFAULT_SHELL, PREDEFINED_ARGS, type StageState, type StepHost } from './state.ts';
 import { processWord, rawWords, type Env } from './substitute.ts';
 import type { BuildDeps, BuildRequest } from './types.ts';
 
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
-
-/** JSON with sorted keys and empty containers dropped: configs compare equal when docker's would. */
-export function canonical(v: unknown): string {
-  const norm = (x: unknown): unknown => {
-    if (Array.isArray(x)) return x.map(norm);
-    if (x && typeof x === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const k of Object.keys(x).sort()) {
-        const val = (x as Record<string, unknown>)[k];
-        if (val === null || val === undefined || val === '' || val === false) continue;
-        if (typeof val === 'object' && !Array.isArray(val) && Object.keys(val).length === 0) continue;
-        if (Array.isArray(val) && val.length === 0) continue;
-        out[k] = norm(val);
-      }
-      return out;
-    }
-    return x;
-  };
-  return JSON.stringify(norm(v));
-}
 
 export class Builder implements StepHost {
   readonly escape: string;
@@ -49,18 +30,20 @@ export class Builder implements StepHost {
   private readonly usedArgs = new Set<string>();
   private readonly stages: StageState[] = [];
   private readonly images: ImagesService;
+  private readonly cache: ImageCache;
   private step = 0;
   private total = 0;
 
   constructor(private readonly deps: BuildDeps, private readonly req: BuildRequest, buildDir: string, escape = '\\') {
     this.images = deps.images;
+    this.cache = new ImageCache(deps.images, req.cacheFrom, deps.logger);
     this.workDir = buildDir;
     this.contextDir = path.join(buildDir, 'context');
     this.escape = escape;
   }
 
   say(text: string): void {
-    if (!this.req.quiet) this.req.out({ stream: text });
+    this.req.out({ stream: text });
   }
 
   /**
@@ -103,10 +86,12 @@ export class Builder implements StepHost {
 
   /** Runs the whole build; returns the final image id (tagged). */
   async run(): Promise<string> {
-    const text = this.readDockerfile();
-    const df = parseDockerfile(text);
+    const context = BuildContext.at(this.contextDir);
+    const dockerfile = context.locateDockerfile(this.req.dockerfile || 'Dockerfile');
+    const df = parseDockerfile(dockerfile.text);
     (this as { escape: string }).escape = df.escape;
-    const { metaArgs, stages } = splitStages(df);
+    const { metaArgs, stages } = splitStages(df, dockerfile.name);
+    context.removeIgnoredBuildFiles(dockerfile.name);
     for (const inst of metaArgs) this.declareMetaArgs(inst);
     let last = stages.length - 1;
     if (this.req.target) {
@@ -134,23 +119,19 @@ export class Builder implements StepHost {
     if (!st?.image) throw new InvalidArgumentError('No image was generated. Is your Dockerfile empty?');
     this.fault('before-tag');
     const id = st.image;
-    this.req.out({ aux: { ID: id } });
+    this.req.out({ aux: { ID: id } }, true);
     this.say(`Successfully built ${short(id)}\n`);
     for (const t of this.req.tags) {
       const ref = this.images.graph.parseTarget(t);
       this.images.graph.tag(id, ref);
       this.say(`Successfully tagged ${familiarString(ref)}\n`);
     }
-    if (this.req.quiet) this.req.out({ stream: `${id}\n` });
+    if (this.req.quiet) this.req.out({ stream: `${id}\n` }, true);
     return id;
   }
 
   private checkAborted(): void {
     if (this.req.signal?.aborted) throw new InvalidArgumentError('build canceled: the client went away');
-  }
-
-  private readDockerfile(): string {
-    return BuildContext.at(this.contextDir).readDockerfile(this.req.dockerfile || 'Dockerfile');
   }
 
   private metaEnv(): Env {
@@ -211,7 +192,7 @@ export class Builder implements StepHost {
     const full = referenceString(named);
     const cfg = this.req.registryConfig ?? {};
     const auth = (named.domain === 'docker.io' ? cfg['https://index.docker.io/v1/'] ?? cfg['docker.io'] : cfg[named.domain]) as Record<string, unknown> | undefined;
-    await this.deps.pull(full, auth, (msg) => { if (!this.req.quiet) this.req.out(msg); });
+    await this.deps.pull(full, auth, (msg) => this.req.out(msg));
     return this.images.lookup(full);
   }
 
@@ -222,27 +203,10 @@ export class Builder implements StepHost {
     await d(this, st, inst);
   }
 
-  /** A child of the current image made by the same step with the same resulting config. */
-  private cached(st: StageState, createdBy: string): string | undefined {
-    if (this.req.noCache) return undefined;
-    const g = this.images.graph;
-    const candidates = st.image ? g.images.children(st.image) : g.images.all().filter((i) => i.parent === null).map((i) => i.id);
-    const want = canonical(st.config);
-    for (const id of candidates.reverse()) {
-      let cfg;
-      try { cfg = g.configOf(id); } catch { continue; }
-      const h = cfg.history?.at(-1);
-      if (!h || h.created_by !== createdBy) continue;
-      if ((cfg.author ?? '') !== (st.author ?? '')) continue;
-      if ((cfg.parent ?? undefined) !== st.image) continue;
-      if (canonical(cfg.config ?? {}) !== want) continue;
-      return id;
-    }
-    return undefined;
-  }
-
-  private useCache(st: StageState, createdBy: string): boolean {
-    const hit = this.cached(st, createdBy);
+  /** The layer cache: a hit becomes the step's image ("Using cache"). */
+  private async useCache(st: StageState, createdBy: string): Promise<boolean> {
+    if (this.req.noCache) return false;
+    const hit = await this.cache.get(st.image, st.config, st.author, createdBy);
     if (!hit) return false;
     this.say(' ---> Using cache\n');
     this.say(` ---> ${short(hit)}\n`);
@@ -257,13 +221,13 @@ export class Builder implements StepHost {
   }
 
   async commitMeta(st: StageState, createdBy: string): Promise<void> {
-    if (this.useCache(st, createdBy)) return;
+    if (await this.useCache(st, createdBy)) return;
     const id = await this.images.createImage({ parent: st.image, config: structuredClone(st.config), createdBy, author: st.author });
     this.done(st, id);
   }
 
   async commitFiles(st: StageState, createdBy: string, fn: (rootfs: string) => Promise<boolean | void>): Promise<void> {
-    if (this.useCache(st, createdBy)) return;
+    if (await this.useCache(st, createdBy)) return;
     const { snapshots } = this.deps;
     const key = `build-${randomBytes(16).toString('hex')}`;
     const top = st.image ? this.images.resolve(st.image).topChainId ?? undefined : undefined;
@@ -286,7 +250,7 @@ export class Builder implements StepHost {
   }
 
   async commitRun(st: StageState, createdBy: string, cmd: string[], env: string[]): Promise<void> {
-    if (this.useCache(st, createdBy)) return;
+    if (await this.useCache(st, createdBy)) return;
     if (!st.image) throw new InvalidArgumentError(`The command '${cmd.join(' ')}' returned a non-zero code: 127`);
     const { containers } = this.deps;
     let running: string | undefined;
@@ -296,9 +260,9 @@ export class Builder implements StepHost {
     try {
       result = await containers.runToCompletion({
         image: st.image, cmd, env: [...(st.config.Env ?? []), ...env], workingDir: st.config.WorkingDir, user: st.config.User,
-        networkMode: this.req.networkMode,
+        networkMode: this.req.networkMode, extraHosts: this.req.extraHosts,
         onCreated: (id) => { running = id; this.say(` ---> Running in ${short(id)}\n`); if (this.req.signal?.aborted) onAbort(); },
-        onOutput: (_s, data) => this.say(data.toString('utf8')),
+        onOutput: (s, data) => this.say(s === 'stderr' ? `\x1b[91m${data.toString('utf8')}\x1b[0m` : data.toString('utf8')),
       });
     } finally {
       this.req.signal?.removeEventListener('abort', onAbort);

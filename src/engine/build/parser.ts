@@ -127,7 +127,7 @@ export function parseJsonForm(s: string): string[] | undefined {
 }
 
 /** Splits a Dockerfile into stages: each begins at a FROM; ARGs before the first FROM are meta args. */
-export function splitStages(df: Dockerfile): { metaArgs: Instruction[]; stages: Instruction[][] } {
+export function splitStages(df: Dockerfile, name = 'Dockerfile'): { metaArgs: Instruction[]; stages: Instruction[][] } {
   const metaArgs: Instruction[] = [];
   const stages: Instruction[][] = [];
   for (const inst of df.instructions) {
@@ -139,6 +139,6 @@ export function splitStages(df: Dockerfile): { metaArgs: Instruction[]; stages: 
     }
     stages.at(-1)!.push(inst);
   }
-  if (stages.length === 0) throw new InvalidArgumentError('the Dockerfile (Dockerfile) cannot be empty');
+  if (stages.length === 0) throw new InvalidArgumentError(`the Dockerfile (${name}) cannot be empty`);
   return { metaArgs, stages };
 }

@@ -40,10 +40,21 @@ export interface BuildRequest {
   target?: string;
   /** RUN containers' network (`--network`); the daemon default when unset. */
   networkMode?: string;
+  /** `host:ip` lines added to RUN containers' /etc/hosts (`--add-host`). */
+  extraHosts?: string[];
+  /**
+   * `--cache-from`: when set, a cached step must come from these images (docker's
+   * ImageCache): a local child is used only if it is an ancestor of one of them, and a
+   * listed image whose history continues the current one is used (or restored) directly.
+   */
+  cacheFrom?: string[];
   /** Decoded `X-Registry-Config` (auth per registry) for pulls. */
   registryConfig?: Record<string, unknown>;
   /** Aborted when the client went away: the build stops (a running RUN is killed). */
   signal?: AbortSignal;
-  /** Writes one JSON message of the response stream (`{"stream": …}`, `{"aux": …}`). */
-  out(msg: Record<string, unknown>): void;
+  /**
+   * Writes one JSON message of the response stream (`{"stream": …}`, `{"aux": …}`). With
+   * `quiet`, the router holds back messages not marked `always` (written only on failure).
+   */
+  out(msg: Record<string, unknown>, always?: boolean): void;
 }

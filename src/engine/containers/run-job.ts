@@ -32,6 +32,8 @@ export interface RunJobOptions {
   user?: string;
   /** `default`, `none`, `host`, a network name… (the daemon's default when unset). */
   networkMode?: string;
+  /** `host:ip` entries for /etc/hosts (`--add-host`). */
+  extraHosts?: string[];
   labels?: Record<string, string>;
   onCreated?(id: string): void;
   onOutput(stream: 'stdout' | 'stderr', data: Buffer): void;
@@ -51,7 +53,7 @@ export async function runToCompletion(reg: ContainerRegistry, o: RunJobOptions):
     Labels: o.labels ?? {},
     AttachStdout: true,
     AttachStderr: true,
-    HostConfig: { NetworkMode: o.networkMode || 'default', Tmpfs: tmpfs },
+    HostConfig: { NetworkMode: o.networkMode || 'default', Tmpfs: tmpfs, ExtraHosts: o.extraHosts?.length ? o.extraHosts : null },
   };
   const { Id: id } = await createContainer(reg, body, null);
   o.onCreated?.(id);

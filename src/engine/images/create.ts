@@ -123,3 +123,37 @@ async function finishCreate(g: ImageGraph, o: CreateImageOptions, base: Resolved
   if (target) g.tag(rec.id, target);
   return rec.id;
 }
+
+/**
+ * Build cache (`--cache-from`): an image for step `index` of `target`'s history over
+ * `parent` (whose history and layers are a prefix of `target`'s): the parent's history and
+ * layers plus that step's history entry and layer (already registered: the target holds
+ * it), with `config` as the runtime config. Its parent is set to `parent`. Returns the id.
+ */
+export async function restoreCachedImage(g: ImageGraph, parent: string | undefined, target: string, index: number, config: ContainerConfig): Promise<string> {
+  const base = parent ? g.resolve(parent) : undefined;
+  const t = g.resolve(target).config;
+  const entry = t.history![index]!;
+  const diffIds = [...(base?.config.rootfs?.diff_ids ?? [])];
+  if (!entry.empty_layer) {
+    const layerIndex = t.history!.slice(0, index).filter((h) => !h.empty_layer).length;
+    const diffId = t.rootfs?.diff_ids[layerIndex];
+    if (!diffId) throw new Error(`image ${target} has no layer for history entry ${index}`);
+    diffIds.push(diffId);
+  }
+  const img: ImageConfigJson = {
+    parent: base?.id,
+    created: entry.created,
+    docker_version: WHARF_VERSION,
+    author: t.author || undefined,
+    config,
+    architecture: t.architecture,
+    variant: t.variant,
+    os: t.os,
+    'os.version': t['os.version'],
+    rootfs: { type: 'layers', diff_ids: diffIds },
+    history: [...(base?.config.history ?? []), entry],
+  };
+  const rec = await g.addImage(encodeImageConfig(img), base?.id ?? null);
+  return rec.id;
+}

@@ -29,7 +29,8 @@ import type { LayerStore } from '../../store/layer-store.ts';
 import { ReferenceStore } from '../../store/reference-store.ts';
 import type { SnapshotDriver } from '../../drivers/snapshot/contract.ts';
 import type { EventBus } from '../events/index.ts';
-import { createImage, importImage, type CreateImageOptions, type ImportOptions } from './create.ts';
+import type { ContainerConfig } from './config.ts';
+import { createImage, importImage, restoreCachedImage, type CreateImageOptions, type ImportOptions } from './create.ts';
 import { ImageGraph, type ResolvedImage } from './graph.ts';
 import { loadArchive } from './load.ts';
 import { pruneImages, removeImage, type DeleteItem, type ImageUsage, type PruneReport, type RemoveOptions } from './remove.ts';
@@ -153,6 +154,17 @@ export class ImagesService {
   /** Commit/build: a new image over `parent` with an optional new top layer. Returns the id. */
   createImage(opts: CreateImageOptions): Promise<string> {
     return createImage(this.graph, opts);
+  }
+
+  /** Build cache: step `index` of `target` recreated over `parent` (see restoreCachedImage). */
+  restoreCachedImage(parent: string | undefined, target: string, index: number, config: ContainerConfig): Promise<string> {
+    return restoreCachedImage(this.graph, parent, target, index, config);
+  }
+
+  /** Build cache: makes `parent` the parent of `id` (docker's image store SetParent). */
+  setParent(id: string, parent: string | undefined): void {
+    this.graph.get(id);
+    this.graph.images.setParent(id, parent ?? null);
   }
 
   /** Tags of an image as the user typed them (`busybox:latest`). */

@@ -14,9 +14,12 @@ export interface BuildOptions {
   quiet: boolean;
   target?: string;
   networkMode?: string;
+  extraHosts: string[];
+  cacheFrom?: string[];
   registryConfig?: Record<string, unknown>;
   signal?: AbortSignal;
-  out(msg: Record<string, unknown>): void;
+  /** `always`: written also with `quiet` (the image id); other messages only when the build fails. */
+  out(msg: Record<string, unknown>, always?: boolean): void;
 }
 
 export interface BuildBackend {

@@ -1,7 +1,8 @@
 /**
  * Build route handlers. `POST /build?t=&dockerfile=&buildargs=&labels=&nocache=&rm=&forcerm=
- * &pull=&q=&target=&networkmode=` takes the context tar as the body and streams docker's JSON
- * messages (`{"stream":…}`, `{"aux":{"ID":…}}`, and on failure `{"errorDetail":…,"error":…}`).
+ * &pull=&q=&target=&networkmode=&extrahosts=&cachefrom=` takes the context tar as the body and
+ * streams docker's JSON messages (`{"stream":…}`, `{"aux":{"ID":…}}`, and on failure
+ * `{"errorDetail":…,"error":…}`; an error before the first message is a plain error answer).
  */
 import { InvalidArgumentError, NotImplementedError, messageOf } from '../../../common/errors.ts';
 import { boolParam, type Handler, type RouteContext } from '../../server/context.ts';
@@ -29,28 +30,88 @@ function registryConfig(ctx: RouteContext): Record<string, unknown> | undefined 
   }
 }
 
+/** `extrahosts` (repeated): `host:ip` entries for RUN containers' /etc/hosts. */
+function extraHosts(ctx: RouteContext): string[] {
+  const all = ctx.query.getAll('extrahosts').filter(Boolean);
+  for (const h of all) {
+    const i = h.indexOf(':');
+    if (i <= 0 || i === h.length - 1) throw new InvalidArgumentError(`bad format for add-host: ${JSON.stringify(h)}`);
+  }
+  return all;
+}
+
+/** `cachefrom`: a JSON array of image references. */
+function cacheFrom(ctx: RouteContext): string[] | undefined {
+  const raw = ctx.query.get('cachefrom');
+  if (raw === null || raw === '') return undefined;
+  try {
+    const v: unknown = JSON.parse(raw);
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+  } catch { /* fall through */ }
+  throw new InvalidArgumentError(`invalid cachefrom parameter: ${raw}`);
+}
+
+/**
+ * The response stream, opened by the first message (docker's WriteFlusher): an error
+ * before anything was written is answered as a plain `{"message"}` error with its status
+ * (an empty Dockerfile is a 400), later ones as the stream's last `errorDetail` message.
+ * With `q`, progress messages are held back and only written when the build fails.
+ */
+class BuildOutput {
+  private res: ReturnType<RouteContext['stream']> | undefined;
+  private held: Record<string, unknown>[] = [];
+
+  constructor(private readonly ctx: RouteContext, private readonly quiet: boolean) {}
+
+  get started(): boolean {
+    return this.res !== undefined;
+  }
+
+  write(m: Record<string, unknown>, always = false): void {
+    if (this.quiet && !always) { this.held.push(m); return; }
+    this.res ??= this.ctx.stream('application/json');
+    if (!this.res.destroyed) this.res.write(line(m));
+  }
+
+  /** Streams the error; returns false when nothing was written (the caller throws it instead). */
+  fail(err: unknown): boolean {
+    for (const m of this.held.splice(0)) this.write(m, true);
+    if (!this.started) return false;
+    const code = (err as { cause?: { code?: unknown } }).cause?.code;
+    this.write({ errorDetail: typeof code === 'number' ? { code, message: messageOf(err) } : { message: messageOf(err) }, error: messageOf(err) }, true);
+    return true;
+  }
+
+  end(): void {
+    this.res ??= this.ctx.stream('application/json');
+    this.res.end();
+  }
+}
+
 export function build(b: BuildBackend): Handler {
   return async (ctx) => {
     const q = ctx.query;
     if (q.get('remote')) throw new NotImplementedError('remote build contexts are not supported');
+    if (boolParam(q, 'squash')) throw new InvalidArgumentError('squash is only supported with experimental mode');
     const tags = q.getAll('t').filter(Boolean);
     b.validateTags(tags);
     const buildArgs = jsonMap<string | null>(ctx, 'buildargs');
     const labels = jsonMap<string>(ctx, 'labels');
-    const res = ctx.stream('application/json');
-    const write = (m: Record<string, unknown>) => { if (!res.destroyed) res.write(line(m)); };
+    const quiet = boolParam(q, 'q');
+    const out = new BuildOutput(ctx, quiet);
     try {
       await b.build({
         context: ctx.req, dockerfile: q.get('dockerfile') || undefined, tags, buildArgs, labels,
         noCache: boolParam(q, 'nocache'), rm: boolParam(q, 'rm', true), forceRm: boolParam(q, 'forcerm'),
-        pull: boolParam(q, 'pull'), quiet: boolParam(q, 'q'), target: q.get('target') || undefined,
-        networkMode: q.get('networkmode') || undefined, registryConfig: registryConfig(ctx), signal: ctx.signal, out: write,
+        pull: boolParam(q, 'pull'), quiet, target: q.get('target') || undefined,
+        networkMode: q.get('networkmode') || undefined, extraHosts: extraHosts(ctx),
+        cacheFrom: cacheFrom(ctx), registryConfig: registryConfig(ctx), signal: ctx.signal,
+        out: (m, always) => out.write(m, always),
       });
     } catch (err) {
-      const code = (err as { cause?: { code?: unknown } }).cause?.code;
-      write({ errorDetail: typeof code === 'number' ? { code, message: messageOf(err) } : { message: messageOf(err) }, error: messageOf(err) });
+      if (!out.fail(err)) throw err;
     }
-    res.end();
+    out.end();
   };
 }
 
