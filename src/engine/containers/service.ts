@@ -18,6 +18,7 @@ import { validateCapabilities, validateSecurityOpt } from '../../oci/index.ts';
 import { logLimits } from './log-rotation.ts';
 import { generateName } from './names.ts';
 import { inheritMounts, nameAnonymous, planMounts } from './mounts.ts';
+import { plannedEndpoints } from './networking.ts';
 
 export interface Live {
   rec: ContainerRecord;
@@ -182,6 +183,7 @@ export async function createContainer(reg: ContainerRegistry, body: unknown, nam
   if (Object.keys(rec.Config.Volumes ?? {}).length === 0) rec.Config.Volumes = null;
   if (Object.keys(rec.Config.ExposedPorts ?? {}).length === 0) delete rec.Config.ExposedPorts;
   (rec as ContainerRecord & { NetworkingRequest?: unknown }).NetworkingRequest = networking;
+  rec.Endpoints = plannedEndpoints(rec, (ref) => reg.deps.network?.getNetwork(ref));
   try {
     await reg.deps.snapshots.prepare(id, image.topChainId);
     reg.store.insert(rec);
