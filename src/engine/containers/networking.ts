@@ -263,6 +263,9 @@ async function joinNetwork(reg: ContainerRegistry, rec: ContainerRecord, info: N
   const aliases = info.isDefault ? null : asked.includes(shortId) ? asked : [...asked, shortId];
   const dnsNames = info.isDefault ? [] : [rec.Name.slice(1), ...aliases!.filter((a) => a !== rec.Name.slice(1))];
   const ipam = r.IPAMConfig ?? undefined;
+  if (ipam?.IPv4Address && info.autoSubnet && !info.isDefault) {
+    throw new InvalidArgumentError('user specified IP address is supported only when connecting to networks with user configured subnets');
+  }
   const ep = await reg.deps.network!.connect(rec.Id, info.id, {
     ip: ipam?.IPv4Address || undefined, ip6: ipam?.IPv6Address || undefined, linkLocalIps: ipam?.LinkLocalIPs?.filter(Boolean),
     mac: r.MacAddress || mac || undefined, aliases: dnsNames, links: info.isDefault ? undefined : linkMap(r.Links),

@@ -373,7 +373,8 @@ export class BridgeNetworkDriver implements NetworkDriver {
     const add = (networkId: string, wanted: string) => {
       for (const s of this.sandboxes.values()) {
         for (const e of s.endpoints) {
-          if (e.networkId === networkId && e.aliases.some((a) => a.toLowerCase() === wanted) && !ips.includes(e.ip)) ips.push(e.ip);
+          if (e.networkId !== networkId || !e.aliases.some((a) => a.toLowerCase() === wanted)) continue;
+          for (const ip of [e.ip, e.ip6]) if (ip && !ips.includes(ip)) ips.push(ip);
         }
       }
     };

@@ -60,8 +60,8 @@ export class NetworkTable {
 
   /**
    * Reserves an address for `containerId` (the wanted one, or the next free of the IP range)
-   * and persists it. Docker's rules: a static address needs a user network with a subnet the
-   * client configured, inside the subnet, not the gateway, not taken.
+   * and persists it. A static address must be on a user network, inside the subnet, not the
+   * gateway, not taken (the engine adds docker's "user configured subnet" rule).
    */
   allocate(n: NetworkRecord, containerId: string, wanted?: string): string {
     const subnet = ipam.parseCidr(n.subnet);
@@ -69,7 +69,6 @@ export class NetworkTable {
     let ip: number | undefined;
     if (wanted) {
       if (n.isDefault) throw new InvalidArgumentError('user specified IP address is supported on user defined networks only');
-      if (n.autoSubnet) throw new InvalidArgumentError('user specified IP address is supported only when connecting to networks with user configured subnets');
       ip = ipam.ipToInt(wanted);
       if (!ipam.contains(subnet, ip) || ip === gw) throw new InvalidArgumentError(`no available IPv4 address for ${wanted} in network ${n.name}`);
       if (n.allocations[wanted]) throw new ConflictError('Address already in use');
