@@ -80,6 +80,14 @@ test('IPAM: --ip-range hands out addresses from the range, aux addresses are ski
   assert.match(bad.json.message, /Invalid Address SubPool/);
   await h.ok(['rm', '-f', 'r1']);
   await h.ok(['network', 'rm', 'rangenet']);
+  // a gateway inside the range does not move the start: the first address is the range's first host
+  const sub2 = h.subnet();
+  const b2 = sub2.replace(/0\/24$/, '');
+  assert.equal((await createNet({ Name: 'rangenet2', IPAM: { Config: [{ Subnet: sub2, IPRange: `${b2}0/25`, Gateway: `${b2}126` }] } })).status, 201);
+  await h.ok(['run', '-d', '--name', 'r2', '--network', 'rangenet2', ...SLEEP]);
+  assert.equal((await inspect('r2')).NetworkSettings.Networks.rangenet2.IPAddress, `${b2}1`);
+  await h.ok(['rm', '-f', 'r2']);
+  await h.ok(['network', 'rm', 'rangenet2']);
 });
 
 test('IPv6: EnableIPv6 gives endpoints an address of the client\'s subnet, reachable, in DNS (AAAA), in inspect', async () => {

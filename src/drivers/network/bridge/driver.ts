@@ -148,7 +148,8 @@ export class BridgeNetworkDriver implements NetworkDriver {
       const rec = this.networks.create({
         name: o.name, bridge, subnet: ipam.formatCidr(subnet), gateway: ipam.intToIp(gw),
         internal: !!o.internal, isDefault: false, labels: o.labels ?? {},
-        ipRange: plan.ipRange, autoSubnet: !plan.subnet || undefined, reserved: plan.reserved.length ? plan.reserved : undefined,
+        // an --ip-range is handed out from its start (the gateway may sit inside it)
+        ipRange: plan.ipRange, lastIp: plan.ipRange?.split('/')[0], autoSubnet: !plan.subnet || undefined, reserved: plan.reserved.length ? plan.reserved : undefined,
         enableIPv6: plan.enableIPv6, subnet6: plan.subnet6 && ipam6.formatCidr6(plan.subnet6), gateway6: plan.gateway6, ipRange6: plan.ipRange6,
         reserved6: plan.reserved6.length ? plan.reserved6 : undefined, ipamPools: o.ipamPools, options: { ...(o.options ?? {}) }, mtu: plan.mtu,
       }, id);

@@ -42,7 +42,7 @@ export class NetworkTable {
 
   create(n: Omit<NetworkInfo, 'id' | 'driver' | 'created'> & Partial<NetworkRecord>, id?: string): NetworkRecord {
     const rec: NetworkRecord = {
-      ...n, id: id ?? crypto.randomBytes(32).toString('hex'), driver: 'bridge', created: new Date().toISOString(), allocations: {}, lastIp: n.gateway,
+      ...n, id: id ?? crypto.randomBytes(32).toString('hex'), driver: 'bridge', created: new Date().toISOString(), allocations: {}, lastIp: n.lastIp ?? n.gateway,
     };
     this.save(rec);
     return rec;
