@@ -26,7 +26,8 @@ import { EmbeddedDns } from './dns-server.ts';
 import { run } from './exec.ts';
 import * as ipam from './ipam.ts';
 import * as ipam6 from './ipam6.ts';
-import { planNetwork } from './network-plan.ts';
+import { checkLinkLocal, planNetwork } from './network-plan.ts';
+import { clientSandbox, lookupName } from './name-lookup.ts';
 import { RuleSet, ruleInput, type Rule } from './iptables.ts';
 import { bridgePorts, createVeth, deleteLink, ensureBridge, linkExists, removeVeth, replaceDnsRedirect, writeSysctl } from './links.ts';
 import { createNetns, deleteNetns, isMounted, listNetns, prepareNetnsDir, releaseNetnsDir } from './netns.ts';
@@ -74,8 +75,9 @@ export class BridgeNetworkDriver implements NetworkDriver {
     this.rules = new RuleSet(opts.chainPrefix ?? 'WHARF');
     this.rules6 = new RuleSet(opts.chainPrefix ?? 'WHARF', 6);
     this.resolvConfPath = opts.resolvConfPath ?? '/etc/resolv.conf';
-    this.dns = new EmbeddedDns((ip, name) => this.lookupName(ip, name), upstreamServers(this.hostResolvConf()), 2000,
-      (ip) => this.clientSandbox(ip)?.dnsServers);
+    const nets = { get: (id: string) => this.networks.get(id) };
+    this.dns = new EmbeddedDns((ip, name) => lookupName(this.sandboxes.values(), nets, ip, name), upstreamServers(this.hostResolvConf()), 2000,
+      (ip) => clientSandbox(this.sandboxes.values(), nets, ip)?.dnsServers);
   }
 
   /** Runs network-level changes one at a time (rule ensure/remove must not interleave). */
@@ -358,42 +360,6 @@ export class BridgeNetworkDriver implements NetworkDriver {
     };
   }
 
-  /**
-   * Embedded DNS: names on the networks of the sandbox owning `clientIp`; undefined = forward.
-   * A link alias of one of the client's endpoints (`--link name:alias` on a user network) stands
-   * for its container's name on that endpoint's network, for this client only.
-   */
-  private lookupName(clientIp: string, name: string): string[] | undefined {
-    const userNet = (e: Endpoint) => !this.networks.get(e.networkId)?.isDefault;
-    const client = this.clientSandbox(clientIp);
-    if (!client) return undefined;
-    const own = client.endpoints.filter(userNet);
-    // only internal networks: resolve local names, never ask the outside world
-    const isolated = client.endpoints.every((e) => this.networks.get(e.networkId)?.internal);
-    const ips: string[] = [];
-    const add = (networkId: string, wanted: string) => {
-      for (const s of this.sandboxes.values()) {
-        for (const e of s.endpoints) {
-          if (e.networkId !== networkId || !e.aliases.some((a) => a.toLowerCase() === wanted)) continue;
-          for (const ip of [e.ip, e.ip6]) if (ip && !ips.includes(ip)) ips.push(ip);
-        }
-      }
-    };
-    for (const e of own) {
-      const target = Object.entries(e.links ?? {}).find(([alias]) => alias.toLowerCase() === name)?.[1];
-      add(e.networkId, target ? target.toLowerCase() : name);
-    }
-    return ips.length || isolated ? ips : undefined;
-  }
-
-  /** The sandbox with address `ip` on a user-defined network (the embedded DNS's client). */
-  private clientSandbox(ip: string): SandboxRecord | undefined {
-    for (const s of this.sandboxes.values()) {
-      if (s.endpoints.some((e) => e.ip === ip && !this.networks.get(e.networkId)?.isDefault)) return s;
-    }
-    return undefined;
-  }
-
   private hostResolvConf(): string {
     try {
       return fs.readFileSync(this.resolvConfPath, 'utf8');
@@ -502,20 +468,8 @@ export class BridgeNetworkDriver implements NetworkDriver {
       await this.serial(() => this.dropNetwork(n)).catch(() => undefined);
     }
     await this.rules.uninstall();
+    await this.rules6.uninstall();
     await releaseNetnsDir(this.netnsDir);
   }
 }
 
-/** `--link-local-ip`: IPv4 in 169.254.0.0/16 or IPv6 in fe80::/10, docker's messages. */
-function checkLinkLocal(ips: string[]): string[] {
-  return ips.map((a) => {
-    if (ipam6.isIp6(a)) {
-      const v = ipam6.ip6ToBig(a);
-      if (v >> 118n !== 0x3fan) throw new InvalidArgumentError(`invalid link local IP address: ${a}`);
-      return ipam6.bigToIp6(v);
-    }
-    const v = ipam.ipToInt(a);
-    if (v >>> 16 !== 0xa9fe) throw new InvalidArgumentError(`invalid link local IP address: ${a}`);
-    return a;
-  });
-}

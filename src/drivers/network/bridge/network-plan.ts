@@ -110,3 +110,17 @@ export function planNetwork(o: CreateNetworkOptions): NetworkPlan {
   if (plan.enableIPv6 && !plan.subnet6) throw new InvalidArgumentError('could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network');
   return plan;
 }
+
+/** `--link-local-ip`: IPv4 in 169.254.0.0/16 or IPv6 in fe80::/10, docker's message. */
+export function checkLinkLocal(ips: string[]): string[] {
+  return ips.map((a) => {
+    if (ipam6.isIp6(a)) {
+      const v = ipam6.ip6ToBig(a);
+      if (v >> 118n !== 0x3fan) throw new InvalidArgumentError(`invalid link local IP address: ${a}`);
+      return ipam6.bigToIp6(v);
+    }
+    const v = ipam.ipToInt(a);
+    if (v >>> 16 !== 0xa9fe) throw new InvalidArgumentError(`invalid link local IP address: ${a}`);
+    return a;
+  });
+}
