@@ -291,7 +291,8 @@ export class BridgeNetworkDriver implements NetworkDriver {
     const portRules = s.ports.filter((p) => p.containerIp === ep.ip).map((p) => this.rules.portRule({ ...p, containerId }));
     await this.rules.removeFast(portRules);
     s.ports = s.ports.filter((p) => p.containerIp !== ep.ip);
-    await removeVeth(s.nsPath, ep.ifname, next && { gateway: next.gateway, ifname: next.ifname });
+    const next6 = ep.gateway6 && s.endpoints.find((e) => e.gateway6) === ep ? rest.find((e) => e.gateway6) : undefined;
+    await removeVeth(s.nsPath, ep.ifname, next && { gateway: next.gateway, ifname: next.ifname }, next6 && { gateway: next6.gateway6!, ifname: next6.ifname });
     s.endpoints = rest;
     if (s.dnsRedirect && (s.dnsVia === undefined || s.dnsVia === ep.ip)) {
       // the redirect's SNAT address left with this endpoint: move it to another user network

@@ -114,9 +114,10 @@ export async function createVeth(v: VethSpec): Promise<void> {
 }
 
 /** Removes an endpoint from a live netns (network disconnect); optionally re-points the default route. */
-export async function removeVeth(nsPath: string, ifname: string, newDefault?: { gateway: string; ifname: string }): Promise<void> {
+export async function removeVeth(nsPath: string, ifname: string, newDefault?: { gateway: string; ifname: string }, newDefault6?: { gateway: string; ifname: string }): Promise<void> {
   const lines = [`link del ${ifname}`];
   if (newDefault) lines.push(`route replace default via ${newDefault.gateway} dev ${newDefault.ifname}`);
+  if (newDefault6) lines.push(`route replace default via ${newDefault6.gateway} dev ${newDefault6.ifname}`);
   await ipBatchIn(nsPath, lines);
 }
 
