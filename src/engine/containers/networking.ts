@@ -92,7 +92,7 @@ export function plannedEndpoints(rec: ContainerRecord, lookup: (ref: string) => 
   if (mode.startsWith('container:')) return {};
   const req = requests(rec);
   const out: Record<string, EndpointRecord> = {};
-  for (const [name, r] of Object.entries(req)) out[name] = requestedEndpoint(r);
+  for (const [name, r] of Object.entries(req)) out[name === 'default' ? 'bridge' : name] = requestedEndpoint(r);
   if (Object.keys(out).length) return out;
   const name = mode === 'default' ? 'bridge' : mode === 'host' || mode === 'none' ? mode : lookup(mode)?.name ?? mode;
   return { [name]: requestedEndpoint({}) };
@@ -354,8 +354,12 @@ export async function connectContainer(reg: ContainerRegistry, ref: string, netw
   });
 }
 
-/** `network disconnect`: leaves the network now (running) and for later starts. */
-export async function disconnectContainer(reg: ContainerRegistry, ref: string, network: string, force: boolean): Promise<NetworkInfo> {
+/**
+ * `network disconnect`: leaves the network now (running) and for later starts. `force` forgives
+ * nothing here: in docker it only reaches endpoints whose container is gone, and a container
+ * that is not connected is an error either way (reference dockerd 20.10).
+ */
+export async function disconnectContainer(reg: ContainerRegistry, ref: string, network: string, _force: boolean): Promise<NetworkInfo> {
   const l = reg.get(ref);
   const net = reg.deps.network;
   const info = net?.getNetwork(network);
@@ -367,8 +371,6 @@ export async function disconnectContainer(reg: ContainerRegistry, ref: string, n
     const member = running(rec)
       ? Object.values(rec.Endpoints).some((e) => e.NetworkID === info.id && e.IPAddress)
       : networkNames(rec, resolve).some((n) => resolve(n) === info.id) || Object.values(rec.Endpoints).some((e) => e.NetworkID === info.id);
-    // force forgives nothing here: docker's force only matters for endpoints of vanished containers
-    void force;
     if (!member) throw new SystemError(`container ${rec.Id} is not connected to ${running(rec) ? '' : 'the '}network ${info.name}`);
     if (running(rec) && member) {
       await net.disconnect(rec.Id, info.id);
