@@ -24,6 +24,7 @@ export type { VolumeProvider } from './mounts.ts';
 export type { ClientStream } from './io.ts';
 export type { ContainerRecord, EndpointRecord } from './record.ts';
 export type { AttachRequest } from './networking.ts';
+export { endpointRequest } from './validate.ts';
 export type { RunJobOptions } from './run-job.ts';
 
 const run = promisify(execFile);

@@ -117,6 +117,17 @@ export interface ContainerState {
   FinishedAt: string;
 }
 
+/** What the client asked of one network: create's EndpointsConfig, `network connect`'s EndpointConfig. */
+export interface EndpointRequest {
+  Aliases?: string[] | null;
+  /** `name:alias` (user networks: the alias resolves to that container for this one only). */
+  Links?: string[] | null;
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] } | null;
+  MacAddress?: string;
+  DriverOpts?: Record<string, string> | null;
+}
+
+/** NetworkSettings.Networks[name]: the request as given, plus what the network gave (while running). */
 export interface EndpointRecord {
   NetworkID: string;
   EndpointID: string;
@@ -124,9 +135,15 @@ export interface EndpointRecord {
   IPAddress: string;
   IPPrefixLen: number;
   MacAddress: string;
+  /** The requested aliases; on user networks docker appends the short id once connected. */
   Aliases: string[] | null;
   DNSNames?: string[] | null;
-  IPAMConfig?: { IPv4Address?: string } | null;
+  IPAMConfig?: EndpointRequest['IPAMConfig'];
+  Links?: string[] | null;
+  DriverOpts?: Record<string, string> | null;
+  IPv6Gateway?: string;
+  GlobalIPv6Address?: string;
+  GlobalIPv6PrefixLen?: number;
 }
 
 export interface MountPointRecord {

@@ -19,6 +19,7 @@ import { logLimits } from './log-rotation.ts';
 import { generateName } from './names.ts';
 import { inheritMounts, nameAnonymous, planMounts } from './mounts.ts';
 import { findByLinkName, recordLinks, resolveLinks } from './links.ts';
+import { plannedEndpoints } from './networking.ts';
 
 export interface Live {
   rec: ContainerRecord;
@@ -186,6 +187,7 @@ export async function createContainer(reg: ContainerRegistry, body: unknown, nam
   if (Object.keys(rec.Config.ExposedPorts ?? {}).length === 0) delete rec.Config.ExposedPorts;
   (rec as ContainerRecord & { NetworkingRequest?: unknown }).NetworkingRequest = networking;
   recordLinks(rec, links);
+  rec.Endpoints = plannedEndpoints(rec, (ref) => reg.deps.network?.getNetwork(ref));
   try {
     await reg.deps.snapshots.prepare(id, image.topChainId);
     reg.store.insert(rec);

@@ -3,11 +3,12 @@
  * checked here with docker's messages (SECURITY-CHECKS appendix C), and the body is
  * normalised into Config + HostConfig with docker's defaults.
  */
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 import os from 'node:os';
 import { InvalidArgumentError } from '../../common/errors.ts';
 import { parseBytes } from '../../common/human.ts';
 import { parseDeviceCgroupRule } from '../../oci/index.ts';
-import type { ContainerConfig, HostConfig } from './record.ts';
+import type { ContainerConfig, EndpointRequest, HostConfig } from './record.ts';
 
 const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
@@ -56,7 +57,41 @@ export function validatePortKey(p: string): void {
 export interface NormalisedCreate {
   config: ContainerConfig;
   hostConfig: HostConfig;
-  networking: Record<string, { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string }; MacAddress?: string }>;
+  networking: Record<string, EndpointRequest>;
+}
+
+function strMapField(v: unknown, field: string): Record<string, string> | null {
+  if (v === undefined || v === null) return null;
+  if (!isObj(v)) throw new InvalidArgumentError(`json: cannot unmarshal ${typeof v} into Go struct field ${field} of type map[string]string`);
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, str(x, field)]));
+}
+
+/** One EndpointSettings of create's EndpointsConfig or `network connect`, type-checked, as given. */
+export function endpointRequest(raw: unknown): EndpointRequest {
+  if (raw === undefined || raw === null) return {};
+  if (!isObj(raw)) throw new InvalidArgumentError('json: cannot unmarshal EndpointSettings');
+  const out: EndpointRequest = {};
+  const aliases = strList(raw.Aliases, 'EndpointSettings.Aliases');
+  if (aliases) out.Aliases = aliases.filter(Boolean);
+  const links = strList(raw.Links, 'EndpointSettings.Links');
+  if (links) out.Links = links;
+  if (isObj(raw.IPAMConfig)) {
+    const i = raw.IPAMConfig;
+    const ipam: NonNullable<EndpointRequest['IPAMConfig']> = {};
+    if (i.IPv4Address !== undefined) ipam.IPv4Address = str(i.IPv4Address, 'EndpointIPAMConfig.IPv4Address');
+    if (i.IPv6Address !== undefined) ipam.IPv6Address = str(i.IPv6Address, 'EndpointIPAMConfig.IPv6Address');
+    const ll = strList(i.LinkLocalIPs, 'EndpointIPAMConfig.LinkLocalIPs');
+    if (ll) ipam.LinkLocalIPs = ll;
+    if (ipam.IPv4Address && !isIPv4(ipam.IPv4Address)) throw new InvalidArgumentError(`invalid IPv4 address: ${ipam.IPv4Address}`);
+    if (ipam.IPv6Address && !isIPv6(ipam.IPv6Address)) throw new InvalidArgumentError(`invalid IPv6 address: ${ipam.IPv6Address}`);
+    for (const a of ll ?? []) if (!isIP(a)) throw new InvalidArgumentError(`Invalid link-local IP address: [${a}]`);
+    out.IPAMConfig = ipam;
+  }
+  const mac = str(raw.MacAddress, 'EndpointSettings.MacAddress');
+  if (mac) out.MacAddress = mac;
+  const opts = strMapField(raw.DriverOpts, 'EndpointSettings.DriverOpts');
+  if (opts) out.DriverOpts = opts;
+  return out;
 }
 
 export function normaliseCreate(body: unknown): NormalisedCreate {
@@ -104,7 +139,7 @@ export function normaliseCreate(body: unknown): NormalisedCreate {
   const hostConfig = normaliseHostConfig(b.HostConfig);
   const networking: NormalisedCreate['networking'] = {};
   const nc = (b.NetworkingConfig as { EndpointsConfig?: Record<string, unknown> } | undefined)?.EndpointsConfig;
-  if (isObj(nc)) for (const [k, v] of Object.entries(nc)) networking[k] = (isObj(v) ? v : {}) as NormalisedCreate['networking'][string];
+  if (isObj(nc)) for (const [k, v] of Object.entries(nc)) networking[k] = endpointRequest(v);
   return { config, hostConfig, networking };
 }
 

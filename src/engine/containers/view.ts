@@ -16,7 +16,11 @@ function mountsView(mounts: MountPointRecord[]) {
 function networksView(rec: ContainerRecord) {
   const out: Record<string, unknown> = {};
   for (const [name, ep] of Object.entries(rec.Endpoints)) {
-    out[name] = { IPAMConfig: ep.IPAMConfig ?? null, Links: null, Aliases: ep.Aliases, MacAddress: ep.MacAddress, DriverOpts: null, NetworkID: ep.NetworkID, EndpointID: ep.EndpointID, Gateway: ep.Gateway, IPAddress: ep.IPAddress, IPPrefixLen: ep.IPPrefixLen, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: ep.DNSNames ?? null };
+    out[name] = {
+      IPAMConfig: ep.IPAMConfig ?? null, Links: ep.Links ?? null, Aliases: ep.Aliases, MacAddress: ep.MacAddress, DriverOpts: ep.DriverOpts ?? null,
+      NetworkID: ep.NetworkID, EndpointID: ep.EndpointID, Gateway: ep.Gateway, IPAddress: ep.IPAddress, IPPrefixLen: ep.IPPrefixLen,
+      IPv6Gateway: ep.IPv6Gateway ?? '', GlobalIPv6Address: ep.GlobalIPv6Address ?? '', GlobalIPv6PrefixLen: ep.GlobalIPv6PrefixLen ?? 0, DNSNames: ep.DNSNames ?? null,
+    };
   }
   if (Object.keys(out).length === 0 && ['none', 'host'].includes(rec.HostConfig.NetworkMode)) {
     out[rec.HostConfig.NetworkMode] = { IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null };
@@ -92,8 +96,8 @@ export function inspectContainer(reg: ContainerRegistry, ref: string, size = fal
     NetworkSettings: {
       Bridge: '', SandboxID: rec.SandboxKey ? rec.Id : '', SandboxKey: rec.SandboxKey, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
       Ports: rec.Ports, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
-      EndpointID: bridge?.EndpointID ?? '', Gateway: bridge?.Gateway ?? '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
-      IPAddress: bridge?.IPAddress ?? '', IPPrefixLen: bridge?.IPPrefixLen ?? 0, IPv6Gateway: '', MacAddress: bridge?.MacAddress ?? '',
+      EndpointID: bridge?.EndpointID ?? '', Gateway: bridge?.Gateway ?? '', GlobalIPv6Address: bridge?.GlobalIPv6Address ?? '', GlobalIPv6PrefixLen: bridge?.GlobalIPv6PrefixLen ?? 0,
+      IPAddress: bridge?.IPAddress ?? '', IPPrefixLen: bridge?.IPPrefixLen ?? 0, IPv6Gateway: bridge?.IPv6Gateway ?? '', MacAddress: bridge?.MacAddress ?? '',
       Networks: networksView(rec),
     },
   };
