@@ -18,6 +18,8 @@ import { validateCapabilities, validateSecurityOpt } from '../../oci/index.ts';
 import { logLimits } from './log-rotation.ts';
 import { generateName } from './names.ts';
 import { inheritMounts, nameAnonymous, planMounts } from './mounts.ts';
+import { mergeHealthcheck, type HealthMonitors } from './health.ts';
+import type { HealthConfig } from './record.ts';
 
 export interface Live {
   rec: ContainerRecord;
@@ -38,6 +40,8 @@ export class ContainerRegistry {
   readonly store: ContainerStore<ContainerRecord>;
   readonly live = new Map<string, Live>();
   readonly names = new Map<string, string>();
+  /** Healthcheck monitors (set by ContainersService, which owns the exec machinery they use). */
+  health?: HealthMonitors;
 
   constructor(db: Db, readonly deps: ContainersDeps) {
     this.store = new ContainerStore<ContainerRecord>(db);
@@ -161,6 +165,7 @@ export async function createContainer(reg: ContainerRegistry, body: unknown, nam
       User: config.User || image.config.User || '',
       Labels: { ...(image.config.Labels ?? {}), ...config.Labels },
       StopSignal: config.StopSignal ?? image.config.StopSignal,
+      Healthcheck: mergeHealthcheck(config.Healthcheck, image.config.Healthcheck as HealthConfig | undefined),
       ExposedPorts: { ...(image.config.ExposedPorts ?? {}), ...(config.ExposedPorts ?? {}) },
       Volumes: Object.fromEntries(mounts.filter((m) => m.Type === 'volume' && m.Anonymous).map((m) => [m.Destination, {}])),
       OnBuild: null,
@@ -181,6 +186,7 @@ export async function createContainer(reg: ContainerRegistry, body: unknown, nam
   };
   if (Object.keys(rec.Config.Volumes ?? {}).length === 0) rec.Config.Volumes = null;
   if (Object.keys(rec.Config.ExposedPorts ?? {}).length === 0) delete rec.Config.ExposedPorts;
+  if (!rec.Config.Healthcheck) delete rec.Config.Healthcheck;
   (rec as ContainerRecord & { NetworkingRequest?: unknown }).NetworkingRequest = networking;
   try {
     await reg.deps.snapshots.prepare(id, image.topChainId);
