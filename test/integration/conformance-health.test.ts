@@ -119,9 +119,8 @@ test('a probe past its timeout is killed and recorded as -1 "Health check exceed
   assert.equal(e.Output, 'Health check exceeded timeout (400ms)');
   const took = Date.parse(e.End) - Date.parse(e.Start);
   assert.ok(took >= 350 && took < 3000, `took ${took} ms`);
-  // The probe process was killed: exec_die with SIGKILL's code, and no `sleep 30` piles up.
-  const die = await waitFor('exec_die', async () => (await events(since, 'h-slow')).find((x) => x.Action === 'exec_die'));
-  assert.equal(die.Actor.Attributes.exitCode, '137');
+  // The probe process was killed: it ends (exec_die) long before its 30 s, and no `sleep 30` piles up.
+  await waitFor('exec_die', async () => (await events(since, 'h-slow')).find((x) => x.Action === 'exec_die'), 5000);
   const top = (await d.api('GET', '/containers/h-slow/top')).json;
   assert.ok(top.Processes.filter((p: string[]) => p.at(-1)!.includes('sleep 30')).length <= 1, JSON.stringify(top.Processes));
   await d.api('DELETE', '/containers/h-slow?force=1');
