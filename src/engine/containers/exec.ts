@@ -142,8 +142,7 @@ export class ExecManager implements ProbeRunner {
         if (killed) handle.kill?.(9);
         handle.attach?.stdout.on('data', collect);
         handle.attach?.stderr.on('data', collect);
-        if (handle.attach) await drained(handle.attach, launched.done);
-        else await launched.done;
+        if (handle.attach) { await drained(handle.attach, launched.done); handle.attach.detach(); } else await launched.done;
         return { exitCode: e.ExitCode ?? -1, output: Buffer.concat(chunks).toString() + (truncated ? '...' : '') };
       } finally {
         this.execs.delete(Id);
