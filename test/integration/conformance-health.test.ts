@@ -202,6 +202,8 @@ test('image HEALTHCHECK is used and merged with the container\'s; HEALTHCHECK NO
   assert.equal(b.code, 0, b.stderr);
   const img = (await d.api('GET', '/images/hc-img/json')).json;
   assert.deepEqual(img.Config.Healthcheck, { Test: ['CMD', 'test', '-e', '/etc/passwd'], Interval: 250 * MS, Timeout: 2000 * MS, Retries: 2 });
+  const history = (await d.api('GET', '/images/hc-img/history')).json;
+  assert.equal(history[0].CreatedBy, `/bin/sh -c #(nop)  HEALTHCHECK &{["CMD" "test" "-e" "/etc/passwd"] "250ms" "2s" "0s" '\\x02'}`);
   await run('h-img', undefined, ['top'], 'hc-img');
   await waitStatus('h-img', 'healthy');
   // The container's fields win; zero ones come from the image.

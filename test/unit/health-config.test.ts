@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { goDuration, mergeHealthcheck, probeCommand } from '../../src/engine/containers/health.ts';
+import { mergeHealthcheck, probeCommand } from '../../src/engine/containers/health.ts';
+import { goDuration } from '../../src/common/human.ts';
 import { statusText, freshState } from '../../src/engine/containers/record.ts';
 
 test('Go duration strings, as "Health check exceeded timeout (…)" prints them', () => {

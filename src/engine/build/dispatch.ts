@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../../common/errors.ts';
+import { goDuration } from '../../common/human.ts';
 import { dispatchCopy } from './copy-step.ts';
 import { parseInstruction, type Instruction } from './parser.ts';
 import { mkdirInRoot, resolveInRoot } from './scoped-fs.ts';
@@ -144,6 +145,19 @@ const entrypoint: Dispatcher = async (h, st, inst) => {
   await h.commitMeta(st, `${NOP} ENTRYPOINT ${quoteList(st.config.Entrypoint ?? [])}`);
 };
 
+/** docker's history text for HEALTHCHECK: Go's `%q` of the config, `&{["CMD" "a"] "1s" "0s" "0s" '\x02'}`. */
+function goQuotedHealthConfig(hc: Record<string, unknown>): string {
+  const dur = (ns: unknown) => `"${goDuration(Number(ns ?? 0))}"`;
+  const rune = (r: number) => {
+    const named: Record<number, string> = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 39: "\\'", 92: '\\\\' };
+    if (named[r]) return `'${named[r]}'`;
+    if (r < 0x20 || r === 0x7f) return `'\\x${r.toString(16).padStart(2, '0')}'`;
+    return `'${String.fromCodePoint(r)}'`;
+  };
+  const test = ((hc.Test as string[] | undefined) ?? []).map((t) => JSON.stringify(t)).join(' ');
+  return `&{[${test}] ${dur(hc.Interval)} ${dur(hc.Timeout)} ${dur(hc.StartPeriod)} ${rune(Number(hc.Retries ?? 0))}}`;
+}
+
 /** HEALTHCHECK NONE | HEALTHCHECK [--interval|--timeout|--start-period|--retries] CMD …, with docker 20.10's checks. */
 const healthcheck: Dispatcher = async (h, st, inst) => {
   const fail = (why: string) => new InvalidArgumentError(`dockerfile parse error line ${inst.line}: ${why}`);
@@ -176,7 +190,7 @@ const healthcheck: Dispatcher = async (h, st, inst) => {
   } else {
     throw fail(`Unknown type "${kind}" in HEALTHCHECK (try CMD)`);
   }
-  await h.commitMeta(st, `${NOP} HEALTHCHECK ${JSON.stringify(st.config.Healthcheck)}`);
+  await h.commitMeta(st, `${NOP} HEALTHCHECK ${goQuotedHealthConfig(st.config.Healthcheck as Record<string, unknown>)}`);
 };
 
 const arg: Dispatcher = async (h, st, inst) => {

@@ -17,6 +17,7 @@
  */
 import type { ContainerRegistry, Live } from './service.ts';
 import type { HealthConfig, HealthResult } from './record.ts';
+import { goDuration } from '../../common/human.ts';
 
 export const HEALTH_DEFAULTS = { interval: 30e9, timeout: 30e9, startPeriod: 0, retries: 3 };
 const MAX_LOG = 5;
@@ -48,23 +49,6 @@ export function probeCommand(hc: HealthConfig | undefined, shell: unknown): stri
     return [...sh, ...test.slice(1)];
   }
   return undefined;
-}
-
-/** Go's time.Duration String(): 400ms, 1s, 1.5s, 1m30s, 1h0m0s. */
-export function goDuration(ns: number): string {
-  if (ns === 0) return '0s';
-  const neg = ns < 0 ? '-' : '';
-  const a = Math.abs(ns);
-  const trim = (x: number) => String(Number(x.toFixed(9)));
-  if (a < 1e3) return `${neg}${a}ns`;
-  if (a < 1e6) return `${neg}${trim(a / 1e3)}µs`;
-  if (a < 1e9) return `${neg}${trim(a / 1e6)}ms`;
-  const h = Math.floor(a / 3600e9);
-  const m = Math.floor((a % 3600e9) / 60e9);
-  const s = trim((a % 60e9) / 1e9);
-  if (h) return `${neg}${h}h${m}m${s}s`;
-  if (m) return `${neg}${m}m${s}s`;
-  return `${neg}${s}s`;
 }
 
 interface Running {
