@@ -137,6 +137,7 @@ export class ExecManager implements ProbeRunner {
           if (keep > 0) { chunks.push(Buffer.from(d.subarray(0, keep))); len += keep; }
           if (keep < d.length) truncated = true;
         };
+        if (killed) throw new ConflictError('health check cancelled');
         const launched = await this.launch(e, { tty: false, attach: true, stdin: false });
         handle = launched.handle;
         if (killed) handle.kill?.(9);
