@@ -16,7 +16,7 @@ export interface ContainerConfig {
   StdinOnce: boolean;
   Env: string[];
   Cmd: string[] | null;
-  Healthcheck?: unknown;
+  Healthcheck?: HealthConfig;
   Image: string;
   Volumes: Record<string, object> | null;
   WorkingDir: string;
@@ -115,6 +115,33 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  /** Present once a container with a healthcheck has started (health.ts); kept when it stops. */
+  Health?: HealthState;
+}
+
+/** One probe's outcome, as `State.Health.Log` shows it. */
+export interface HealthResult {
+  Start: string;
+  End: string;
+  /** 0 healthy, anything else a failure; -1 when the probe timed out or could not run. */
+  ExitCode: number;
+  Output: string;
+}
+
+export interface HealthState {
+  Status: 'starting' | 'healthy' | 'unhealthy';
+  FailingStreak: number;
+  /** The last 5 results, oldest first. */
+  Log: HealthResult[];
+}
+
+/** `Config.Healthcheck` (durations in nanoseconds; 0 or absent = docker's default). */
+export interface HealthConfig {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  Retries?: number;
 }
 
 /** What the client asked of one network: create's EndpointsConfig, `network connect`'s EndpointConfig. */
@@ -194,7 +221,9 @@ export function freshState(): ContainerState {
 export function statusText(s: ContainerState, humanDuration: (ms: number) => string, now = Date.now()): string {
   if (s.Status === 'running' || s.Status === 'paused') {
     const up = `Up ${humanDuration(now - Date.parse(s.StartedAt))}`;
-    return s.Paused ? `${up} (Paused)` : up;
+    if (s.Paused) return `${up} (Paused)`;
+    if (s.Health) return `${up} (${s.Health.Status === 'starting' ? 'health: starting' : s.Health.Status})`;
+    return up;
   }
   if (s.Status === 'restarting') return `Restarting (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
   if (s.Status === 'exited') return s.FinishedAt.startsWith('0001') ? `Exited (${s.ExitCode})` : `Exited (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;

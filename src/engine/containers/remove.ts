@@ -52,6 +52,7 @@ export async function removeContainer(reg: ContainerRegistry, ref: string, opts:
   await reg.serial(l, async () => {
     if (!reg.live.has(rec.Id)) return;
     rec.State.Status = 'removing';
+    reg.health?.stop(l, false);
     const { deps } = reg;
     await deps.runtime.delete(rec.Id, true).catch(() => undefined);
     if (deps.network && rec.SandboxKey) await deps.network.destroySandbox(rec.Id).catch(() => undefined);

@@ -8,7 +8,7 @@ import os from 'node:os';
 import { InvalidArgumentError } from '../../common/errors.ts';
 import { parseBytes } from '../../common/human.ts';
 import { parseDeviceCgroupRule } from '../../oci/index.ts';
-import type { ContainerConfig, EndpointRequest, HostConfig } from './record.ts';
+import type { ContainerConfig, EndpointRequest, HealthConfig, HostConfig } from './record.ts';
 
 const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
@@ -131,11 +131,11 @@ export function normaliseCreate(body: unknown): NormalisedCreate {
     StopSignal: b.StopSignal === undefined ? undefined : str(b.StopSignal, 'StopSignal') || undefined,
     StopTimeout: b.StopTimeout === undefined || b.StopTimeout === null ? undefined : num(b.StopTimeout, 'StopTimeout'),
     MacAddress: b.MacAddress === undefined ? undefined : str(b.MacAddress, 'MacAddress'),
-    Healthcheck: b.Healthcheck,
+    Healthcheck: normaliseHealthcheck(b.Healthcheck),
   };
   if (config.WorkingDir && !config.WorkingDir.startsWith('/')) throw new InvalidArgumentError(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
   if (!config.Image) throw new InvalidArgumentError('no image specified');
-  validateHealthcheck(b.Healthcheck);
+  validateHealthcheck(config.Healthcheck);
   const hostConfig = normaliseHostConfig(b.HostConfig);
   const networking: NormalisedCreate['networking'] = {};
   const nc = (b.NetworkingConfig as { EndpointsConfig?: Record<string, unknown> } | undefined)?.EndpointsConfig;
@@ -143,14 +143,31 @@ export function normaliseCreate(body: unknown): NormalisedCreate {
   return { config, hostConfig, networking };
 }
 
-function validateHealthcheck(h: unknown): void {
-  if (!isObj(h)) return;
-  for (const f of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval']) {
-    const v = h[f];
-    if (typeof v === 'number' && v !== 0 && v < 1_000_000) throw new InvalidArgumentError(`${f} in Healthcheck cannot be less than 1ms`);
-    if (typeof v === 'number' && v < 0) throw new InvalidArgumentError(`${f} in Healthcheck cannot be negative`);
+/** `Config.Healthcheck` as docker stores it: Test plus the non-zero durations (ns) and Retries. */
+function normaliseHealthcheck(raw: unknown): HealthConfig | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!isObj(raw)) throw new InvalidArgumentError(`json: cannot unmarshal ${Array.isArray(raw) ? 'array' : typeof raw} into Go struct field Config.Healthcheck of type container.HealthConfig`);
+  const out: HealthConfig = {};
+  if (raw.Test !== undefined && raw.Test !== null) {
+    if (!Array.isArray(raw.Test) || !raw.Test.every((x) => typeof x === 'string')) throw new InvalidArgumentError(`json: cannot unmarshal ${typeof raw.Test} into Go struct field HealthConfig.Healthcheck.Test of type []string`);
+    out.Test = raw.Test as string[];
   }
-  if (typeof h.Retries === 'number' && h.Retries < 0) throw new InvalidArgumentError('Retries in Healthcheck cannot be negative');
+  for (const f of ['Interval', 'Timeout', 'StartPeriod', 'Retries'] as const) {
+    const v = num(raw[f], `HealthConfig.Healthcheck.${f}`);
+    if (!Number.isInteger(v)) throw new InvalidArgumentError(`json: cannot unmarshal number ${v} into Go struct field HealthConfig.Healthcheck.${f} of type ${f === 'Retries' ? 'int' : 'time.Duration'}`);
+    if (v !== 0) out[f] = v;
+  }
+  return out;
+}
+
+/** docker's checks at create (daemon/container.go validateHealthCheck), in its order. */
+function validateHealthcheck(h: HealthConfig | undefined): void {
+  if (!h) return;
+  const min = (f: 'Interval' | 'Timeout') => { const v = h[f]; if (v !== undefined && v !== 0 && v < 1_000_000) throw new InvalidArgumentError(`${f} in Healthcheck cannot be less than 1ms`); };
+  min('Interval');
+  min('Timeout');
+  if ((h.Retries ?? 0) < 0) throw new InvalidArgumentError('Retries in Healthcheck cannot be negative');
+  if (h.StartPeriod !== undefined && h.StartPeriod !== 0 && h.StartPeriod < 1_000_000) throw new InvalidArgumentError('StartPeriod in Healthcheck cannot be less than 1ms');
 }
 
 const LOG_DRIVER_OPTS: Record<string, string[]> = {

@@ -219,11 +219,16 @@ export class RuncRuntime implements RuntimeDriver {
       writeCtl(path.join(dir, 'ctl'), `1 ${rows} ${cols}\n`);
     }
     const conmonPid = readPidFile(path.join(dir, 'conmon.pid'));
+    let exited = false;
     const exit = this.exits.wait(exitDir, id, () => processAlive(conmonPid)).then((f) => {
+      exited = true;
       cleanup();
       return f ? f.code : -1;
     });
-    return { pid: msg.data, attach, exit };
+    const pid = msg.data;
+    // conmon reaps the process moments before it writes the exit file: after `exited` the pid may be reused, so no signal then.
+    const kill = (signal: number) => { if (!exited) try { process.kill(pid, signal); } catch { /* already gone */ } };
+    return { pid, attach, exit, kill };
   }
 
   async execResize(id: string, execId: string, rows: number, cols: number): Promise<void> {
