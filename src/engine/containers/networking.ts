@@ -57,7 +57,11 @@ function requests(rec: ContainerRecord): Record<string, EndpointRequest> {
  * by network id (fix: `--network <id>` plus an EndpointsConfig keyed by the name connected the
  * same network twice, and the second connect failed the start).
  */
-function networkNames(rec: ContainerRecord, resolve: (n: string) => string | undefined): string[] {
+/**
+ * The networks a container joins at start, in order. With every one of them disconnected, the
+ * first (its NetworkMode) stands in unless `fallback` is false (membership checks).
+ */
+function networkNames(rec: ContainerRecord, resolve: (n: string) => string | undefined, fallback = true): string[] {
   const mode = rec.HostConfig.NetworkMode;
   const first = mode === 'default' ? 'bridge' : mode;
   const detached = new Set((rec as NetworkingRecord).NetworkDetached ?? []);
@@ -72,7 +76,7 @@ function networkNames(rec: ContainerRecord, resolve: (n: string) => string | und
     out.push(n);
   }
   const kept = out.filter((n) => !detached.has(resolve(n) ?? n));
-  return kept.length ? kept : out.slice(0, 1);
+  return kept.length || !fallback ? kept : out.slice(0, 1);
 }
 
 /** An endpoint entry before (or after) the network gave anything: the request as given. */
@@ -348,7 +352,7 @@ export async function connectContainer(reg: ContainerRegistry, ref: string, netw
     if (info.isDefault && o.Aliases?.length) throw new InvalidArgumentError('network-scoped alias is supported only for containers in user defined networks');
     const joined = running(rec)
       ? Object.values(rec.Endpoints).some((e) => e.NetworkID === info.id && e.IPAddress)
-      : networkNames(rec, (n) => net.getNetwork(n)?.id).some((n) => net.getNetwork(n)?.id === info.id);
+      : networkNames(rec, (n) => net.getNetwork(n)?.id, false).some((n) => net.getNetwork(n)?.id === info.id);
     if (joined) throw new ForbiddenError(`endpoint with name ${rec.Name.slice(1)} already exists in network ${info.name}`);
     const r: EndpointRequest = o;
     if (running(rec)) {
@@ -356,7 +360,12 @@ export async function connectContainer(reg: ContainerRegistry, ref: string, netw
       refreshFiles(reg, rec);
       networkEvent(reg, 'connect', info, rec.Id);
     } else {
-      rec.Endpoints[info.name] = requestedEndpoint(r, info.id);
+      // As docker records a connect of a stopped container: on user networks the short id is
+      // an alias already (compose looks for it to tell a connected container from a new one).
+      const ep = requestedEndpoint(r, info.id);
+      const shortId = rec.Id.slice(0, 12);
+      if (!info.isDefault && !(ep.Aliases ?? []).includes(shortId)) ep.Aliases = [...(ep.Aliases ?? []), shortId];
+      rec.Endpoints[info.name] = ep;
     }
     const req = requests(rec);
     for (const k of Object.keys(req)) if (net.getNetwork(k)?.id === info.id) delete req[k];
@@ -393,7 +402,8 @@ export async function disconnectContainer(reg: ContainerRegistry, ref: string, n
       // Ports published on that endpoint are gone with it.
       if (!net.getSandbox(rec.Id)?.ports.length) for (const k of Object.keys(rec.Ports)) if (rec.Ports[k]) rec.Ports[k] = null;
     }
-    for (const [k, e] of Object.entries(rec.Endpoints)) if (e.NetworkID === info.id) delete rec.Endpoints[k];
+    // A stopped container's planned endpoint has no NetworkID yet: match it by its network too.
+    for (const [k, e] of Object.entries(rec.Endpoints)) if (e.NetworkID === info.id || resolve(k) === info.id) delete rec.Endpoints[k];
     const req = requests(rec);
     for (const k of Object.keys(req)) if (resolve(k) === info.id || k === info.name) delete req[k];
     const rn = rec as NetworkingRecord;
