@@ -98,6 +98,7 @@ export class RuncRuntime implements RuntimeDriver {
     const meta = this.meta(id);
     if (meta?.tty) writeCtl(path.join(this.layout.bundle(id), 'ctl'), `1 ${meta.rows} ${meta.cols}\n`);
     await this.runc.call('start', id, ['start', id]);
+    await untilExecve(readPidFile(this.layout.pidFile(id)));
   }
 
   async kill(id: string, signal: number | string): Promise<void> {
@@ -326,5 +327,23 @@ function prepareConmonCgroup(cg: string): string | undefined {
     return path.join(dir, 'cgroup.procs');
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * `runc start` returns once runc's init was told to go: its last steps and the execve of the
+ * container's process still lie ahead, and on a busy machine that took up to ~100 ms here. A
+ * client that reads logs right after start (docker-py's tests do) must find a process that
+ * runs, so start waits, at most 200 ms, until the init (comm `runc:[2:INIT]`) became it.
+ */
+async function untilExecve(pid: number): Promise<void> {
+  if (!pid) return;
+  const deadline = Date.now() + 200;
+  for (;;) {
+    let comm: string;
+    try { comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8'); } catch { return; /* gone: it ran */ }
+    if (!comm.startsWith('runc:')) return;
+    if (Date.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, 1));
   }
 }
