@@ -149,3 +149,17 @@ test('image inspect keeps ContainerConfig (docker-compose 1.29 reads it) at ever
     assert.ok('ContainerConfig' in img.json, `ContainerConfig at ${v || 'no version'}`);
   }
 });
+
+test('swarm endpoints answer as a docker daemon in no swarm', async () => {
+  const r = await differential(d, async (t) => {
+    const out: Record<string, unknown> = {};
+    for (const [m, p] of [['POST', '/swarm/leave?force=1'], ['GET', '/swarm'], ['GET', '/services'], ['GET', '/nodes'], ['GET', '/tasks'], ['GET', '/secrets'], ['GET', '/configs']] as const) {
+      const res = await t.api(m, `${V}${p}`);
+      out[`${m} ${p}`] = { status: res.status, message: res.json?.message };
+    }
+    out.info = (await t.api('GET', `${V}/info`)).json.Swarm.LocalNodeState;
+    return out;
+  });
+  assert.deepEqual(r['POST /swarm/leave?force=1'], { status: 503, message: 'This node is not part of a swarm' });
+  assert.equal(r.info, 'inactive');
+});
