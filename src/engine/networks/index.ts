@@ -5,6 +5,7 @@
  * the container records (their Endpoints and the networks they rejoin at each start).
  */
 import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError, NotImplementedError } from '../../common/errors.ts';
+import { keptByUntil, pruneUntil } from '../../api/types/docker-time.ts';
 import type { NetworkDriver, NetworkInfo } from '../../drivers/network/contract.ts';
 import type { EventBus } from '../events/index.ts';
 import type { AttachRequest, EndpointRecord } from '../containers/index.ts';
@@ -184,13 +185,11 @@ export class NetworksService {
 
   /** Removes user-defined networks no running container uses. Filters: until, label, label!. */
   async prune(filters: Record<string, string[]> = {}): Promise<{ NetworksDeleted: string[] | null }> {
-    const until = filters.until?.[0];
-    const cutoff = until ? (/^\d+(\.\d+)?$/.test(until) ? Number(until) * 1000 : Date.parse(until)) : undefined;
-    if (cutoff !== undefined && Number.isNaN(cutoff)) throw new InvalidArgumentError(`invalid filter 'until=${until}'`);
+    const cutoff = pruneUntil(filters.until);
     const deleted: string[] = [];
     for (const info of this.deps.driver?.listNetworks() ?? []) {
       if (info.isDefault) continue;
-      if (cutoff !== undefined && Date.parse(info.created) >= cutoff) continue;
+      if (cutoff !== undefined && keptByUntil(info.created, cutoff)) continue;
       if (filters.label?.length && !labelsMatch(filters.label, info.labels)) continue;
       if (filters['label!']?.length && filters['label!'].some((l) => labelsMatch([l], info.labels))) continue;
       if (this.deps.containers.networkAttachments(info.id).length) continue;

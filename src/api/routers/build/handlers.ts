@@ -7,6 +7,8 @@
 import { InvalidArgumentError, NotImplementedError, messageOf } from '../../../common/errors.ts';
 import { boolParam, type Handler, type RouteContext } from '../../server/context.ts';
 import type { BuildBackend } from './backend.ts';
+import { parseFilters } from '../../server/filters.ts';
+import { buildPruneUntil } from '../../types/docker-time.ts';
 
 const line = (v: unknown) => JSON.stringify(v) + '\r\n';
 
@@ -115,6 +117,11 @@ export function build(b: BuildBackend): Handler {
   };
 }
 
+/** `POST /build/prune`: BuildKit's `until` (a duration) is checked with its message, then pruned. */
 export function prune(b: BuildBackend): Handler {
-  return (ctx) => ctx.json(200, b.prune());
+  return (ctx) => {
+    const filters = parseFilters(ctx.query.get('filters'));
+    buildPruneUntil(filters.until);
+    ctx.json(200, b.prune());
+  };
 }
