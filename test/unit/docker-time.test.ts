@@ -126,3 +126,26 @@ test('build prune until: a duration only, BuildKit\'s message', () => {
   assert.throws(() => buildPruneUntil(['2020-01-01']), { message: 'failed to prune build cache: "until" filter expects a duration (e.g., \'24h\'): time: unknown unit "-" in duration "2020-01-01"' });
   assert.throws(() => buildPruneUntil(['abc']), { message: 'failed to prune build cache: "until" filter expects a duration (e.g., \'24h\'): time: invalid duration "abc"' });
 });
+
+test('logs window: since/until compared to the nanosecond, as docker does', async () => {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { readK8sLogBatches } = await import('../../src/common/k8s-log.ts');
+  const { parseUnixTime, unixTimeNs } = await import('../../src/api/types/docker-time.ts');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dt-'));
+  const f = path.join(dir, 'log');
+  fs.writeFileSync(f, ['2020-01-01T00:00:00.123456789Z stdout F a', '2020-01-01T00:00:00.123456790Z stdout F b', '2020-01-01T00:00:00.124000000Z stdout F c', ''].join('\n'));
+  const read = async (since?: string, until?: string) => {
+    const s = parseUnixTime(since), u = parseUnixTime(until);
+    const out: string[] = [];
+    const opts = { since: s && s.sec * 1000 + s.nsec / 1e6, until: u && u.sec * 1000 + u.nsec / 1e6, sinceNs: s && unixTimeNs(s), untilNs: u && unixTimeNs(u) };
+    for await (const b of readK8sLogBatches(f, opts)) out.push(...b.map((e) => e.line.toString().trim()));
+    return out.join('');
+  };
+  assert.equal(await read('1577836800.123456789'), 'abc');
+  assert.equal(await read('1577836800.12345679'), 'bc');
+  assert.equal(await read(undefined, '1577836800.123456789'), 'a');
+  assert.equal(await read('1577836800.123456790', '1577836800.123456790'), 'b');
+  fs.rmSync(dir, { recursive: true });
+});

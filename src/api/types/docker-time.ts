@@ -248,9 +248,22 @@ export function getTimestamp(value: string, now = Date.now()): string {
  * undefined for a missing or empty value, else unix seconds (with the fraction).
  */
 export function parseTimestamps(value: string | null | undefined): number | undefined {
+  const t = parseUnixTime(value);
+  return t === undefined ? undefined : t.sec + t.nsec / 1e9;
+}
+
+/** A unix time to the nanosecond (what a float of seconds cannot hold). */
+export interface UnixTime { sec: number; nsec: number }
+
+/** `parseTimestamps` keeping the nanoseconds exact (logs compare them with each line's time). */
+export function parseUnixTime(value: string | null | undefined): UnixTime | undefined {
   if (value === null || value === undefined || value === '') return undefined;
-  const t = parseUnix(value);
-  return t.sec + t.nsec / 1e9;
+  return parseUnix(value);
+}
+
+/** Nanoseconds since the epoch of a `UnixTime`. */
+export function unixTimeNs(t: UnixTime): bigint {
+  return BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
 }
 
 /** The docker CLI's `--since`/`--until` → the API's value (undefined stays undefined). */

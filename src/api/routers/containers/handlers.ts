@@ -1,15 +1,15 @@
 import { InvalidArgumentError } from '../../../common/errors.ts';
 import { boolParam, intParam, type RouteContext } from '../../server/context.ts';
 import { parseFilters } from '../../server/filters.ts';
-import { parseTimestamps } from '../../types/docker-time.ts';
+import { parseUnixTime, type UnixTime } from '../../types/docker-time.ts';
 import { frame, StdStream } from '../../types/stdcopy.ts';
 import type { ContainersBackend, ContainerToolsBackend, ExecBackend } from './backend.ts';
 
 type H = (ctx: RouteContext) => Promise<void> | void;
 
-/** Logs' `since`/`until`: unix seconds (with a fraction), as the API takes them. */
-function timeParam(ctx: RouteContext, name: string): number | undefined {
-  return parseTimestamps(ctx.query.get(name));
+/** Logs' `since`/`until`: unix seconds (with a fraction, to the nanosecond), as the API takes them. */
+function timeParam(ctx: RouteContext, name: string): UnixTime | undefined {
+  return parseUnixTime(ctx.query.get(name));
 }
 
 function positiveInt(ctx: RouteContext, name: string): number {
