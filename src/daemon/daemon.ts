@@ -8,6 +8,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createLogger, type Logger } from '../common/logger.ts';
+import { CleanupJournal, isGone, removePathWithin } from '../common/cleanups.ts';
 import { createApiServer } from '../api/server/server.ts';
 import { listen, type Listener } from '../api/server/listeners.ts';
 import type { Route } from '../api/server/context.ts';
@@ -118,6 +119,9 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     }
   }
 
+  // Cleanups that failed (busy mounts, immutable files, …): logged, kept here, replayed below.
+  const cleanups = new CleanupJournal(path.join(cfg.dataRoot, 'pending-cleanups.json'), logger);
+  for (const t of snapshots.tempLeftovers ?? []) cleanups.fail('remove-path', t.path, new Error(t.error));
   const volumes = new VolumesService({ db, dataRoot: cfg.dataRoot, events, logger });
   const containers = new ContainersService(db, {
     dataRoot: cfg.dataRoot, runtime, snapshots, network, volumes, images: {
@@ -126,7 +130,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
         return { id: r.id, config: (r.config as { config?: Record<string, unknown> }).config ?? {}, topChainId: r.topChainId ?? undefined, size: r.record.size };
       },
     },
-    events, logger, noNewPrivileges: cfg.noNewPrivileges, logOpts: cfg.logOpts, dns: cfg.dns,
+    events, logger, cleanups, noNewPrivileges: cfg.noNewPrivileges, logOpts: cfg.logOpts, dns: cfg.dns,
   });
   images.setUsage((imageId: string) => containers.containerUsingImage(imageId));
   volumes.setUsage((name: string) => containers.list({ all: true, size: false, filters: { volume: [name] } }).map((c) => String(c.Id)));
@@ -138,6 +142,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     await network.cleanupOrphans(live).catch((err: Error) => logger.warn(`network cleanup: ${err.message}`));
   }
   await containers.restore(cfg.liveRestore);
+  await replayCleanups(cleanups, { runtime, snapshots, network, roots: [cfg.dataRoot, cfg.execRoot], inUse: (id) => containers.has(id) });
 
   const sources: InfoSources = {
     containerCounts: () => containers.counts(),
@@ -207,9 +212,9 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     process.off('SIGHUP', onHup);
     await Promise.all(listeners.map((l) => l.close()));
     server.closeAllConnections();
-    await network?.close().catch(() => undefined);
+    await network?.close().catch((err: Error) => logger.warn(`network shutdown: ${err.message}`));
     db.close();
-    try { fs.rmSync(cfg.pidfile, { force: true }); } catch { /* gone */ }
+    try { fs.rmSync(cfg.pidfile, { force: true }); } catch (err) { logger.warn(`cannot remove the pidfile ${cfg.pidfile}: ${(err as Error).message}`); }
     lock.release();
   })());
   const onSignal = (sig: NodeJS.Signals) => {
@@ -221,4 +226,26 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
   process.once('SIGINT', onSignal);
   logger.info('Daemon has completed initialization');
   return { config: cfg, listeners, stop };
+}
+
+/**
+ * Replays the cleanups that failed before (docs/reliability.md "Failed cleanups"); one whose
+ * container exists again is dropped (its id is in use), `remove-path` stays inside the roots.
+ */
+async function replayCleanups(
+  cleanups: CleanupJournal,
+  o: { runtime: RuncRuntime; snapshots: SnapshotDriver; network: NetworkDriver | undefined; roots: string[]; inUse: (id: string) => boolean },
+): Promise<void> {
+  if (cleanups.pending().length === 0) return;
+  const gone = (fn: () => Promise<unknown>) => async () => { try { await fn(); } catch (err) { if (!isGone(err)) throw err; } };
+  await cleanups.replay({
+    'runtime-delete': (id) => gone(() => o.runtime.delete(id, true))(),
+    'sandbox-destroy': (id) => {
+      if (!o.network) throw new Error('bridge networking is off: the sandbox cannot be torn down now');
+      return gone(() => o.network!.destroySandbox(id))();
+    },
+    'snapshot-unmount': (key) => gone(() => o.snapshots.unmount(key))(),
+    'snapshot-remove': (key) => gone(() => o.snapshots.remove(key))(),
+    'remove-path': removePathWithin(o.roots),
+  }, (e) => e.kind !== 'remove-path' && o.inUse(e.target));
 }

@@ -42,6 +42,11 @@ export class ContainersService {
     return restoreContainers(this.registry, liveRestore);
   }
 
+  /** Whether a container with this full id exists (any state). */
+  has(id: string): boolean {
+    return this.registry.live.has(id);
+  }
+
   liveIds(): string[] {
     return [...this.registry.live.values()].filter((l) => l.rec.State.Running).map((l) => l.rec.Id);
   }
