@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ForbiddenError, InvalidArgumentError, NotFoundError, SystemError } from '../../common/errors.ts';
+import { isGone } from '../../common/cleanups.ts';
 import type { FileOptions, NetworkDriver, NetworkInfo, PortBinding as DriverPortBinding, PortRequest } from '../../drivers/network/contract.ts';
 import type { ContainerRecord, EndpointRecord, PortBinding } from './record.ts';
 import type { ContainerRegistry, Live } from './service.ts';
@@ -159,7 +160,8 @@ export async function connectNetworks(reg: ContainerRegistry, l: Live): Promise<
     writeAtomic(path.join(dir, 'hostname'), files.hostname);
     writeAtomic(path.join(dir, 'resolv.conf'), files.resolvConf);
   } catch (err) {
-    await net.destroySandbox(rec.Id).catch(() => undefined);
+    // The start's own error is what the client gets; a sandbox left behind is retried later.
+    await reg.cleanups.attempt('sandbox-destroy', rec.Id, () => net.destroySandbox(rec.Id), isGone);
     rec.SandboxKey = '';
     rec.Endpoints = {};
     rec.Ports = {};
@@ -213,7 +215,8 @@ const plumbingQueues = new WeakMap<ContainerRegistry, Promise<unknown>>();
 function plumbing<T>(reg: ContainerRegistry, fn: () => Promise<T>): Promise<T> {
   const prev = plumbingQueues.get(reg) ?? Promise.resolve();
   const next = prev.then(fn, fn);
-  plumbingQueues.set(reg, next.catch(() => undefined));
+  // The caller gets fn's failure through `next`; the queue only orders the next one.
+  plumbingQueues.set(reg, next.then(() => undefined, () => undefined));
   return next;
 }
 
