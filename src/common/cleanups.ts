@@ -34,6 +34,17 @@ export function errnoOf(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
 }
 
+/** Rethrows `err` unless its code is one of `codes` (a failure the caller expects and names). */
+export function onlyErrno(err: unknown, ...codes: string[]): void {
+  const code = errnoOf(err);
+  if (code === undefined || !codes.includes(code)) throw err;
+}
+
+/** Rethrows `err` unless it is a JSON syntax error (a value that is not JSON is expected). */
+export function onlyJsonSyntax(err: unknown): void {
+  if (!(err instanceof SyntaxError)) throw err;
+}
+
 /** An expected-failure test for `attempt`: the thing is already gone. */
 export function isGone(err: unknown): boolean {
   const code = errnoOf(err);

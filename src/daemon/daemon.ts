@@ -90,17 +90,21 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
   const events = new EventBus();
   const warnings: string[] = [];
 
+  // Cleanups that failed (busy mounts, immutable files, …): logged, kept here, replayed below.
+  const cleanups = new CleanupJournal(path.join(cfg.dataRoot, 'pending-cleanups.json'), logger);
+
   // Storage: snapshot driver, metadata database, content and layer stores.
   const snapshots: SnapshotDriver = cfg.storageDriver === 'vfs'
     ? new VfsDriver({ root: path.join(cfg.dataRoot, 'vfs') })
     : new Overlay2Driver({ root: path.join(cfg.dataRoot, 'overlay2') });
+  for (const t of snapshots.tempLeftovers ?? []) cleanups.fail('remove-path', t.path, new Error(t.error));
   const db = openDatabase(path.join(cfg.dataRoot, 'metadata.db'));
   const content = new ContentStore(path.join(cfg.dataRoot, 'content'));
   const layers = new LayerStore(db, content, snapshots);
   const images = new ImagesService({ db, content, layers, events, driver: snapshots });
 
   // Execution: runtime (runc + conmon) and networking (bridge + iptables).
-  const runtime = new RuncRuntime({ execRoot: cfg.execRoot });
+  const runtime = new RuncRuntime({ execRoot: cfg.execRoot, onCleanupFailure: (kind, id, err) => cleanups.fail(kind, id, err) });
   const rtVersion = await runtime.version().catch((err: Error) => { warnings.push(`runtime unavailable: ${err.message}`); return undefined; });
   for (const w of rtVersion?.warnings ?? []) { warnings.push(w); logger.warn(w); }
   let network: NetworkDriver | undefined;
@@ -119,9 +123,6 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     }
   }
 
-  // Cleanups that failed (busy mounts, immutable files, …): logged, kept here, replayed below.
-  const cleanups = new CleanupJournal(path.join(cfg.dataRoot, 'pending-cleanups.json'), logger);
-  for (const t of snapshots.tempLeftovers ?? []) cleanups.fail('remove-path', t.path, new Error(t.error));
   const volumes = new VolumesService({ db, dataRoot: cfg.dataRoot, events, logger });
   const containers = new ContainersService(db, {
     dataRoot: cfg.dataRoot, runtime, snapshots, network, volumes, images: {

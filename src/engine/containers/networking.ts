@@ -12,6 +12,7 @@ import type { FileOptions, NetworkDriver, NetworkInfo, PortBinding as DriverPort
 import type { ContainerRecord, EndpointRecord, PortBinding } from './record.ts';
 import type { ContainerRegistry, Live } from './service.ts';
 import { linkHosts, parentsOf } from './links.ts';
+import { onlyErrno } from '../../common/cleanups.ts';
 
 export type NetMode = 'none' | 'host' | { path: string };
 
@@ -26,7 +27,7 @@ export function writeStandaloneFiles(dir: string, rec: ContainerRecord): void {
   const hostname = host ? os.hostname() : rec.Config.Hostname;
   writeAtomic(path.join(dir, 'hostname'), hostname + '\n');
   let hosts = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
-  if (host) { try { hosts = fs.readFileSync('/etc/hosts', 'utf8'); } catch { /* keep default */ } }
+  if (host) { try { hosts = fs.readFileSync('/etc/hosts', 'utf8'); } catch (err) { onlyErrno(err, 'ENOENT'); /* keep default */ } }
   else hosts += `127.0.1.1\t${hostname}\n`;
   for (const h of rec.HostConfig.ExtraHosts ?? []) {
     const i = h.indexOf(':');
@@ -34,7 +35,7 @@ export function writeStandaloneFiles(dir: string, rec: ContainerRecord): void {
   }
   writeAtomic(path.join(dir, 'hosts'), hosts);
   let resolv = '';
-  try { resolv = fs.readFileSync('/etc/resolv.conf', 'utf8'); } catch { /* none */ }
+  try { resolv = fs.readFileSync('/etc/resolv.conf', 'utf8'); } catch (err) { onlyErrno(err, 'ENOENT'); /* none */ }
   if (!host) resolv = resolv.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l)).join('\n');
   const hc = rec.HostConfig;
   if (hc.Dns.length) resolv = resolv.split('\n').filter((l) => !/^\s*nameserver/.test(l)).join('\n') + hc.Dns.map((d) => `\nnameserver ${d}`).join('');

@@ -9,6 +9,7 @@ import { boolParam, type Handler, type RouteContext } from '../../server/context
 import type { BuildBackend } from './backend.ts';
 import { parseFilters } from '../../server/filters.ts';
 import { buildPruneUntil } from '../../types/docker-time.ts';
+import { onlyJsonSyntax } from '../../../common/cleanups.ts';
 
 const line = (v: unknown) => JSON.stringify(v) + '\r\n';
 
@@ -18,7 +19,7 @@ function jsonMap<T>(ctx: RouteContext, name: string): Record<string, T> {
   try {
     const v: unknown = JSON.parse(raw);
     if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, T>;
-  } catch { /* fall through */ }
+  } catch (err) { onlyJsonSyntax(err); /* not JSON: refused below */ }
   throw new InvalidArgumentError(`invalid ${name} parameter: ${raw}`);
 }
 
@@ -49,7 +50,7 @@ function cacheFrom(ctx: RouteContext): string[] | undefined {
   try {
     const v: unknown = JSON.parse(raw);
     if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
-  } catch { /* fall through */ }
+  } catch (err) { onlyJsonSyntax(err); /* not JSON: refused below */ }
   throw new InvalidArgumentError(`invalid cachefrom parameter: ${raw}`);
 }
 

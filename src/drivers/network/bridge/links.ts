@@ -37,8 +37,14 @@ export async function ensureBridge(name: string, gatewayCidr: string, routeLocal
   if (routeLocalnet) writeSysctl(`net.ipv4.conf.${name}.route_localnet`, '1');
 }
 
+/** Deletes a link; one that is already gone (or goes meanwhile, e.g. with its netns) is no failure. */
 export async function deleteLink(name: string): Promise<void> {
-  if (linkExists(name)) await run('ip', ['link', 'del', name]).catch(() => undefined);
+  if (!linkExists(name)) return;
+  try {
+    await run('ip', ['link', 'del', name]);
+  } catch (err) {
+    if (linkExists(name)) throw err;
+  }
 }
 
 export interface VethSpec {
@@ -81,8 +87,10 @@ export async function createVeth(v: VethSpec): Promise<void> {
       await ipBatch([`link set ${v.hostVeth} master ${v.bridge} up`, `link set dev ${v.hostVeth} type bridge_slave hairpin on`]);
     }
   } catch (err) {
+    // Undo half a veth: the container end may not exist yet (and goes with the netns anyway).
     await ipBatchIn(v.nsPath, [`link del ${v.ifname}`]).catch(() => undefined);
-    await deleteLink(v.hostVeth);
+    // A host end that cannot go is named in the error (the start-up orphan sweep retries it).
+    await deleteLink(v.hostVeth).catch((e: Error) => { (err as Error).message += ` (and the host veth ${v.hostVeth} could not be removed: ${e.message})`; });
     throw err;
   }
 }

@@ -82,7 +82,7 @@ export function connectAttach(socketPath: string): Promise<AttachStream> {
           detach() {
             try {
               sock.destroy();
-            } catch { /* already closed */ }
+            } catch { /* destroy of a closed socket: nothing to release */ }
             finish();
           },
         });
