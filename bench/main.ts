@@ -6,7 +6,7 @@
  */
 import { startDocker, startWharf, type Peer } from './peers.ts';
 import { apiCall, cliCall, median, printTable, timeRuns, type Figure } from './measure.ts';
-import { composeUpExample, cp100MB, createStartRm, daemonRss, execLatency, imagesWith, logs100MB, monitorMemory, monitorRss, psWith, publishFirstByte, runRmBridge, runRmLatency, saveLoad300MB, stats50 } from './workloads.ts';
+import { composeUpExample, cp100MB, createStartRm, daemonRss, execLatency, healthProbeCpu, imagesWith, logs100MB, monitorMemory, monitorRss, psWith, publishFirstByte, runRmBridge, runRmLatency, saveLoad300MB, stats50 } from './workloads.ts';
 
 interface Bench { name: string; unit: string; run(peer: Peer): Promise<number> }
 
@@ -35,6 +35,7 @@ export const BENCHES: Bench[] = [
   { name: '`run --rm bb true` on the default bridge', unit: 'ms', run: (p) => runRmBridge(p, Math.ceil(N / 2)) },
   { name: '`run -d -p 127.0.0.1:0:80` httpd + first byte', unit: 'ms', run: (p) => publishFirstByte(p, Math.ceil(N / 3)) },
   { name: 'docker-compose `up -d --build` of examples/compose-web until it answers', unit: 's', run: (p) => composeUpExample(p, 3) },
+  { name: 'daemon CPU, 50 containers with a healthcheck every 1 s (20 s)', unit: '% core', run: (p) => healthProbeCpu(p, 50, 20) },
 ];
 
 async function main(): Promise<void> {

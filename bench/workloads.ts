@@ -261,3 +261,47 @@ export async function composeUpExample(peer: Peer, n: number): Promise<number> {
   }
   return median(times);
 }
+
+/** utime+stime (seconds) of the peer's daemon processes (wharfd; dockerd and containerd), from /proc/PID/stat. */
+function daemonCpuSeconds(peer: Peer): number {
+  const comm = peer.name === 'wharf' ? ['node'] : ['dockerd', 'containerd'];
+  const root = peer.sock.replace(/\/[^/]+$/, '');
+  const tck = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  let ticks = 0;
+  for (const line of execFileSync('ps', ['-eo', 'pid,comm,args']).toString().split('\n')) {
+    const m = /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line);
+    if (!m || !comm.includes(m[2]!) || !m[3]!.includes(root)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${m[1]}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch { /* exited */ }
+  }
+  return ticks / tck;
+}
+
+/**
+ * Daemon CPU (% of one core) while n containers run a healthcheck every second, over
+ * `seconds`: only the daemon processes count (the probes' runc/conmon or shim are per exec).
+ */
+export async function healthProbeCpu(peer: Peer, n: number, seconds: number): Promise<number> {
+  ensureBusybox(peer);
+  const names = Array.from({ length: n }, (_, i) => `bench-hc-${process.pid}-${i}`);
+  try {
+    for (const name of names) docker(peer, ['run', '-d', '--network', 'none', '--name', name, '--health-cmd', 'true', '--health-interval', '1s', '--health-retries', '1', 'bb', 'sleep', '600']);
+    // Every container has probed at least once: the loop is in its steady state.
+    for (let i = 0; i < 60; i++) {
+      const states = docker(peer, ['ps', '--filter', 'name=bench-hc-', '--filter', 'health=healthy', '-q']).trim().split('\n').filter(Boolean);
+      if (states.length >= n) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const t0 = process.hrtime.bigint();
+    const c0 = daemonCpuSeconds(peer);
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const c1 = daemonCpuSeconds(peer);
+    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    return ((c1 - c0) / wall) * 100;
+  } finally {
+    for (let i = 0; i < names.length; i += 25) docker(peer, ['rm', '-f', ...names.slice(i, i + 25)]);
+  }
+}

@@ -6,6 +6,7 @@
  *   bytesSize(1_572_864)       → "1.5MiB"   (binary, 4 significant digits, as `docker stats`)
  *   humanDuration(90_000)      → "About a minute"
  *   timeAgo(created, now)      → "3 hours ago"
+ *   goDuration(90e9)           → "1m30s"   (Go's time.Duration String(), from nanoseconds)
  *   parseBytes("64m")          → 67108864   (RAMInBytes: --memory, --shm-size)
  *   parseSize("1.5GB")         → 1500000000 (FromHumanSize)
  */
@@ -118,4 +119,21 @@ export function parseBytes(s: string): number {
 /** go-units FromHumanSize: like parseBytes with decimal multiples ("1kB" = 1000). */
 export function parseSize(s: string): number {
   return parse(s, DECIMAL_MAP);
+}
+
+/** Go's time.Duration String(): 400ms, 1s, 1.5s, 1m30s, 1h0m0s. */
+export function goDuration(ns: number): string {
+  if (ns === 0) return '0s';
+  const neg = ns < 0 ? '-' : '';
+  const a = Math.abs(ns);
+  const trim = (x: number) => String(Number(x.toFixed(9)));
+  if (a < 1e3) return `${neg}${a}ns`;
+  if (a < 1e6) return `${neg}${trim(a / 1e3)}µs`;
+  if (a < 1e9) return `${neg}${trim(a / 1e6)}ms`;
+  const h = Math.floor(a / 3600e9);
+  const m = Math.floor((a % 3600e9) / 60e9);
+  const s = trim((a % 60e9) / 1e9);
+  if (h) return `${neg}${h}h${m}m${s}s`;
+  if (m) return `${neg}${m}m${s}s`;
+  return `${neg}${s}s`;
 }

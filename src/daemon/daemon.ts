@@ -29,6 +29,7 @@ import { distributionRoutes } from '../api/routers/distribution/routes.ts';
 import { VolumesService } from '../engine/volumes/index.ts';
 import { volumeRoutes } from '../api/routers/volumes/routes.ts';
 import { networkRoutes } from '../api/routers/networks/routes.ts';
+import { swarmRoutes } from '../api/routers/swarm/routes.ts';
 import { NetworksService } from '../engine/networks/index.ts';
 import { Overlay2Driver } from '../drivers/snapshot/overlay2/driver.ts';
 import { VfsDriver } from '../drivers/snapshot/vfs/driver.ts';
@@ -173,7 +174,8 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     ...imageRoutes(Object.assign(images, distribution.imageHooks())),
     ...distributionRoutes(distribution),
     ...volumeRoutes(volumes),
-    ...networkRoutes(new NetworksService({ driver: network, containers, events })),
+    ...networkRoutes(new NetworksService({ driver: network, containers, events, logger })),
+    ...swarmRoutes(),
     ...buildRoutes(new BuildService({ images, containers, snapshots, dataRoot: cfg.dataRoot, logger, pull: (ref, auth, progress) => distribution.pull({ fromImage: ref, auth, progress }) })),
   ];
   const server = createApiServer({ routes, logger, experimental: cfg.experimental });

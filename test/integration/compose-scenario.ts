@@ -125,7 +125,9 @@ export function httpGet(url: string): Promise<{ status: number; body: string }> 
 
 export function scenario(host: string, port: number, project = `wc${process.pid}`): ComposeScenario {
   const dir = writeProject(port);
-  const env = { DOCKER_HOST: host, COMPOSE_PROJECT_NAME: project, COMPOSE_INTERACTIVE_NO_CLI: '1' };
+  // `run` goes through the docker CLI (compose's default): its Python path (COMPOSE_INTERACTIVE_NO_CLI)
+  // attaches only after the start and loses a fast process's output, on docker as well.
+  const env = { DOCKER_HOST: host, COMPOSE_PROJECT_NAME: project };
   const compose = (args: string[], timeoutMs?: number) => run('docker-compose', ['--ansi', 'never', ...args], env, dir, timeoutMs);
   return {
     dir,

@@ -141,3 +141,11 @@ test('GroupAdd: supplementary groups by number and by name', async () => {
   });
   assert.deepEqual(r, { exit: 0, groups: ['0', '1000'] });
 });
+
+test('image inspect keeps ContainerConfig (docker-compose 1.29 reads it) at every API version', async () => {
+  for (const v of ['/v1.41', '/v1.47', '']) {
+    const img = await d.api('GET', `${v}/images/bb/json`);
+    assert.equal(img.status, 200);
+    assert.ok('ContainerConfig' in img.json, `ContainerConfig at ${v || 'no version'}`);
+  }
+});

@@ -149,6 +149,7 @@ export async function startNetDaemon(extraArgs: string[] = []): Promise<NetHarne
         await d.stop();
         try { execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' }); } catch { /* gone */ }
         await new RuleSet(prefix).uninstall().catch(() => undefined);
+        await new RuleSet(prefix, 6).uninstall().catch(() => undefined);
         fs.rmSync(cfgDir, { recursive: true, force: true });
       }
     },

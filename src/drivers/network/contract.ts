@@ -52,7 +52,46 @@ export interface NetworkInfo {
   isDefault: boolean;
   labels: Record<string, string>;
   created: string;
+  /** IPv4 addresses are handed out from this part of `subnet` (`--ip-range`); absent = all of it. */
+  ipRange?: string;
+  /** The subnet was picked from the default pools (docker then refuses a static `--ip`). */
+  autoSubnet?: boolean;
+  /** `EnableIPv6`: endpoints get an address of `subnet6` (given by the client) too. */
+  enableIPv6?: boolean;
+  subnet6?: string;
+  gateway6?: string;
+  ipRange6?: string;
+  /** The IPAM pools as the client gave them (inspect shows them unchanged); absent = auto. */
+  ipamPools?: IpamPool[];
+  /** Driver options as given (`com.docker.network.bridge.name`, `…driver.mtu`, …); inspect shows them. */
+  options?: Record<string, string>;
+  /** `com.docker.network.driver.mtu` */
+  mtu?: number;
 }
+
+/** One `IPAM.Config` entry of `network create` (docker's field names). */
+export interface IpamPool {
+  Subnet?: string;
+  IPRange?: string;
+  Gateway?: string;
+  AuxiliaryAddresses?: Record<string, string>;
+}
+
+/**
+ * Bridge driver options that change behaviour (others are kept and shown):
+ *   com.docker.network.bridge.name            the Linux bridge (a new device; ≤ 15 chars)
+ *   com.docker.network.driver.mtu             MTU of the container interfaces
+ *   com.docker.network.bridge.enable_icc      false = containers of the bridge cannot talk
+ *   com.docker.network.bridge.enable_ip_masquerade   false = no NAT to the outside
+ *   com.docker.network.bridge.host_binding_ipv4      default host address of published ports
+ */
+export const BRIDGE_OPTS = {
+  name: 'com.docker.network.bridge.name',
+  mtu: 'com.docker.network.driver.mtu',
+  icc: 'com.docker.network.bridge.enable_icc',
+  masquerade: 'com.docker.network.bridge.enable_ip_masquerade',
+  hostBinding: 'com.docker.network.bridge.host_binding_ipv4',
+} as const;
 
 export interface CreateNetworkOptions {
   name: string;
@@ -63,6 +102,22 @@ export interface CreateNetworkOptions {
   /** No NAT, no default route, no traffic to/from outside the bridge. */
   internal?: boolean;
   labels?: Record<string, string>;
+  /** CIDR inside `subnet` addresses are handed out from. */
+  ipRange?: string;
+  /** Addresses never handed out (`AuxiliaryAddresses` values). */
+  reserved?: string[];
+  enableIPv6?: boolean;
+  /** IPv6 subnet (ULA or any the client owns); used for addresses when `enableIPv6`. */
+  subnet6?: string;
+  gateway6?: string;
+  ipRange6?: string;
+  reserved6?: string[];
+  /** For display: the pools as the client gave them. */
+  ipamPools?: IpamPool[];
+  /** Driver options (BRIDGE_OPTS); validated by the driver. */
+  options?: Record<string, string>;
+  /** false = a name already used by another network is an error (docker's CheckDuplicate). */
+  allowDuplicateName?: boolean;
 }
 
 export interface ConnectOptions {
@@ -71,6 +126,12 @@ export interface ConnectOptions {
   mac?: string;
   /** DNS names on user-defined networks: container name, `--network-alias`, short id. */
   aliases?: string[];
+  /** Static IPv6 address (`--ip6`); used on networks with `enableIPv6`. */
+  ip6?: string;
+  /** Extra link-local addresses (`--link-local-ip`): 169.254.0.0/16 or fe80::/10. */
+  linkLocalIps?: string[];
+  /** Links on a user network: alias → container name, resolved by this container's DNS only. */
+  links?: Record<string, string>;
 }
 
 /** One interface of a sandbox, as `inspect` NetworkSettings.Networks[name] needs it. */
@@ -87,6 +148,12 @@ export interface Endpoint {
   aliases: string[];
   /** Host end of the veth pair. */
   hostVeth: string;
+  /** IPv6 address on networks with `enableIPv6`. */
+  ip6?: string;
+  prefixLen6?: number;
+  gateway6?: string;
+  linkLocalIps?: string[];
+  links?: Record<string, string>;
 }
 
 export type PortProto = 'tcp' | 'udp';

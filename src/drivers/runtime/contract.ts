@@ -93,6 +93,8 @@ export interface ExecHandle {
   attach?: AttachStream;
   /** Exit code of the exec'd process (-1 if it could not be learned). */
   exit: Promise<number>;
+  /** Signals the exec'd process (a healthcheck past its timeout); a no-op once it exited. */
+  kill?(signal: number): void;
 }
 
 export interface RestoreResult {

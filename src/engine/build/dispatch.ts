@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../../common/errors.ts';
 import { parseGoDuration } from '../../api/types/docker-time.ts';
+import { goDuration } from '../../common/human.ts';
 import { dispatchCopy } from './copy-step.ts';
 import { parseInstruction, type Instruction } from './parser.ts';
 import { mkdirInRoot, resolveInRoot } from './scoped-fs.ts';
@@ -135,30 +136,52 @@ const entrypoint: Dispatcher = async (h, st, inst) => {
   await h.commitMeta(st, `${NOP} ENTRYPOINT ${quoteList(st.config.Entrypoint ?? [])}`);
 };
 
+/** docker's history text for HEALTHCHECK: Go's `%q` of the config, `&{["CMD" "a"] "1s" "0s" "0s" '\x02'}`. */
+function goQuotedHealthConfig(hc: Record<string, unknown>): string {
+  const dur = (ns: unknown) => `"${goDuration(Number(ns ?? 0))}"`;
+  const rune = (r: number) => {
+    const named: Record<number, string> = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 39: "\\'", 92: '\\\\' };
+    if (named[r]) return `'${named[r]}'`;
+    if (r < 0x20 || r === 0x7f) return `'\\x${r.toString(16).padStart(2, '0')}'`;
+    return `'${String.fromCodePoint(r)}'`;
+  };
+  const test = ((hc.Test as string[] | undefined) ?? []).map((t) => JSON.stringify(t)).join(' ');
+  return `&{[${test}] ${dur(hc.Interval)} ${dur(hc.Timeout)} ${dur(hc.StartPeriod)} ${rune(Number(hc.Retries ?? 0))}}`;
+}
+
+/** HEALTHCHECK NONE | HEALTHCHECK [--interval|--timeout|--start-period|--retries] CMD …, with docker 20.10's checks. */
 const healthcheck: Dispatcher = async (h, st, inst) => {
+  const fail = (why: string) => new InvalidArgumentError(`dockerfile parse error line ${inst.line}: ${why}`);
   const words = inst.args.trim();
   const kind = words.split(/\s+/)[0]!.toUpperCase();
   if (kind === 'NONE') {
-    if (words.split(/\s+/).length > 1) throw new InvalidArgumentError('HEALTHCHECK NONE takes no arguments');
+    if (words.split(/\s+/).length > 1) throw fail('HEALTHCHECK NONE takes no arguments');
     st.config.Healthcheck = { Test: ['NONE'] };
   } else if (kind === 'CMD') {
     const rest = words.slice(3).trim();
     const sub = parseInstruction(`CMD ${rest}`, inst.line);
     const test = sub.json ? ['CMD', ...sub.json] : ['CMD-SHELL', rest];
+    if (test.length < 2 || (test[0] === 'CMD-SHELL' && rest === '')) throw fail('Missing command after HEALTHCHECK CMD');
     const hc: Record<string, unknown> = { Test: test };
-    for (const [flag, key] of [['interval', 'Interval'], ['timeout', 'Timeout'], ['start-period', 'StartPeriod'], ['start-interval', 'StartInterval']] as const) {
-      if (inst.flags[flag] !== undefined) { const d = parseDuration(inst.flags[flag]!, flag); if (d) hc[key] = d; }
+    for (const [flag, key] of [['interval', 'Interval'], ['timeout', 'Timeout'], ['start-period', 'StartPeriod']] as const) {
+      const v = inst.flags[flag];
+      if (v === undefined || v === '') continue;
+      let d: number;
+      try { d = parseDuration(v, flag); } catch { throw fail(`time: invalid duration "${v}"`); }
+      if (d < 1_000_000) throw fail(`Interval "${flag}" cannot be less than 1ms`);
+      hc[key] = d;
     }
-    if (inst.flags.retries !== undefined) {
-      const r = Number(inst.flags.retries);
-      if (!Number.isInteger(r) || r < 0) throw new InvalidArgumentError('--retries cannot be negative');
-      if (r) hc.Retries = r;
+    const r = inst.flags.retries;
+    if (r !== undefined && r !== '') {
+      if (!/^[+-]?\d+$/.test(r)) throw fail(`strconv.ParseInt: parsing "${r}": invalid syntax`);
+      if (Number(r) < 1) throw fail(`--retries must be at least 1 (not ${Number(r)})`);
+      hc.Retries = Number(r);
     }
     st.config.Healthcheck = hc;
   } else {
-    throw new InvalidArgumentError(`Unknown type "${kind}" in HEALTHCHECK (try CMD)`);
+    throw fail(`Unknown type "${kind}" in HEALTHCHECK (try CMD)`);
   }
-  await h.commitMeta(st, `${NOP} HEALTHCHECK ${JSON.stringify(st.config.Healthcheck)}`);
+  await h.commitMeta(st, `${NOP} HEALTHCHECK ${goQuotedHealthConfig(st.config.Healthcheck as Record<string, unknown>)}`);
 };
 
 const arg: Dispatcher = async (h, st, inst) => {

@@ -38,7 +38,7 @@ const FLAGGED = new Set(['FROM', 'RUN', 'COPY', 'ADD', 'HEALTHCHECK']);
 /** Flags the classic builder knows per instruction; BuildKit-only ones get docker's "requires BuildKit". */
 const FLAGS: Record<string, string[]> = {
   FROM: ['platform'], RUN: [], COPY: ['from', 'chown'], ADD: ['chown'],
-  HEALTHCHECK: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'],
+  HEALTHCHECK: ['interval', 'timeout', 'start-period', 'retries'],
 };
 const BUILDKIT_FLAGS = new Set(['mount', 'network', 'security', 'chmod', 'link', 'checksum', 'keep-git-dir', 'parents', 'exclude']);
 const DIRECTIVE = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;

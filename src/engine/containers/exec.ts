@@ -11,8 +11,9 @@ import type { ContainerRegistry } from './service.ts';
 import { loadSpec } from './lifecycle.ts';
 import { DetachScanner, parseDetachKeys } from './detach-keys.ts';
 import type { ClientStream } from './io.ts';
-import type { AttachStream } from '../../drivers/runtime/contract.ts';
 import { mergeEnv } from './service.ts';
+import type { ProbeRunner } from './health.ts';
+import type { AttachStream, ExecHandle } from '../../drivers/runtime/contract.ts';
 
 interface ExecRecord {
   ID: string;
@@ -34,7 +35,17 @@ interface ExecRecord {
   started: boolean;
 }
 
-export class ExecManager {
+/**
+ * The exit file can be seen before the attach socket delivered the last output: after the
+ * exit, wait for conmon to close the socket (it does once drained), bounded in case it hangs.
+ */
+async function drained(a: AttachStream, done: Promise<void>): Promise<void> {
+  await Promise.race([a.closed, done.then(() => new Promise((r) => setTimeout(r, 2000).unref()))]);
+  await done;
+  await new Promise((r) => setImmediate(r));
+}
+
+export class ExecManager implements ProbeRunner {
   private readonly execs = new Map<string, ExecRecord>();
   constructor(private readonly reg: ContainerRegistry) {}
 
@@ -98,32 +109,9 @@ export class ExecManager {
   async start(id: string, opts: { detach: boolean; tty?: boolean; consoleSize?: [number, number] }, client?: ClientStream): Promise<void> {
     const e = this.get(id);
     if (e.started) throw new ConflictError(`Error: Exec command ${id} has already run`);
-    const l = this.reg.get(e.ContainerID);
-    if (!l.rec.State.Running) throw new ConflictError(`Container ${l.rec.Id} is not running`);
-    e.started = true;
-    const spec = loadSpec(this.reg, l.rec.Id);
-    const user = e.User ? resolveUser(spec.root.path, e.User, l.rec.HostConfig.GroupAdd ?? []) : undefined;
-    const proc = buildExecProcess(spec, { args: e.Cmd, env: mergeEnv(l.rec.Config.Env, e.Env), cwd: e.WorkingDir || undefined, user, tty: e.Tty, privileged: e.Privileged });
-    const size = opts.consoleSize ?? e.ConsoleSize;
     const attach = !opts.detach && !!client;
-    const event = { image: l.rec.Config.Image, name: l.rec.Name.slice(1), execID: id };
-    this.reg.deps.events.publish('container', `exec_start: ${e.Cmd.join(' ')}`, l.rec.Id, event);
-    let handle;
-    try {
-      handle = await this.reg.deps.runtime.exec(l.rec.Id, id, proc, { tty: e.Tty, attach, stdin: attach && e.OpenStdin, consoleSize: size && size[0] && size[1] ? { rows: size[0], cols: size[1] } : undefined });
-    } catch (err) {
-      e.ExitCode = 126;
-      this.forgetLater(id);
-      throw err;
-    }
-    e.Running = true;
-    e.Pid = handle.pid;
-    const done = handle.exit.then((code) => {
-      e.Running = false;
-      e.ExitCode = code;
-      this.reg.deps.events.publish('container', 'exec_die', l.rec.Id, { ...event, exitCode: String(code) });
-      this.forgetLater(id);
-    });
+    const { handle, done, attrs } = await this.launch(e, { tty: e.Tty, attach, stdin: attach && e.OpenStdin, size: opts.consoleSize ?? e.ConsoleSize });
+    void done.then(() => this.forgetLater(id));
     if (!attach || !handle.attach || !client) return;
     const detached = pumpExec(handle.attach, client, { tty: opts.tty ?? e.Tty, stdout: e.OpenStdout || e.Tty, stderr: e.OpenStderr || e.Tty, stdin: e.OpenStdin, keys: parseDetachKeys(e.DetachKeys || undefined) });
     // The exit file can be seen before the attach socket delivered the last output: after the
@@ -131,7 +119,7 @@ export class ExecManager {
     await Promise.race([handle.attach.closed, done.then(() => new Promise((r) => setTimeout(r, 2000).unref()))]);
     if (detached()) {
       // Detach keys (or the client going away): the stream ends, the process goes on.
-      if (!client.isClosed) this.reg.deps.events.publish('container', 'exec_detach', l.rec.Id, event);
+      if (!client.isClosed) this.reg.deps.events.publish('container', 'exec_detach', e.ContainerID, attrs);
       client.end();
       return;
     }
@@ -142,6 +130,74 @@ export class ExecManager {
 
   private forgetLater(id: string): void {
     setTimeout(() => this.execs.delete(id), 5 * 60_000).unref();
+  }
+
+  /**
+   * A healthcheck probe (health.ts): an exec of cmd as the container's user in its working
+   * dir, stdout and stderr captured together up to maxOutput bytes ("..." marks a cut, as
+   * docker's limited buffer does). Its record is dropped once it ended; kill() sends SIGKILL.
+   */
+  probe(containerId: string, cmd: string[], maxOutput: number): { result: Promise<{ exitCode: number; output: string }>; kill(): void } {
+    let killed = false;
+    let handle: ExecHandle | undefined;
+    const result = (async () => {
+      const rec = this.reg.get(containerId).rec;
+      const { Id } = this.create(containerId, { Cmd: cmd, AttachStdout: true, AttachStderr: true, User: rec.Config.User, WorkingDir: rec.Config.WorkingDir });
+      try {
+        const e = this.get(Id);
+        const chunks: Buffer[] = [];
+        let len = 0;
+        let truncated = false;
+        const collect = (d: Buffer) => {
+          const keep = Math.min(maxOutput - len, d.length);
+          if (keep > 0) { chunks.push(Buffer.from(d.subarray(0, keep))); len += keep; }
+          if (keep < d.length) truncated = true;
+        };
+        if (killed) throw new ConflictError('health check cancelled');
+        const launched = await this.launch(e, { tty: false, attach: true, stdin: false });
+        handle = launched.handle;
+        if (killed) handle.kill?.(9);
+        handle.attach?.stdout.on('data', collect);
+        handle.attach?.stderr.on('data', collect);
+        if (handle.attach) { await drained(handle.attach, launched.done); handle.attach.detach(); } else await launched.done;
+        return { exitCode: e.ExitCode ?? -1, output: Buffer.concat(chunks).toString() + (truncated ? '...' : '') };
+      } finally {
+        this.execs.delete(Id);
+      }
+    })();
+    return { result, kill: () => { killed = true; handle?.kill?.(9); } };
+  }
+
+  /**
+   * Starts a created exec's process: exec_start first (as docker), exec_die (and the exit code)
+   * when it ends. A process that cannot start ends the exec with exit code 126, as docker's.
+   */
+  private async launch(e: ExecRecord, o: { tty: boolean; attach: boolean; stdin: boolean; size?: [number, number] }): Promise<{ handle: ExecHandle; done: Promise<void>; attrs: Record<string, string> }> {
+    const l = this.reg.get(e.ContainerID);
+    if (!l.rec.State.Running) throw new ConflictError(`Container ${l.rec.Id} is not running`);
+    e.started = true;
+    const spec = loadSpec(this.reg, l.rec.Id);
+    const user = e.User ? resolveUser(spec.root.path, e.User, l.rec.HostConfig.GroupAdd ?? []) : undefined;
+    const proc = buildExecProcess(spec, { args: e.Cmd, env: mergeEnv(l.rec.Config.Env, e.Env), cwd: e.WorkingDir || undefined, user, tty: o.tty, privileged: e.Privileged });
+    const size = o.size;
+    const attrs = { image: l.rec.Config.Image, name: l.rec.Name.slice(1), execID: e.ID };
+    this.reg.deps.events.publish('container', `exec_start: ${e.Cmd.join(' ')}`, l.rec.Id, attrs);
+    let handle: ExecHandle;
+    try {
+      handle = await this.reg.deps.runtime.exec(l.rec.Id, e.ID, proc, { tty: o.tty, attach: o.attach, stdin: o.stdin, consoleSize: size && size[0] && size[1] ? { rows: size[0], cols: size[1] } : undefined });
+    } catch (err) {
+      e.ExitCode = 126;
+      this.forgetLater(e.ID);
+      throw err;
+    }
+    e.Running = true;
+    e.Pid = handle.pid;
+    const done = handle.exit.then((code) => {
+      e.Running = false;
+      e.ExitCode = code;
+      this.reg.deps.events.publish('container', 'exec_die', l.rec.Id, { ...attrs, exitCode: String(code) });
+    });
+    return { handle, done, attrs };
   }
 
   async resize(id: string, h: number, w: number): Promise<void> {

@@ -15,6 +15,7 @@ import { removeContainer, pruneContainers, type RemoveOptions } from './remove.t
 import { inspectContainer, listContainers, type ListOptions } from './view.ts';
 import { attachContainer, streamLogs, type AttachOptions, type ClientStream } from './io.ts';
 import { ExecManager } from './exec.ts';
+import { HealthMonitors } from './health.ts';
 import type { ContainerRecord } from './record.ts';
 import { runToCompletion, type RunJobOptions } from './run-job.ts';
 import { connectContainer, containersInMode, disconnectContainer, networkAttachments, type AttachRequest } from './networking.ts';
@@ -24,6 +25,7 @@ export type { VolumeProvider } from './mounts.ts';
 export type { ClientStream } from './io.ts';
 export type { ContainerRecord, EndpointRecord } from './record.ts';
 export type { AttachRequest } from './networking.ts';
+export { endpointRequest } from './validate.ts';
 export type { RunJobOptions } from './run-job.ts';
 
 const run = promisify(execFile);
@@ -35,6 +37,7 @@ export class ContainersService {
   constructor(db: Db, readonly deps: ContainersDeps) {
     this.registry = new ContainerRegistry(db, deps);
     this.execs = new ExecManager(this.registry);
+    this.registry.health = new HealthMonitors(this.registry, this.execs);
   }
 
   /** Daemon start: live-restore running containers, apply restart policies. */

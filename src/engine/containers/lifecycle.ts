@@ -127,6 +127,7 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
     rec.HasBeenStarted = true;
     rec.ManuallyStopped = false;
     l.stopping = false;
+    reg.health?.start(l, true);
     reg.save(l);
     deps.events.publish('container', 'start', id, attrs(l));
     void exited.then((info) => onExit(reg, l, info), (err) => deps.logger.error(`waiting for container ${id} failed: ${(err as Error).message}`));
@@ -154,6 +155,7 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
 async function cleanupAfterRun(reg: ContainerRegistry, l: Live): Promise<void> {
   const { deps } = reg;
   const id = l.rec.Id;
+  reg.health?.stop(l);
   l.stopLogWatch?.();
   l.stopLogWatch = undefined;
   await reg.cleanups.attempt('runtime-delete', id, () => deps.runtime.delete(id, true));
@@ -306,6 +308,7 @@ export async function pauseContainer(reg: ContainerRegistry, ref: string): Promi
   if (!l.rec.State.Running) throw new ConflictError(`Container ${l.rec.Id} is not running`);
   if (l.rec.State.Paused) throw new ConflictError(`Container ${l.rec.Id} is already paused`);
   await reg.deps.runtime.pause(l.rec.Id);
+  reg.health?.stop(l);
   l.rec.State = { ...l.rec.State, Paused: true, Status: 'paused' };
   reg.save(l);
   reg.deps.events.publish('container', 'pause', l.rec.Id, attrs(l));
@@ -316,6 +319,7 @@ export async function unpauseContainer(reg: ContainerRegistry, ref: string): Pro
   if (!l.rec.State.Paused) throw new ConflictError(`Container ${l.rec.Id} is not paused`);
   await reg.deps.runtime.resume(l.rec.Id);
   l.rec.State = { ...l.rec.State, Paused: false, Status: 'running' };
+  reg.health?.start(l, false);
   reg.save(l);
   reg.deps.events.publish('container', 'unpause', l.rec.Id, attrs(l));
 }
@@ -349,6 +353,7 @@ export async function restoreContainers(reg: ContainerRegistry, liveRestore: boo
         let limits: ReturnType<typeof logLimits>;
         try { limits = containerLogLimits(reg, l); } catch (e) { deps.logger.warn(`log limits of ${rec.Id}: ${(e as Error).message}`); }
         if (limits) l.stopLogWatch = watchLogSize(rec.LogPath, limits, () => deps.runtime.reopenLog(rec.Id), (e) => deps.logger.warn(`log rotation of container ${rec.Id}: ${e.message}`));
+        if (liveRestore && !rec.State.Paused) reg.health?.start(l, false);
         void deps.runtime.waitExit(rec.Id).then((info) => onExit(reg, l, info), (err) => deps.logger.error(`waiting for container ${rec.Id}: ${(err as Error).message}`));
         return;
       }

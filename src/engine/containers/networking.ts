@@ -9,7 +9,7 @@ import path from 'node:path';
 import { ForbiddenError, InvalidArgumentError, NotFoundError, SystemError } from '../../common/errors.ts';
 import { isGone } from '../../common/cleanups.ts';
 import type { FileOptions, NetworkDriver, NetworkInfo, PortBinding as DriverPortBinding, PortRequest } from '../../drivers/network/contract.ts';
-import type { ContainerRecord, EndpointRecord, PortBinding } from './record.ts';
+import type { ContainerRecord, EndpointRecord, EndpointRequest, PortBinding } from './record.ts';
 import type { ContainerRegistry, Live } from './service.ts';
 import { linkHosts, parentsOf } from './links.ts';
 import { onlyErrno } from '../../common/cleanups.ts';
@@ -43,8 +43,6 @@ export function writeStandaloneFiles(dir: string, rec: ContainerRecord): void {
   writeAtomic(path.join(dir, 'resolv.conf'), resolv.trim() + '\n');
 }
 
-/** Per-network settings the user asked for: create's EndpointsConfig, then `network connect`. */
-type EndpointRequest = { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string }; MacAddress?: string };
 type NetworkingRecord = ContainerRecord & {
   NetworkingRequest?: Record<string, EndpointRequest>;
   /** Networks left with `network disconnect` (the NetworkMode one is otherwise always joined). */
@@ -61,7 +59,11 @@ function requests(rec: ContainerRecord): Record<string, EndpointRequest> {
  * by network id (fix: `--network <id>` plus an EndpointsConfig keyed by the name connected the
  * same network twice, and the second connect failed the start).
  */
-function networkNames(rec: ContainerRecord, resolve: (n: string) => string | undefined): string[] {
+/**
+ * The networks a container joins at start, in order. With every one of them disconnected, the
+ * first (its NetworkMode) stands in unless `fallback` is false (membership checks).
+ */
+function networkNames(rec: ContainerRecord, resolve: (n: string) => string | undefined, fallback = true): string[] {
   const mode = rec.HostConfig.NetworkMode;
   const first = mode === 'default' ? 'bridge' : mode;
   const detached = new Set((rec as NetworkingRecord).NetworkDetached ?? []);
@@ -76,7 +78,42 @@ function networkNames(rec: ContainerRecord, resolve: (n: string) => string | und
     out.push(n);
   }
   const kept = out.filter((n) => !detached.has(resolve(n) ?? n));
-  return kept.length ? kept : out.slice(0, 1);
+  return kept.length || !fallback ? kept : out.slice(0, 1);
+}
+
+/** An endpoint entry before (or after) the network gave anything: the request as given. */
+function requestedEndpoint(r: EndpointRequest, networkId = ''): EndpointRecord {
+  return {
+    NetworkID: networkId, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '',
+    Aliases: r.Aliases?.length ? [...r.Aliases] : null, IPAMConfig: r.IPAMConfig ?? null, Links: r.Links?.length ? [...r.Links] : null, DriverOpts: r.DriverOpts ?? null,
+  };
+}
+
+/**
+ * NetworkSettings.Networks of a created container (docker's updateContainerNetworkSettings):
+ * the EndpointsConfig entries as given, else the NetworkMode network (`default` = bridge, a
+ * user network by its name). container:X mode has none.
+ */
+export function plannedEndpoints(rec: ContainerRecord, lookup: (ref: string) => NetworkInfo | undefined): Record<string, EndpointRecord> {
+  const mode = rec.HostConfig.NetworkMode;
+  if (mode.startsWith('container:')) return {};
+  const req = requests(rec);
+  const out: Record<string, EndpointRecord> = {};
+  for (const [name, r] of Object.entries(req)) out[name === 'default' ? 'bridge' : name] = requestedEndpoint(r);
+  if (Object.keys(out).length) return out;
+  const name = mode === 'default' ? 'bridge' : mode === 'host' || mode === 'none' ? mode : lookup(mode)?.name ?? mode;
+  return { [name]: requestedEndpoint({}) };
+}
+
+/** `name:alias` links of a user network → alias → container name (leading slashes dropped). */
+function linkMap(links: string[] | null | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of links ?? []) {
+    const [name, alias] = l.split(':').map((x) => x.replace(/^\/+/, '')) as [string, string?];
+    if (!name) throw new InvalidArgumentError(`invalid link: ${l}`);
+    out[alias || name] = name;
+  }
+  return out;
 }
 
 /** Ports to publish: PortBindings, plus every exposed port with -P. */
@@ -132,7 +169,11 @@ export async function connectNetworks(reg: ContainerRegistry, l: Live): Promise<
     return { mode: 'none', files: false };
   }
   const names = networkNames(rec, (n) => net.getNetwork(n)?.id);
-  for (const n of names) if (!net.getNetwork(n)) throw new NotFoundError(`network ${n} not found`);
+  for (const n of names) {
+    if (!net.getNetwork(n)) throw new NotFoundError(`network ${n} not found`);
+    const same = net.listNetworks().filter((x) => x.name === n);
+    if (same.length > 1 && !same.some((x) => x.id === n)) throw new InvalidArgumentError(`network ${n} is ambiguous (${same.length} matches found on name)`);
+  }
   const { nsPath } = await plumbing(reg, () => net.createSandbox(rec.Id));
   rec.SandboxKey = nsPath;
   const req = requests(rec);
@@ -221,13 +262,28 @@ function plumbing<T>(reg: ContainerRegistry, fn: () => Promise<T>): Promise<T> {
   return next;
 }
 
-/** Connects the running sandbox of `rec` to one network and records the endpoint. */
+/**
+ * Connects the running sandbox of `rec` to one network and records the endpoint. On user
+ * networks the short id joins the aliases (docker does, and compose relies on it); the DNS
+ * answers for the name, the aliases and the short id.
+ */
 async function joinNetwork(reg: ContainerRegistry, rec: ContainerRecord, info: NetworkInfo, r: EndpointRequest, mac?: string): Promise<void> {
-  const aliases = info.isDefault ? [] : [rec.Name.slice(1), rec.Id.slice(0, 12), ...(r.Aliases ?? [])];
-  const ep = await reg.deps.network!.connect(rec.Id, info.id, { ip: r.IPAMConfig?.IPv4Address || undefined, mac: r.MacAddress || mac || undefined, aliases });
+  const shortId = rec.Id.slice(0, 12);
+  const asked = (r.Aliases ?? []).filter(Boolean);
+  const aliases = info.isDefault ? null : asked.includes(shortId) ? asked : [...asked, shortId];
+  const dnsNames = info.isDefault ? [] : [rec.Name.slice(1), ...aliases!.filter((a) => a !== rec.Name.slice(1))];
+  const ipam = r.IPAMConfig ?? undefined;
+  if (ipam?.IPv4Address && info.autoSubnet && !info.isDefault) {
+    throw new InvalidArgumentError('user specified IP address is supported only when connecting to networks with user configured subnets');
+  }
+  const ep = await reg.deps.network!.connect(rec.Id, info.id, {
+    ip: ipam?.IPv4Address || undefined, ip6: ipam?.IPv6Address || undefined, linkLocalIps: ipam?.LinkLocalIPs?.filter(Boolean),
+    mac: r.MacAddress || mac || undefined, aliases: dnsNames, links: info.isDefault ? undefined : linkMap(r.Links),
+  });
   rec.Endpoints[info.name] = {
-    NetworkID: info.id, EndpointID: ep.endpointId, Gateway: ep.gateway, IPAddress: ep.ip, IPPrefixLen: ep.prefixLen,
-    MacAddress: ep.mac, Aliases: info.isDefault ? null : (r.Aliases ?? null), DNSNames: info.isDefault ? null : aliases, IPAMConfig: r.IPAMConfig ?? null,
+    ...requestedEndpoint(r, info.id), EndpointID: ep.endpointId, Gateway: ep.gateway, IPAddress: ep.ip, IPPrefixLen: ep.prefixLen,
+    MacAddress: ep.mac, Aliases: aliases, DNSNames: info.isDefault ? null : dnsNames,
+    IPv6Gateway: ep.gateway6 ?? '', GlobalIPv6Address: ep.ip6 ?? '', GlobalIPv6PrefixLen: ep.prefixLen6 ?? 0,
   };
 }
 
@@ -242,19 +298,17 @@ export async function disconnectAll(reg: ContainerRegistry, l: Live): Promise<vo
     }
   }
   rec.SandboxKey = '';
-  for (const ep of Object.values(rec.Endpoints)) { ep.IPAddress = ''; ep.Gateway = ''; ep.IPPrefixLen = 0; ep.MacAddress = ''; ep.EndpointID = ''; }
+  for (const ep of Object.values(rec.Endpoints)) {
+    ep.IPAddress = ''; ep.Gateway = ''; ep.IPPrefixLen = 0; ep.MacAddress = ''; ep.EndpointID = '';
+    ep.IPv6Gateway = ''; ep.GlobalIPv6Address = ''; ep.GlobalIPv6PrefixLen = 0;
+  }
   rec.Ports = {};
 }
 
 // ---- `docker network connect/disconnect` ---------------------------------------------------
 
-export interface AttachRequest {
-  /** `--alias` */
-  aliases?: string[];
-  /** `--ip` */
-  ip?: string;
-  mac?: string;
-}
+/** `network connect`'s EndpointConfig (aliases, links, IPAM addresses, MAC, driver options). */
+export type AttachRequest = EndpointRequest;
 
 function running(rec: ContainerRecord): boolean {
   return rec.State.Running && !rec.State.Restarting && !!rec.SandboxKey;
@@ -298,19 +352,24 @@ export async function connectContainer(reg: ContainerRegistry, ref: string, netw
   return reg.serial(l, async () => {
     const rec = l.rec;
     sharedNamespaceCheck(rec);
-    if (info.isDefault && o.ip) throw new InvalidArgumentError('user specified IP address is supported on user defined networks only');
-    if (info.isDefault && o.aliases?.length) throw new InvalidArgumentError('network-scoped alias is supported only for containers in user defined networks');
+    if (info.isDefault && (o.IPAMConfig?.IPv4Address || o.IPAMConfig?.IPv6Address)) throw new InvalidArgumentError('user specified IP address is supported on user defined networks only');
+    if (info.isDefault && o.Aliases?.length) throw new InvalidArgumentError('network-scoped alias is supported only for containers in user defined networks');
     const joined = running(rec)
       ? Object.values(rec.Endpoints).some((e) => e.NetworkID === info.id && e.IPAddress)
-      : networkNames(rec, (n) => net.getNetwork(n)?.id).some((n) => net.getNetwork(n)?.id === info.id);
+      : networkNames(rec, (n) => net.getNetwork(n)?.id, false).some((n) => net.getNetwork(n)?.id === info.id);
     if (joined) throw new ForbiddenError(`endpoint with name ${rec.Name.slice(1)} already exists in network ${info.name}`);
-    const r: EndpointRequest = { Aliases: o.aliases?.length ? o.aliases : undefined, IPAMConfig: o.ip ? { IPv4Address: o.ip } : undefined, MacAddress: o.mac || undefined };
+    const r: EndpointRequest = o;
     if (running(rec)) {
       await plumbing(reg, () => joinNetwork(reg, rec, info, r));
       refreshFiles(reg, rec);
       networkEvent(reg, 'connect', info, rec.Id);
     } else {
-      rec.Endpoints[info.name] = { NetworkID: info.id, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '', Aliases: r.Aliases ?? null, IPAMConfig: r.IPAMConfig ?? null };
+      // As docker records a connect of a stopped container: on user networks the short id is
+      // an alias already (compose looks for it to tell a connected container from a new one).
+      const ep = requestedEndpoint(r, info.id);
+      const shortId = rec.Id.slice(0, 12);
+      if (!info.isDefault && !(ep.Aliases ?? []).includes(shortId)) ep.Aliases = [...(ep.Aliases ?? []), shortId];
+      rec.Endpoints[info.name] = ep;
     }
     const req = requests(rec);
     for (const k of Object.keys(req)) if (net.getNetwork(k)?.id === info.id) delete req[k];
@@ -322,8 +381,12 @@ export async function connectContainer(reg: ContainerRegistry, ref: string, netw
   });
 }
 
-/** `network disconnect`: leaves the network now (running) and for later starts. */
-export async function disconnectContainer(reg: ContainerRegistry, ref: string, network: string, force: boolean): Promise<NetworkInfo> {
+/**
+ * `network disconnect`: leaves the network now (running) and for later starts. `force` forgives
+ * nothing here: in docker it only reaches endpoints whose container is gone, and a container
+ * that is not connected is an error either way (reference dockerd 20.10).
+ */
+export async function disconnectContainer(reg: ContainerRegistry, ref: string, network: string, _force: boolean): Promise<NetworkInfo> {
   const l = reg.get(ref);
   const net = reg.deps.network;
   const info = net?.getNetwork(network);
@@ -335,7 +398,7 @@ export async function disconnectContainer(reg: ContainerRegistry, ref: string, n
     const member = running(rec)
       ? Object.values(rec.Endpoints).some((e) => e.NetworkID === info.id && e.IPAddress)
       : networkNames(rec, resolve).some((n) => resolve(n) === info.id) || Object.values(rec.Endpoints).some((e) => e.NetworkID === info.id);
-    if (!member && !force) throw new SystemError(`container ${rec.Id} is not connected to network ${info.name}`);
+    if (!member) throw new SystemError(`container ${rec.Id} is not connected to ${running(rec) ? '' : 'the '}network ${info.name}`);
     if (running(rec) && member) {
       await net.disconnect(rec.Id, info.id);
       refreshFiles(reg, rec);
@@ -343,7 +406,8 @@ export async function disconnectContainer(reg: ContainerRegistry, ref: string, n
       // Ports published on that endpoint are gone with it.
       if (!net.getSandbox(rec.Id)?.ports.length) for (const k of Object.keys(rec.Ports)) if (rec.Ports[k]) rec.Ports[k] = null;
     }
-    for (const [k, e] of Object.entries(rec.Endpoints)) if (e.NetworkID === info.id) delete rec.Endpoints[k];
+    // A stopped container's planned endpoint has no NetworkID yet: match it by its network too.
+    for (const [k, e] of Object.entries(rec.Endpoints)) if (e.NetworkID === info.id || resolve(k) === info.id) delete rec.Endpoints[k];
     const req = requests(rec);
     for (const k of Object.keys(req)) if (resolve(k) === info.id || k === info.name) delete req[k];
     const rn = rec as NetworkingRecord;

@@ -16,7 +16,7 @@ export interface ContainerConfig {
   StdinOnce: boolean;
   Env: string[];
   Cmd: string[] | null;
-  Healthcheck?: unknown;
+  Healthcheck?: HealthConfig;
   Image: string;
   Volumes: Record<string, object> | null;
   WorkingDir: string;
@@ -115,8 +115,46 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  /** Present once a container with a healthcheck has started (health.ts); kept when it stops. */
+  Health?: HealthState;
 }
 
+/** One probe's outcome, as `State.Health.Log` shows it. */
+export interface HealthResult {
+  Start: string;
+  End: string;
+  /** 0 healthy, anything else a failure; -1 when the probe timed out or could not run. */
+  ExitCode: number;
+  Output: string;
+}
+
+export interface HealthState {
+  Status: 'starting' | 'healthy' | 'unhealthy';
+  FailingStreak: number;
+  /** The last 5 results, oldest first. */
+  Log: HealthResult[];
+}
+
+/** `Config.Healthcheck` (durations in nanoseconds; 0 or absent = docker's default). */
+export interface HealthConfig {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  Retries?: number;
+}
+
+/** What the client asked of one network: create's EndpointsConfig, `network connect`'s EndpointConfig. */
+export interface EndpointRequest {
+  Aliases?: string[] | null;
+  /** `name:alias` (user networks: the alias resolves to that container for this one only). */
+  Links?: string[] | null;
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] } | null;
+  MacAddress?: string;
+  DriverOpts?: Record<string, string> | null;
+}
+
+/** NetworkSettings.Networks[name]: the request as given, plus what the network gave (while running). */
 export interface EndpointRecord {
   NetworkID: string;
   EndpointID: string;
@@ -124,9 +162,15 @@ export interface EndpointRecord {
   IPAddress: string;
   IPPrefixLen: number;
   MacAddress: string;
+  /** The requested aliases; on user networks docker appends the short id once connected. */
   Aliases: string[] | null;
   DNSNames?: string[] | null;
-  IPAMConfig?: { IPv4Address?: string } | null;
+  IPAMConfig?: EndpointRequest['IPAMConfig'];
+  Links?: string[] | null;
+  DriverOpts?: Record<string, string> | null;
+  IPv6Gateway?: string;
+  GlobalIPv6Address?: string;
+  GlobalIPv6PrefixLen?: number;
 }
 
 export interface MountPointRecord {
@@ -177,7 +221,9 @@ export function freshState(): ContainerState {
 export function statusText(s: ContainerState, humanDuration: (ms: number) => string, now = Date.now()): string {
   if (s.Status === 'running' || s.Status === 'paused') {
     const up = `Up ${humanDuration(now - Date.parse(s.StartedAt))}`;
-    return s.Paused ? `${up} (Paused)` : up;
+    if (s.Paused) return `${up} (Paused)`;
+    if (s.Health) return `${up} (${s.Health.Status === 'starting' ? 'health: starting' : s.Health.Status})`;
+    return up;
   }
   if (s.Status === 'restarting') return `Restarting (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
   if (s.Status === 'exited') return s.FinishedAt.startsWith('0001') ? `Exited (${s.ExitCode})` : `Exited (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;

@@ -54,6 +54,7 @@ export async function removeContainer(reg: ContainerRegistry, ref: string, opts:
     if (!reg.live.has(rec.Id)) return;
     const before = rec.State.Status;
     rec.State.Status = 'removing';
+    reg.health?.stop(l, false);
     const { deps, cleanups } = reg;
     const id = rec.Id;
     try {

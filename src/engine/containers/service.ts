@@ -20,6 +20,9 @@ import { logLimits } from './log-rotation.ts';
 import { generateName } from './names.ts';
 import { inheritMounts, nameAnonymous, planMounts } from './mounts.ts';
 import { findByLinkName, recordLinks, resolveLinks } from './links.ts';
+import { plannedEndpoints } from './networking.ts';
+import { mergeHealthcheck, type HealthMonitors } from './health.ts';
+import type { HealthConfig } from './record.ts';
 
 export interface Live {
   rec: ContainerRecord;
@@ -42,6 +45,8 @@ export class ContainerRegistry {
   readonly names = new Map<string, string>();
   /** Where failed cleanups go (docs/reliability.md "Failed cleanups"). */
   readonly cleanups: CleanupJournal;
+  /** Healthcheck monitors (set by ContainersService, which owns the exec machinery they use). */
+  health?: HealthMonitors;
 
   constructor(db: Db, readonly deps: ContainersDeps) {
     this.store = new ContainerStore<ContainerRecord>(db);
@@ -169,6 +174,7 @@ export async function createContainer(reg: ContainerRegistry, body: unknown, nam
       User: config.User || image.config.User || '',
       Labels: { ...(image.config.Labels ?? {}), ...config.Labels },
       StopSignal: config.StopSignal ?? image.config.StopSignal,
+      Healthcheck: mergeHealthcheck(config.Healthcheck, image.config.Healthcheck as HealthConfig | undefined),
       ExposedPorts: { ...(image.config.ExposedPorts ?? {}), ...(config.ExposedPorts ?? {}) },
       Volumes: Object.fromEntries(mounts.filter((m) => m.Type === 'volume' && m.Anonymous).map((m) => [m.Destination, {}])),
       OnBuild: null,
@@ -189,8 +195,10 @@ export async function createContainer(reg: ContainerRegistry, body: unknown, nam
   };
   if (Object.keys(rec.Config.Volumes ?? {}).length === 0) rec.Config.Volumes = null;
   if (Object.keys(rec.Config.ExposedPorts ?? {}).length === 0) delete rec.Config.ExposedPorts;
+  if (!rec.Config.Healthcheck) delete rec.Config.Healthcheck;
   (rec as ContainerRecord & { NetworkingRequest?: unknown }).NetworkingRequest = networking;
   recordLinks(rec, links);
+  rec.Endpoints = plannedEndpoints(rec, (ref) => reg.deps.network?.getNetwork(ref));
   try {
     await reg.deps.snapshots.prepare(id, image.topChainId);
     reg.store.insert(rec);

@@ -3,11 +3,12 @@
  * checked here with docker's messages (SECURITY-CHECKS appendix C), and the body is
  * normalised into Config + HostConfig with docker's defaults.
  */
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 import os from 'node:os';
 import { InvalidArgumentError } from '../../common/errors.ts';
 import { parseBytes } from '../../common/human.ts';
 import { parseDeviceCgroupRule } from '../../oci/index.ts';
-import type { ContainerConfig, HostConfig } from './record.ts';
+import type { ContainerConfig, EndpointRequest, HealthConfig, HostConfig } from './record.ts';
 
 const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
@@ -56,7 +57,41 @@ export function validatePortKey(p: string): void {
 export interface NormalisedCreate {
   config: ContainerConfig;
   hostConfig: HostConfig;
-  networking: Record<string, { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string }; MacAddress?: string }>;
+  networking: Record<string, EndpointRequest>;
+}
+
+function strMapField(v: unknown, field: string): Record<string, string> | null {
+  if (v === undefined || v === null) return null;
+  if (!isObj(v)) throw new InvalidArgumentError(`json: cannot unmarshal ${typeof v} into Go struct field ${field} of type map[string]string`);
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, str(x, field)]));
+}
+
+/** One EndpointSettings of create's EndpointsConfig or `network connect`, type-checked, as given. */
+export function endpointRequest(raw: unknown): EndpointRequest {
+  if (raw === undefined || raw === null) return {};
+  if (!isObj(raw)) throw new InvalidArgumentError('json: cannot unmarshal EndpointSettings');
+  const out: EndpointRequest = {};
+  const aliases = strList(raw.Aliases, 'EndpointSettings.Aliases');
+  if (aliases) out.Aliases = aliases.filter(Boolean);
+  const links = strList(raw.Links, 'EndpointSettings.Links');
+  if (links) out.Links = links;
+  if (isObj(raw.IPAMConfig)) {
+    const i = raw.IPAMConfig;
+    const ipam: NonNullable<EndpointRequest['IPAMConfig']> = {};
+    if (i.IPv4Address !== undefined) ipam.IPv4Address = str(i.IPv4Address, 'EndpointIPAMConfig.IPv4Address');
+    if (i.IPv6Address !== undefined) ipam.IPv6Address = str(i.IPv6Address, 'EndpointIPAMConfig.IPv6Address');
+    const ll = strList(i.LinkLocalIPs, 'EndpointIPAMConfig.LinkLocalIPs');
+    if (ll) ipam.LinkLocalIPs = ll;
+    if (ipam.IPv4Address && !isIPv4(ipam.IPv4Address)) throw new InvalidArgumentError(`invalid IPv4 address: ${ipam.IPv4Address}`);
+    if (ipam.IPv6Address && !isIPv6(ipam.IPv6Address)) throw new InvalidArgumentError(`invalid IPv6 address: ${ipam.IPv6Address}`);
+    for (const a of ll ?? []) if (!isIP(a)) throw new InvalidArgumentError(`Invalid link-local IP address: [${a}]`);
+    out.IPAMConfig = ipam;
+  }
+  const mac = str(raw.MacAddress, 'EndpointSettings.MacAddress');
+  if (mac) out.MacAddress = mac;
+  const opts = strMapField(raw.DriverOpts, 'EndpointSettings.DriverOpts');
+  if (opts) out.DriverOpts = opts;
+  return out;
 }
 
 export function normaliseCreate(body: unknown): NormalisedCreate {
@@ -96,26 +131,43 @@ export function normaliseCreate(body: unknown): NormalisedCreate {
     StopSignal: b.StopSignal === undefined ? undefined : str(b.StopSignal, 'StopSignal') || undefined,
     StopTimeout: b.StopTimeout === undefined || b.StopTimeout === null ? undefined : num(b.StopTimeout, 'StopTimeout'),
     MacAddress: b.MacAddress === undefined ? undefined : str(b.MacAddress, 'MacAddress'),
-    Healthcheck: b.Healthcheck,
+    Healthcheck: normaliseHealthcheck(b.Healthcheck),
   };
   if (config.WorkingDir && !config.WorkingDir.startsWith('/')) throw new InvalidArgumentError(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
   if (!config.Image) throw new InvalidArgumentError('no image specified');
-  validateHealthcheck(b.Healthcheck);
+  validateHealthcheck(config.Healthcheck);
   const hostConfig = normaliseHostConfig(b.HostConfig);
   const networking: NormalisedCreate['networking'] = {};
   const nc = (b.NetworkingConfig as { EndpointsConfig?: Record<string, unknown> } | undefined)?.EndpointsConfig;
-  if (isObj(nc)) for (const [k, v] of Object.entries(nc)) networking[k] = (isObj(v) ? v : {}) as NormalisedCreate['networking'][string];
+  if (isObj(nc)) for (const [k, v] of Object.entries(nc)) networking[k] = endpointRequest(v);
   return { config, hostConfig, networking };
 }
 
-function validateHealthcheck(h: unknown): void {
-  if (!isObj(h)) return;
-  for (const f of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval']) {
-    const v = h[f];
-    if (typeof v === 'number' && v !== 0 && v < 1_000_000) throw new InvalidArgumentError(`${f} in Healthcheck cannot be less than 1ms`);
-    if (typeof v === 'number' && v < 0) throw new InvalidArgumentError(`${f} in Healthcheck cannot be negative`);
+/** `Config.Healthcheck` as docker stores it: Test plus the non-zero durations (ns) and Retries. */
+function normaliseHealthcheck(raw: unknown): HealthConfig | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!isObj(raw)) throw new InvalidArgumentError(`json: cannot unmarshal ${Array.isArray(raw) ? 'array' : typeof raw} into Go struct field Config.Healthcheck of type container.HealthConfig`);
+  const out: HealthConfig = {};
+  if (raw.Test !== undefined && raw.Test !== null) {
+    if (!Array.isArray(raw.Test) || !raw.Test.every((x) => typeof x === 'string')) throw new InvalidArgumentError(`json: cannot unmarshal ${typeof raw.Test} into Go struct field HealthConfig.Healthcheck.Test of type []string`);
+    out.Test = raw.Test as string[];
   }
-  if (typeof h.Retries === 'number' && h.Retries < 0) throw new InvalidArgumentError('Retries in Healthcheck cannot be negative');
+  for (const f of ['Interval', 'Timeout', 'StartPeriod', 'Retries'] as const) {
+    const v = num(raw[f], `HealthConfig.Healthcheck.${f}`);
+    if (!Number.isInteger(v)) throw new InvalidArgumentError(`json: cannot unmarshal number ${v} into Go struct field HealthConfig.Healthcheck.${f} of type ${f === 'Retries' ? 'int' : 'time.Duration'}`);
+    if (v !== 0) out[f] = v;
+  }
+  return out;
+}
+
+/** docker's checks at create (daemon/container.go validateHealthCheck), in its order. */
+function validateHealthcheck(h: HealthConfig | undefined): void {
+  if (!h) return;
+  const min = (f: 'Interval' | 'Timeout') => { const v = h[f]; if (v !== undefined && v !== 0 && v < 1_000_000) throw new InvalidArgumentError(`${f} in Healthcheck cannot be less than 1ms`); };
+  min('Interval');
+  min('Timeout');
+  if ((h.Retries ?? 0) < 0) throw new InvalidArgumentError('Retries in Healthcheck cannot be negative');
+  if (h.StartPeriod !== undefined && h.StartPeriod !== 0 && h.StartPeriod < 1_000_000) throw new InvalidArgumentError('StartPeriod in Healthcheck cannot be less than 1ms');
 }
 
 const LOG_DRIVER_OPTS: Record<string, string[]> = {

@@ -17,7 +17,11 @@ function mountsView(mounts: MountPointRecord[]) {
 function networksView(rec: ContainerRecord) {
   const out: Record<string, unknown> = {};
   for (const [name, ep] of Object.entries(rec.Endpoints)) {
-    out[name] = { IPAMConfig: ep.IPAMConfig ?? null, Links: null, Aliases: ep.Aliases, MacAddress: ep.MacAddress, DriverOpts: null, NetworkID: ep.NetworkID, EndpointID: ep.EndpointID, Gateway: ep.Gateway, IPAddress: ep.IPAddress, IPPrefixLen: ep.IPPrefixLen, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: ep.DNSNames ?? null };
+    out[name] = {
+      IPAMConfig: ep.IPAMConfig ?? null, Links: ep.Links ?? null, Aliases: ep.Aliases, MacAddress: ep.MacAddress, DriverOpts: ep.DriverOpts ?? null,
+      NetworkID: ep.NetworkID, EndpointID: ep.EndpointID, Gateway: ep.Gateway, IPAddress: ep.IPAddress, IPPrefixLen: ep.IPPrefixLen,
+      IPv6Gateway: ep.IPv6Gateway ?? '', GlobalIPv6Address: ep.GlobalIPv6Address ?? '', GlobalIPv6PrefixLen: ep.GlobalIPv6PrefixLen ?? 0, DNSNames: ep.DNSNames ?? null,
+    };
   }
   if (Object.keys(out).length === 0 && ['none', 'host'].includes(rec.HostConfig.NetworkMode)) {
     out[rec.HostConfig.NetworkMode] = { IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null };
@@ -71,7 +75,7 @@ export function inspectContainer(reg: ContainerRegistry, ref: string, size = fal
     Created: rec.Created,
     Path: rec.Path,
     Args: rec.Args,
-    State: { ...rec.State, Health: undefined },
+    State: rec.State,
     Image: rec.Image,
     ResolvConfPath: `${reg.containerDir(rec.Id)}/resolv.conf`,
     HostnamePath: `${reg.containerDir(rec.Id)}/hostname`,
@@ -93,8 +97,8 @@ export function inspectContainer(reg: ContainerRegistry, ref: string, size = fal
     NetworkSettings: {
       Bridge: '', SandboxID: rec.SandboxKey ? rec.Id : '', SandboxKey: rec.SandboxKey, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
       Ports: rec.Ports, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
-      EndpointID: bridge?.EndpointID ?? '', Gateway: bridge?.Gateway ?? '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
-      IPAddress: bridge?.IPAddress ?? '', IPPrefixLen: bridge?.IPPrefixLen ?? 0, IPv6Gateway: '', MacAddress: bridge?.MacAddress ?? '',
+      EndpointID: bridge?.EndpointID ?? '', Gateway: bridge?.Gateway ?? '', GlobalIPv6Address: bridge?.GlobalIPv6Address ?? '', GlobalIPv6PrefixLen: bridge?.GlobalIPv6PrefixLen ?? 0,
+      IPAddress: bridge?.IPAddress ?? '', IPPrefixLen: bridge?.IPPrefixLen ?? 0, IPv6Gateway: bridge?.IPv6Gateway ?? '', MacAddress: bridge?.MacAddress ?? '',
       Networks: networksView(rec),
     },
   };
@@ -115,6 +119,7 @@ function portsSummary(rec: ContainerRecord) {
 }
 
 const FILTERS = ['ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume'];
+const HEALTH = ['starting', 'healthy', 'unhealthy', 'none'];
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 
 export interface ListOptions { all: boolean; limit?: number; size: boolean; filters: Record<string, string[]>; imageMatches?: (ref: string, rec: ContainerRecord) => boolean }
@@ -122,6 +127,7 @@ export interface ListOptions { all: boolean; limit?: number; size: boolean; filt
 export function listContainers(reg: ContainerRegistry, o: ListOptions): Record<string, unknown>[] {
   for (const k of Object.keys(o.filters)) if (!FILTERS.includes(k)) throw new InvalidArgumentError(`invalid filter '${k}'`);
   for (const s of o.filters.status ?? []) if (!STATUSES.includes(s)) throw new InvalidArgumentError(`invalid filter 'status=${s}'`);
+  for (const h of o.filters.health ?? []) if (!HEALTH.includes(h)) throw new InvalidArgumentError(`Unrecognised filter value for health: ${h}`);
   const f = o.filters;
   let recs = [...reg.live.values()].map((l) => l.rec).sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));
   const all = o.all || (o.limit !== undefined && o.limit > 0) || !!f.status?.length || !!f.exited?.length;
@@ -134,6 +140,7 @@ export function listContainers(reg: ContainerRegistry, o: ListOptions): Record<s
     if (f.status?.length && !f.status.includes(status)) return false;
     if (f.id?.length && !f.id.some((x) => r.Id.startsWith(x))) return false;
     if (f.name?.length && !f.name.some((x) => new RegExp(x).test(r.Name.slice(1)) || r.Name === x)) return false;
+    if (f.health?.length && !f.health.includes(r.State.Health?.Status ?? 'none')) return false;
     if (f.exited?.length && (r.State.Status !== 'exited' || !f.exited.includes(String(r.State.ExitCode)))) return false;
     if (f.label?.length && !f.label.every((l) => { const i = l.indexOf('='); const k = i < 0 ? l : l.slice(0, i); return k in r.Config.Labels && (i < 0 || r.Config.Labels[k] === l.slice(i + 1)); })) return false;
     if (f.ancestor?.length && !f.ancestor.some((a) => r.Config.Image === a || r.Image === a || r.Image.startsWith(`sha256:${a}`) || (o.imageMatches?.(a, r) ?? false))) return false;

@@ -175,11 +175,11 @@ export function inspectImage(g: ImageGraph, refOrId: string, apiVersion?: string
     Comment: c.comment ?? '',
     Created: c.created ?? '0001-01-01T00:00:00Z',
   };
-  const old = apiVersion !== undefined && compareVersions(apiVersion, '1.45') < 0;
-  if (old) {
-    out.Container = c.container ?? '';
-    out.ContainerConfig = dockerConfigView(c.container_config);
-  }
+  // Docker 25 (API 1.45) dropped these two; docker-compose 1.29 (Debian 12's) negotiates the
+  // newest API and reads ContainerConfig when it recreates a container (KeyError without it), so
+  // wharf keeps them at every version: an extra field harms no newer client.
+  out.Container = c.container ?? '';
+  out.ContainerConfig = dockerConfigView(c.container_config);
   Object.assign(out, {
     DockerVersion: c.docker_version ?? '',
     Author: c.author ?? '',

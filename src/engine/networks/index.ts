@@ -5,10 +5,13 @@
  * the container records (their Endpoints and the networks they rejoin at each start).
  */
 import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError, NotImplementedError } from '../../common/errors.ts';
+import { isIPv6 } from 'node:net';
+import type { Logger } from '../../common/logger.ts';
 import { keptByUntil, pruneUntil } from '../../api/types/docker-time.ts';
-import type { NetworkDriver, NetworkInfo } from '../../drivers/network/contract.ts';
+import type { CreateNetworkOptions, IpamPool, NetworkDriver, NetworkInfo } from '../../drivers/network/contract.ts';
+import { compareVersions } from '../../api/types/version.ts';
 import type { EventBus } from '../events/index.ts';
-import type { AttachRequest, EndpointRecord } from '../containers/index.ts';
+import { endpointRequest, type AttachRequest, type EndpointRecord } from '../containers/index.ts';
 import { bridgeView, filterNetworks, labelsMatch, PREDEFINED, predefinedId, predefinedView, type NetworkView, type Predefined } from './view.ts';
 
 export type { NetworkView } from './view.ts';
@@ -27,11 +30,13 @@ export interface NetworksDeps {
   driver?: NetworkDriver;
   containers: NetworkContainers;
   events: EventBus;
+  logger?: Logger;
 }
 
 /** `POST /networks/create` body (the fields this engine reads). */
 export interface NetworkCreateRequest {
   Name?: unknown;
+  CheckDuplicate?: unknown;
   Driver?: unknown;
   Internal?: unknown;
   Attachable?: unknown;
@@ -42,12 +47,6 @@ export interface NetworkCreateRequest {
   Labels?: unknown;
   ConfigOnly?: unknown;
   ConfigFrom?: unknown;
-}
-
-export interface EndpointSettings {
-  Aliases?: string[] | null;
-  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null;
-  MacAddress?: string;
 }
 
 type Resolved = { kind: 'bridge'; info: NetworkInfo } | { kind: 'predefined'; p: Predefined };
@@ -76,6 +75,43 @@ function isCidr4(s: string): boolean {
   return rest.length === 0 && !!ip && isIp4(ip) && !!len && /^\d{1,2}$/.test(len) && Number(len) <= 32;
 }
 
+type IpamFields = Pick<CreateNetworkOptions, 'subnet' | 'gateway' | 'ipRange' | 'reserved' | 'subnet6' | 'gateway6' | 'ipRange6' | 'reserved6' | 'ipamPools'>;
+
+/** `IPAM.Config`: at most one IPv4 and one IPv6 pool (the bridge driver's rule), checked. */
+function ipamRequest(raw: unknown): IpamFields {
+  if (raw === undefined || raw === null) return {};
+  if (!Array.isArray(raw)) throw new InvalidArgumentError('json: cannot unmarshal IPAM.Config');
+  const pools: IpamPool[] = raw.map((c: unknown) => {
+    const o = (c && typeof c === 'object' ? c : {}) as Record<string, unknown>;
+    const pool: IpamPool = { Subnet: str(o.Subnet, 'Subnet') };
+    if (str(o.IPRange, 'IPRange')) pool.IPRange = str(o.IPRange, 'IPRange');
+    if (str(o.Gateway, 'Gateway')) pool.Gateway = str(o.Gateway, 'Gateway');
+    const aux = strMap(o.AuxiliaryAddresses, 'AuxiliaryAddresses');
+    if (Object.keys(aux).length) pool.AuxiliaryAddresses = aux;
+    return pool;
+  });
+  const v6 = (p: IpamPool) => (p.Subnet ?? '').includes(':');
+  const p4 = pools.filter((p) => !v6(p));
+  const p6 = pools.filter(v6);
+  if (p4.length > 1 || p6.length > 1) throw new ForbiddenError("bridge driver doesn't support multiple subnets");
+  const out: IpamFields = pools.length ? { ipamPools: pools } : {};
+  const a = p4[0];
+  if (a) {
+    if (!a.Subnet) throw new InvalidArgumentError('ipam config has no subnet');
+    if (!isCidr4(a.Subnet)) throw new InvalidArgumentError(`invalid CIDR address: ${a.Subnet}`);
+    if (a.Gateway && !isIp4(a.Gateway)) throw new InvalidArgumentError(`invalid gateway address ${a.Gateway} in ipam configuration`);
+    for (const x of Object.values(a.AuxiliaryAddresses ?? {})) if (!isIp4(x)) throw new InvalidArgumentError(`invalid auxiliary address ${x} in ipam configuration`);
+    Object.assign(out, { subnet: a.Subnet, gateway: a.Gateway, ipRange: a.IPRange, reserved: Object.values(a.AuxiliaryAddresses ?? {}) });
+  }
+  const b = p6[0];
+  if (b) {
+    if (b.Gateway && !isIPv6(b.Gateway)) throw new InvalidArgumentError(`invalid gateway address ${b.Gateway} in ipam configuration`);
+    for (const x of Object.values(b.AuxiliaryAddresses ?? {})) if (!isIPv6(x)) throw new InvalidArgumentError(`invalid auxiliary address ${x} in ipam configuration`);
+    Object.assign(out, { subnet6: b.Subnet, gateway6: b.Gateway, ipRange6: b.IPRange, reserved6: Object.values(b.AuxiliaryAddresses ?? {}) });
+  }
+  return out;
+}
+
 export class NetworksService {
   constructor(private readonly deps: NetworksDeps) {}
 
@@ -83,13 +119,23 @@ export class NetworksService {
     return this.deps.driver?.listNetworks().find((n) => n.isDefault)?.created ?? '0001-01-01T00:00:00Z';
   }
 
-  /** docker's lookup: full id, exact name, then a unique id prefix. */
-  private resolve(ref: string): Resolved {
+  /**
+   * docker's lookup: full id, exact name, then a unique id prefix. A name several networks
+   * share (created without CheckDuplicate) is ambiguous, with each operation's wording.
+   */
+  private resolve(ref: string, op: 'inspect' | 'remove' | 'attach' = 'attach'): Resolved {
     const all = this.all();
     const id = (r: Resolved) => (r.kind === 'bridge' ? r.info.id : predefinedId(r.p.name));
     const name = (r: Resolved) => (r.kind === 'bridge' ? r.info.name : r.p.name);
-    const exact = all.find((r) => id(r) === ref) ?? all.find((r) => name(r) === ref);
-    if (exact) return exact;
+    const byId = all.find((r) => id(r) === ref);
+    if (byId) return byId;
+    const byName = all.filter((r) => name(r) === ref);
+    if (byName.length > 1) {
+      const n = byName.length;
+      if (op === 'inspect') throw new InvalidArgumentError(`${n} matches found based on name: network ${ref} is ambiguous`);
+      throw new InvalidArgumentError(`network ${ref} is ambiguous (${n} matches found ${op === 'remove' ? 'based ' : ''}on name)`);
+    }
+    if (byName.length === 1) return byName[0]!;
     const byPrefix = ref ? all.filter((r) => id(r).startsWith(ref)) : [];
     if (byPrefix.length > 1) throw new NotFoundError(`network ${ref} is ambiguous (${byPrefix.length} matches found based on ID prefix)`);
     if (byPrefix.length === 1) return byPrefix[0]!;
@@ -108,7 +154,7 @@ export class NetworksService {
     if (withContainers) {
       for (const c of this.deps.containers.networkAttachments(r.info.id)) {
         const ep = c.endpoint;
-        v.Containers[c.id] = { Name: c.name, EndpointID: ep.EndpointID, MacAddress: ep.MacAddress, IPv4Address: `${ep.IPAddress}/${ep.IPPrefixLen}`, IPv6Address: '' };
+        v.Containers[c.id] = { Name: c.name, EndpointID: ep.EndpointID, MacAddress: ep.MacAddress, IPv4Address: `${ep.IPAddress}/${ep.IPPrefixLen}`, IPv6Address: ep.GlobalIPv6Address ? `${ep.GlobalIPv6Address}/${ep.GlobalIPv6PrefixLen}` : '' };
       }
     }
     return v;
@@ -131,48 +177,45 @@ export class NetworksService {
   }
 
   inspect(ref: string): NetworkView {
-    return this.view(this.resolve(ref), true);
+    return this.view(this.resolve(ref, 'inspect'), true);
   }
 
-  async create(body: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
+  /**
+   * `POST /networks/create`. Names: before API 1.44 a name may repeat unless `CheckDuplicate`
+   * (docker 20.10: the second network gets a Warning); from 1.44 names are always unique.
+   */
+  async create(body: NetworkCreateRequest, apiVersion = '1.41'): Promise<{ Id: string; Warning: string }> {
     const name = str(body.Name, 'Name');
     if (!name) throw new InvalidArgumentError('network name is required');
     const driverName = str(body.Driver, 'Driver') || 'bridge';
-    if (PREDEFINED.some((p) => p.name === name) || this.deps.driver?.getNetwork(name)?.name === name) {
-      throw new ConflictError(`network with name ${name} already exists`);
+    if (PREDEFINED.some((p) => p.name === name) || (name === 'bridge' && this.deps.driver?.getNetwork(name)?.isDefault)) {
+      throw new ForbiddenError(`operation is not permitted on predefined ${name} network `);
     }
+    const sameName = (this.deps.driver?.listNetworks() ?? []).filter((n) => n.name === name);
+    const unique = body.CheckDuplicate === true || compareVersions(apiVersion, '1.44') >= 0;
+    if (sameName.length && unique) throw new ConflictError(`network with name ${name} already exists`);
     if (driverName === 'host' || driverName === 'null') throw new ForbiddenError(`only one instance of "${driverName}" network is allowed`);
     if (driverName !== 'bridge') throw new NotFoundError(`plugin "${driverName}" not found`);
     if (body.ConfigOnly === true || (body.ConfigFrom && typeof body.ConfigFrom === 'object' && (body.ConfigFrom as { Network?: string }).Network)) {
       throw new InvalidArgumentError('config-only networks are not supported');
     }
-    if (body.EnableIPv6 === true) throw new InvalidArgumentError('IPv6 networks are not supported by this daemon');
     if (body.Ingress === true) throw new ForbiddenError('ingress networks are only for swarm mode');
     const ipamDriver = str(body.IPAM?.Driver, 'IPAM.Driver');
     if (ipamDriver && ipamDriver !== 'default') throw new NotFoundError(`plugin "${ipamDriver}" not found`);
-    const configs = body.IPAM?.Config ?? [];
-    if (!Array.isArray(configs)) throw new InvalidArgumentError('json: cannot unmarshal IPAM.Config');
-    const v4 = (configs as { Subnet?: unknown; Gateway?: unknown; IPRange?: unknown }[]).filter((c) => !String(c?.Subnet ?? '').includes(':'));
-    if (v4.length < configs.length) throw new InvalidArgumentError('IPv6 subnets are not supported by this daemon');
-    if (v4.length > 1) throw new InvalidArgumentError('only one IPv4 subnet per network is supported');
-    const cfg = v4[0] ?? {};
-    const subnet = str(cfg.Subnet, 'Subnet');
-    const gateway = str(cfg.Gateway, 'Gateway');
-    if (subnet && !isCidr4(subnet)) throw new InvalidArgumentError(`invalid CIDR address: ${subnet}`);
-    if (gateway && !isIp4(gateway)) throw new InvalidArgumentError(`invalid gateway address ${gateway} in ipam configuration`);
-    if (gateway && !subnet) throw new InvalidArgumentError(`ipam config has gateway ${gateway} without a subnet`);
-    if (str(cfg.IPRange, 'IPRange') && str(cfg.IPRange, 'IPRange') !== subnet) throw new InvalidArgumentError('--ip-range is not supported by this daemon');
+    const req = ipamRequest(body.IPAM?.Config);
     const driver = this.deps.driver;
     if (!driver) throw new NotImplementedError('bridge networking is not available in this daemon (started with --iptables=false or without a usable bridge)');
     const info = await driver.createNetwork({
-      name, subnet: subnet || undefined, gateway: gateway || undefined, internal: body.Internal === true, labels: strMap(body.Labels, 'Labels'),
+      name, internal: body.Internal === true, labels: strMap(body.Labels, 'Labels'), enableIPv6: body.EnableIPv6 === true,
+      options: strMap(body.Options, 'Options'), allowDuplicateName: !unique, ...req,
     });
     this.deps.events.publish('network', 'create', info.id, { name: info.name, type: info.driver });
-    return { Id: info.id, Warning: '' };
+    const first = sameName[0];
+    return { Id: info.id, Warning: first ? `Network with name ${name} (id : ${first.id}) already exists` : '' };
   }
 
   async remove(ref: string): Promise<void> {
-    const r = this.resolve(ref);
+    const r = this.resolve(ref, 'remove');
     if (r.kind === 'predefined') throw new ForbiddenError(`${r.p.name} is a pre-defined network and cannot be removed`);
     if (r.info.isDefault) throw new ForbiddenError(`${r.info.name} is a pre-defined network and cannot be removed`);
     const users = this.deps.containers.networkAttachments(r.info.id);
@@ -195,8 +238,11 @@ export class NetworksService {
       if (this.deps.containers.networkAttachments(info.id).length) continue;
       try {
         await this.deps.driver!.removeNetwork(info.id);
-      } catch {
-        continue; // in use by a container that started meanwhile
+      } catch (err) {
+        // In use by a container that started meanwhile (403 active endpoints) is expected; any
+        // other failure keeps the network too, and is logged (docker logs it and goes on).
+        if (!(err instanceof ForbiddenError)) this.deps.logger?.warn(`network prune: cannot remove network ${info.name} (${info.id}): ${(err as Error).message}`);
+        continue;
       }
       this.deps.events.publish('network', 'destroy', info.id, { name: info.name, type: info.driver });
       deleted.push(info.name);
@@ -205,17 +251,14 @@ export class NetworksService {
     return { NetworksDeleted: deleted.length ? deleted : null };
   }
 
-  async connect(ref: string, container: string, settings: EndpointSettings = {}): Promise<void> {
+  async connect(ref: string, container: string, settings: unknown = {}): Promise<void> {
     if (!container) throw new InvalidArgumentError('no container specified');
     const r = this.resolve(ref);
     if (r.kind === 'predefined') {
       if (r.p.name === 'host') throw new InvalidArgumentError('container cannot be disconnected from host network or connected to host network');
       throw new InvalidArgumentError('container cannot be connected to multiple networks with one of the networks in private (none) mode');
     }
-    if (settings.IPAMConfig?.IPv6Address) throw new InvalidArgumentError('IPv6 addresses are not supported by this daemon');
-    await this.deps.containers.connectNetwork(container, r.info.id, {
-      aliases: (settings.Aliases ?? []).filter(Boolean), ip: settings.IPAMConfig?.IPv4Address || undefined, mac: settings.MacAddress || undefined,
-    });
+    await this.deps.containers.connectNetwork(container, r.info.id, endpointRequest(settings));
   }
 
   async disconnect(ref: string, container: string, force = false): Promise<void> {

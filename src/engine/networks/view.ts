@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { InvalidArgumentError } from '../../common/errors.ts';
-import type { NetworkInfo } from '../../drivers/network/contract.ts';
+import type { IpamPool, NetworkInfo } from '../../drivers/network/contract.ts';
 
 export interface NetworkContainerView { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }
 
@@ -16,7 +16,7 @@ export interface NetworkView {
   Scope: 'local';
   Driver: string;
   EnableIPv6: boolean;
-  IPAM: { Driver: 'default'; Options: Record<string, string> | null; Config: { Subnet: string; Gateway: string }[] };
+  IPAM: { Driver: 'default'; Options: Record<string, string> | null; Config: IpamPool[] };
   Internal: boolean;
   Attachable: boolean;
   Ingress: boolean;
@@ -58,13 +58,23 @@ export function bridgeView(n: NetworkInfo): NetworkView {
         'com.docker.network.bridge.name': n.bridge,
         'com.docker.network.driver.mtu': '1500',
       }
-    : {};
+    : { ...(n.options ?? {}) };
   return {
-    Name: n.name, Id: n.id, Created: n.created, Scope: 'local', Driver: n.driver, EnableIPv6: false,
-    IPAM: { Driver: 'default', Options: n.isDefault ? null : {}, Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
+    Name: n.name, Id: n.id, Created: n.created, Scope: 'local', Driver: n.driver, EnableIPv6: !!n.enableIPv6,
+    IPAM: { Driver: 'default', Options: null, Config: ipamConfig(n) },
     Internal: n.internal, Attachable: false, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
     Containers: {}, Options: options, Labels: { ...n.labels },
   };
+}
+
+/**
+ * docker's IPAM.Config: the pools as the client gave them (subnet text untouched, no gateway
+ * unless given), with the picked IPv4 pool first when the client gave none.
+ */
+function ipamConfig(n: NetworkInfo): IpamPool[] {
+  const given = (n.ipamPools ?? []).map((p) => ({ ...p }));
+  const hasV4 = given.some((p) => p.Subnet && !p.Subnet.includes(':'));
+  return hasV4 ? given : [{ Subnet: n.subnet, Gateway: n.gateway }, ...given];
 }
 
 export const LIST_FILTERS = ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type'] as const;

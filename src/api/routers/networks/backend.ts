@@ -4,10 +4,11 @@ export interface NetworksBackend {
   /** Filter keys are checked by the router; values by the engine. */
   list(filters: Record<string, string[]>): unknown[];
   inspect(ref: string): unknown;
-  create(body: Record<string, unknown>): Promise<{ Id: string; Warning: string }>;
+  /** `apiVersion`: names repeat without CheckDuplicate before 1.44. */
+  create(body: Record<string, unknown>, apiVersion: string): Promise<{ Id: string; Warning: string }>;
   remove(ref: string): Promise<void>;
   prune(filters: Record<string, string[]>): Promise<{ NetworksDeleted: string[] | null }>;
-  connect(ref: string, container: string, settings?: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null; MacAddress?: string }): Promise<void>;
+  connect(ref: string, container: string, settings?: Record<string, unknown>): Promise<void>;
   disconnect(ref: string, container: string, force?: boolean): Promise<void>;
 }
 

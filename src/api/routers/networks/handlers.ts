@@ -29,7 +29,7 @@ export function inspect(b: NetworksBackend): Handler {
 
 export function create(b: NetworksBackend): Handler {
   return async (ctx) => {
-    ctx.json(201, await b.create(await objectBody(ctx)));
+    ctx.json(201, await b.create(await objectBody(ctx), ctx.apiVersion));
   };
 }
 
@@ -53,7 +53,7 @@ export function connect(b: NetworksBackend): Handler {
     const body = await objectBody(ctx);
     const container = typeof body.Container === 'string' ? body.Container : '';
     const ep = body.EndpointConfig;
-    await b.connect(ctx.params.id!, container, ep && typeof ep === 'object' ? ep as Parameters<NetworksBackend['connect']>[2] : {});
+    await b.connect(ctx.params.id!, container, ep && typeof ep === 'object' && !Array.isArray(ep) ? ep as Record<string, unknown> : {});
     ctx.noContent(200);
   };
 }

@@ -1,8 +1,9 @@
 /**
  * Just enough of the DNS wire format (RFC 1035) for the embedded resolver: read the question of
- * a query, build an A answer (or an empty NOERROR / SERVFAIL) that echoes it. Anything we cannot
+ * a query, build an A / AAAA answer (or an empty NOERROR / SERVFAIL) that echoes it. Anything we cannot
  * read is forwarded untouched to the host's resolvers.
  */
+import { ip6ToBig } from './ipam6.ts';
 
 export const TYPE_A = 1;
 export const TYPE_AAAA = 28;
@@ -54,13 +55,19 @@ export function buildResponse(query: Buffer, q: Question, ips: string[], rcode =
   header.writeUInt16BE(1, 4);
   header.writeUInt16BE(ips.length, 6);
   const answers = ips.map((ip) => {
-    const rr = Buffer.alloc(16);
+    const v6 = ip.includes(':');
+    const rr = Buffer.alloc(v6 ? 28 : 16);
     rr.writeUInt16BE(0xc00c, 0); // pointer to the question name
-    rr.writeUInt16BE(TYPE_A, 2);
+    rr.writeUInt16BE(v6 ? TYPE_AAAA : TYPE_A, 2);
     rr.writeUInt16BE(1, 4);
     rr.writeUInt32BE(ttl, 6);
-    rr.writeUInt16BE(4, 10);
-    ip.split('.').forEach((p, i) => rr.writeUInt8(Number(p), 12 + i));
+    rr.writeUInt16BE(v6 ? 16 : 4, 10);
+    if (v6) {
+      const v = ip6ToBig(ip);
+      for (let i = 0; i < 16; i++) rr.writeUInt8(Number((v >> BigInt(8 * (15 - i))) & 0xffn), 12 + i);
+    } else {
+      ip.split('.').forEach((p, i) => rr.writeUInt8(Number(p), 12 + i));
+    }
     return rr;
   });
   return Buffer.concat([header, query.subarray(12, q.end), ...answers]);

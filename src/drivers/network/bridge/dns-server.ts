@@ -12,7 +12,8 @@ import { SystemError } from '../../../common/errors.ts';
 import { buildResponse, parseQuery, TYPE_A, TYPE_AAAA } from './dns-message.ts';
 
 /**
- * Answers `name` for a client at `clientIp`: addresses (an empty list = no data, never
+ * Answers `name` for a client at `clientIp`: IPv4 and IPv6 addresses, A and AAAA answers take
+ * their family (an empty list = no data, never
  * forwarded), or undefined to forward.
  */
 export type Lookup = (clientIp: string, name: string) => string[] | undefined;
@@ -83,7 +84,7 @@ export class EmbeddedDns {
     const q = parseQuery(msg);
     if (q && q.qclass === 1 && (q.qtype === TYPE_A || q.qtype === TYPE_AAAA)) {
       const ips = this.lookup(clientIp, q.name);
-      if (ips) return buildResponse(msg, q, q.qtype === TYPE_A ? ips : []);
+      if (ips) return buildResponse(msg, q, ips.filter((ip) => ip.includes(':') === (q.qtype === TYPE_AAAA)));
     }
     const fwd = await this.forward(msg, this.upstreamsFor(clientIp) ?? this.upstreams);
     if (fwd) return fwd;

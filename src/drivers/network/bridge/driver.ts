@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError } from '../../../common/errors.ts';
 import type { Logger } from '../../../common/logger.ts';
+import { BRIDGE_OPTS } from '../contract.ts';
 import type {
   ConnectOptions, ContainerFiles, CreateNetworkOptions, Endpoint, FileOptions, NetworkDriver, NetworkInfo,
   PortBinding, PortRequest, SandboxInfo,
@@ -24,8 +25,11 @@ import { renderHostname, renderHosts, renderResolvConf, upstreamServers } from '
 import { EmbeddedDns } from './dns-server.ts';
 import { run } from './exec.ts';
 import * as ipam from './ipam.ts';
-import { RuleSet, type Rule } from './iptables.ts';
-import { bridgePorts, createVeth, deleteLink, ensureBridge, removeVeth, writeSysctl } from './links.ts';
+import * as ipam6 from './ipam6.ts';
+import { checkLinkLocal, planNetwork } from './network-plan.ts';
+import { clientSandbox, lookupName } from './name-lookup.ts';
+import { RuleSet, ruleInput, type Rule } from './iptables.ts';
+import { bridgePorts, createVeth, deleteLink, ensureBridge, linkExists, removeVeth, replaceDnsRedirect, writeSysctl } from './links.ts';
 import { createNetns, deleteNetns, isMounted, listNetns, prepareNetnsDir, releaseNetnsDir } from './netns.ts';
 import { nativeAvailable } from './native.ts';
 import { holdPort, type PortHold } from './port-holds.ts';
@@ -53,6 +57,8 @@ export class BridgeNetworkDriver implements NetworkDriver {
   private readonly bip: string;
   private readonly state: StateDir;
   private readonly rules: RuleSet;
+  /** ip6tables: isolation of IPv6-enabled bridges (no NAT for IPv6, as docker 20.10). */
+  private readonly rules6: RuleSet;
   private readonly resolvConfPath: string;
   private readonly networks: NetworkTable;
   private readonly sandboxes = new Map<string, SandboxRecord>();
@@ -67,9 +73,11 @@ export class BridgeNetworkDriver implements NetworkDriver {
     this.state = new StateDir(opts.stateDir, (file, err) => opts.logger?.warn(`network state record ${file} is unreadable, skipped and set aside as .corrupt: ${err.message}`));
     this.networks = new NetworkTable(this.state);
     this.rules = new RuleSet(opts.chainPrefix ?? 'WHARF');
+    this.rules6 = new RuleSet(opts.chainPrefix ?? 'WHARF', 6);
     this.resolvConfPath = opts.resolvConfPath ?? '/etc/resolv.conf';
-    this.dns = new EmbeddedDns((ip, name) => this.lookupName(ip, name), upstreamServers(this.hostResolvConf()), 2000,
-      (ip) => this.clientSandbox(ip)?.dnsServers);
+    const nets = { get: (id: string) => this.networks.get(id) };
+    this.dns = new EmbeddedDns((ip, name) => lookupName(this.sandboxes.values(), nets, ip, name), upstreamServers(this.hostResolvConf()), 2000,
+      (ip) => clientSandbox(this.sandboxes.values(), nets, ip)?.dnsServers);
   }
 
   /** Runs network-level changes one at a time (rule ensure/remove must not interleave). */
@@ -92,11 +100,14 @@ export class BridgeNetworkDriver implements NetworkDriver {
         this.networks.create({ name: 'bridge', bridge: this.bridgeName, subnet, gateway: ipam.intToIp(gw), internal: false, isDefault: true, labels: {} }, def?.id);
       }
       const rules: Rule[] = [];
+      const rules6: Rule[] = [];
       for (const n of this.networks.all()) {
-        await ensureBridge(n.bridge, `${n.gateway}/${n.subnet.split('/')[1]}`, !n.internal);
-        rules.push(...this.rules.bridgeRules(n));
+        await this.makeBridge(n);
+        rules.push(...this.rules.bridgeRules(ruleInput(n)));
+        if (n.enableIPv6) rules6.push(...this.rules6.bridgeRules6(ruleInput(n)));
       }
       await this.rules.ensure(rules);
+      if (rules6.length) await this.rules6.ensure(rules6);
       for (const n of this.networks.all()) if (!n.isDefault) await this.startDns(n);
     });
   }
@@ -118,11 +129,18 @@ export class BridgeNetworkDriver implements NetworkDriver {
   createNetwork(o: CreateNetworkOptions): Promise<NetworkInfo> {
     return this.serial(async () => {
       if (!o.name) throw new InvalidArgumentError('network name is required');
-      if (this.networks.all().some((n) => n.name === o.name)) throw new ConflictError(`network with name ${o.name} already exists`);
-      let subnet: ipam.Cidr;
-      if (o.subnet) {
-        subnet = ipam.parseCidr(o.subnet);
-        if (this.networks.all().some((n) => ipam.overlaps(ipam.parseCidr(n.subnet), subnet))) {
+      if (!o.allowDuplicateName && this.networks.all().some((n) => n.name === o.name)) throw new ConflictError(`network with name ${o.name} already exists`);
+      const plan = planNetwork(o);
+      const id = crypto.randomBytes(32).toString('hex');
+      const bridge = plan.bridgeName ?? `br-${id.slice(0, 12)}`;
+      if (plan.bridgeName) {
+        const other = this.networks.all().find((n) => n.bridge === bridge);
+        if (other) throw new ForbiddenError(`cannot create network ${id} (${bridge}): conflicts with network ${other.id} (${bridge}): networks have same bridge name`);
+        if (linkExists(bridge)) throw new ConflictError(`bridge name ${bridge} is already in use by a host interface`);
+      }
+      let subnet = plan.subnet;
+      if (subnet) {
+        if (this.networks.all().some((n) => ipam.overlaps(ipam.parseCidr(n.subnet), subnet!))) {
           throw new ForbiddenError('Pool overlaps with other one on this address space');
         }
       } else {
@@ -130,22 +148,35 @@ export class BridgeNetworkDriver implements NetworkDriver {
         for (const n of this.networks.all()) taken.push(ipam.parseCidr(n.subnet));
         subnet = ipam.pickSubnet(taken);
       }
-      const gw = o.gateway ? ipam.ipToInt(o.gateway) : subnet.base + 1;
-      if (!ipam.contains(subnet, gw)) throw new InvalidArgumentError(`no matching subnet for gateway ${o.gateway}`);
-      const id = crypto.randomBytes(32).toString('hex');
+      if (plan.subnet6 && this.networks.all().some((n) => n.subnet6 && ipam6.overlaps6(ipam6.parseCidr6(n.subnet6), plan.subnet6!))) {
+        throw new ForbiddenError('Pool overlaps with other one on this address space');
+      }
+      const gw = plan.gateway ?? subnet.base + 1;
       const rec = this.networks.create({
-        name: o.name, bridge: `br-${id.slice(0, 12)}`, subnet: ipam.formatCidr(subnet), gateway: ipam.intToIp(gw),
+        name: o.name, bridge, subnet: ipam.formatCidr(subnet), gateway: ipam.intToIp(gw),
         internal: !!o.internal, isDefault: false, labels: o.labels ?? {},
+        // an --ip-range is handed out from its start (the gateway may sit inside it)
+        ipRange: plan.ipRange, lastIp: plan.ipRange?.split('/')[0], autoSubnet: !plan.subnet || undefined, reserved: plan.reserved.length ? plan.reserved : undefined,
+        enableIPv6: plan.enableIPv6, subnet6: plan.subnet6 && ipam6.formatCidr6(plan.subnet6), gateway6: plan.gateway6, ipRange6: plan.ipRange6,
+        reserved6: plan.reserved6.length ? plan.reserved6 : undefined, ipamPools: o.ipamPools, options: { ...(o.options ?? {}) }, mtu: plan.mtu,
       }, id);
       try {
-        await ensureBridge(rec.bridge, `${rec.gateway}/${subnet.prefixLen}`, !rec.internal);
-        await this.rules.ensure(this.rules.bridgeRules(rec));
+        await this.makeBridge(rec);
+        await this.rules.ensure(this.rules.bridgeRules(ruleInput(rec)));
+        if (rec.enableIPv6) await this.rules6.ensure(this.rules6.bridgeRules6(ruleInput(rec)));
         await this.startDns(rec);
       } catch (err) {
         await this.dropNetwork(rec);
         throw err;
       }
       return info(rec);
+    });
+  }
+
+  /** The bridge device with its IPv4 gateway (and IPv6 gateway when enabled). */
+  private async makeBridge(n: NetworkRecord): Promise<void> {
+    await ensureBridge(n.bridge, `${n.gateway}/${n.subnet.split('/')[1]}`, !n.internal, {
+      mtu: n.mtu, gateway6: n.enableIPv6 && n.gateway6 && n.subnet6 ? `${n.gateway6}/${n.subnet6.split('/')[1]}` : undefined,
     });
   }
 
@@ -162,7 +193,8 @@ export class BridgeNetworkDriver implements NetworkDriver {
 
   private async dropNetwork(n: NetworkRecord): Promise<void> {
     await this.dns.unlisten(n.gateway);
-    await this.rules.remove(this.rules.bridgeRules(n));
+    await this.rules.remove(this.rules.bridgeRules(ruleInput(n)));
+    if (n.enableIPv6) await this.rules6.remove(this.rules6.bridgeRules6(ruleInput(n)));
     await deleteLink(n.bridge);
     this.networks.delete(n.id);
   }
@@ -209,23 +241,43 @@ export class BridgeNetworkDriver implements NetworkDriver {
     const s = this.findSandbox(containerId);
     const n = this.networks.find(network);
     if (s.endpoints.some((e) => e.networkId === n.id)) throw new ConflictError(`endpoint with name ${containerId} already exists in network ${n.name}`);
+    const linkLocalIps = checkLinkLocal(o.linkLocalIps ?? []);
     const ip = this.networks.allocate(n, containerId, o.ip);
+    let ip6: string | undefined;
+    try {
+      ip6 = this.networks.allocate6(n, containerId, o.ip6);
+    } catch (err) {
+      this.networks.release(n, ip);
+      throw err;
+    }
     const used = new Set(s.endpoints.map((e) => e.ifname));
     let idx = 0;
     while (used.has(`eth${idx}`)) idx++;
     const prefixLen = Number(n.subnet.split('/')[1]);
+    const prefixLen6 = ip6 ? Number(n.subnet6!.split('/')[1]) : undefined;
     const ep: Endpoint = {
       networkId: n.id, endpointId: crypto.randomBytes(32).toString('hex'), ifname: `eth${idx}`, ip, prefixLen, gateway: n.internal ? '' : n.gateway,
       mac: o.mac ?? ipam.macForIp(ipam.ipToInt(ip)), aliases: n.isDefault ? [] : [...new Set(o.aliases ?? [])],
       hostVeth: `veth${crypto.randomBytes(4).toString('hex').slice(0, 7)}`,
+      ...(ip6 ? { ip6, prefixLen6, gateway6: n.internal ? '' : n.gateway6 } : {}),
+      ...(linkLocalIps.length ? { linkLocalIps } : {}),
+      ...(!n.isDefault && o.links && Object.keys(o.links).length ? { links: { ...o.links } } : {}),
     };
     const wantsDefault = !n.internal && !s.endpoints.some((e) => e.gateway);
+    const wantsDefault6 = !!ip6 && !n.internal && !s.endpoints.some((e) => e.gateway6);
     const dns = !n.isDefault && !s.dnsRedirect && n.dnsPort ? { gateway: n.gateway, port: n.dnsPort, containerIp: ip } : undefined;
     try {
-      await createVeth({ nsPath: s.nsPath, ifname: ep.ifname, hostVeth: ep.hostVeth, mac: ep.mac, addressCidr: `${ip}/${prefixLen}`, defaultGateway: wantsDefault ? n.gateway : undefined, bridge: n.bridge, dns });
-      if (dns) s.dnsRedirect = true;
+      await createVeth({
+        nsPath: s.nsPath, ifname: ep.ifname, hostVeth: ep.hostVeth, mac: ep.mac, addressCidr: `${ip}/${prefixLen}`, defaultGateway: wantsDefault ? n.gateway : undefined, bridge: n.bridge, dns,
+        mtu: n.mtu, address6Cidr: ip6 && `${ip6}/${prefixLen6}`, defaultGateway6: wantsDefault6 ? n.gateway6 : undefined, linkLocalIps,
+      });
+      if (dns) {
+        s.dnsRedirect = true;
+        s.dnsVia = ip;
+      }
     } catch (err) {
       this.networks.release(n, ip);
+      this.networks.release6(n, ip6);
       throw err;
     }
     s.endpoints.push(ep);
@@ -244,9 +296,19 @@ export class BridgeNetworkDriver implements NetworkDriver {
     const portRules = s.ports.filter((p) => p.containerIp === ep.ip).map((p) => this.rules.portRule({ ...p, containerId }));
     await this.rules.removeFast(portRules);
     s.ports = s.ports.filter((p) => p.containerIp !== ep.ip);
-    await removeVeth(s.nsPath, ep.ifname, next && { gateway: next.gateway, ifname: next.ifname });
+    const next6 = ep.gateway6 && s.endpoints.find((e) => e.gateway6) === ep ? rest.find((e) => e.gateway6) : undefined;
+    await removeVeth(s.nsPath, ep.ifname, next && { gateway: next.gateway, ifname: next.ifname }, next6 && { gateway: next6.gateway6!, ifname: next6.ifname });
     s.endpoints = rest;
+    if (s.dnsRedirect && (s.dnsVia === undefined || s.dnsVia === ep.ip)) {
+      // the redirect's SNAT address left with this endpoint: move it to another user network
+      const other = rest.find((e) => !this.networks.get(e.networkId)?.isDefault && this.networks.get(e.networkId)?.dnsPort);
+      const on = other && this.networks.get(other.networkId)!;
+      await replaceDnsRedirect(s.nsPath, on ? { gateway: on.gateway, port: on.dnsPort!, containerIp: other.ip } : undefined);
+      s.dnsRedirect = !!on;
+      s.dnsVia = other?.ip;
+    }
     this.networks.release(n, ep.ip);
+    this.networks.release6(n, ep.ip6);
     this.state.saveSandbox(s);
   }
 
@@ -254,6 +316,9 @@ export class BridgeNetworkDriver implements NetworkDriver {
     const s = this.findSandbox(containerId);
     const target = s.endpoints.find((e) => !this.networks.get(e.networkId)?.internal);
     ports = ports.filter((p) => !p.hostIp.includes(':')); // IPv4 only: `::` bindings are skipped
+    // `com.docker.network.bridge.host_binding_ipv4`: the default host address of that network
+    const hostBinding = target && this.networks.get(target.networkId)?.options?.[BRIDGE_OPTS.hostBinding];
+    if (hostBinding) ports = ports.map((p) => (p.hostIp ? p : { ...p, hostIp: hostBinding }));
     if (!target || ports.length === 0) return [];
     const held: PortHold[] = [];
     try {
@@ -301,31 +366,6 @@ export class BridgeNetworkDriver implements NetworkDriver {
     };
   }
 
-  /** Embedded DNS: names on the networks of the sandbox owning `clientIp`; undefined = forward. */
-  private lookupName(clientIp: string, name: string): string[] | undefined {
-    const userNet = (e: Endpoint) => !this.networks.get(e.networkId)?.isDefault;
-    const client = this.clientSandbox(clientIp);
-    if (!client) return undefined;
-    const nets = new Set(client.endpoints.filter(userNet).map((e) => e.networkId));
-    // only internal networks: resolve local names, never ask the outside world
-    const isolated = client.endpoints.every((e) => this.networks.get(e.networkId)?.internal);
-    const ips: string[] = [];
-    for (const s of this.sandboxes.values()) {
-      for (const e of s.endpoints) {
-        if (nets.has(e.networkId) && e.aliases.some((a) => a.toLowerCase() === name) && !ips.includes(e.ip)) ips.push(e.ip);
-      }
-    }
-    return ips.length || isolated ? ips : undefined;
-  }
-
-  /** The sandbox with address `ip` on a user-defined network (the embedded DNS's client). */
-  private clientSandbox(ip: string): SandboxRecord | undefined {
-    for (const s of this.sandboxes.values()) {
-      if (s.endpoints.some((e) => e.ip === ip && !this.networks.get(e.networkId)?.isDefault)) return s;
-    }
-    return undefined;
-  }
-
   private hostResolvConf(): string {
     try {
       return fs.readFileSync(this.resolvConfPath, 'utf8');
@@ -344,7 +384,10 @@ export class BridgeNetworkDriver implements NetworkDriver {
     await deleteNetns(s.nsPath);
     for (const ep of s.endpoints) {
       const n = this.networks.get(ep.networkId);
-      if (n) this.networks.release(n, ep.ip);
+      if (n) {
+        this.networks.release(n, ep.ip);
+        this.networks.release6(n, ep.ip6);
+      }
     }
     this.sandboxes.delete(containerId);
     this.state.deleteSandbox(containerId);
@@ -377,6 +420,12 @@ export class BridgeNetworkDriver implements NetworkDriver {
         for (const s of this.sandboxes.values()) for (const e of s.endpoints) if (e.networkId === n.id) keep[e.ip] = s.containerId;
         for (const [ip, owner] of Object.entries(n.allocations)) if (live.has(owner) && !this.sandboxes.has(owner)) keep[ip] = owner;
         n.allocations = keep;
+        if (n.allocations6) {
+          const keep6: Record<string, string> = {};
+          for (const s of this.sandboxes.values()) for (const e of s.endpoints) if (e.networkId === n.id && e.ip6) keep6[e.ip6] = s.containerId;
+          for (const [ip, owner] of Object.entries(n.allocations6)) if (live.has(owner) && !this.sandboxes.has(owner)) keep6[ip] = owner;
+          n.allocations6 = keep6;
+        }
         this.networks.save(n);
       }
     });
@@ -404,6 +453,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
           if (!known.has(v)) await deleteLink(v).catch((e: Error) => this.opts.logger?.warn(`orphan veth ${v} on ${n.bridge} cannot be removed (retried at the next start): ${e.message}`));
         }
         for (const [ip, owner] of Object.entries(n.allocations)) if (!live.has(owner)) this.networks.release(n, ip);
+        for (const [ip, owner] of Object.entries(n.allocations6 ?? {})) if (!live.has(owner)) this.networks.release6(n, ip);
       }
       return [...removed];
     });
@@ -427,6 +477,8 @@ export class BridgeNetworkDriver implements NetworkDriver {
       await this.serial(() => this.dropNetwork(n)).catch(warn(`network ${n.name} (${n.bridge})`));
     }
     await this.rules.uninstall();
+    await this.rules6.uninstall();
     await releaseNetnsDir(this.netnsDir);
   }
 }
+

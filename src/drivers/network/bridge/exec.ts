@@ -54,13 +54,14 @@ export function ipBatchIn(nsPath: string, lines: string[]): Promise<string> {
 }
 
 /** `iptables-restore --noflush` (atomic per table) in the host or in `nsPath`. */
-export function iptablesRestore(text: string, nsPath?: string): Promise<string> {
+export function iptablesRestore(text: string, nsPath?: string, family: 4 | 6 = 4): Promise<string> {
   if (!text.trim()) return Promise.resolve('');
+  const bin = family === 6 ? 'ip6tables-restore' : 'iptables-restore';
   return nsPath
-    ? run('nsenter', [`--net=${nsPath}`, 'iptables-restore', '--noflush', '-w'], text)
-    : run('iptables-restore', ['--noflush', '-w'], text);
+    ? run('nsenter', [`--net=${nsPath}`, bin, '--noflush', '-w'], text)
+    : run(bin, ['--noflush', '-w'], text);
 }
 
-export function iptablesSave(table: string): Promise<string> {
-  return run('iptables-save', ['-t', table]);
+export function iptablesSave(table: string, family: 4 | 6 = 4): Promise<string> {
+  return run(family === 6 ? 'ip6tables-save' : 'iptables-save', ['-t', table]);
 }

@@ -87,16 +87,20 @@ export function parseRoutes(text: string): Cidr[] {
 }
 
 /**
- * Picks the next free host address of `subnet` after `last` (round-robin), never the network,
- * broadcast or gateway address, never one in `used`. Returns undefined when the subnet is full.
+ * Picks the next free host address of `range` (default: all of `subnet`) after `last`
+ * (round-robin), never the subnet's network, broadcast or gateway address, never the range's
+ * own base address (docker starts an `--ip-range` at its first host), never one in `used`.
+ * Returns undefined when the range is full.
  */
-export function nextFreeIp(subnet: Cidr, gateway: number, used: Set<number>, last: number): number | undefined {
+export function nextFreeIp(subnet: Cidr, gateway: number, used: Set<number>, last: number, range: Cidr = subnet): number | undefined {
   const size = 2 ** (32 - subnet.prefixLen);
   if (size < 4) return undefined;
-  const first = subnet.base + 1;
-  const lastHost = subnet.base + size - 2;
+  const rsize = 2 ** (32 - range.prefixLen);
+  const first = Math.max(subnet.base + 1, range.base + (rsize > 1 ? 1 : 0));
+  const lastHost = Math.min(subnet.base + size - 2, range.base + rsize - 1);
+  if (lastHost < first) return undefined;
   const span = lastHost - first + 1;
-  let start = last >= first && last <= lastHost ? last + 1 : first;
+  const start = last >= first && last <= lastHost ? last + 1 : first;
   for (let k = 0; k < span; k++) {
     let ip = start + k;
     if (ip > lastHost) ip -= span;

@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import { ipBatch, ipBatchIn, run } from './exec.ts';
 import { enslaveAndUp, nativeAvailable } from './native.ts';
+import { onlyErrno } from '../../../common/cleanups.ts';
 
 export function linkExists(name: string): boolean {
   return fs.existsSync(`/sys/class/net/${name}`);
@@ -19,22 +20,37 @@ export function writeSysctl(key: string, value: string): void {
   fs.writeFileSync(`/proc/sys/${key.replace(/\./g, '/')}`, value);
 }
 
-/** Creates the bridge if missing, gives it `gatewayCidr` (e.g. 172.18.0.1/16), brings it up. */
-export async function ensureBridge(name: string, gatewayCidr: string, routeLocalnet: boolean): Promise<void> {
+/**
+ * Creates the bridge if missing, gives it `gatewayCidr` (e.g. 172.18.0.1/16) and, for an
+ * IPv6-enabled network, `extra.gateway6` (no DAD: the address is ours by construction), sets
+ * `extra.mtu`, brings it up.
+ */
+export async function ensureBridge(name: string, gatewayCidr: string, routeLocalnet: boolean, extra: { mtu?: number; gateway6?: string } = {}): Promise<void> {
   const lines: string[] = [];
-  if (!linkExists(name)) lines.push(`link add ${name} type bridge`);
-  else {
-    const addrs = await run('ip', ['-4', '-o', 'addr', 'show', 'dev', name]);
-    if (addrs.includes(` ${gatewayCidr} `)) {
-      lines.push(`link set ${name} up`);
-      await ipBatch(lines);
-      if (routeLocalnet) writeSysctl(`net.ipv4.conf.${name}.route_localnet`, '1');
-      return;
-    }
+  const fresh = !linkExists(name);
+  if (fresh) lines.push(`link add ${name}${extra.mtu ? ` mtu ${extra.mtu}` : ''} type bridge`);
+  const addrs = fresh ? '' : await run('ip', ['-o', 'addr', 'show', 'dev', name]);
+  if (!addrs.includes(` ${gatewayCidr} `)) lines.push(`addr add ${gatewayCidr} dev ${name}`);
+  if (extra.gateway6) {
+    writeSysctlIfPresent(`net.ipv6.conf.${name}.disable_ipv6`, '0');
+    if (!addrs.includes(` ${extra.gateway6} `)) lines.push(`addr add ${extra.gateway6} dev ${name} nodad`);
   }
-  lines.push(`addr add ${gatewayCidr} dev ${name}`, `link set ${name} up`);
-  await ipBatch(lines);
+  lines.push(`link set ${name} up`);
+  if (fresh && extra.gateway6) {
+    // the sysctl path exists only once the device does
+    await ipBatch([lines[0]!]);
+    writeSysctlIfPresent(`net.ipv6.conf.${name}.disable_ipv6`, '0');
+    await ipBatch(lines.slice(1));
+  } else {
+    await ipBatch(lines);
+  }
   if (routeLocalnet) writeSysctl(`net.ipv4.conf.${name}.route_localnet`, '1');
+}
+
+function writeSysctlIfPresent(key: string, value: string): void {
+  try {
+    writeSysctl(key, value);
+  } catch (err) { onlyErrno(err, 'ENOENT'); /* IPv6 off in this kernel: the address add reports it */ }
 }
 
 /** Deletes a link; one that is already gone (or goes meanwhile, e.g. with its netns) is no failure. */
@@ -58,7 +74,14 @@ export interface VethSpec {
   defaultGateway?: string;
   bridge: string;
   /** Install the embedded-DNS redirect in the same spawn (first user-defined network). */
-  dns?: { gateway: string; port: number; containerIp: string };
+  dns?: DnsRedirect;
+  mtu?: number;
+  /** IPv6 address as addr/len (IPv6-enabled networks). */
+  address6Cidr?: string;
+  /** Default IPv6 route via this gateway. */
+  defaultGateway6?: string;
+  /** Extra link-local addresses: 169.254.x.y gets /16, fe80::… /64 (as docker). */
+  linkLocalIps?: string[];
 }
 
 /**
@@ -67,12 +90,16 @@ export interface VethSpec {
  * (or with a second `ip -batch` without koffi). On failure removes what it made.
  */
 export async function createVeth(v: VethSpec): Promise<void> {
+  const mtu = v.mtu ? ` mtu ${v.mtu}` : '';
   const ns = [
-    `link add ${v.ifname} address ${v.mac} type veth peer name ${v.hostVeth} netns /proc/${process.pid}/ns/net`,
+    `link add ${v.ifname}${mtu} address ${v.mac} type veth peer name ${v.hostVeth}${mtu} netns /proc/${process.pid}/ns/net`,
     `addr add ${v.addressCidr} dev ${v.ifname}`,
-    `link set ${v.ifname} up`,
   ];
+  if (v.address6Cidr) ns.push(`addr add ${v.address6Cidr} dev ${v.ifname} nodad`);
+  for (const ll of v.linkLocalIps ?? []) ns.push(`addr add ${ll}/${ll.includes(':') ? 64 : 16} dev ${v.ifname}${ll.includes(':') ? ' nodad' : ''}`);
+  ns.push(`link set ${v.ifname} up`);
   if (v.defaultGateway) ns.push(`route replace default via ${v.defaultGateway} dev ${v.ifname}`);
+  if (v.defaultGateway6) ns.push(`route replace default via ${v.defaultGateway6} dev ${v.ifname}`);
   try {
     if (v.dns) {
       const script = 'ip -batch - <&3 && echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet && exec iptables-restore --noflush -w';
@@ -96,9 +123,10 @@ export async function createVeth(v: VethSpec): Promise<void> {
 }
 
 /** Removes an endpoint from a live netns (network disconnect); optionally re-points the default route. */
-export async function removeVeth(nsPath: string, ifname: string, newDefault?: { gateway: string; ifname: string }): Promise<void> {
+export async function removeVeth(nsPath: string, ifname: string, newDefault?: { gateway: string; ifname: string }, newDefault6?: { gateway: string; ifname: string }): Promise<void> {
   const lines = [`link del ${ifname}`];
   if (newDefault) lines.push(`route replace default via ${newDefault.gateway} dev ${newDefault.ifname}`);
+  if (newDefault6) lines.push(`route replace default via ${newDefault6.gateway} dev ${newDefault6.ifname}`);
   await ipBatchIn(nsPath, lines);
 }
 
@@ -117,14 +145,29 @@ export function bridgePorts(bridge: string): string[] {
  * kernel routes a 127/8 source out of the interface, and a raw guard dropping 127/8 that
  * arrives from outside.
  */
-function dnsRedirectRules(d: { gateway: string; port: number; containerIp: string }): string {
-  return (
-    '*raw\n' +
-    '-A PREROUTING -d 127.0.0.0/8 ! -i lo -j DROP\n' +
-    'COMMIT\n*nat\n' +
-    `-A OUTPUT -d 127.0.0.11/32 -p udp -m udp --dport 53 -j DNAT --to-destination ${d.gateway}:${d.port}\n` +
-    `-A OUTPUT -d 127.0.0.11/32 -p tcp -m tcp --dport 53 -j DNAT --to-destination ${d.gateway}:${d.port}\n` +
-    `-A POSTROUTING -s 127.0.0.0/8 -d ${d.gateway}/32 -j SNAT --to-source ${d.containerIp}\n` +
-    'COMMIT\n'
-  );
+function dnsRedirectRules(d: DnsRedirect): string {
+  return '*raw\n-A PREROUTING -d 127.0.0.0/8 ! -i lo -j DROP\nCOMMIT\n' + dnsNatRules(d, false);
+}
+
+export interface DnsRedirect { gateway: string; port: number; containerIp: string }
+
+/** The nat half of the redirect; `flush` first empties the netns' OUTPUT/POSTROUTING (ours alone). */
+function dnsNatRules(d: DnsRedirect | undefined, flush: boolean): string {
+  let out = '*nat\n';
+  if (flush) out += '-F OUTPUT\n-F POSTROUTING\n';
+  if (d) {
+    out +=
+      `-A OUTPUT -d 127.0.0.11/32 -p udp -m udp --dport 53 -j DNAT --to-destination ${d.gateway}:${d.port}\n` +
+      `-A OUTPUT -d 127.0.0.11/32 -p tcp -m tcp --dport 53 -j DNAT --to-destination ${d.gateway}:${d.port}\n` +
+      `-A POSTROUTING -s 127.0.0.0/8 -d ${d.gateway}/32 -j SNAT --to-source ${d.containerIp}\n`;
+  }
+  return out + 'COMMIT\n';
+}
+
+/**
+ * Points the netns' 127.0.0.11 redirect at another endpoint (the one it used left with
+ * `network disconnect`), or removes it (`d` undefined: no user network left).
+ */
+export async function replaceDnsRedirect(nsPath: string, d: DnsRedirect | undefined): Promise<void> {
+  await run('nsenter', [`--net=${nsPath}`, 'iptables-restore', '--noflush', '-w'], dnsNatRules(d, true));
 }

@@ -19,6 +19,12 @@ export interface NetworkRecord extends NetworkInfo {
   lastIp: string;
   /** UDP/TCP port the embedded DNS listens on at the gateway address (user networks). */
   dnsPort?: number;
+  /** IPv4 addresses never handed out (`AuxiliaryAddresses`). */
+  reserved?: string[];
+  /** IPv6 (networks with enableIPv6): ip → container id, last address handed out, reserved. */
+  allocations6?: Record<string, string>;
+  lastIp6?: string;
+  reserved6?: string[];
 }
 
 export interface SandboxRecord {
@@ -29,6 +35,8 @@ export interface SandboxRecord {
   ports: (PortBinding & { containerIp: string })[];
   /** True once the in-netns 127.0.0.11 redirect for the embedded DNS is installed. */
   dnsRedirect?: boolean;
+  /** The endpoint address the redirect's SNAT uses (records before it: unknown). */
+  dnsVia?: string;
   /** `--dns` servers: the embedded DNS forwards this container's queries to them. */
   dnsServers?: string[];
 }

@@ -24,6 +24,8 @@ export function connectAttach(socketPath: string): Promise<AttachStream> {
       done = true;
       stdout.end();
       stderr.end();
+      // conmon closed (or we detached): release the descriptor, or every exec leaks one.
+      try { sock.destroy(); } catch { /* destroy of a closed socket: nothing to release */ }
       resolveClosed();
     };
     const stdin = new Writable({

@@ -19,6 +19,7 @@ import { Layout, checkId } from './layout.ts';
 import { cgroupOomKilled, processAlive, readPidFile, rmQuiet, unlinkQuiet, writeCtl } from './proc-files.ts';
 import { RuncCli, run, runcError } from './runc-cli.ts';
 import { parseConmonVersion, parseRuncVersion, runtimeWarnings } from './version.ts';
+import { onlyErrno } from '../../../common/cleanups.ts';
 
 export interface RuncRuntimeOptions {
   /** Daemon exec root (e.g. /run/wharf); the driver owns `<execRoot>/runtime/`. */
@@ -222,11 +223,16 @@ export class RuncRuntime implements RuntimeDriver {
       writeCtl(path.join(dir, 'ctl'), `1 ${rows} ${cols}\n`);
     }
     const conmonPid = readPidFile(path.join(dir, 'conmon.pid'));
+    let exited = false;
     const exit = this.exits.wait(exitDir, id, () => processAlive(conmonPid)).then((f) => {
+      exited = true;
       cleanup();
       return f ? f.code : -1;
     });
-    return { pid: msg.data, attach, exit };
+    const pid = msg.data;
+    // conmon reaps the process moments before it writes the exit file: after `exited` the pid may be reused, so no signal then.
+    const kill = (signal: number) => { if (!exited) try { process.kill(pid, signal); } catch (err) { onlyErrno(err, 'ESRCH'); /* already gone */ } };
+    return { pid, attach, exit, kill };
   }
 
   async execResize(id: string, execId: string, rows: number, cols: number): Promise<void> {

@@ -1,0 +1,51 @@
+/**
+ * Differential cases that need the bridge driver (user networks): a daemon on its own bridge
+ * (networking-harness.ts) against the reference docker (test/helpers/differential.ts).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startNetDaemon, type NetHarness } from './networking-harness.ts';
+import { differential, type Target } from '../helpers/differential.ts';
+
+let h: NetHarness;
+before(async () => {
+  h = await startNetDaemon();
+  const tag = await h.d.api('POST', '/images/busybox:latest/tag?repo=bb&tag=latest');
+  assert.equal(tag.status, 201, tag.body);
+});
+after(async () => { await h?.close(); });
+
+const V = '/v1.41';
+
+async function createBb(t: Target, name: string, body: Record<string, unknown> = {}): Promise<string> {
+  const r = await t.api('POST', `${V}/containers/create?name=${name}`, { Image: 'bb', Cmd: ['sleep', '30'], ...body });
+  assert.equal(r.status, 201, r.body);
+  return r.json.Id as string;
+}
+
+async function removeForce(t: Target, id: string): Promise<void> {
+  await t.api('DELETE', `${V}/containers/${id}?force=1&v=1`);
+}
+
+test('a created container disconnected and reconnected (what compose does) gets its short id as an alias', async () => {
+  const r = await differential(h.d, async (t) => {
+    const net = t.name('cnet');
+    assert.equal((await t.api('POST', `${V}/networks/create`, { Name: net })).status, 201);
+    const id = await createBb(t, t.name('cc'), { HostConfig: { NetworkMode: net }, NetworkingConfig: { EndpointsConfig: { [net]: { Aliases: ['svc'] } } } });
+    try {
+      const created = (await t.api('GET', `${V}/containers/${id}/json`)).json.NetworkSettings.Networks[net].Aliases;
+      const dis = await t.api('POST', `${V}/networks/${net}/disconnect`, { Container: id });
+      const after = Object.keys((await t.api('GET', `${V}/containers/${id}/json`)).json.NetworkSettings.Networks);
+      const con = await t.api('POST', `${V}/networks/${net}/connect`, { Container: id, EndpointConfig: { Aliases: ['svc'] } });
+      const again = (await t.api('GET', `${V}/containers/${id}/json`)).json.NetworkSettings.Networks[net].Aliases;
+      return { created, disconnect: dis.status, after, connect: con.status, again };
+    } finally {
+      await removeForce(t, id);
+      await t.api('DELETE', `${V}/networks/${net}`);
+    }
+  });
+  assert.deepEqual(r.created, ['svc']);
+  assert.deepEqual(r.after, []);
+  assert.equal(r.connect, 200);
+  assert.equal(r.again.length, 2);
+});
