@@ -28,6 +28,7 @@ test('prune until=24h keeps a fresh container, image and network; until=1s remov
   await h.ok(['container', 'prune', '-f', '--filter', 'until=24h', '--filter', 'label=tf=1']);
   await h.ok(['image', 'prune', '-a', '-f', '--filter', 'until=24h', '--filter', 'label=tf=1']);
   await h.ok(['network', 'prune', '-f', '--filter', 'until=24h', '--filter', 'label=tf=1']);
+  await h.ok(['system', 'prune', '-a', '-f', '--filter', 'until=24h', '--filter', 'label=tf=1']);
   for (const v of ['1h30m', '1.5h', '2006-01-02T15:04:05Z', '2006-01-02', String(Math.floor(Date.now() / 1000) - 3600)]) {
     assert.equal((await d.api('POST', `/containers/prune?filters=${q({ until: [v], label: ['tf=1'] })}`)).json.ContainersDeleted, null, v);
     assert.equal((await d.api('POST', `/images/prune?filters=${q({ until: [v], label: ['tf=1'], dangling: ['false'] })}`)).json.ImagesDeleted, null, v);
