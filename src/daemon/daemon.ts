@@ -144,7 +144,8 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     await network.cleanupOrphans(live).catch((err: Error) => logger.warn(`network cleanup: ${err.message}`));
   }
   await containers.restore(cfg.liveRestore);
-  await replayCleanups(cleanups, { runtime, snapshots, network, roots: [cfg.dataRoot, cfg.execRoot], inUse: (id) => containers.has(id) });
+  const running = new Set(containers.liveIds());
+  await replayCleanups(cleanups, { runtime, snapshots, network, roots: [cfg.dataRoot, cfg.execRoot], exists: (id) => containers.has(id), running: (id) => running.has(id) });
 
   const sources: InfoSources = {
     containerCounts: () => containers.counts(),
@@ -232,12 +233,14 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
 }
 
 /**
- * Replays the cleanups that failed before (docs/reliability.md "Failed cleanups"); one whose
- * container exists again is dropped (its id is in use), `remove-path` stays inside the roots.
+ * Replays the cleanups that failed before (docs/reliability.md "Failed cleanups"). An entry that
+ * would harm a container is dropped unrun: a snapshot removal of a container that exists, a
+ * runtime delete, unmount or sandbox teardown of one that runs (it was restarted since).
+ * `remove-path` stays inside the roots.
  */
 async function replayCleanups(
   cleanups: CleanupJournal,
-  o: { runtime: RuncRuntime; snapshots: SnapshotDriver; network: NetworkDriver | undefined; roots: string[]; inUse: (id: string) => boolean },
+  o: { runtime: RuncRuntime; snapshots: SnapshotDriver; network: NetworkDriver | undefined; roots: string[]; exists: (id: string) => boolean; running: (id: string) => boolean },
 ): Promise<void> {
   if (cleanups.pending().length === 0) return;
   const gone = (fn: () => Promise<unknown>) => async () => { try { await fn(); } catch (err) { if (!isGone(err)) throw err; } };
@@ -250,5 +253,5 @@ async function replayCleanups(
     'snapshot-unmount': (key) => gone(() => o.snapshots.unmount(key))(),
     'snapshot-remove': (key) => gone(() => o.snapshots.remove(key))(),
     'remove-path': removePathWithin(o.roots),
-  }, (e) => e.kind !== 'remove-path' && o.inUse(e.target));
+  }, (e) => (e.kind === 'snapshot-remove' ? o.exists(e.target) : e.kind !== 'remove-path' && o.running(e.target)));
 }
