@@ -23,7 +23,7 @@ const file = path.join(__dirname, 'wharf-cli.cjs');
 const cacheFile = `${file}.cache`;
 const source = fs.readFileSync(file, 'utf8');
 let cachedData: Buffer | undefined;
-try { cachedData = fs.readFileSync(cacheFile); } catch { /* first run */ }
+try { cachedData = fs.readFileSync(cacheFile); } catch { /* first run, or unreadable: compiled afresh (the cache is only a speed-up) */ }
 const script = new vm.Script((Module as unknown as { wrap(s: string): string }).wrap(source), { filename: file, cachedData });
 if (!cachedData || script.cachedDataRejected) {
   // After the command ran, the cache also holds the functions it compiled on the way.
@@ -33,6 +33,7 @@ if (!cachedData || script.cachedDataRejected) {
       fs.writeFileSync(tmp, script.createCachedData());
       fs.renameSync(tmp, cacheFile);
     } catch {
+      // The cache is only a speed-up: a read-only install just runs without it.
       try { fs.unlinkSync(tmp); } catch { /* never written */ }
     }
   });

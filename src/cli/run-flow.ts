@@ -89,6 +89,7 @@ export async function runAttached(ctx: CliContext, r: AttachedRun): Promise<numb
   const waited = client.json<{ StatusCode: number; Error?: { Message: string } | null }>(`/containers/${r.id}/wait`, {
     method: 'POST', query: { condition: r.start ? (r.autoRemove ? 'removed' : 'next-exit') : 'next-exit' },
   });
+  // Awaited (and its failure reported) below; this only keeps an early failure from being unhandled.
   waited.catch(() => {});
   if (r.start) {
     try {

@@ -4,6 +4,8 @@
  * Go durations. Pure functions; errors are FlagError with docker's wording.
  */
 
+import { parseGoDuration } from '../api/types/docker-time.ts';
+
 /** A bad flag value; `message` is what docker prints after `docker: `. */
 export class FlagError extends Error {}
 
@@ -317,27 +319,13 @@ export function expandEnv(spec: string, lookup: (k: string) => string | undefine
   return v === undefined ? spec : `${spec}=${v}`;
 }
 
-const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-
-/** Go's time.ParseDuration ("1m30s", "500ms") → nanoseconds. */
+/** Go's time.ParseDuration ("1m30s", "500ms") → nanoseconds (docker-time.ts), as a FlagError. */
 export function parseDuration(s: string): number {
-  if (s === '0') return 0;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0;
-  let neg = false;
-  let str = s;
-  if (str.startsWith('-') || str.startsWith('+')) { neg = str[0] === '-'; str = str.slice(1); }
-  let pos = 0;
-  re.lastIndex = 0;
-  while (pos < str.length) {
-    re.lastIndex = pos;
-    const m = re.exec(str);
-    if (!m) throw new FlagError(`time: invalid duration "${s}"`);
-    total += Number(m[1]) * UNIT_NS[m[2]!]!;
-    pos = re.lastIndex;
+  try {
+    return parseGoDuration(s);
+  } catch (err) {
+    throw new FlagError((err as Error).message);
   }
-  if (str === '') throw new FlagError(`time: invalid duration "${s}"`);
-  return Math.round(neg ? -total : total);
 }
 
 /** `KEY=VALUE` list → map (`KEY` alone → empty value). */

@@ -159,6 +159,7 @@ export function setRaw(stdin: NodeJS.ReadStream): (() => void) | undefined {
 /** Sends the terminal size now and on every SIGWINCH; returns the stop function. */
 export function monitorTtySize(out: NodeJS.WriteStream, resize: (h: number, w: number) => Promise<unknown>): () => void {
   if (!out.isTTY) return () => {};
+  // A resize racing the container's exit fails harmlessly (docker's CLI ignores it too).
   const send = () => { void resize(out.rows, out.columns).catch(() => {}); };
   send();
   out.on('resize', send);
@@ -170,6 +171,7 @@ const PROXIED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']
 /** Forwards signals the CLI receives to the container (`--sig-proxy`); returns the stop function. */
 export function proxySignals(client: Client, id: string): () => void {
   const handlers = PROXIED.map((sig) => {
+    // As docker's CLI: a signal to a container that just exited is not an error of the run.
     const h = () => { void client.json(`/containers/${id}/kill`, { method: 'POST', query: { signal: sig } }).catch(() => {}); };
     process.on(sig, h);
     return [sig, h] as const;

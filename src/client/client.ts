@@ -8,6 +8,7 @@ import type https from 'node:https';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
+import { onlyJsonSyntax } from '../common/cleanups.ts';
 
 export const DEFAULT_HOST = 'unix:///run/wharf/wharf.sock';
 
@@ -160,7 +161,7 @@ function toApiError(status: number, body: Buffer): ApiError {
   try {
     const j = JSON.parse(text) as { message?: string };
     if (j && typeof j.message === 'string') return new ApiError(status, j.message);
-  } catch { /* not JSON */ }
+  } catch (err) { onlyJsonSyntax(err); /* not JSON */ }
   return new ApiError(status, text.trim() || `status ${status}`);
 }
 

@@ -1,6 +1,7 @@
 /** Facts about the host the daemon runs on, read once (os-release, kernel, cgroups). */
 import fs from 'node:fs';
 import os from 'node:os';
+import { onlyErrno } from './cleanups.ts';
 
 export interface HostFacts {
   kernelVersion: string;
@@ -21,7 +22,7 @@ export function readHostFacts(): HostFacts {
     const rel = fs.readFileSync('/etc/os-release', 'utf8');
     pretty = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(rel)?.[1] ?? pretty;
     version = /^VERSION_ID="?([^"\n]*)"?/m.exec(rel)?.[1] ?? '';
-  } catch { /* minimal host */ }
+  } catch (err) { onlyErrno(err, 'ENOENT'); /* minimal host */ }
   return {
     kernelVersion: os.release(),
     operatingSystem: pretty,

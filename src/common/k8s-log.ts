@@ -26,6 +26,9 @@ export interface ReadLogOptions {
   /** Milliseconds since the epoch; entries strictly before `since` or after `until` are skipped. */
   since?: number;
   until?: number;
+  /** The same bounds to the nanosecond (docker compares them exactly): used for lines in the bounds' millisecond. */
+  sinceNs?: bigint;
+  untilNs?: bigint;
   /**
    * Read every chunk into one buffer: the lines of a batch are then valid only until the next
    * batch is asked for, and the consumer copies what it keeps. Fresh 1 MiB buffers per read
@@ -38,6 +41,12 @@ const CHUNK = 1 << 20;
 const SLICE = 1 << 16;
 const NL = 0x0a;
 const SP = 0x20;
+
+/** Nanoseconds since the epoch of a k8s-file timestamp whose milliseconds are `ms`. */
+function k8sTimeNs(time: string, ms: number): bigint {
+  const frac = /\.(\d+)/.exec(time)?.[1] ?? '';
+  return BigInt(ms) * 1_000_000n + BigInt(frac.padEnd(9, '0').slice(3, 9));
+}
 
 /** Milliseconds since the epoch of a k8s-file timestamp (sub-millisecond digits dropped). */
 export function parseK8sTime(time: string): number {
@@ -149,7 +158,15 @@ export async function* readK8sLogBatches(file: string, opts: ReadLogOptions = {}
   const keep = (e: LogEntry) => {
     if (!filter) return true;
     const t = parseK8sTime(e.time);
-    return !(opts.since !== undefined && t < opts.since) && !(opts.until !== undefined && t > opts.until);
+    if (opts.since !== undefined) {
+      const ms = Math.floor(opts.since);
+      if (opts.sinceNs === undefined ? t < opts.since : t < ms || (t === ms && k8sTimeNs(e.time, t) < opts.sinceNs)) return false;
+    }
+    if (opts.until !== undefined) {
+      const ms = Math.floor(opts.until);
+      if (opts.untilNs === undefined ? t > opts.until : t > ms || (t === ms && k8sTimeNs(e.time, t) > opts.untilNs)) return false;
+    }
+    return true;
   };
   let tail = opts.tail !== undefined && opts.tail >= 0 ? opts.tail : undefined;
   let ring: LogEntry[] = [];

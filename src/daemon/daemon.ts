@@ -8,6 +8,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createLogger, type Logger } from '../common/logger.ts';
+import { CleanupJournal, isGone, removePathWithin } from '../common/cleanups.ts';
 import { createApiServer } from '../api/server/server.ts';
 import { listen, type Listener } from '../api/server/listeners.ts';
 import type { Route } from '../api/server/context.ts';
@@ -90,17 +91,21 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
   const events = new EventBus();
   const warnings: string[] = [];
 
+  // Cleanups that failed (busy mounts, immutable files, …): logged, kept here, replayed below.
+  const cleanups = new CleanupJournal(path.join(cfg.dataRoot, 'pending-cleanups.json'), logger);
+
   // Storage: snapshot driver, metadata database, content and layer stores.
   const snapshots: SnapshotDriver = cfg.storageDriver === 'vfs'
     ? new VfsDriver({ root: path.join(cfg.dataRoot, 'vfs') })
     : new Overlay2Driver({ root: path.join(cfg.dataRoot, 'overlay2') });
+  for (const t of snapshots.tempLeftovers ?? []) cleanups.fail('remove-path', t.path, new Error(t.error));
   const db = openDatabase(path.join(cfg.dataRoot, 'metadata.db'));
   const content = new ContentStore(path.join(cfg.dataRoot, 'content'));
   const layers = new LayerStore(db, content, snapshots);
   const images = new ImagesService({ db, content, layers, events, driver: snapshots });
 
   // Execution: runtime (runc + conmon) and networking (bridge + iptables).
-  const runtime = new RuncRuntime({ execRoot: cfg.execRoot });
+  const runtime = new RuncRuntime({ execRoot: cfg.execRoot, onCleanupFailure: (kind, id, err) => cleanups.fail(kind, id, err) });
   const rtVersion = await runtime.version().catch((err: Error) => { warnings.push(`runtime unavailable: ${err.message}`); return undefined; });
   for (const w of rtVersion?.warnings ?? []) { warnings.push(w); logger.warn(w); }
   let network: NetworkDriver | undefined;
@@ -127,7 +132,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
         return { id: r.id, config: (r.config as { config?: Record<string, unknown> }).config ?? {}, topChainId: r.topChainId ?? undefined, size: r.record.size };
       },
     },
-    events, logger, noNewPrivileges: cfg.noNewPrivileges, logOpts: cfg.logOpts, dns: cfg.dns,
+    events, logger, cleanups, noNewPrivileges: cfg.noNewPrivileges, logOpts: cfg.logOpts, dns: cfg.dns,
   });
   images.setUsage((imageId: string) => containers.containerUsingImage(imageId));
   volumes.setUsage((name: string) => containers.list({ all: true, size: false, filters: { volume: [name] } }).map((c) => String(c.Id)));
@@ -139,6 +144,8 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     await network.cleanupOrphans(live).catch((err: Error) => logger.warn(`network cleanup: ${err.message}`));
   }
   await containers.restore(cfg.liveRestore);
+  const running = new Set(containers.liveIds());
+  await replayCleanups(cleanups, { runtime, snapshots, network, roots: [cfg.dataRoot, cfg.execRoot], exists: (id) => containers.has(id), running: (id) => running.has(id) });
 
   const sources: InfoSources = {
     containerCounts: () => containers.counts(),
@@ -168,7 +175,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     ...imageRoutes(Object.assign(images, distribution.imageHooks())),
     ...distributionRoutes(distribution),
     ...volumeRoutes(volumes),
-    ...networkRoutes(new NetworksService({ driver: network, containers, events })),
+    ...networkRoutes(new NetworksService({ driver: network, containers, events, logger })),
     ...swarmRoutes(),
     ...buildRoutes(new BuildService({ images, containers, snapshots, dataRoot: cfg.dataRoot, logger, pull: (ref, auth, progress) => distribution.pull({ fromImage: ref, auth, progress }) })),
   ];
@@ -209,9 +216,9 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     process.off('SIGHUP', onHup);
     await Promise.all(listeners.map((l) => l.close()));
     server.closeAllConnections();
-    await network?.close().catch(() => undefined);
+    await network?.close().catch((err: Error) => logger.warn(`network shutdown: ${err.message}`));
     db.close();
-    try { fs.rmSync(cfg.pidfile, { force: true }); } catch { /* gone */ }
+    try { fs.rmSync(cfg.pidfile, { force: true }); } catch (err) { logger.warn(`cannot remove the pidfile ${cfg.pidfile}: ${(err as Error).message}`); }
     lock.release();
   })());
   const onSignal = (sig: NodeJS.Signals) => {
@@ -223,4 +230,28 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
   process.once('SIGINT', onSignal);
   logger.info('Daemon has completed initialization');
   return { config: cfg, listeners, stop };
+}
+
+/**
+ * Replays the cleanups that failed before (docs/reliability.md "Failed cleanups"). An entry that
+ * would harm a container is dropped unrun: a snapshot removal of a container that exists, a
+ * runtime delete, unmount or sandbox teardown of one that runs (it was restarted since).
+ * `remove-path` stays inside the roots.
+ */
+async function replayCleanups(
+  cleanups: CleanupJournal,
+  o: { runtime: RuncRuntime; snapshots: SnapshotDriver; network: NetworkDriver | undefined; roots: string[]; exists: (id: string) => boolean; running: (id: string) => boolean },
+): Promise<void> {
+  if (cleanups.pending().length === 0) return;
+  const gone = (fn: () => Promise<unknown>) => async () => { try { await fn(); } catch (err) { if (!isGone(err)) throw err; } };
+  await cleanups.replay({
+    'runtime-delete': (id) => gone(() => o.runtime.delete(id, true))(),
+    'sandbox-destroy': (id) => {
+      if (!o.network) throw new Error('bridge networking is off: the sandbox cannot be torn down now');
+      return gone(() => o.network!.destroySandbox(id))();
+    },
+    'snapshot-unmount': (key) => gone(() => o.snapshots.unmount(key))(),
+    'snapshot-remove': (key) => gone(() => o.snapshots.remove(key))(),
+    'remove-path': removePathWithin(o.roots),
+  }, (e) => (e.kind === 'snapshot-remove' ? o.exists(e.target) : e.kind !== 'remove-path' && o.running(e.target)));
 }

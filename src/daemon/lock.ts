@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { onlyErrno } from '../common/cleanups.ts';
 
 export class DataRootLock {
   private constructor(private readonly file: string) {}
@@ -31,7 +32,7 @@ export class DataRootLock {
   release(): void {
     try {
       if (Number(fs.readFileSync(this.file, 'utf8').trim()) === process.pid) fs.rmSync(this.file, { force: true });
-    } catch { /* already gone */ }
+    } catch (err) { onlyErrno(err, 'ENOENT'); /* already gone */ }
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import { InvalidArgumentError } from '../common/errors.ts';
+import { onlyErrno } from '../common/cleanups.ts';
 
 /** Every capability the kernel knows, in bit order (CAP_CHOWN = bit 0 … CAP_CHECKPOINT_RESTORE = 40). */
 export const ALL_CAPABILITIES: readonly string[] = [
@@ -30,7 +31,7 @@ export function hostCapabilities(): string[] {
   try {
     const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
     if (m) bnd = BigInt(`0x${m[1]}`);
-  } catch { /* not Linux */ }
+  } catch (err) { onlyErrno(err, 'ENOENT'); /* not Linux */ }
   if (bnd === undefined) return ALL_CAPABILITIES.slice();
   const mask = bnd;
   return ALL_CAPABILITIES.filter((_, bit) => (mask >> BigInt(bit)) & 1n);

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, SystemError } from '../common/errors.ts';
 import type { DeviceCgroupRule, LinuxDeviceSpec, MountSpec } from './spec-types.ts';
+import { onlyErrno } from '../common/cleanups.ts';
 
 export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 
@@ -44,7 +45,7 @@ export function maskedPaths(): string[] {
   let cpus: string[] = [];
   try {
     cpus = fs.readdirSync('/sys/devices/system/cpu').filter((n) => /^cpu\d+$/.test(n));
-  } catch { /* no sysfs */ }
+  } catch (err) { onlyErrno(err, 'ENOENT'); /* no sysfs */ }
   if (cpus.length === 0) cpus = ['cpu0', 'cpu1'];
   cpus.sort((a, b) => parseInt(a.slice(3), 10) - parseInt(b.slice(3), 10));
   for (const c of cpus) out.push(`/sys/devices/system/cpu/${c}/thermal_throttle`);

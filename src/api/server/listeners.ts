@@ -10,6 +10,7 @@ import path from 'node:path';
 import type http from 'node:http';
 import { Duplex } from 'node:stream';
 import { InvalidArgumentError } from '../../common/errors.ts';
+import { onlyErrno } from '../../common/cleanups.ts';
 
 export interface TlsFiles { ca: string; cert: string; key: string; verify: boolean }
 
@@ -57,7 +58,7 @@ function closeServer(ns: net.Server): Promise<void> {
 
 async function listenUnix(server: http.Server, sockPath: string, group: number | undefined): Promise<Listener> {
   fs.mkdirSync(path.dirname(sockPath), { recursive: true });
-  try { fs.unlinkSync(sockPath); } catch { /* not there */ }
+  try { fs.unlinkSync(sockPath); } catch (err) { onlyErrno(err, 'ENOENT'); /* not there */ }
   const ns = net.createServer({ allowHalfOpen: true }, (s) => feed(server, s));
   await new Promise<void>((resolve, reject) => {
     ns.once('error', reject);
@@ -67,7 +68,7 @@ async function listenUnix(server: http.Server, sockPath: string, group: number |
   if (group !== undefined) fs.chownSync(sockPath, 0, group);
   return {
     address: `unix://${sockPath}`,
-    close: async () => { await closeServer(ns); try { fs.unlinkSync(sockPath); } catch { /* gone */ } },
+    close: async () => { await closeServer(ns); try { fs.unlinkSync(sockPath); } catch (err) { onlyErrno(err, 'ENOENT'); /* gone */ } },
   };
 }
 

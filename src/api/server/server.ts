@@ -235,7 +235,7 @@ function makeContext(
     },
     abort(err) {
       if (res && !res.writableEnded) {
-        try { res.end(); } catch { /* already gone */ }
+        try { res.end(); } catch { /* the connection is gone already: nothing left to tell the client */ }
       }
       if (socket && !socket.destroyed) socket.destroy(err instanceof Error ? err : undefined);
     },

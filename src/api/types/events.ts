@@ -52,12 +52,3 @@ export function matchesEvent(e: EngineEvent, f: EventFilters | undefined): boole
   }
   return true;
 }
-
-/** Docker's `since`/`until` values: unix seconds (with optional fraction) or RFC 3339. */
-export function parseEventTime(v: string | null): number | undefined {
-  if (v === null || v === '') return undefined;
-  if (/^-?\d+(\.\d+)?$/.test(v)) return Number(v);
-  const t = Date.parse(v);
-  if (!Number.isNaN(t)) return t / 1000;
-  throw new Error(`failed to parse value ${v} as time`);
-}

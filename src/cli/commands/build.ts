@@ -12,6 +12,7 @@ import { CliExit, type CliContext } from '../context.ts';
 import { newCommand } from '../docker-command.ts';
 import { collect } from '../options.ts';
 import { displayJsonStream, JsonMessageError } from '../progress.ts';
+import { onlyErrno } from '../../common/cleanups.ts';
 
 interface BuildOpts { tag: string[]; file?: string; buildArg: string[]; cache?: boolean; pull?: boolean; quiet?: boolean; target?: string; label: string[]; platform?: string; network?: string; addHost: string[]; rm: boolean; forceRm?: boolean; shmSize?: string; memory?: string; iidfile?: string }
 
@@ -65,7 +66,7 @@ export default function build(ctx: CliContext): Command {
         try { st = fs.statSync(context); } catch { throw new CliExit(1, `unable to prepare context: path "${context}" not found`); }
         if (!st.isDirectory()) throw new CliExit(1, `unable to prepare context: context must be a directory: ${path.resolve(context)}`);
         let ignore: string | undefined;
-        try { ignore = fs.readFileSync(path.join(context, '.dockerignore'), 'utf8'); } catch { /* none */ }
+        try { ignore = fs.readFileSync(path.join(context, '.dockerignore'), 'utf8'); } catch (err) { onlyErrno(err, 'ENOENT'); /* none */ }
         const excludes = readDockerignore(ignore ?? '');
         // docker's TrimBuildFilesFromExcludes: the .dockerignore and the Dockerfile are always sent.
         if (matchesDockerignore('.dockerignore', excludes)) excludes.push('!.dockerignore');

@@ -14,6 +14,7 @@ import { TarReader, tarStream, type TarWriteEntry } from '../../common/tar/index
 import { ignoreEpipe } from '../stream.ts';
 import { CliExit, type CliContext } from '../context.ts';
 import { newCommand } from '../docker-command.ts';
+import { onlyErrno, onlyJsonSyntax } from '../../common/cleanups.ts';
 import {
   CopyError, assertsDirectory, decodePathStat, isDirMode, isSymlinkMode, prepareArchiveCopy, rebaseEntry, safeJoin, splitCpArg,
   splitPathDirEntry, type CopyInfo, type PathStat,
@@ -60,7 +61,8 @@ async function extract(src: AsyncIterable<Buffer>, dir: string, rebase: { from: 
         dirTimes.push([dest, header.mtime]);
         break;
       case 'file': {
-        await fs.promises.rm(dest, { force: true, recursive: false }).catch(() => {});
+        // A directory in the way is refused by the write below, with its own error.
+        await fs.promises.rm(dest, { force: true, recursive: false }).catch((err) => onlyErrno(err, 'EISDIR', 'ERR_FS_EISDIR'));
         await pipeline(Readable.from(body), fs.createWriteStream(dest, { mode: header.mode }));
         await fs.promises.chmod(dest, header.mode);
         await fs.promises.utimes(dest, header.mtime, header.mtime);
@@ -79,7 +81,7 @@ async function extract(src: AsyncIterable<Buffer>, dir: string, rebase: { from: 
         for await (const _ of body) { /* skip */ }
     }
   }
-  for (const [d, t] of dirTimes.reverse()) await fs.promises.utimes(d, t, t).catch(() => {});
+  for (const [d, t] of dirTimes.reverse()) await fs.promises.utimes(d, t, t).catch((err) => onlyErrno(err, 'ENOENT'));
   return bytes;
 }
 
@@ -87,6 +89,7 @@ async function fromContainer(ctx: CliContext, id: string, srcPath: string, dst: 
   let rebaseName: string | undefined;
   let src = srcPath;
   if (o.followLink) {
+    // As docker's CLI: a failed stat only means "no link to follow"; the copy reports real errors.
     const st = await statPath(ctx, id, srcPath).catch(() => undefined);
     if (st && isSymlinkMode(st.mode)) {
       rebaseName = splitPathDirEntry(srcPath)[1];
@@ -98,7 +101,7 @@ async function fromContainer(ctx: CliContext, id: string, srcPath: string, dst: 
     const chunks: Buffer[] = [];
     for await (const c of res) chunks.push(c as Buffer);
     let msg = Buffer.concat(chunks).toString('utf8');
-    try { msg = (JSON.parse(msg) as { message: string }).message; } catch { /* plain text */ }
+    try { msg = (JSON.parse(msg) as { message: string }).message; } catch (err) { onlyJsonSyntax(err); /* plain text */ }
     throw new CliExit(1, `Error response from daemon: ${msg}`);
   }
   if (dst === '-') { await pipeline(res, ctx.out, { end: false }).catch(ignoreEpipe); return; }
@@ -125,6 +128,7 @@ function hostInfo(p: string): CopyInfo {
 }
 
 async function toContainer(ctx: CliContext, id: string, src: string, dstPath: string, o: CpOpts): Promise<void> {
+  // As docker's CLI: a failed stat means "assume the parent exists"; the PUT reports real errors.
   let dstStat = await statPath(ctx, id, dstPath).catch(() => undefined);
   let resolved = dstPath;
   if (dstStat && isSymlinkMode(dstStat.mode)) {
@@ -154,7 +158,7 @@ async function toContainer(ctx: CliContext, id: string, src: string, dstPath: st
   for await (const c of res) chunks.push(c as Buffer);
   if ((res.statusCode ?? 500) >= 400) {
     let msg = Buffer.concat(chunks).toString('utf8');
-    try { msg = (JSON.parse(msg) as { message: string }).message; } catch { /* plain text */ }
+    try { msg = (JSON.parse(msg) as { message: string }).message; } catch (err) { onlyJsonSyntax(err); /* plain text */ }
     throw new CliExit(1, `Error response from daemon: ${msg}`);
   }
   if (!o.quiet && ctx.err.isTTY && src !== '-') ctx.err.write(`Successfully copied ${humanSize(counter.bytes, 3)} to ${id}:${dstPath}\n`);

@@ -4,20 +4,7 @@ import readline from 'node:readline';
 import type { CliContext } from '../context.ts';
 import { formatOne } from '../format.ts';
 import { filtersParam, collect } from '../options.ts';
-
-/** Docker accepts unix times, RFC 3339 and durations ("10m") relative to now. */
-export function toTimestamp(v: string | undefined, now = Date.now()): string | undefined {
-  if (v === undefined) return undefined;
-  const m = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/.exec(v);
-  if (m) {
-    const mult = { ns: 1e-9, us: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 }[m[2] as 'ns'];
-    return (now / 1000 - Number(m[1]) * mult).toFixed(9);
-  }
-  if (/^\d+(\.\d+)?$/.test(v)) return v;
-  const t = Date.parse(v);
-  if (!Number.isNaN(t)) return (t / 1000).toFixed(9);
-  return v;
-}
+import { cliTimestamp } from '../../api/types/docker-time.ts';
 
 export default function eventsCommand(ctx: CliContext): Command {
   return new Command('events')
@@ -27,7 +14,7 @@ export default function eventsCommand(ctx: CliContext): Command {
     .option('--since <string>', 'Show all events created since timestamp')
     .option('--until <string>', 'Stream events until this timestamp')
     .action(async (opts: { filter: string[]; format?: string; since?: string; until?: string }) => {
-      const res = await ctx.client().stream('/events', { query: { since: toTimestamp(opts.since), until: toTimestamp(opts.until), filters: filtersParam(opts.filter) } });
+      const res = await ctx.client().stream('/events', { query: { since: cliTimestamp(opts.since), until: cliTimestamp(opts.until), filters: filtersParam(opts.filter) } });
       const rl = readline.createInterface({ input: res });
       for await (const line of rl) {
         if (!line.trim()) continue;

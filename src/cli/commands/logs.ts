@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { newCommand } from '../docker-command.ts';
 import { copyOutput } from '../stream.ts';
-import { toTimestamp } from './events.ts';
+import { cliTimestamp } from '../../api/types/docker-time.ts';
 
 export default function logs(ctx: CliContext): Command {
   return newCommand('logs').description('Fetch the logs of a container').argument('<container>')
@@ -16,7 +16,7 @@ export default function logs(ctx: CliContext): Command {
     .action(async (id: string, o: { details?: boolean; follow?: boolean; since?: string; tail: string; timestamps?: boolean; until?: string }) => {
       const c = await ctx.client().json<{ Config: { Tty: boolean } }>(`/containers/${id}/json`);
       const res = await ctx.client().stream(`/containers/${id}/logs`, {
-        query: { stdout: true, stderr: true, follow: o.follow, since: toTimestamp(o.since), until: toTimestamp(o.until), timestamps: o.timestamps, details: o.details, tail: o.tail },
+        query: { stdout: true, stderr: true, follow: o.follow, since: cliTimestamp(o.since), until: cliTimestamp(o.until), timestamps: o.timestamps, details: o.details, tail: o.tail },
       });
       await copyOutput(res, { out: ctx.out, err: ctx.err }, c.Config.Tty);
     });

@@ -30,7 +30,7 @@ export default function stats(ctx: CliContext): Command {
             if (line.trim()) latest.set(id, statsRow(id, JSON.parse(line) as StatsJson, o.trunc));
           }
           latest.delete(id);
-        })().catch(() => latest.delete(id));
+        })().catch(() => latest.delete(id)); // a container that goes away leaves the table, as in docker
       }
       const term = !!ctx.out.isTTY;
       const timer = setInterval(() => {

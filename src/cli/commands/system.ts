@@ -1,5 +1,6 @@
 /** `wharf system df` and `wharf system prune`. */
 import type { Command } from 'commander';
+import { ApiError } from '../../client/client.ts';
 import { humanSize } from '../../common/human.ts';
 import type { CliContext } from '../context.ts';
 import { newCommand } from '../docker-command.ts';
@@ -86,7 +87,10 @@ export function systemPrune(ctx: CliContext): Command {
       try {
         const br = await c.json<{ SpaceReclaimed: number }>('/build/prune', { method: 'POST', query: { all: o.all, filters: filtersParam(o.filter) } });
         total += br?.SpaceReclaimed ?? 0;
-      } catch { /* no build cache support */ }
+      } catch (err) {
+        // A daemon without a build cache answers 404; anything else (a bad filter) is the user's to see.
+        if (!(err instanceof ApiError && err.status === 404)) throw err;
+      }
       ctx.out.write(`Total reclaimed space: ${humanSize(total, 3)}\n`);
     });
 }

@@ -40,6 +40,8 @@ export interface ApplyResult {
 
 export interface SnapshotDriver {
   readonly name: 'overlay2' | 'vfs';
+  /** Temp directories (interrupted work, failed removals) the driver could not remove at start. */
+  readonly tempLeftovers?: { path: string; error: string }[];
   /** Extracts a layer tar into a new layer snapshot `chainId` on top of `parent`. */
   applyLayer(chainId: string, parent: string | undefined, tar: Readable): Promise<ApplyResult>;
   hasLayer(chainId: string): boolean;

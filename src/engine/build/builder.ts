@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { InvalidArgumentError, NotFoundError } from '../../common/errors.ts';
+import { ConflictError, InvalidArgumentError, NotFoundError } from '../../common/errors.ts';
 import { familiarString, parseNormalizedNamed, referenceString, withDefaultTag } from '../../common/reference.ts';
 import type { ContainerConfig, ImagesService } from '../images/index.ts';
 import { BuildContext } from './context.ts';
@@ -254,7 +254,9 @@ export class Builder implements StepHost {
     if (!st.image) throw new InvalidArgumentError(`The command '${cmd.join(' ')}' returned a non-zero code: 127`);
     const { containers } = this.deps;
     let running: string | undefined;
-    const onAbort = () => { if (running) void containers.kill(running, 'SIGKILL').catch(() => undefined); };
+    const onAbort = () => {
+      if (running) void containers.kill(running, 'SIGKILL').catch((e: Error) => { if (!isConflictOrGone(e)) this.deps.logger.warn(`cancelled build: SIGKILL of step container ${running}: ${e.message}`); });
+    };
     this.req.signal?.addEventListener('abort', onAbort, { once: true });
     let result: { id: string; exitCode: number };
     try {
@@ -269,12 +271,12 @@ export class Builder implements StepHost {
     }
     const { id: cid, exitCode } = result;
     if (this.req.signal?.aborted) {
-      await containers.remove(cid, { force: true, volumes: true }).catch(() => undefined);
+      await containers.remove(cid, { force: true, volumes: true }).catch((e: Error) => this.deps.logger.warn(`cancelled build: removal of step container ${cid}: ${e.message}`));
       this.checkAborted();
     }
     this.fault('after-run');
     if (exitCode !== 0) {
-      if (this.req.forceRm) await containers.remove(cid, { force: true, volumes: true }).catch(() => undefined);
+      if (this.req.forceRm) await containers.remove(cid, { force: true, volumes: true }).catch((e: Error) => this.deps.logger.warn(`--force-rm: removal of failed step container ${cid}: ${e.message}`));
       throw new InvalidArgumentError(`The command '${cmd.join(' ')}' returned a non-zero code: ${exitCode}`, { cause: { code: exitCode } });
     }
     const id = await this.images.createImage({
@@ -301,7 +303,8 @@ export class Builder implements StepHost {
       const root = await snapshots.mount(key);
       try { return await fn(root); } finally { await snapshots.unmount(key); }
     } finally {
-      await snapshots.remove(key).catch(() => undefined);
+      // A `build-*` snapshot that cannot go now is swept at the next daemon start (BuildService.cleanup).
+      await snapshots.remove(key).catch((e: Error) => this.deps.logger.warn(`removal of build snapshot ${key} failed (retried at the next start): ${e.message}`));
     }
   }
 }
@@ -309,4 +312,9 @@ export class Builder implements StepHost {
 function stageName(inst: Instruction): string | undefined {
   const w = inst.args.trim().split(/\s+/);
   return w.length === 3 ? w[2]!.toLowerCase() : undefined;
+}
+
+/** A kill that found the container stopped or gone already. */
+function isConflictOrGone(err: unknown): boolean {
+  return err instanceof ConflictError || err instanceof NotFoundError;
 }

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../../common/errors.ts';
+import { parseGoDuration } from '../../api/types/docker-time.ts';
 import { goDuration } from '../../common/human.ts';
 import { dispatchCopy } from './copy-step.ts';
 import { parseInstruction, type Instruction } from './parser.ts';
@@ -28,23 +29,13 @@ function shellForm(st: StageState, inst: Instruction): string[] {
   return inst.json ?? [...st.shell, inst.args];
 }
 
-/** `30s`, `1m30s`, `500ms` → nanoseconds (Go time.ParseDuration, the units HEALTHCHECK uses). */
+/** HEALTHCHECK's `--interval` etc.: Go's time.ParseDuration (nanoseconds), docker's message. */
 export function parseDuration(s: string, flag: string): number {
-  const units: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  if (s === '0') return 0;
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/y;
-  let total = 0;
-  const sign = s.startsWith('-') ? -1 : 1;
-  let i = /^[+-]/.test(s) ? 1 : 0;
-  while (i < s.length) {
-    re.lastIndex = i;
-    const m = re.exec(s);
-    if (!m) throw new InvalidArgumentError(`time: invalid duration "${s}" for flag --${flag}`);
-    total += Number(m[1]) * units[m[2]!]!;
-    i = re.lastIndex;
+  try {
+    return parseGoDuration(s);
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message} for flag --${flag}`);
   }
-  if (s === '' || i === 1 && s.length === 1) throw new InvalidArgumentError(`time: invalid duration "${s}" for flag --${flag}`);
-  return sign * Math.round(total);
 }
 
 const env: Dispatcher = async (h, st, inst) => {

@@ -40,8 +40,8 @@ export class BuildService {
     const { snapshots } = this.deps;
     for (const key of snapshots.list().snapshots) {
       if (!key.startsWith('build-')) continue;
-      await snapshots.unmount(key).catch(() => undefined);
-      await snapshots.remove(key).catch((e: Error) => this.deps.logger.warn(`build snapshot ${key}: ${e.message}`));
+      // remove() unmounts first; one that fails now is tried again at the next start.
+      await snapshots.remove(key).catch((e: Error) => this.deps.logger.warn(`removal of leftover build snapshot ${key} failed (retried at the next start): ${e.message}`));
     }
   }
 

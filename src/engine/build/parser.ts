@@ -10,6 +10,7 @@
  * Substitution of `$VAR` is not done here (it depends on build state): see substitute.ts.
  */
 import { InvalidArgumentError } from '../../common/errors.ts';
+import { onlyJsonSyntax } from '../../common/cleanups.ts';
 
 export interface Instruction {
   /** Upper-case keyword: FROM, RUN, COPY … */
@@ -122,7 +123,7 @@ export function parseJsonForm(s: string): string[] | undefined {
   try {
     const v: unknown = JSON.parse(s);
     if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
-  } catch { /* shell form */ }
+  } catch (err) { onlyJsonSyntax(err); /* shell form */ }
   return undefined;
 }
 

@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { InvalidArgumentError } from '../../common/errors.ts';
 import type { TarEntry } from '../../common/tar/index.ts';
+import { onlyErrno } from '../../common/cleanups.ts';
 
 const MAX_LINKS = 255;
 
@@ -148,7 +149,7 @@ export async function extractTarInto(root: string, dir: string, entries: AsyncIt
       count--; // devices and fifos are not created by the builder
     }
   }
-  for (const [d, t] of dirTimes.reverse()) { try { fs.utimesSync(d, t, t); } catch { /* gone */ } }
+  for (const [d, t] of dirTimes.reverse()) { try { fs.utimesSync(d, t, t); } catch (err) { onlyErrno(err, 'ENOENT'); /* gone */ } }
   return count;
 }
 

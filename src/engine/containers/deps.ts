@@ -2,6 +2,7 @@
  * What the containers service needs from the rest of the engine, as small interfaces so the
  * composition root (src/daemon) can hand in the real services.
  */
+import type { CleanupJournal } from '../../common/cleanups.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { RuntimeDriver } from '../../drivers/runtime/contract.ts';
 import type { SnapshotDriver } from '../../drivers/snapshot/contract.ts';
@@ -49,6 +50,8 @@ export interface ContainersDeps {
   images: ImageResolver;
   events: EventBus;
   logger: Logger;
+  /** Failed cleanups, logged and retried at the next daemon start (none: logged only). */
+  cleanups?: CleanupJournal;
   /** Daemon-wide `--no-new-privileges`. */
   noNewPrivileges?: boolean;
   /** Daemon default log options (max-size, max-file). */

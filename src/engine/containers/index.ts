@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ConflictError, InvalidArgumentError } from '../../common/errors.ts';
-import { parseFilterTime } from '../../api/types/filter-time.ts';
+import { keptByUntil, pruneUntil } from '../../api/types/docker-time.ts';
 import type { Db } from '../../store/db.ts';
 import type { ContainersDeps } from './deps.ts';
 import { ContainerRegistry, createContainer, renameContainer, waitContainer } from './service.ts';
@@ -45,6 +45,11 @@ export class ContainersService {
     return restoreContainers(this.registry, liveRestore);
   }
 
+  /** Whether a container with this full id exists (any state). */
+  has(id: string): boolean {
+    return this.registry.live.has(id);
+  }
+
   liveIds(): string[] {
     return [...this.registry.live.values()].filter((l) => l.rec.State.Running).map((l) => l.rec.Id);
   }
@@ -66,12 +71,11 @@ export class ContainersService {
   /** `POST /containers/prune`: filters `until`, `label`, `label!` (docker's; others are refused before anything goes). */
   prune(filters: Record<string, string[]>) {
     for (const k of Object.keys(filters)) if (!['until', 'label', 'label!'].includes(k)) throw new InvalidArgumentError(`invalid filter '${k}'`);
-    const until = filters.until?.[0];
-    const cutoff = until ? parseFilterTime(until) : undefined;
+    const cutoff = pruneUntil(filters.until);
     const has = (labels: Record<string, string>, l: string) => { const i = l.indexOf('='); const k = i < 0 ? l : l.slice(0, i); return k in labels && (i < 0 || labels[k] === l.slice(i + 1)); };
     return pruneContainers(this.registry, (id) => {
       const rec = this.registry.live.get(id)!.rec;
-      if (cutoff !== undefined && Date.parse(rec.Created) >= cutoff) return false;
+      if (cutoff !== undefined && keptByUntil(rec.Created, cutoff)) return false;
       if ((filters['label!'] ?? []).some((l) => has(rec.Config.Labels, l))) return false;
       return (filters.label ?? []).every((l) => has(rec.Config.Labels, l));
     });

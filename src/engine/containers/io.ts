@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { InvalidArgumentError } from '../../common/errors.ts';
 import type { AttachStream } from '../../drivers/runtime/contract.ts';
 import { frame } from '../../api/types/stdcopy.ts';
+import { unixTimeNs, type UnixTime } from '../../api/types/docker-time.ts';
 import type { ContainerRegistry, Live } from './service.ts';
 import { DetachScanner, parseDetachKeys } from './detach-keys.ts';
 import { readK8sLogBatches, type LogEntry } from '../../common/k8s-log.ts';
@@ -84,7 +85,7 @@ export function toUtc(t: string): string {
   return new Date(m[1]! + m[3]!).toISOString().replace(/\.\d{3}Z$/, `${m[2] ?? ''}Z`);
 }
 
-export async function streamLogs(reg: ContainerRegistry, ref: string, q: { stdout: boolean; stderr: boolean; follow: boolean; tail?: string | null; since?: number; until?: number; timestamps: boolean; details: boolean }, out: LogSink, signal: AbortSignal): Promise<void> {
+export async function streamLogs(reg: ContainerRegistry, ref: string, q: { stdout: boolean; stderr: boolean; follow: boolean; tail?: string | null; since?: UnixTime; until?: UnixTime; timestamps: boolean; details: boolean }, out: LogSink, signal: AbortSignal): Promise<void> {
   if (!q.stdout && !q.stderr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
   const l = reg.get(ref);
   const tty = l.rec.Config.Tty;
@@ -100,7 +101,12 @@ export async function streamLogs(reg: ContainerRegistry, ref: string, q: { stdou
   }
   // Follow ends when the container stops (after the rest of the log is drained).
   const stopWhen = q.follow && running ? new Promise<void>((r) => l.exitWaiters.push(() => r())) : Promise.resolve();
-  const window = { since: q.since === undefined ? undefined : q.since * 1000, until: q.until === undefined ? undefined : q.until * 1000 };
+  const window = {
+    since: q.since === undefined ? undefined : q.since.sec * 1000 + q.since.nsec / 1e6,
+    until: q.until === undefined ? undefined : q.until.sec * 1000 + q.until.nsec / 1e6,
+    sinceNs: q.since === undefined ? undefined : unixTimeNs(q.since),
+    untilNs: q.until === undefined ? undefined : unixTimeNs(q.until),
+  };
   const emit = (e: LogEntry) => {
     if (e.stream === 'stderr' ? !q.stderr : !q.stdout) return;
     // Copied either way: the reader reuses its buffer for the next batch.

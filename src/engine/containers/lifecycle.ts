@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConflictError, InvalidArgumentError, NotModifiedError, WharfError } from '../../common/errors.ts';
+import { ConflictError, InvalidArgumentError, NotFoundError, NotModifiedError, WharfError } from '../../common/errors.ts';
+import { isGone } from '../../common/cleanups.ts';
 import { buildRuntimeSpec, resolveUser, type RuntimeSpec } from '../../oci/index.ts';
 import { ContainerStartError, type ExitInfo } from '../../drivers/runtime/contract.ts';
 import type { ContainerRegistry, Live } from './service.ts';
@@ -121,7 +122,7 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
     }
     const exited = deps.runtime.waitExit(id);
     await deps.runtime.start(id);
-    if (limits) l.stopLogWatch = watchLogSize(rec.LogPath, limits, () => deps.runtime.reopenLog(id));
+    if (limits) l.stopLogWatch = watchLogSize(rec.LogPath, limits, () => deps.runtime.reopenLog(id), (e) => deps.logger.warn(`log rotation of container ${id}: ${e.message}`));
     rec.State = { ...rec.State, Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: created.pid, ExitCode: 0, Error: '', StartedAt: now() };
     rec.HasBeenStarted = true;
     rec.ManuallyStopped = false;
@@ -141,7 +142,8 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
     for (const w of l.exitWaiters.splice(0)) w(code);
     if (rec.HostConfig.AutoRemove) {
       setImmediate(() => {
-        void import('./remove.ts').then(({ removeContainer }) => removeContainer(reg, id, { force: true, volumes: true })).catch(() => undefined);
+        void import('./remove.ts').then(({ removeContainer }) => removeContainer(reg, id, { force: true, volumes: true }))
+          .catch((e: Error) => { if (!isGone(e)) deps.logger.warn(`auto-remove (--rm) of container ${id}: ${e.message}`); });
       });
     }
     if (err instanceof WharfError) throw err;
@@ -156,7 +158,7 @@ async function cleanupAfterRun(reg: ContainerRegistry, l: Live): Promise<void> {
   reg.health?.stop(l);
   l.stopLogWatch?.();
   l.stopLogWatch = undefined;
-  await deps.runtime.delete(id, true).catch(() => undefined);
+  await reg.cleanups.attempt('runtime-delete', id, () => deps.runtime.delete(id, true));
   releaseVolumes(reg, l.rec);
   await disconnectAll(reg, l).catch((e) => deps.logger.warn(`network cleanup of ${id}: ${(e as Error).message}`));
   await deps.snapshots.unmount(id).catch((e) => deps.logger.warn(`unmount of ${id}: ${(e as Error).message}`));
@@ -277,14 +279,16 @@ export async function stopLive(reg: ContainerRegistry, l: Live, timeout: number 
   const exited = new Promise<void>((r) => l.exitWaiters.push(() => r()));
   const t = timeout ?? rec.Config.StopTimeout ?? 10;
   const sig = parseSignal(signal ?? rec.Config.StopSignal ?? undefined, 'SIGTERM');
-  if (rec.State.Paused) await reg.deps.runtime.resume(rec.Id).catch(() => undefined);
+  // The process may exit on its own meanwhile: "not running" / "no such container" are expected.
+  const signalled = (what: string) => (e: Error) => { if (!notRunning(e)) reg.deps.logger.warn(`${what} of container ${rec.Id}: ${e.message}`); };
+  if (rec.State.Paused) await reg.deps.runtime.resume(rec.Id).catch(signalled('resume before stop'));
   if (t !== 0) {
-    await reg.deps.runtime.kill(rec.Id, sig).catch(() => undefined);
+    await reg.deps.runtime.kill(rec.Id, sig).catch(signalled(`stop signal ${sig}`));
     reg.deps.events.publish('container', 'kill', rec.Id, attrs(l, { signal: String(sig) }));
     const timedOut = t < 0 ? exited.then(() => false) : Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), t * 1000))]);
     if (!(await timedOut)) { reg.deps.events.publish('container', 'stop', rec.Id, attrs(l)); return; }
   }
-  await reg.deps.runtime.kill(rec.Id, 9).catch(() => undefined);
+  await reg.deps.runtime.kill(rec.Id, 9).catch(signalled('SIGKILL'));
   reg.deps.events.publish('container', 'kill', rec.Id, attrs(l, { signal: '9' }));
   await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
   reg.deps.events.publish('container', 'stop', rec.Id, attrs(l));
@@ -335,7 +339,7 @@ export async function restoreContainers(reg: ContainerRegistry, liveRestore: boo
         const r = await deps.runtime.restore(rec.Id);
         alive = r.status === 'running' || r.status === 'paused';
         if (alive && !liveRestore) {
-          await deps.runtime.kill(rec.Id, 9).catch(() => undefined);
+          await deps.runtime.kill(rec.Id, 9).catch((e: Error) => { if (!notRunning(e)) deps.logger.warn(`live-restore off: SIGKILL of container ${rec.Id}: ${e.message}`); });
           alive = true;
         }
         if (alive) {
@@ -348,13 +352,16 @@ export async function restoreContainers(reg: ContainerRegistry, liveRestore: boo
       if (alive) {
         let limits: ReturnType<typeof logLimits>;
         try { limits = containerLogLimits(reg, l); } catch (e) { deps.logger.warn(`log limits of ${rec.Id}: ${(e as Error).message}`); }
-        if (limits) l.stopLogWatch = watchLogSize(rec.LogPath, limits, () => deps.runtime.reopenLog(rec.Id));
+        if (limits) l.stopLogWatch = watchLogSize(rec.LogPath, limits, () => deps.runtime.reopenLog(rec.Id), (e) => deps.logger.warn(`log rotation of container ${rec.Id}: ${e.message}`));
         if (liveRestore && !rec.State.Paused) reg.health?.start(l, false);
         void deps.runtime.waitExit(rec.Id).then((info) => onExit(reg, l, info), (err) => deps.logger.error(`waiting for container ${rec.Id}: ${(err as Error).message}`));
         return;
       }
       // Exited while we were away and we could not learn more.
-      const info = await deps.runtime.waitExit(rec.Id).catch(() => ({ exitCode: 137, exitedAt: new Date(), oomKilled: false }));
+      const info = await deps.runtime.waitExit(rec.Id).catch((e: Error) => {
+        deps.logger.warn(`container ${rec.Id} exited while the daemon was down and its exit status is lost (${e.message}): recorded as 137`);
+        return { exitCode: 137, exitedAt: new Date(), oomKilled: false };
+      });
       await onExit(reg, l, info);
       return;
     }
@@ -379,4 +386,9 @@ function checkDeviceRequests(reqs: { Driver?: string; Capabilities?: string[][] 
     const hasGpu = fs.existsSync('/dev/nvidia0') || fs.existsSync('/dev/nvidiactl');
     if (!hasGpu) throw new InvalidArgumentError(`could not select device driver "${r.Driver ?? ''}" with capabilities: ${JSON.stringify(r.Capabilities ?? []).replace(/"/g, '').replace(/,/g, ' ')}: no GPU devices found on this host`);
   }
+}
+
+/** A signal to a process that is gone already: runc's "not running" (409) or "does not exist" (404). */
+function notRunning(err: unknown): boolean {
+  return err instanceof ConflictError || err instanceof NotFoundError;
 }

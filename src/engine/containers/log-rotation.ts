@@ -75,12 +75,19 @@ export async function rotateIfNeeded(logPath: string, limits: LogLimits, reopen:
 }
 
 /** Checks the size every `intervalMs` until stopped. */
-export function watchLogSize(logPath: string, limits: LogLimits, reopen: () => Promise<void>, intervalMs = 250): () => void {
+export function watchLogSize(logPath: string, limits: LogLimits, reopen: () => Promise<void>, onError: (err: Error) => void, intervalMs = 250): () => void {
   let busy = false;
+  let lastError = '';
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
-    rotateIfNeeded(logPath, limits, reopen).catch(() => false).finally(() => { busy = false; });
+    rotateIfNeeded(logPath, limits, reopen)
+      .then(() => { lastError = ''; }, (err: Error) => {
+        // Retried at the next tick; the same failure is reported once, not every 250 ms.
+        if (err.message !== lastError) onError(err);
+        lastError = err.message;
+      })
+      .finally(() => { busy = false; });
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);

@@ -7,10 +7,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ForbiddenError, InvalidArgumentError, NotFoundError, SystemError } from '../../common/errors.ts';
+import { isGone } from '../../common/cleanups.ts';
 import type { FileOptions, NetworkDriver, NetworkInfo, PortBinding as DriverPortBinding, PortRequest } from '../../drivers/network/contract.ts';
 import type { ContainerRecord, EndpointRecord, EndpointRequest, PortBinding } from './record.ts';
 import type { ContainerRegistry, Live } from './service.ts';
 import { linkHosts, parentsOf } from './links.ts';
+import { onlyErrno } from '../../common/cleanups.ts';
 
 export type NetMode = 'none' | 'host' | { path: string };
 
@@ -25,7 +27,7 @@ export function writeStandaloneFiles(dir: string, rec: ContainerRecord): void {
   const hostname = host ? os.hostname() : rec.Config.Hostname;
   writeAtomic(path.join(dir, 'hostname'), hostname + '\n');
   let hosts = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
-  if (host) { try { hosts = fs.readFileSync('/etc/hosts', 'utf8'); } catch { /* keep default */ } }
+  if (host) { try { hosts = fs.readFileSync('/etc/hosts', 'utf8'); } catch (err) { onlyErrno(err, 'ENOENT'); /* keep default */ } }
   else hosts += `127.0.1.1\t${hostname}\n`;
   for (const h of rec.HostConfig.ExtraHosts ?? []) {
     const i = h.indexOf(':');
@@ -33,7 +35,7 @@ export function writeStandaloneFiles(dir: string, rec: ContainerRecord): void {
   }
   writeAtomic(path.join(dir, 'hosts'), hosts);
   let resolv = '';
-  try { resolv = fs.readFileSync('/etc/resolv.conf', 'utf8'); } catch { /* none */ }
+  try { resolv = fs.readFileSync('/etc/resolv.conf', 'utf8'); } catch (err) { onlyErrno(err, 'ENOENT'); /* none */ }
   if (!host) resolv = resolv.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l)).join('\n');
   const hc = rec.HostConfig;
   if (hc.Dns.length) resolv = resolv.split('\n').filter((l) => !/^\s*nameserver/.test(l)).join('\n') + hc.Dns.map((d) => `\nnameserver ${d}`).join('');
@@ -200,7 +202,8 @@ export async function connectNetworks(reg: ContainerRegistry, l: Live): Promise<
     writeAtomic(path.join(dir, 'hostname'), files.hostname);
     writeAtomic(path.join(dir, 'resolv.conf'), files.resolvConf);
   } catch (err) {
-    await net.destroySandbox(rec.Id).catch(() => undefined);
+    // The start's own error is what the client gets; a sandbox left behind is retried later.
+    await reg.cleanups.attempt('sandbox-destroy', rec.Id, () => net.destroySandbox(rec.Id), isGone);
     rec.SandboxKey = '';
     rec.Endpoints = {};
     rec.Ports = {};
@@ -254,7 +257,8 @@ const plumbingQueues = new WeakMap<ContainerRegistry, Promise<unknown>>();
 function plumbing<T>(reg: ContainerRegistry, fn: () => Promise<T>): Promise<T> {
   const prev = plumbingQueues.get(reg) ?? Promise.resolve();
   const next = prev.then(fn, fn);
-  plumbingQueues.set(reg, next.catch(() => undefined));
+  // The caller gets fn's failure through `next`; the queue only orders the next one.
+  plumbingQueues.set(reg, next.then(() => undefined, () => undefined));
   return next;
 }
 

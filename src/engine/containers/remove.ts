@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import { ConflictError } from '../../common/errors.ts';
+import { isGone } from '../../common/cleanups.ts';
 import { compareVersions } from '../../api/types/version.ts';
 import type { ContainerRegistry } from './service.ts';
 import { cancelRestart, stopLive } from './lifecycle.ts';
@@ -51,22 +52,38 @@ export async function removeContainer(reg: ContainerRegistry, ref: string, opts:
   else if (rec.State.Running) await stopLive(reg, l, 0);
   await reg.serial(l, async () => {
     if (!reg.live.has(rec.Id)) return;
+    const before = rec.State.Status;
     rec.State.Status = 'removing';
     reg.health?.stop(l, false);
-    const { deps } = reg;
-    await deps.runtime.delete(rec.Id, true).catch(() => undefined);
-    if (deps.network && rec.SandboxKey) await deps.network.destroySandbox(rec.Id).catch(() => undefined);
-    await deps.snapshots.unmount(rec.Id).catch(() => undefined);
-    await deps.snapshots.remove(rec.Id);
-    reg.store.remove(rec.Id);
-    reg.untrack(rec.Id);
-    refreshLinkParents(reg, rec.Id, dropLinksTo(reg, rec.Id));
-    fs.rmSync(reg.containerDir(rec.Id), { recursive: true, force: true });
+    const { deps, cleanups } = reg;
+    const id = rec.Id;
+    try {
+      // What the container held on the host goes first; a part that cannot go now (a busy
+      // mount, an immutable file) is logged and retried at the next daemon start
+      // (docs/reliability.md "Failed cleanups"), and the container is removed all the same.
+      await cleanups.attempt('runtime-delete', id, () => deps.runtime.delete(id, true));
+      if (deps.network && rec.SandboxKey) await cleanups.attempt('sandbox-destroy', id, () => deps.network!.destroySandbox(id), isGone);
+      await cleanups.attempt('snapshot-remove', id, () => deps.snapshots.remove(id), isGone);
+      reg.store.remove(id);
+    } catch (err) {
+      rec.State.Status = before;
+      throw err;
+    }
+    reg.untrack(id);
+    refreshLinkParents(reg, id, dropLinksTo(reg, id));
+    const dir = reg.containerDir(id);
+    cleanups.attemptSync('remove-path', dir, () => fs.rmSync(dir, { recursive: true, force: true }));
     const vols = deps.volumes as (typeof deps.volumes & VolumeRemover) | undefined;
     for (const m of rec.MountPoints) {
       if (m.Type !== 'volume' || !m.Name) continue;
-      vols?.release?.(m.Name, rec.Id);
-      if (opts.volumes && m.Anonymous) await Promise.resolve(vols?.removeAnonymous?.(m.Name)).catch(() => undefined);
+      vols?.release?.(m.Name, id);
+      if (!opts.volumes || !m.Anonymous) continue;
+      // As docker: a volume that cannot go is logged; it stays listed (volume rm/prune retry it).
+      try {
+        await vols?.removeAnonymous?.(m.Name);
+      } catch (err) {
+        deps.logger.warn(`rm -v of container ${id}: cannot remove anonymous volume ${m.Name}: ${(err as Error).message}`);
+      }
     }
     deps.events.publish('container', 'destroy', rec.Id, { image: rec.Config.Image, name: rec.Name.slice(1), ...rec.Config.Labels });
     for (const w of l.removeWaiters.splice(0)) w();

@@ -69,7 +69,7 @@ export async function runToCompletion(reg: ContainerRegistry, o: RunJobOptions):
   }
   const follow = (async () => {
     if (!fs.existsSync(l.rec.LogPath)) fs.writeFileSync(l.rec.LogPath, '', { flag: 'a' });
-    for await (const batch of readK8sLogBatches(l.rec.LogPath, { follow: !exited, stopWhen: exit.catch(() => undefined) })) {
+    for await (const batch of readK8sLogBatches(l.rec.LogPath, { follow: !exited, stopWhen: exit.then(() => undefined, () => undefined) /* its failure is awaited below */ })) {
       for (const e of batch) o.onOutput(e.stream, e.line);
     }
   })();

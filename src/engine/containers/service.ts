@@ -3,6 +3,7 @@
  * remove and wait. Running things (start/stop/exit/restart policies/live-restore) live in
  * lifecycle.ts; streams (attach/logs) in io.ts; exec in exec.ts.
  */
+import { CleanupJournal, isGone } from '../../common/cleanups.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -42,11 +43,14 @@ export class ContainerRegistry {
   readonly store: ContainerStore<ContainerRecord>;
   readonly live = new Map<string, Live>();
   readonly names = new Map<string, string>();
+  /** Where failed cleanups go (docs/reliability.md "Failed cleanups"). */
+  readonly cleanups: CleanupJournal;
   /** Healthcheck monitors (set by ContainersService, which owns the exec machinery they use). */
   health?: HealthMonitors;
 
   constructor(db: Db, readonly deps: ContainersDeps) {
     this.store = new ContainerStore<ContainerRecord>(db);
+    this.cleanups = deps.cleanups ?? new CleanupJournal(undefined, deps.logger);
     for (const rec of this.store.all()) this.track(rec);
   }
 
@@ -95,7 +99,8 @@ export class ContainerRegistry {
   /** Serialise an operation on one container. */
   serial<T>(l: Live, fn: () => Promise<T>): Promise<T> {
     const run = l.queue.then(fn, fn);
-    l.queue = run.catch(() => undefined);
+    // The caller gets fn's failure through `run`; the queue only orders the next operation.
+    l.queue = run.then(() => undefined, () => undefined);
     return run;
   }
 
@@ -198,8 +203,9 @@ export async function createContainer(reg: ContainerRegistry, body: unknown, nam
     await reg.deps.snapshots.prepare(id, image.topChainId);
     reg.store.insert(rec);
   } catch (err) {
-    await reg.deps.snapshots.remove(id).catch(() => undefined);
-    fs.rmSync(dir, { recursive: true, force: true });
+    // Undo the half-made container; the create's own error is what the client gets.
+    await reg.cleanups.attempt('snapshot-remove', id, () => reg.deps.snapshots.remove(id), isGone);
+    reg.cleanups.attemptSync('remove-path', dir, () => fs.rmSync(dir, { recursive: true, force: true }));
     if (/UNIQUE constraint failed: containers.name/.test((err as Error).message)) {
       throw new ConflictError(`Conflict. The container name "${name}" is already in use by container "${reg.store.idByName(name)}". You have to remove (or rename) that container to be able to reuse that name.`);
     }

@@ -5,6 +5,7 @@ import { InvalidArgumentError } from '../../common/errors.ts';
 import type { ContainerRecord, MountPointRecord } from './record.ts';
 import { commandLine, stateStatus, type ContainerRegistry } from './service.ts';
 import { linkNamesOf, linksView } from './links.ts';
+import { NotFoundError } from '../../common/errors.ts';
 
 function mountsView(mounts: MountPointRecord[]) {
   return mounts.map((m) => ({
@@ -34,7 +35,7 @@ export function containerSizes(reg: ContainerRegistry, rec: ContainerRecord): { 
   const upper = paths.UpperDir ?? paths.Dir ?? '';
   const rw = upper ? dirSize(upper) : 0;
   let image = 0;
-  try { image = (reg.deps.images.resolve(rec.Image) as { size?: number }).size ?? 0; } catch { /* image gone */ }
+  try { image = (reg.deps.images.resolve(rec.Image) as { size?: number }).size ?? 0; } catch (err) { if (!(err instanceof NotFoundError)) throw err; /* image gone */ }
   return { SizeRw: rw, SizeRootFs: image + rw };
 }
 

@@ -14,6 +14,9 @@ import { InvalidArgumentError } from '../../common/errors.ts';
 import { resolveInRoot } from './mounts.ts';
 import type { ContainerRecord } from './record.ts';
 import type { ContainerRegistry } from './service.ts';
+import { onlyErrno } from '../../common/cleanups.ts';
+
+const NO_OWNERSHIP = ['EPERM', 'EOPNOTSUPP', 'EINVAL', 'ENOSYS'];
 
 export function prepareVolumes(reg: ContainerRegistry, rec: ContainerRecord, rootfs: string): void {
   const { volumes } = reg.deps;
@@ -50,9 +53,10 @@ function chownTree(src: string, dst: string): void {
     const s = path.join(src, e.name);
     const d = path.join(dst, e.name);
     const st = fs.lstatSync(s);
-    try { fs.lchownSync(d, st.uid, st.gid); } catch { /* best effort */ }
+    // A volume filesystem without ownership or modes (EPERM/EOPNOTSUPP/EINVAL) keeps its own.
+    try { fs.lchownSync(d, st.uid, st.gid); } catch (err) { onlyErrno(err, ...NO_OWNERSHIP); }
     // chown clears setuid/setgid: put the image's mode back.
-    if (!st.isSymbolicLink()) try { fs.chmodSync(d, st.mode & 0o7777); } catch { /* best effort */ }
+    if (!st.isSymbolicLink()) try { fs.chmodSync(d, st.mode & 0o7777); } catch (err) { onlyErrno(err, ...NO_OWNERSHIP); }
     if (e.isDirectory()) chownTree(s, d);
   }
 }

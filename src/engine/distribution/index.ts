@@ -175,7 +175,7 @@ export class DistributionService {
         j.log.push(e);
         for (const s of j.sinks) s(e);
       };
-      const dest = new StoreDestination({ images: this.deps.images, holds: this.holds, cache: this.cache, registry: ref.domain });
+      const dest = new StoreDestination({ images: this.deps.images, holds: this.holds, cache: this.cache, registry: ref.domain, logger: this.deps.logger });
       j.promise = pullImage({ client: this.client(auth, platform), ref, dest, progress: emit, shared: this.shared, platform }).finally(() => this.pulls.delete(key));
       this.pulls.set(key, j);
       job = j;

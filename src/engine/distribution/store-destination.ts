@@ -15,6 +15,8 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InvalidArgumentError } from '../../common/errors.ts';
+import { isGone } from '../../common/cleanups.ts';
+import type { Logger } from '../../common/logger.ts';
 import {
   familiarString,
   VerificationFailedError,
@@ -54,6 +56,8 @@ export interface StoreDestinationOptions {
   /** Remembers the compressed digest of each pulled layer for later pushes to `registry`. */
   cache: CompressedDigestCache;
   registry: string;
+  /** Where an abort's failed cleanups are reported. */
+  logger?: Logger;
 }
 
 export class StoreDestination implements ImageDestination {
@@ -121,11 +125,14 @@ export class StoreDestination implements ImageDestination {
   async abort(): Promise<void> {
     this.unpinAll();
     const g = this.graph;
-    if (this.appliedTop) await g.layers.release(this.appliedTop, (chainId) => g.images.holdsLayer(chainId)).catch(() => undefined);
+    // What an aborted pull stored is garbage; what cannot go now is found again by the
+    // start-up reconcile (unreferenced layers and blobs), so it is logged, not recorded.
+    const warn = (what: string) => (e: Error) => { if (!isGone(e)) this.o.logger?.warn(`aborted pull: ${what}: ${e.message}`); };
+    if (this.appliedTop) await g.layers.release(this.appliedTop, (chainId) => g.images.holdsLayer(chainId)).catch(warn(`release of layer ${this.appliedTop}`));
     const inUse = g.layers.diffIds();
     for (const d of this.stored) {
       if (inUse.has(d) || this.o.holds.heldByOthers(d, this)) continue;
-      await g.content.delete(d).catch(() => undefined);
+      await g.content.delete(d).catch(warn(`removal of blob ${d}`));
     }
     this.o.holds.releaseAll(this);
   }

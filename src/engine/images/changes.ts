@@ -8,6 +8,7 @@
 import path from 'node:path';
 import { InvalidArgumentError } from '../../common/errors.ts';
 import type { ContainerConfig } from './config.ts';
+import { onlyJsonSyntax } from '../../common/cleanups.ts';
 
 const VALID = new Set(['cmd', 'entrypoint', 'env', 'expose', 'label', 'onbuild', 'user', 'volume', 'workdir']);
 
@@ -45,7 +46,7 @@ function jsonArray(s: string): string[] | undefined {
   try {
     const v = JSON.parse(s) as unknown;
     if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
-  } catch { /* shell form */ }
+  } catch (err) { onlyJsonSyntax(err); /* shell form */ }
   return undefined;
 }
 

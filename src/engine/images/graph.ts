@@ -55,7 +55,7 @@ export class ImageGraph {
     let labels: Record<string, string> = {};
     try {
       labels = this.configOf(id).config?.Labels ?? {};
-    } catch { /* image already gone */ }
+    } catch (err) { if (!(err instanceof NotFoundError)) throw err; /* image already gone */ }
     this.events.publish('image', action, id, { ...labels, ...extra, name });
   }
 

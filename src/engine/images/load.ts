@@ -53,7 +53,8 @@ async function extract(src: Readable, dir: string): Promise<void> {
   }
   // Links (old docker dedupes identical layer.tar files with symlinks) become copies-by-link.
   for (const l of links) {
-    const real = await fsp.realpath(l.target).catch(() => l.target);
+    // A dangling link target is checked (and refused) as written.
+    const real = await fsp.realpath(l.target).catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return l.target; throw e; });
     if (!real.startsWith(dir + path.sep)) throw new InvalidArgumentError('invalid archive link');
     await fsp.link(real, l.at);
   }
@@ -130,7 +131,10 @@ async function fromOciLayout(dir: string): Promise<LoadItem[]> {
 
 /** Loads one image: layers, then config, then tags. Returns the lines docker prints. */
 async function loadItem(g: ImageGraph, item: LoadItem): Promise<string[]> {
-  const configBytes = await fsp.readFile(item.configPath).catch(() => { throw new InvalidArgumentError(`invalid archive: missing config ${path.basename(item.configPath)}`); });
+  const configBytes = await fsp.readFile(item.configPath).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'ENOTDIR') throw new InvalidArgumentError(`invalid archive: missing config ${path.basename(item.configPath)}`);
+    throw e;
+  });
   const config = parseImageConfig(configBytes);
   const diffIds = diffIdsOf(config);
   if (diffIds.length !== item.layerPaths.length) throw new InvalidArgumentError(`invalid manifest, layers length mismatch: expected ${diffIds.length}, got ${item.layerPaths.length}`);

@@ -7,7 +7,7 @@
  */
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../../common/errors.ts';
 import { familiarString, parseNormalizedNamed, repoName, withDefaultTag, type Reference } from '../../common/reference.ts';
-import { parseFilterTime } from './views.ts';
+import { keptByUntil, pruneUntil } from '../../api/types/docker-time.ts';
 import type { ImageGraph } from './graph.ts';
 
 /**
@@ -134,15 +134,12 @@ export async function pruneImages(g: ImageGraph, filters: Record<string, string[
     else if (d.every((v) => /^(false|0)$/i.test(v))) danglingOnly = false;
     else throw new InvalidArgumentError(`invalid filter 'dangling=${d.join(',')}'`);
   }
-  let untilMs: number | undefined;
-  for (const u of filters.until ?? []) {
-    untilMs = parseFilterTime(u);
-  }
+  const untilMs = pruneUntil(filters.until);
   const sizes = new Map(g.layers.all().map((l) => [l.chainId, l.size]));
   const candidates = g.images.all().filter((img) => {
     if (danglingOnly && g.images.children(img.id).length > 0) return false;
     if (g.refs.references(img.id).length === 0 && g.images.children(img.id).length > 0) return false;
-    if (untilMs !== undefined && img.created > untilMs) return false;
+    if (untilMs !== undefined && keptByUntil(img.created, untilMs)) return false;
     const labels = g.configOf(img.id).config?.Labels ?? {};
     for (const l of filters.label ?? []) { const [k, v] = l.split('=', 2) as [string, string?]; if (!(k in labels) || (v !== undefined && labels[k] !== v)) return false; }
     for (const l of filters['label!'] ?? []) { const [k, v] = l.split('=', 2) as [string, string?]; if (k in labels && (v === undefined || labels[k] === v)) return false; }

@@ -7,13 +7,12 @@ import { InvalidArgumentError } from '../../common/errors.ts';
 import { familiarName, familiarString, type Reference } from '../../common/reference.ts';
 import { chainIdsOf } from '../../store/layer-store.ts';
 import { compareVersions } from '../../api/types/version.ts';
-import { parseFilterTime } from '../../api/types/filter-time.ts';
+import { timestampMs } from '../../api/types/docker-time.ts';
 import { diffIdsOf, dockerConfigView, type ImageConfigJson } from './config.ts';
 import type { ImageGraph } from './graph.ts';
 
 export type Filters = Record<string, string[]>;
 
-export { parseFilterTime };
 
 
 export interface ListOptions {
@@ -101,7 +100,7 @@ export function listImages(g: ImageGraph, opts: ListOptions = {}): ImageSummary[
   for (const b of f.before ?? []) beforeMs = g.get(g.lookup(b)).created;
   for (const s of f.since ?? []) sinceMs = g.get(g.lookup(s)).created;
   let untilMs: number | undefined;
-  for (const u of f.until ?? []) untilMs = parseFilterTime(u);
+  for (const u of f.until ?? []) { const t = timestampMs(u); if (untilMs === undefined || t < untilMs) untilMs = t; }
   const oldApi = opts.apiVersion !== undefined && compareVersions(opts.apiVersion, '1.43') < 0;
   const withVirtual = opts.apiVersion !== undefined && compareVersions(opts.apiVersion, '1.44') < 0;
   const byImage = g.refs.byImage();

@@ -6,6 +6,8 @@
  */
 import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError, NotImplementedError } from '../../common/errors.ts';
 import { isIPv6 } from 'node:net';
+import type { Logger } from '../../common/logger.ts';
+import { keptByUntil, pruneUntil } from '../../api/types/docker-time.ts';
 import type { CreateNetworkOptions, IpamPool, NetworkDriver, NetworkInfo } from '../../drivers/network/contract.ts';
 import { compareVersions } from '../../api/types/version.ts';
 import type { EventBus } from '../events/index.ts';
@@ -28,6 +30,7 @@ export interface NetworksDeps {
   driver?: NetworkDriver;
   containers: NetworkContainers;
   events: EventBus;
+  logger?: Logger;
 }
 
 /** `POST /networks/create` body (the fields this engine reads). */
@@ -225,20 +228,21 @@ export class NetworksService {
 
   /** Removes user-defined networks no running container uses. Filters: until, label, label!. */
   async prune(filters: Record<string, string[]> = {}): Promise<{ NetworksDeleted: string[] | null }> {
-    const until = filters.until?.[0];
-    const cutoff = until ? (/^\d+(\.\d+)?$/.test(until) ? Number(until) * 1000 : Date.parse(until)) : undefined;
-    if (cutoff !== undefined && Number.isNaN(cutoff)) throw new InvalidArgumentError(`invalid filter 'until=${until}'`);
+    const cutoff = pruneUntil(filters.until);
     const deleted: string[] = [];
     for (const info of this.deps.driver?.listNetworks() ?? []) {
       if (info.isDefault) continue;
-      if (cutoff !== undefined && Date.parse(info.created) >= cutoff) continue;
+      if (cutoff !== undefined && keptByUntil(info.created, cutoff)) continue;
       if (filters.label?.length && !labelsMatch(filters.label, info.labels)) continue;
       if (filters['label!']?.length && filters['label!'].some((l) => labelsMatch([l], info.labels))) continue;
       if (this.deps.containers.networkAttachments(info.id).length) continue;
       try {
         await this.deps.driver!.removeNetwork(info.id);
-      } catch {
-        continue; // in use by a container that started meanwhile
+      } catch (err) {
+        // In use by a container that started meanwhile (403 active endpoints) is expected; any
+        // other failure keeps the network too, and is logged (docker logs it and goes on).
+        if (!(err instanceof ForbiddenError)) this.deps.logger?.warn(`network prune: cannot remove network ${info.name} (${info.id}): ${(err as Error).message}`);
+        continue;
       }
       this.deps.events.publish('network', 'destroy', info.id, { name: info.name, type: info.driver });
       deleted.push(info.name);

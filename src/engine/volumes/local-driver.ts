@@ -15,6 +15,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, SystemError } from '../../common/errors.ts';
+import { onlyErrno } from '../../common/cleanups.ts';
 
 const VALID_OPTS = new Set(['type', 'device', 'o', 'size']);
 
@@ -101,7 +102,7 @@ function treeSize(dir: string): number {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) total += treeSize(p);
     else {
-      try { total += fs.lstatSync(p).size; } catch { /* vanished */ }
+      try { total += fs.lstatSync(p).size; } catch (err) { onlyErrno(err, 'ENOENT'); /* vanished */ }
     }
   }
   return total;

@@ -141,8 +141,8 @@ export class EndpointAuth {
     let doc: Record<string, unknown> = {};
     try {
       doc = JSON.parse(text);
-    } catch {
-      /* handled below */
+    } catch (err) {
+      if (!(err instanceof SyntaxError)) throw err; // not JSON: the status decides below
     }
     if (res.status === 401 || res.status === 403) {
       const errs = (doc.errors as RegistryErrorEntry[] | undefined) ?? [];

@@ -85,7 +85,7 @@ export class RegistryClient {
     })();
     if (cache) {
       this.sessions.set(ep.url, p);
-      p.catch(() => this.sessions.delete(ep.url));
+      p.catch(() => this.sessions.delete(ep.url)); // the caller awaiting p sees the error; a failed session is not reused
     }
     return p;
   }

@@ -118,6 +118,7 @@ export async function handleUpload(c: BlobRouteContext, method: string, uuid: st
     case 'PUT': {
       const digest = c.query.get('digest');
       if (!digest) {
+        // The client's error is the missing digest; an upload that cannot go now is purged later (purgeUploads).
         await storage.cancelUpload(name, uuid).catch(() => {});
         throw new RegistryHttpError('DIGEST_INVALID', null, 'digest missing');
       }

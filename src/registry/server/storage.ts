@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RegistryHttpError } from './errors.ts';
+import { onlyErrno } from '../../common/cleanups.ts';
 
 const digestRe = /^sha256:[a-f0-9]{64}$/;
 const nameComponent = '[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*';
@@ -59,9 +60,9 @@ export class RegistryStorage {
   /** Removes uploads untouched for `olderThanMs` (abandoned pushes); returns how many. */
   async purgeUploads(olderThanMs: number): Promise<number> {
     let n = 0;
-    for (const uuid of await fs.readdir(path.join(this.root, 'uploads')).catch(() => [] as string[])) {
+    for (const uuid of await fs.readdir(path.join(this.root, 'uploads')).catch((e) => { onlyErrno(e, 'ENOENT'); return [] as string[]; })) {
       const dir = path.join(this.root, 'uploads', uuid);
-      const st = await fs.stat(path.join(dir, 'data')).catch(() => fs.stat(dir).catch(() => undefined));
+      const st = await fs.stat(path.join(dir, 'data')).catch((e) => { onlyErrno(e, 'ENOENT'); return fs.stat(dir).catch((e2) => { onlyErrno(e2, 'ENOENT'); return undefined; }); });
       if (st && Date.now() - st.mtimeMs > olderThanMs) {
         this.hashes.delete(uuid);
         await fs.rm(dir, { recursive: true, force: true });
@@ -256,8 +257,8 @@ export class RegistryStorage {
       return false;
     }
     for (const t of await this.tags(name)) {
-      const d = await fs.readFile(this.tagFile(name, t), 'utf8').catch(() => '');
-      if (d.trim() === reference) await fs.unlink(this.tagFile(name, t)).catch(() => {});
+      const d = await fs.readFile(this.tagFile(name, t), 'utf8').catch((e) => { onlyErrno(e, 'ENOENT'); return ''; });
+      if (d.trim() === reference) await fs.unlink(this.tagFile(name, t)).catch((e) => onlyErrno(e, 'ENOENT'));
     }
     return true;
   }

@@ -7,6 +7,9 @@
 import { InvalidArgumentError, NotImplementedError, messageOf } from '../../../common/errors.ts';
 import { boolParam, type Handler, type RouteContext } from '../../server/context.ts';
 import type { BuildBackend } from './backend.ts';
+import { parseFilters } from '../../server/filters.ts';
+import { buildPruneUntil } from '../../types/docker-time.ts';
+import { onlyJsonSyntax } from '../../../common/cleanups.ts';
 
 const line = (v: unknown) => JSON.stringify(v) + '\r\n';
 
@@ -16,7 +19,7 @@ function jsonMap<T>(ctx: RouteContext, name: string): Record<string, T> {
   try {
     const v: unknown = JSON.parse(raw);
     if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, T>;
-  } catch { /* fall through */ }
+  } catch (err) { onlyJsonSyntax(err); /* not JSON: refused below */ }
   throw new InvalidArgumentError(`invalid ${name} parameter: ${raw}`);
 }
 
@@ -47,7 +50,7 @@ function cacheFrom(ctx: RouteContext): string[] | undefined {
   try {
     const v: unknown = JSON.parse(raw);
     if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
-  } catch { /* fall through */ }
+  } catch (err) { onlyJsonSyntax(err); /* not JSON: refused below */ }
   throw new InvalidArgumentError(`invalid cachefrom parameter: ${raw}`);
 }
 
@@ -115,6 +118,11 @@ export function build(b: BuildBackend): Handler {
   };
 }
 
+/** `POST /build/prune`: BuildKit's `until` (a duration) is checked with its message, then pruned. */
 export function prune(b: BuildBackend): Handler {
-  return (ctx) => ctx.json(200, b.prune());
+  return (ctx) => {
+    const filters = parseFilters(ctx.query.get('filters'));
+    buildPruneUntil(filters.until);
+    ctx.json(200, b.prune());
+  };
 }

@@ -1,8 +1,9 @@
 /** What the containers routes need from the engine (the containers service implements it). */
 import type { HijackedStream } from '../../server/context.ts';
+import type { UnixTime } from '../../types/docker-time.ts';
 
 export interface AttachQuery { stdin: boolean; stdout: boolean; stderr: boolean; stream: boolean; logs: boolean; detachKeys?: string | null }
-export interface LogsQuery { stdout: boolean; stderr: boolean; follow: boolean; tail?: string | null; since?: number; until?: number; timestamps: boolean; details: boolean }
+export interface LogsQuery { stdout: boolean; stderr: boolean; follow: boolean; tail?: string | null; since?: UnixTime; until?: UnixTime; timestamps: boolean; details: boolean }
 export interface Writer { write(b: Buffer | string): boolean; writableEnded?: boolean }
 
 export interface ContainersBackend {

@@ -1,18 +1,15 @@
 import { InvalidArgumentError } from '../../../common/errors.ts';
 import { boolParam, intParam, type RouteContext } from '../../server/context.ts';
 import { parseFilters } from '../../server/filters.ts';
-import { parseEventTime } from '../../types/events.ts';
+import { parseUnixTime, type UnixTime } from '../../types/docker-time.ts';
 import { frame, StdStream } from '../../types/stdcopy.ts';
 import type { ContainersBackend, ContainerToolsBackend, ExecBackend } from './backend.ts';
 
 type H = (ctx: RouteContext) => Promise<void> | void;
 
-function timeParam(ctx: RouteContext, name: string): number | undefined {
-  try {
-    return parseEventTime(ctx.query.get(name));
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
+/** Logs' `since`/`until`: unix seconds (with a fraction, to the nanosecond), as the API takes them. */
+function timeParam(ctx: RouteContext, name: string): UnixTime | undefined {
+  return parseUnixTime(ctx.query.get(name));
 }
 
 function positiveInt(ctx: RouteContext, name: string): number {

@@ -47,6 +47,7 @@ function save(b: ImagesBackend, names: string[]): Handler {
     const archive = b.save(names);
     const res = ctx.stream('application/x-tar');
     ctx.signal.addEventListener('abort', () => archive.destroy(), { once: true });
+    // The 200 is sent: a failure (or the client leaving) can only cut the stream short.
     await pipeline(archive, res).catch(() => { if (!res.destroyed) res.destroy(); });
   };
 }

@@ -1,7 +1,8 @@
 import type { RouteContext } from '../../server/context.ts';
 import type { SystemBackend } from './backend.ts';
 import { InvalidArgumentError } from '../../../common/errors.ts';
-import { matchesEvent, parseEventTime, validateEventFilters, type EventFilters } from '../../types/events.ts';
+import { matchesEvent, validateEventFilters, type EventFilters } from '../../types/events.ts';
+import { parseTimestamps } from '../../types/docker-time.ts';
 import { parseFilters } from '../../server/filters.ts';
 
 export function ping(ctx: RouteContext): void {
@@ -33,10 +34,14 @@ export function events(b: SystemBackend) {
     try {
       filters = parseFilters(ctx.query.get('filters'));
       validateEventFilters(filters);
-      since = parseEventTime(ctx.query.get('since'));
-      until = parseEventTime(ctx.query.get('until'));
     } catch (err) {
       throw new InvalidArgumentError((err as Error).message);
+    }
+    // The API takes unix seconds only (the CLI converts durations and dates: docker-time.ts).
+    since = parseTimestamps(ctx.query.get('since'));
+    until = parseTimestamps(ctx.query.get('until'));
+    if (since !== undefined && until !== undefined && until < since) {
+      throw new InvalidArgumentError(`\`since\` time (${ctx.query.get('since')}) cannot be after \`until\` time (${ctx.query.get('until')})`);
     }
     const res = ctx.stream('application/json');
     const q = { since, until, filters };

@@ -70,7 +70,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
     this.bridgeName = opts.bridgeName ?? 'wharf0';
     this.bip = opts.bip ?? '172.18.0.1/16';
     this.netnsDir = path.join(opts.execRoot, 'netns');
-    this.state = new StateDir(opts.stateDir);
+    this.state = new StateDir(opts.stateDir, (file, err) => opts.logger?.warn(`network state record ${file} is unreadable, skipped and set aside as .corrupt: ${err.message}`));
     this.networks = new NetworkTable(this.state);
     this.rules = new RuleSet(opts.chainPrefix ?? 'WHARF');
     this.rules6 = new RuleSet(opts.chainPrefix ?? 'WHARF', 6);
@@ -83,7 +83,8 @@ export class BridgeNetworkDriver implements NetworkDriver {
   /** Runs network-level changes one at a time (rule ensure/remove must not interleave). */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.lock.then(fn, fn);
-    this.lock = next.catch(() => undefined);
+    // The caller gets fn's failure through `next`; the lock only orders the next change.
+    this.lock = next.then(() => undefined, () => undefined);
     return next;
   }
 
@@ -112,7 +113,11 @@ export class BridgeNetworkDriver implements NetworkDriver {
   }
 
   private async startDns(n: NetworkRecord): Promise<void> {
-    const port = await this.dns.listen(n.gateway, n.dnsPort ?? 0).catch(() => this.dns.listen(n.gateway, 0));
+    // The port it had before may be taken now: any free one will do (and is saved).
+    const port = await this.dns.listen(n.gateway, n.dnsPort ?? 0).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EADDRINUSE' || !n.dnsPort) throw e;
+      return this.dns.listen(n.gateway, 0);
+    });
     if (port !== n.dnsPort) {
       n.dnsPort = port;
       this.networks.save(n);
@@ -444,7 +449,9 @@ export class BridgeNetworkDriver implements NetworkDriver {
       await this.rules.remove(await this.rules.orphanPortRules(live));
       const known = new Set([...this.sandboxes.values()].flatMap((s) => s.endpoints.map((e) => e.hostVeth)));
       for (const n of this.networks.all()) {
-        for (const v of bridgePorts(n.bridge)) if (!known.has(v)) await deleteLink(v);
+        for (const v of bridgePorts(n.bridge)) {
+          if (!known.has(v)) await deleteLink(v).catch((e: Error) => this.opts.logger?.warn(`orphan veth ${v} on ${n.bridge} cannot be removed (retried at the next start): ${e.message}`));
+        }
         for (const [ip, owner] of Object.entries(n.allocations)) if (!live.has(owner)) this.networks.release(n, ip);
         for (const [ip, owner] of Object.entries(n.allocations6 ?? {})) if (!live.has(owner)) this.networks.release6(n, ip);
       }
@@ -462,11 +469,12 @@ export class BridgeNetworkDriver implements NetworkDriver {
 
   /** Removes everything this driver made: sandboxes, networks, bridges, chains, netns folder. */
   async uninstall(): Promise<void> {
-    for (const id of [...this.sandboxes.keys()]) await this.destroySandbox(id).catch(() => undefined);
-    await this.cleanupOrphans([]).catch(() => undefined);
+    const warn = (what: string) => (e: Error) => this.opts.logger?.warn(`uninstall: ${what}: ${e.message}`);
+    for (const id of [...this.sandboxes.keys()]) await this.destroySandbox(id).catch(warn(`sandbox of ${id}`));
+    await this.cleanupOrphans([]).catch(warn('orphans'));
     await this.close();
     for (const n of this.networks.all()) {
-      await this.serial(() => this.dropNetwork(n)).catch(() => undefined);
+      await this.serial(() => this.dropNetwork(n)).catch(warn(`network ${n.name} (${n.bridge})`));
     }
     await this.rules.uninstall();
     await this.rules6.uninstall();

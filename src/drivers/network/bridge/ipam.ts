@@ -81,7 +81,7 @@ export function parseRoutes(text: string): Cidr[] {
     if (!dst || dst === 'default') continue;
     try {
       out.push(parseCidr(dst.includes('/') ? dst : `${dst}/32`));
-    } catch { /* unknown keyword */ }
+    } catch (err) { if (!(err instanceof InvalidArgumentError)) throw err; /* a keyword, not an address */ }
   }
   return out;
 }

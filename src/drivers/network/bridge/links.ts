@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import { ipBatch, ipBatchIn, run } from './exec.ts';
 import { enslaveAndUp, nativeAvailable } from './native.ts';
+import { onlyErrno } from '../../../common/cleanups.ts';
 
 export function linkExists(name: string): boolean {
   return fs.existsSync(`/sys/class/net/${name}`);
@@ -49,11 +50,17 @@ export async function ensureBridge(name: string, gatewayCidr: string, routeLocal
 function writeSysctlIfPresent(key: string, value: string): void {
   try {
     writeSysctl(key, value);
-  } catch { /* IPv6 off in this kernel: the address add reports it */ }
+  } catch (err) { onlyErrno(err, 'ENOENT'); /* IPv6 off in this kernel: the address add reports it */ }
 }
 
+/** Deletes a link; one that is already gone (or goes meanwhile, e.g. with its netns) is no failure. */
 export async function deleteLink(name: string): Promise<void> {
-  if (linkExists(name)) await run('ip', ['link', 'del', name]).catch(() => undefined);
+  if (!linkExists(name)) return;
+  try {
+    await run('ip', ['link', 'del', name]);
+  } catch (err) {
+    if (linkExists(name)) throw err;
+  }
 }
 
 export interface VethSpec {
@@ -107,8 +114,10 @@ export async function createVeth(v: VethSpec): Promise<void> {
       await ipBatch([`link set ${v.hostVeth} master ${v.bridge} up`, `link set dev ${v.hostVeth} type bridge_slave hairpin on`]);
     }
   } catch (err) {
+    // Undo half a veth: the container end may not exist yet (and goes with the netns anyway).
     await ipBatchIn(v.nsPath, [`link del ${v.ifname}`]).catch(() => undefined);
-    await deleteLink(v.hostVeth);
+    // A host end that cannot go is named in the error (the start-up orphan sweep retries it).
+    await deleteLink(v.hostVeth).catch((e: Error) => { (err as Error).message += ` (and the host veth ${v.hostVeth} could not be removed: ${e.message})`; });
     throw err;
   }
 }

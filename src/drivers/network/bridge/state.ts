@@ -42,7 +42,8 @@ export interface SandboxRecord {
 }
 
 export class StateDir {
-  constructor(readonly root: string) {
+  /** `onCorrupt`: told about a record that cannot be read (it is set aside as `<name>.corrupt`). */
+  constructor(readonly root: string, private readonly onCorrupt: (file: string, err: Error) => void = () => {}) {
     fs.mkdirSync(path.join(root, 'networks'), { recursive: true, mode: 0o700 });
     fs.mkdirSync(path.join(root, 'sandboxes'), { recursive: true, mode: 0o700 });
   }
@@ -56,7 +57,7 @@ export class StateDir {
   }
 
   loadNetworks(): NetworkRecord[] {
-    return readAll<NetworkRecord>(path.join(this.root, 'networks'));
+    return readAll<NetworkRecord>(path.join(this.root, 'networks'), this.onCorrupt);
   }
 
   saveSandbox(s: SandboxRecord): void {
@@ -68,7 +69,7 @@ export class StateDir {
   }
 
   loadSandboxes(): SandboxRecord[] {
-    return readAll<SandboxRecord>(path.join(this.root, 'sandboxes'));
+    return readAll<SandboxRecord>(path.join(this.root, 'sandboxes'), this.onCorrupt);
   }
 }
 
@@ -78,13 +79,20 @@ function writeAtomic(file: string, value: unknown): void {
   fs.renameSync(tmp, file);
 }
 
-function readAll<T>(dir: string): T[] {
+function readAll<T>(dir: string, onCorrupt: (file: string, err: Error) => void): T[] {
   const out: T[] = [];
   for (const name of fs.readdirSync(dir)) {
     if (!name.endsWith('.json')) continue;
+    const file = path.join(dir, name);
     try {
-      out.push(JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as T);
-    } catch { /* torn temp files never end in .json; a corrupt record is skipped */ }
+      out.push(JSON.parse(fs.readFileSync(file, 'utf8')) as T);
+    } catch (err) {
+      // Torn temp files never end in .json: this record is corrupt. It is skipped, reported and
+      // kept aside (not re-read at every start, not lost).
+      if (!(err instanceof SyntaxError)) throw err;
+      try { fs.renameSync(file, `${file}.corrupt`); } catch (e) { onCorrupt(file, e as Error); }
+      onCorrupt(file, err);
+    }
   }
   return out;
 }

@@ -25,7 +25,7 @@ export function connectAttach(socketPath: string): Promise<AttachStream> {
       stdout.end();
       stderr.end();
       // conmon closed (or we detached): release the descriptor, or every exec leaks one.
-      try { sock.destroy(); } catch { /* already closed */ }
+      try { sock.destroy(); } catch { /* destroy of a closed socket: nothing to release */ }
       resolveClosed();
     };
     const stdin = new Writable({
@@ -84,7 +84,7 @@ export function connectAttach(socketPath: string): Promise<AttachStream> {
           detach() {
             try {
               sock.destroy();
-            } catch { /* already closed */ }
+            } catch { /* destroy of a closed socket: nothing to release */ }
             finish();
           },
         });

@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { RuntimeError } from '../contract.ts';
+import { onlyErrno, onlyJsonSyntax } from '../../../common/cleanups.ts';
 
 export interface ConmonLaunch {
   conmonBin: string;
@@ -80,7 +81,7 @@ export function readSync(file: string): SyncMessage[] {
   for (const line of text.split('\n').slice(0, -1)) {
     try {
       out.push(JSON.parse(line) as SyncMessage);
-    } catch { /* partial or foreign line */ }
+    } catch (err) { onlyJsonSyntax(err); /* partial or foreign line */ }
   }
   return out;
 }
@@ -106,7 +107,7 @@ export async function waitSync(file: string, count: number, failed: () => string
   try {
     watcher = fs.watch(file, () => wake?.());
     watcher.on('error', () => undefined);
-  } catch { /* polling only */ }
+  } catch { /* no inotify watch (limits, filesystem): the poll below finds the file all the same */ }
   try {
     for (;;) {
       const msgs = readSync(file);
@@ -195,7 +196,7 @@ export async function launchConmon(l: ConmonLaunch): Promise<SyncMessage> {
     if (l.cgroupProcs && child.pid) {
       try {
         fs.writeFileSync(l.cgroupProcs, String(child.pid));
-      } catch { /* optional */ }
+      } catch { /* optional: conmon then stays in the daemon's cgroup, which only changes accounting */ }
     }
     if (attachStream) {
       const ready = readAttachReady(attachStream);

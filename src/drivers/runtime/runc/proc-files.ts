@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { onlyErrno } from '../../../common/cleanups.ts';
 
 /** True when `pid` exists and is not a zombie; with `mustContain`, its cmdline must hold every string. */
 export function processAlive(pid: number, mustContain: string[] = []): boolean {
@@ -63,19 +64,25 @@ export function cgroupOomKilled(cgroupsPath: string | undefined): boolean {
     try {
       const m = re.exec(fs.readFileSync(file, 'utf8'));
       if (m) return Number(m[1]) > 0;
-    } catch { /* not this hierarchy */ }
+    } catch (err) { onlyErrno(err, 'ENOENT', 'ENOTDIR'); /* not this hierarchy */ }
   }
   return false;
 }
 
-export function rmQuiet(p: string): void {
+/** Removes a tree; a failure (not "already gone") goes to `onError`, never thrown. */
+export function rmQuiet(p: string, onError: (err: Error) => void = () => {}): void {
   try {
     fs.rmSync(p, { recursive: true, force: true });
-  } catch { /* best effort */ }
+  } catch (err) {
+    onError(err as Error);
+  }
 }
 
-export function unlinkQuiet(p: string): void {
+/** Removes a file; "already gone" is expected, another failure goes to `onError`, never thrown. */
+export function unlinkQuiet(p: string, onError: (err: Error) => void = () => {}): void {
   try {
     fs.unlinkSync(p);
-  } catch { /* absent */ }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') onError(err as Error);
+  }
 }

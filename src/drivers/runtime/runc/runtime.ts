@@ -19,6 +19,7 @@ import { Layout, checkId } from './layout.ts';
 import { cgroupOomKilled, processAlive, readPidFile, rmQuiet, unlinkQuiet, writeCtl } from './proc-files.ts';
 import { RuncCli, run, runcError } from './runc-cli.ts';
 import { parseConmonVersion, parseRuncVersion, runtimeWarnings } from './version.ts';
+import { onlyErrno } from '../../../common/cleanups.ts';
 
 export interface RuncRuntimeOptions {
   /** Daemon exec root (e.g. /run/wharf); the driver owns `<execRoot>/runtime/`. */
@@ -27,6 +28,8 @@ export interface RuncRuntimeOptions {
   conmonBin?: string;
   /** cgroup (v1 pids hierarchy) to move each conmon into before it forks, e.g. '/wharf/conmon'. Optional. */
   conmonCgroup?: string;
+  /** Told about a cleanup that failed (the daemon logs it and retries it at its next start). */
+  onCleanupFailure?: (kind: 'runtime-delete' | 'remove-path', target: string, err: Error) => void;
 }
 
 interface BundleMeta {
@@ -144,6 +147,7 @@ export class RuncRuntime implements RuntimeDriver {
     const st = readExitFile(this.layout.exitFile(id)) ? { status: 'stopped' } : await this.runc.state(id);
     if (st && (st.status === 'running' || st.status === 'paused')) {
       if (!force) throw new ConflictError(`cannot delete container ${id}: it is ${st.status}`);
+      // Either may find the process gone already; a real failure shows in the delete below.
       await this.runc.call('kill', id, ['kill', id, 'KILL']).catch(() => undefined);
       if (st.status === 'paused') await this.runc.call('resume', id, ['resume', id]).catch(() => undefined);
       await Promise.race([this.waitExit(id), new Promise((r) => setTimeout(r, 10_000).unref())]);
@@ -190,8 +194,8 @@ export class RuncRuntime implements RuntimeDriver {
     fs.writeFileSync(path.join(dir, 'process.json'), JSON.stringify({ ...proc, terminal: tty }));
     let attach: AttachStream | undefined;
     const cleanup = () => {
-      unlinkQuiet(path.join(this.layout.socks, this.layout.sockName(execId)));
-      rmQuiet(dir);
+      unlinkQuiet(path.join(this.layout.socks, this.layout.sockName(execId)), this.cleanupFailed(path.join(this.layout.socks, this.layout.sockName(execId))));
+      rmQuiet(dir, this.cleanupFailed(dir));
     };
     let msg;
     try {
@@ -228,7 +232,7 @@ export class RuncRuntime implements RuntimeDriver {
     });
     const pid = msg.data;
     // conmon reaps the process moments before it writes the exit file: after `exited` the pid may be reused, so no signal then.
-    const kill = (signal: number) => { if (!exited) try { process.kill(pid, signal); } catch { /* already gone */ } };
+    const kill = (signal: number) => { if (!exited) try { process.kill(pid, signal); } catch (err) { onlyErrno(err, 'ESRCH'); /* already gone */ } };
     return { pid, attach, exit, kill };
   }
 
@@ -261,7 +265,8 @@ export class RuncRuntime implements RuntimeDriver {
   async version(): Promise<RuntimeVersion> {
     const r = await run(this.runc.bin, ['--version']);
     if (r.code !== 0) throw new RuntimeError('version', r.code, r.stderr);
-    const c = await run(this.conmonBin, ['--version']).catch(() => ({ code: 1, stdout: '', stderr: '' }));
+    // No conmon (or not executable) reports an empty conmon version; create says why it fails.
+    const c = await run(this.conmonBin, ['--version']).catch((e: Error) => ({ code: 1, stdout: '', stderr: e.message }));
     const parsed = parseRuncVersion(r.stdout);
     return {
       runcVersion: parsed.version, runcCommit: parsed.commit, specVersion: parsed.spec,
@@ -306,17 +311,26 @@ export class RuncRuntime implements RuntimeDriver {
 
   /** A create that failed half way: no process may survive it. */
   private async discard(id: string): Promise<void> {
-    await run(this.runc.bin, ['--root', this.runc.root, 'delete', '--force', id]).catch(() => undefined);
+    // The create's error is what the caller gets; runc state left behind is retried later.
+    try {
+      const r = await run(this.runc.bin, ['--root', this.runc.root, 'delete', '--force', id]);
+      if (r.code !== 0 && (await this.runc.state(id))) throw runcError('delete', id, r.code, r.stderr);
+    } catch (err) {
+      this.opts.onCleanupFailure?.('runtime-delete', id, err as Error);
+    }
     this.cleanupFiles(id);
   }
 
   private cleanupFiles(id: string): void {
-    unlinkQuiet(path.join(this.layout.socks, this.layout.sockName(id)));
-    rmQuiet(this.layout.bundle(id));
-    unlinkQuiet(this.layout.exitFile(id));
-    unlinkQuiet(this.layout.pidFile(id));
-    unlinkQuiet(this.layout.conmonPidFile(id));
-    rmQuiet(this.layout.persist(id));
+    for (const f of [path.join(this.layout.socks, this.layout.sockName(id)), this.layout.exitFile(id), this.layout.pidFile(id), this.layout.conmonPidFile(id)]) {
+      unlinkQuiet(f, this.cleanupFailed(f));
+    }
+    for (const d of [this.layout.bundle(id), this.layout.persist(id)]) rmQuiet(d, this.cleanupFailed(d));
+  }
+
+  /** Reports a runtime file that could not be removed (the daemon logs it and retries it at start). */
+  private cleanupFailed(p: string): (err: Error) => void {
+    return (err) => this.opts.onCleanupFailure?.('remove-path', p, err);
   }
 }
 

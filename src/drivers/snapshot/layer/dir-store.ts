@@ -34,11 +34,23 @@ export function readText(file: string): string | undefined {
   }
 }
 
-/** Removes leftovers of interrupted work (`<root>/.tmp-*`). */
-export function cleanTemp(root: string): void {
+/**
+ * Removes leftovers of interrupted work and of removals that failed (`<root>/.tmp-*`). One that
+ * cannot go (an immutable file, a busy mount) never stops the driver: it is returned, for the
+ * daemon to log, and tried again at the next start.
+ */
+export function cleanTemp(root: string): { path: string; error: string }[] {
+  const failed: { path: string; error: string }[] = [];
   for (const name of fs.readdirSync(root)) {
-    if (name.startsWith('.tmp-')) fs.rmSync(path.join(root, name), { recursive: true, force: true });
+    if (!name.startsWith('.tmp-')) continue;
+    const p = path.join(root, name);
+    try {
+      fs.rmSync(p, { recursive: true, force: true });
+    } catch (err) {
+      failed.push({ path: p, error: (err as Error).message });
+    }
   }
+  return failed;
 }
 
 /** Builds a directory in `<root>/.tmp-*` with `build`, then renames it to `final`; nothing is left on failure. */
@@ -66,5 +78,10 @@ export function removeAtomically(root: string, dir: string): void {
   if (!fs.existsSync(dir)) return;
   const tmp = path.join(root, `.tmp-rm-${path.basename(dir)}-${process.pid}-${Date.now()}`);
   fs.renameSync(dir, tmp);
-  fs.rmSync(tmp, { recursive: true, force: true });
+  try {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  } catch (err) {
+    // The object is gone from the store's view; what is left to delete is `tmp`.
+    throw Object.assign(err as Error, { leftover: tmp });
+  }
 }

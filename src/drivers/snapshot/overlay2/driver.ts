@@ -40,13 +40,14 @@ function newLinkId(): string {
 export class Overlay2Driver implements SnapshotDriver {
   readonly name = 'overlay2' as const;
   readonly #root: string;
+  readonly tempLeftovers: { path: string; error: string }[];
   /** Extra mount options that keep the upper dir a plain diff (see checkOverlaySupport). */
   readonly #extraOptions: string[];
 
   constructor(opts: { root: string }) {
     this.#root = path.resolve(opts.root);
     fs.mkdirSync(path.join(this.#root, 'l'), { recursive: true, mode: 0o700 });
-    cleanTemp(this.#root);
+    this.tempLeftovers = cleanTemp(this.#root);
     this.#extraOptions = checkOverlaySupport(this.#root);
   }
 

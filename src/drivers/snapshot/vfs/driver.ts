@@ -39,11 +39,12 @@ async function copyTree(src: string, dst: string): Promise<void> {
 export class VfsDriver implements SnapshotDriver {
   readonly name = 'vfs' as const;
   readonly #root: string;
+  readonly tempLeftovers: { path: string; error: string }[];
 
   constructor(opts: { root: string }) {
     this.#root = path.resolve(opts.root);
     fs.mkdirSync(this.#root, { recursive: true, mode: 0o700 });
-    cleanTemp(this.#root);
+    this.tempLeftovers = cleanTemp(this.#root);
   }
 
   hasLayer(chainId: string): boolean {

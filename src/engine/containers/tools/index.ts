@@ -17,6 +17,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ConflictError, NotFoundError } from '../../../common/errors.ts';
+import { isGone } from '../../../common/cleanups.ts';
 import { resolveUser } from '../../../oci/index.ts';
 import { tarStream } from '../../../common/tar/index.ts';
 import type { RuntimeDriver } from '../../../drivers/runtime/contract.ts';
@@ -134,7 +135,7 @@ export class ContainerTools {
     const n = (this.#mountRefs.get(id) ?? 1) - 1;
     if (n > 0) { this.#mountRefs.set(id, n); return; }
     this.#mountRefs.delete(id);
-    if (!l.rec.State.Running && this.#reg.live.has(id)) await this.#d.snapshots.unmount(id).catch(() => undefined);
+    if (!l.rec.State.Running && this.#reg.live.has(id)) await this.#reg.cleanups.attempt('snapshot-unmount', id, () => this.#d.snapshots.unmount(id), isGone);
   }
 
   async stats(ref: string, stream: boolean, oneShot: boolean, out: StatsWriter, signal: AbortSignal): Promise<void> {
@@ -211,7 +212,7 @@ export class ContainerTools {
       this.#d.events.publish('container', 'commit', id, this.#attrs(l, { comment: q.comment ?? '', imageID: imageId, imageRef: opts.tag ?? '' }));
       return { Id: imageId };
     } finally {
-      if (pause) await this.#d.containers.unpause(id).catch(() => undefined);
+      if (pause) await this.#d.containers.unpause(id).catch((e: Error) => this.#reg.deps.logger.warn(`unpause after commit of container ${id}: ${e.message}`));
     }
   }
 
