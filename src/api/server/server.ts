@@ -51,10 +51,10 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
   };
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    void dispatch(req, res, undefined, undefined);
+    dispatch(req, res, undefined, undefined).catch((err) => lastResort(err, req, req.socket));
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    void dispatch(req, undefined, socket, head);
+    dispatch(req, undefined, socket, head).catch((err) => lastResort(err, req, socket));
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return;
@@ -65,8 +65,23 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
     }
   });
 
+  /** An error that escaped the handler's own answer (writing that answer failed): never the daemon's end. */
+  function lastResort(err: unknown, req: IncomingMessage, socket: Socket): void {
+    opts.logger.error(`Request ${req.method} ${req.url} failed: ${messageOf(err)}`, { stack: err instanceof Error ? err.stack : undefined });
+    if (!socket.destroyed) socket.destroy();
+  }
+
   async function dispatch(req: IncomingMessage, res: ServerResponse | undefined, socket: Socket | undefined, head: Buffer | undefined): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://wharf');
+    // A request target Node's parser let through can still be no URL (`GET http://[::1`):
+    // answer 400 below rather than throw out of the request event (that ends the daemon).
+    let badUrl: string | undefined;
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://wharf');
+    } catch {
+      badUrl = `invalid request URI: ${JSON.stringify((req.url ?? '').slice(0, 200))}`;
+      url = new URL('/', 'http://wharf');
+    }
     const rawPath = url.pathname;
     const { version, rest } = splitVersion(rawPath);
     const requestId = randomBytes(4).toString('hex');
@@ -77,6 +92,7 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
     if (socket) ({ body: upgradeBody, rest: head } = await readUpgradeBody(req, socket, head ?? Buffer.alloc(0)));
     const ctx = makeContext(req, res, socket, head, rest, url.searchParams, version ?? API_VERSION, requestId, commonHeaders, upgradeBody);
     try {
+      if (badUrl) throw new InvalidArgumentError(badUrl);
       if (version !== undefined) {
         if (compareVersions(version, API_VERSION) > 0) {
           throw new InvalidArgumentError(`client version ${version} is too new. Maximum supported API version is ${API_VERSION}`);
@@ -85,9 +101,10 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
           throw new InvalidArgumentError(`client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`);
         }
       }
-      if (/(^|\/)\.\.?(\/|$)/.test(decodeURIComponent(rest))) {
+      const decoded = decodePath(rest);
+      if (/(^|\/)\.\.?(\/|$)/.test(decoded)) {
         // Go's ServeMux cleans such paths with a redirect; do the same rather than route them.
-        const cleaned = new URL(decodeURIComponent(rest), 'http://wharf').pathname;
+        const cleaned = new URL(decoded, 'http://wharf').pathname;
         ctx.text(301, '', { Location: (version ? `/v${version}` : '') + cleaned + url.search });
         return;
       }
@@ -113,6 +130,15 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
     }
   }
   return server;
+}
+
+/** The path with its %-escapes decoded; a malformed escape is the client's mistake (Go: 400). */
+function decodePath(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    throw new InvalidArgumentError(`invalid URL escape in path ${JSON.stringify(p.slice(0, 200))}`);
+  }
 }
 
 interface InternalContext extends RouteContext {
@@ -284,13 +310,18 @@ function readUpgradeBody(req: IncomingMessage, socket: Socket, head: Buffer): Pr
       buf = Buffer.concat([buf, c]);
       if (buf.length >= len) finish();
     };
+    let done = false;
     const finish = () => {
+      if (done) return;
+      done = true;
       socket.off('data', onData);
+      socket.off('close', finish);
       socket.off('end', finish);
       socket.pause();
       resolve({ body: buf.subarray(0, len), rest: buf.subarray(len) });
     };
     socket.on('data', onData);
     socket.once('end', finish);
+    socket.once('close', finish);
   });
 }
