@@ -54,6 +54,9 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
     dispatch(req, res, undefined, undefined).catch((err) => lastResort(err, req, req.socket));
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    // Node leaves an upgraded socket without an 'error' listener: a client that hangs up while
+    // we answer (EPIPE) would otherwise throw out of the event loop and end the daemon.
+    socket.on('error', (err) => opts.logger.debug(`upgraded connection: ${messageOf(err)}`));
     dispatch(req, undefined, socket, head).catch((err) => lastResort(err, req, socket));
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
@@ -117,7 +120,8 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
       for (const [k, v] of Object.entries(found.params)) if (v !== undefined) (ctx.params as Record<string, string>)[k] = v;
       await found.handler(ctx);
       if (!ctx.answered) ctx.noContent(204);
-    } catch (err) {
+    } catch (thrown) {
+      const err = clientFault(thrown);
       const status = statusOf(err);
       if (status >= 500) opts.logger.error(`Handler for ${req.method} ${rawPath} returned error: ${messageOf(err)}`, { request: requestId, stack: err instanceof Error && !(err instanceof WharfError) ? err.stack : undefined });
       else opts.logger.debug(`Handler for ${req.method} ${rawPath} returned error: ${messageOf(err)}`, { request: requestId });
@@ -130,6 +134,18 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
     }
   }
   return server;
+}
+
+/**
+ * Errors Node raises on values only a client can have put there (a NUL byte in a path handed to
+ * fs): a 400, wherever in a handler they surface.
+ */
+function clientFault(err: unknown): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (e instanceof TypeError && e.code === 'ERR_INVALID_ARG_VALUE' && /null bytes/.test(e.message)) {
+    return new InvalidArgumentError(`invalid argument: a value contains a NUL byte`, { cause: err });
+  }
+  return err;
 }
 
 /** The path with its %-escapes decoded; a malformed escape is the client's mistake (Go: 400). */
@@ -202,7 +218,8 @@ function makeContext(
           chunks.push(c);
         });
         req.on('end', () => resolve(Buffer.concat(chunks)));
-        req.on('error', reject);
+        // The client hung up or broke the framing half way: its request, not a daemon fault.
+        req.on('error', (err) => reject(new InvalidArgumentError(`reading the request body: ${messageOf(err)}`)));
       });
       return bodyPromise;
     },
