@@ -32,7 +32,19 @@ function strList(v: unknown, field: string): string[] | null {
 function num(v: unknown, field: string, dflt = 0): number {
   if (v === undefined || v === null) return dflt;
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(`json: cannot unmarshal ${typeof v} into Go struct field ${field} of type int64`);
+  if (!isInt64(v)) throw new InvalidArgumentError(`json: cannot unmarshal number ${v} into Go struct field ${field} of type int64`);
   return v;
+}
+
+/** Whether a JSON number fits Go's int64 (what docker decodes these fields into). */
+export function isInt64(v: number): boolean {
+  return Number.isInteger(v) && v >= -(2 ** 63) && v < 2 ** 63;
+}
+
+/** docker's CFS bounds (daemon_unix.go): a period within [1ms, 1s], a quota of at least 1ms. */
+export function checkCpuCfs(period: number, quota: number): void {
+  if (period !== 0 && (period < 1000 || period > 1_000_000)) throw new InvalidArgumentError('CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)');
+  if (quota > 0 && quota < 1000) throw new InvalidArgumentError('CPU cfs quota can not be less than 1ms (i.e. 1000)');
 }
 
 function bool(v: unknown, field: string): boolean {
@@ -158,6 +170,7 @@ export function normaliseHostConfig(raw: unknown): HostConfig {
   const nanoCpus = num(h.NanoCpus, 'NanoCpus');
   const ncpu = os.cpus().length;
   if (nanoCpus < 0 || nanoCpus > ncpu * 1e9) throw new InvalidArgumentError(`Range of CPUs is from 0.01 to ${ncpu.toFixed(2)}, as there are only ${ncpu} CPUs available`);
+  checkCpuCfs(num(h.CpuPeriod, 'CpuPeriod'), num(h.CpuQuota, 'CpuQuota'));
   const cpuShares = num(h.CpuShares, 'CpuShares');
   if (cpuShares < 0) throw new InvalidArgumentError(`invalid CPU shares (${cpuShares}): value must be a positive integer`);
   const cpuset = str(h.CpusetCpus, 'CpusetCpus');
