@@ -29,7 +29,7 @@ interface RouteSpec { method: string; path: string; params: Param[]; body: { kin
 
 const ROUTES: RouteSpec[] = JSON.parse(fs.readFileSync(path.join(REPO, 'test/fixtures/engine-api-routes.json'), 'utf8')).routes;
 const SEED = Number(process.env.WHARF_FUZZ_SEED ?? (SOAK ? Math.floor(Math.random() * 2 ** 32) : 0x5eed));
-const CASES_PER_ROUTE = scaled({ fast: 30, soak: 1000 });
+const CASES_PER_ROUTE = Number(process.env.WHARF_FUZZ_CASES ?? scaled({ fast: 30, soak: 1000 }));
 /** A normal request must be answered within this (a 2-core machine shared with other tests). */
 const ANSWER_MS = 20_000;
 /** Streaming/blocking routes: how long to wait for their headers before calling it a legitimate block. */
