@@ -85,7 +85,14 @@ export function normaliseCreate(body: unknown): NormalisedCreate {
     if (!isObj(b.ExposedPorts)) throw new InvalidArgumentError('json: cannot unmarshal ExposedPorts');
     for (const p of Object.keys(b.ExposedPorts)) { validatePortKey(p); exposed[p.includes('/') ? p : `${p}/tcp`] = {}; }
   }
-  const labels = isObj(b.Labels) ? Object.fromEntries(Object.entries(b.Labels).map(([k, v]) => [k, String(v)])) : {};
+  if (b.Labels !== undefined && b.Labels !== null) {
+    if (!isObj(b.Labels)) throw new InvalidArgumentError(`json: cannot unmarshal ${Array.isArray(b.Labels) ? 'array' : typeof b.Labels} into Go struct field ContainerConfigWrapper.Labels of type map[string]string`);
+    for (const v of Object.values(b.Labels)) {
+      if (typeof v !== 'string' && v !== null) throw new InvalidArgumentError(`json: cannot unmarshal ${v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v} into Go struct field ContainerConfigWrapper.Labels of type string`);
+    }
+  }
+  // Go decodes a null value of a map[string]string as "".
+  const labels = isObj(b.Labels) ? Object.fromEntries(Object.entries(b.Labels).map(([k, v]) => [k, (v as string | null) ?? ''])) : {};
   const config: ContainerConfig = {
     Hostname: str(b.Hostname, 'Hostname'),
     Domainname: str(b.Domainname, 'Domainname'),
