@@ -138,13 +138,15 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
 
 /**
  * Errors Node raises on values only a client can have put there (a NUL byte in a path handed to
- * fs): a 400, wherever in a handler they surface.
+ * fs, a path too long for the kernel): a 400, wherever in a handler they surface.
  */
 function clientFault(err: unknown): unknown {
   const e = err as NodeJS.ErrnoException;
   if (e instanceof TypeError && e.code === 'ERR_INVALID_ARG_VALUE' && /null bytes/.test(e.message)) {
     return new InvalidArgumentError(`invalid argument: a value contains a NUL byte`, { cause: err });
   }
+  // Only a name from the request can outgrow PATH_MAX/NAME_MAX under our own roots.
+  if (e instanceof Error && e.code === 'ENAMETOOLONG') return new InvalidArgumentError('invalid argument: file name too long', { cause: err });
   return err;
 }
 
