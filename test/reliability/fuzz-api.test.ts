@@ -417,6 +417,16 @@ test('regression: what the fuzzer found answers a 400 with a message', async () 
     ['POST', '/auth', { serveraddress: '[127.0.0.1:1', username: 'u', password: 'p' }],
     ['POST', '/auth', { serveraddress: '127.0.0.1:1:2', username: 'u', password: 'p' }],
     ['POST', '/auth', { serveraddress: 'ftp://127.0.0.1:1', username: 'u', password: 'p' }],
+    // A path longer than the kernel takes (ENAMETOOLONG from lstat: a 500).
+    ['HEAD', `/containers/${known.ctr}/archive?path=${'%2Fa'.repeat(2000)}`, undefined],
+    ['GET', `/containers/${known.ctr}/archive?path=${'%2Fa'.repeat(2000)}`, undefined],
+    // A commit config 3000 objects deep overflowed the stack (structuredClone); a wrong type hit `.map`.
+    ['POST', '/commit?container=fuzzctr', { Labels: JSON.parse('{"a":'.repeat(3000) + '1' + '}'.repeat(3000)) }],
+    ['POST', '/commit?container=fuzzctr', { Env: 'x' }],
+    ['POST', '/commit?container=fuzzctr', { Cmd: ['true'], Healthcheck: { Test: 'x' } }],
+    // Label values that are no strings were stored as "[object Object]".
+    ['POST', '/containers/create', { Image: 'bb:latest', Labels: { a: { b: 1 } } }],
+    ['POST', '/containers/create', { Image: 'bb:latest', Labels: ['a=b'] }],
     // A context or archive that is no tar (or broken gzip) was a 500.
     ['POST', '/build', tarGarbage, { 'Content-Type': 'application/x-tar' }],
     ['POST', '/build', gzGarbage, { 'Content-Type': 'application/x-tar' }],
@@ -430,6 +440,23 @@ test('regression: what the fuzzer found answers a 400 with a message', async () 
     if (method !== 'HEAD') assert.equal(typeof JSON.parse(a.body).message, 'string', `${method} ${p}`);
   }
   await alive('regressions');
+});
+
+test('regression: a name filter that is no regular expression matches nothing (moby), and a deep commit config is no stack overflow', async () => {
+  for (const f of ['(?<', '[', '*', '\\']) {
+    const a = await send(d.sock, 'GET', `/v1.41/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ name: [f] }))}`, undefined, {});
+    assert.equal(a.status, 200, `${f}: ${a.body}`);
+    assert.deepEqual(JSON.parse(a.body), [], f);
+  }
+  // A commit config 3000 objects deep in a field docker does not have: dropped (as Go's decoder
+  // does), no stack overflow; in ExposedPorts: its values emptied. Stored configs stay flat.
+  const deep = '{"a":'.repeat(3000) + '1' + '}'.repeat(3000);
+  const c = await send(d.sock, 'POST', '/v1.41/commit?container=fuzzctr', Buffer.from(`{"Cmd":["sh"],"Deep":${deep},"ExposedPorts":{"80/tcp":${deep}}}`), { 'Content-Type': 'application/json' });
+  assert.equal(c.status, 201, c.body);
+  const img = await d.api('GET', `/images/${JSON.parse(c.body).Id}/json`);
+  assert.equal(img.json.Config.Deep, undefined);
+  assert.deepEqual(img.json.Config.Cmd, ['sh']);
+  assert.deepEqual(img.json.Config.ExposedPorts, { '80/tcp': {} });
 });
 
 test('regression: a client hanging up on an upgraded request while it is answered does not end the daemon', async () => {
