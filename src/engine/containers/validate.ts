@@ -160,6 +160,49 @@ function validateLogOpts(driver: string, opts: Record<string, string>): void {
   }
 }
 
+function stringMap(v: unknown, field: string): Record<string, string> | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isObj(v)) throw new InvalidArgumentError(`json: cannot unmarshal ${Array.isArray(v) ? 'array' : typeof v} into Go struct field HostConfig.${field} of type map[string]string`);
+  for (const x of Object.values(v)) if (typeof x !== 'string' && x !== null) throw new InvalidArgumentError(`json: cannot unmarshal ${typeof x} into Go struct field HostConfig.${field} of type string`);
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, (x as string | null) ?? '']));
+}
+
+const TMPFS_FLAGS = new Set(['ro', 'rw', 'exec', 'noexec', 'suid', 'nosuid', 'dev', 'nodev', 'sync', 'async', 'dirsync', 'remount', 'mand', 'nomand',
+  'atime', 'noatime', 'diratime', 'nodiratime', 'relatime', 'norelatime', 'strictatime', 'nostrictatime', 'bind', 'rbind', 'unbindable', 'runbindable',
+  'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'tmpcopyup', 'notmpcopyup']);
+const TMPFS_DATA: Record<string, RegExp> = {
+  size: /^\d+[kmgKMG%]?$/, mode: /^[0-7]{1,4}$/, uid: /^\d+$/, gid: /^\d+$/, nr_inodes: /^\d+[kmgKMG]?$/, nr_blocks: /^\d+[kmgKMG]?$/, mpol: /^[a-z]+(:[0-9,-]+)?$/,
+};
+
+/** `--tmpfs` destinations and options as docker's ParseTmpfsOptions takes them (the kernel would refuse the rest at start). */
+function tmpfsMap(v: unknown): Record<string, string> | undefined {
+  const m = stringMap(v, 'Tmpfs');
+  for (const opts of Object.values(m ?? {})) {
+    for (const o of opts.split(',')) {
+      if (o === '') continue;
+      const i = o.indexOf('=');
+      const key = i < 0 ? o : o.slice(0, i);
+      const ok = i < 0 ? TMPFS_FLAGS.has(key) : TMPFS_DATA[key]?.test(o.slice(i + 1)) ?? false;
+      if (!ok) throw new InvalidArgumentError(`invalid tmpfs option ${JSON.stringify(o)}`);
+    }
+  }
+  return m;
+}
+
+const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
+
+/** runc's rule, checked at create: a sysctl must belong to a namespace the container has of its own. */
+function sysctlMap(v: unknown, ns: { ipc: string; net: string; uts: string }): Record<string, string> | undefined {
+  const m = stringMap(v, 'Sysctls');
+  for (const k of Object.keys(m ?? {})) {
+    if (!/^[A-Za-z0-9_]+(\.[A-Za-z0-9_-]+)+$/.test(k)) throw new InvalidArgumentError(`invalid sysctl ${JSON.stringify(k)}`);
+    const ipc = IPC_SYSCTLS.has(k) || k.startsWith('fs.mqueue.');
+    const own = (ipc && ns.ipc !== 'host') || (k.startsWith('net.') && ns.net !== 'host') || ((k === 'kernel.domainname' || k === 'kernel.hostname') && ns.uts !== 'host');
+    if (!own) throw new InvalidArgumentError(`sysctl ${JSON.stringify(k)} is not in a separate kernel namespace`);
+  }
+  return m;
+}
+
 export function normaliseHostConfig(raw: unknown): HostConfig {
   const h = isObj(raw) ? raw : {};
   const rp = isObj(h.RestartPolicy) ? h.RestartPolicy : {};
@@ -232,10 +275,10 @@ export function normaliseHostConfig(raw: unknown): HostConfig {
     PublishAllPorts: bool(h.PublishAllPorts, 'PublishAllPorts'),
     ReadonlyRootfs: bool(h.ReadonlyRootfs, 'ReadonlyRootfs'),
     SecurityOpt: strList(h.SecurityOpt, 'SecurityOpt'),
-    Tmpfs: isObj(h.Tmpfs) ? (h.Tmpfs as Record<string, string>) : undefined,
+    Tmpfs: tmpfsMap(h.Tmpfs),
     UTSMode: uts,
     ShmSize: shm || DEFAULT_SHM_SIZE,
-    Sysctls: isObj(h.Sysctls) ? (h.Sysctls as Record<string, string>) : undefined,
+    Sysctls: sysctlMap(h.Sysctls, { ipc: ipc || 'private', net: str(h.NetworkMode, 'NetworkMode'), uts }),
     Runtime: str(h.Runtime, 'Runtime') || 'runc',
     CpuShares: cpuShares,
     Memory: memory,
