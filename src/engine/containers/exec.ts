@@ -46,7 +46,11 @@ export class ExecManager {
     const b = jsonFields(body ?? {});
     const cmd = b('Cmd');
     if (!Array.isArray(cmd) || cmd.length === 0) throw new InvalidArgumentError('No exec command specified');
+    if (!cmd.every((c) => typeof c === 'string')) throw new InvalidArgumentError('json: cannot unmarshal into Go struct field ExecConfig.Cmd of type string');
     const envIn = b('Env');
+    if (envIn !== undefined && envIn !== null && (!Array.isArray(envIn) || !envIn.every((e) => typeof e === 'string'))) {
+      throw new InvalidArgumentError('json: cannot unmarshal into Go struct field ExecConfig.Env of type []string');
+    }
     const env = Array.isArray(envIn) ? (envIn as string[]) : [];
     for (const e of env) if (e === '' || e.startsWith('=')) throw new InvalidArgumentError(`invalid environment variable: ${e}`);
     const wdIn = b('WorkingDir');
@@ -59,6 +63,9 @@ export class ExecManager {
     }
     const user = b('User');
     const size = b('ConsoleSize');
+    if (size !== undefined && size !== null && (!Array.isArray(size) || size.length !== 2 || !size.every((n) => typeof n === 'number' && Number.isInteger(n) && n >= 0 && n < 2 ** 32))) {
+      throw new InvalidArgumentError('json: cannot unmarshal into Go struct field ExecConfig.ConsoleSize of type [2]uint');
+    }
     const id = randomBytes(32).toString('hex');
     this.execs.set(id, {
       ID: id, ContainerID: l.rec.Id, Running: false, ExitCode: null, Pid: 0,
