@@ -425,6 +425,18 @@ test('regression: what the fuzzer found answers a 400 with a message', async () 
     ['POST', '/containers/create', { Image: 'bb:latest', HostConfig: { Mounts: [{ Type: 'tmpfs', Target: 5 }] } }],
     ['POST', '/containers/create', { Image: 'bb:latest', HostConfig: { Mounts: [{ Type: 'tmpfs', Target: '/x', TmpfsOptions: { SizeBytes: -1 } }] } }],
     ['POST', '/containers/create', { Image: 'bb:latest', HostConfig: { Mounts: [{ Type: 'bind', Source: '/tmp', Target: '/x', BindOptions: { Propagation: 'bogus' } }] } }],
+    // Tmpfs options and sysctls runc or the kernel refuse at start (a 500 from start).
+    ['POST', '/containers/create', { Image: 'bb:latest', HostConfig: { Tmpfs: { '/x': 'size=abc' } } }],
+    ['POST', '/containers/create', { Image: 'bb:latest', HostConfig: { Tmpfs: { '/x': 'bogus' } } }],
+    ['POST', '/containers/create', { Image: 'bb:latest', HostConfig: { Tmpfs: { '/x': 1 } } }],
+    ['POST', '/containers/create', { Image: 'bb:latest', HostConfig: { Sysctls: { '../../x': '1' } } }],
+    ['POST', '/containers/create', { Image: 'bb:latest', HostConfig: { Sysctls: { 'kernel.bogus': '1' } } }],
+    ['POST', '/containers/create', { Image: 'bb:latest', HostConfig: { NetworkMode: 'host', Sysctls: { 'net.ipv4.ip_forward': '1' } } }],
+    // Exec fields of other types reached `.startsWith` (a 500).
+    ['POST', `/containers/${known.ctr}/exec`, { Cmd: ['true'], Env: [[[]]] }],
+    ['POST', `/containers/${known.ctr}/exec`, { Cmd: ['true'], Env: 'A=b' }],
+    ['POST', `/containers/${known.ctr}/exec`, { Cmd: [1] }],
+    ['POST', `/containers/${known.ctr}/exec`, { Cmd: ['true'], ConsoleSize: [-1, 5] }],
     // Numbers beyond int64 and a CFS quota under 1 ms reached the cgroup files (EINVAL: a 500).
     ['POST', `/containers/${known.ctr}/update`, { Memory: 1e30 }],
     ['POST', `/containers/${known.ctr}/update`, { CpuShares: 1e308 }],
@@ -475,6 +487,14 @@ test('regression: a name filter that is no regular expression matches nothing (m
   assert.equal(img.json.Config.Deep, undefined);
   assert.deepEqual(img.json.Config.Cmd, ['sh']);
   assert.deepEqual(img.json.Config.ExposedPorts, { '80/tcp': {} });
+});
+
+test('valid tmpfs options and namespaced sysctls still create and start', async () => {
+  const r = await d.api('POST', '/containers/create', { Image: 'bb:latest', Cmd: ['true'], HostConfig: { Tmpfs: { '/x': 'rw,noexec,nosuid,size=64m,mode=1777', '/y': '' }, Sysctls: { 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '68719476736' } } });
+  assert.equal(r.status, 201, r.body);
+  const st = await d.api('POST', `/containers/${r.json.Id}/start`);
+  assert.equal(st.status, 204, st.body);
+  await d.api('DELETE', `/containers/${r.json.Id}?force=1`);
 });
 
 test('regression: a client hanging up on an upgraded request while it is answered does not end the daemon', async () => {
