@@ -3,6 +3,7 @@
  * checked here with docker's messages (SECURITY-CHECKS appendix C), and the body is
  * normalised into Config + HostConfig with docker's defaults.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import { InvalidArgumentError } from '../../common/errors.ts';
 import { parseBytes } from '../../common/human.ts';
@@ -39,6 +40,34 @@ function num(v: unknown, field: string, dflt = 0): number {
 /** Whether a JSON number fits Go's int64 (what docker decodes these fields into). */
 export function isInt64(v: number): boolean {
   return Number.isInteger(v) && v >= -(2 ** 63) && v < 2 ** 63;
+}
+
+/** The ids in a cpuset list ("0-2,4"), or undefined when it does not parse. */
+function cpusetIds(list: string): number[] | undefined {
+  if (!/^(\d+(-\d+)?)(,\d+(-\d+)?)*$/.test(list)) return undefined;
+  const ids: number[] = [];
+  for (const part of list.split(',')) {
+    const [a, b = a] = part.split('-').map(Number) as [number, number?];
+    if (b! < a) return undefined;
+    ids.push(a, b!);
+  }
+  return ids;
+}
+
+/** docker's check (sysinfo.IsCpusetCpusAvailable / Mems): every id must be online on this host. */
+export function checkCpuset(what: 'CPUs' | 'Memory nodes', list: string): void {
+  if (!list) return;
+  const file = what === 'CPUs' ? '/sys/devices/system/cpu/online' : '/sys/devices/system/node/online';
+  let online = what === 'CPUs' ? `0-${os.cpus().length - 1}` : '0';
+  try { online = fs.readFileSync(file, 'utf8').trim(); } catch { /* no NUMA info: node 0 */ }
+  const want = cpusetIds(list);
+  const have = cpusetIds(online);
+  if (!want) throw new InvalidArgumentError(`Invalid value ${list} for cpuset ${what === 'CPUs' ? 'cpus' : 'mems'}`);
+  if (!have) return;
+  const ranges = online.split(',').map((p) => p.split('-').map(Number));
+  const ok = (n: number) => ranges.some(([a, b = a]) => n >= a! && n <= b!);
+  // A range's ends are checked; a hole inside an online range cannot exist in /sys's list.
+  if (!want.every(ok)) throw new InvalidArgumentError(`Requested ${what === 'CPUs' ? 'CPUs' : 'memory nodes'} are not available - requested ${list}, available: ${online}`);
 }
 
 /** docker's CFS bounds (daemon_unix.go): a period within [1ms, 1s], a quota of at least 1ms. */
@@ -80,6 +109,7 @@ export function normaliseCreate(body: unknown): NormalisedCreate {
   const b = body;
   const env = strList(b.Env, 'ContainerConfigWrapper.Env') ?? [];
   for (const e of env) if (e === '' || e.startsWith('=')) throw new InvalidArgumentError(`invalid environment variable: ${e}`);
+  if (typeof b.Hostname === 'string' && b.Hostname.length > 64) throw new InvalidArgumentError(`invalid hostname ${JSON.stringify(b.Hostname.slice(0, 70))}…: longer than 64 characters (sethostname would refuse it)`);
   const exposed: Record<string, object> = {};
   if (b.ExposedPorts !== undefined && b.ExposedPorts !== null) {
     if (!isObj(b.ExposedPorts)) throw new InvalidArgumentError('json: cannot unmarshal ExposedPorts');
@@ -225,6 +255,8 @@ export function normaliseHostConfig(raw: unknown): HostConfig {
   if (cpuShares < 0) throw new InvalidArgumentError(`invalid CPU shares (${cpuShares}): value must be a positive integer`);
   const cpuset = str(h.CpusetCpus, 'CpusetCpus');
   if (cpuset && !/^(\d+(-\d+)?)(,\d+(-\d+)?)*$/.test(cpuset)) throw new InvalidArgumentError(`Invalid value ${cpuset} for cpuset cpus: invalid format: ${cpuset}`);
+  checkCpuset('CPUs', cpuset);
+  checkCpuset('Memory nodes', str(h.CpusetMems, 'CpusetMems'));
   const oom = num(h.OomScoreAdj, 'OomScoreAdj');
   if (oom < -1000 || oom > 1000) throw new InvalidArgumentError(`Invalid value ${oom}, range for oom score adj is [-1000, 1000]`);
   const ipc = str(h.IpcMode, 'IpcMode');

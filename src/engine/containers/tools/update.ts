@@ -10,7 +10,7 @@ import path from 'node:path';
 import { InvalidArgumentError, SystemError } from '../../../common/errors.ts';
 import type { HostConfig } from '../record.ts';
 import type { CgroupLayout } from './cgroups.ts';
-import { checkCpuCfs, isInt64 } from '../validate.ts';
+import { checkCpuCfs, checkCpuset, isInt64 } from '../validate.ts';
 
 export interface UpdateRequest {
   Memory?: number;
@@ -51,6 +51,8 @@ export function planUpdate(hc: HostConfig, body: unknown): { next: HostConfig; c
   if (b.PidsLimit !== undefined && b.PidsLimit !== null) req.PidsLimit = int(b.PidsLimit, 'PidsLimit')!;
   if (typeof b.CpusetCpus === 'string' && b.CpusetCpus !== '') req.CpusetCpus = b.CpusetCpus;
   if (typeof b.CpusetMems === 'string' && b.CpusetMems !== '') req.CpusetMems = b.CpusetMems;
+  if (req.CpusetCpus) checkCpuset('CPUs', req.CpusetCpus);
+  if (req.CpusetMems) checkCpuset('Memory nodes', req.CpusetMems);
   const rp = b.RestartPolicy as UpdateRequest['RestartPolicy'] | undefined;
   if (rp && typeof rp === 'object' && (rp.Name !== undefined && rp.Name !== '' || rp.MaximumRetryCount)) req.RestartPolicy = rp;
 
