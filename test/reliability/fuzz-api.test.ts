@@ -437,6 +437,12 @@ test('regression: what the fuzzer found answers a 400 with a message', async () 
     ['POST', `/containers/${known.ctr}/exec`, { Cmd: ['true'], Env: 'A=b' }],
     ['POST', `/containers/${known.ctr}/exec`, { Cmd: [1] }],
     ['POST', `/containers/${known.ctr}/exec`, { Cmd: ['true'], ConsoleSize: [-1, 5] }],
+    // Values runc or the kernel refuse at start (a 500 from start): a hostname over 64 bytes,
+    // CPUs this host does not have (cgroup ERANGE).
+    ['POST', '/containers/create', { Image: 'bb:latest', Hostname: 'x'.repeat(300) }],
+    ['POST', '/containers/create', { Image: 'bb:latest', HostConfig: { CpusetCpus: '0-99999' } }],
+    ['POST', '/containers/create', { Image: 'bb:latest', HostConfig: { CpusetMems: '5-1' } }],
+    ['POST', `/containers/${known.ctr}/update`, { CpusetCpus: '0-99999' }],
     // Numbers beyond int64 and a CFS quota under 1 ms reached the cgroup files (EINVAL: a 500).
     ['POST', `/containers/${known.ctr}/update`, { Memory: 1e30 }],
     ['POST', `/containers/${known.ctr}/update`, { CpuShares: 1e308 }],
@@ -487,6 +493,18 @@ test('regression: a name filter that is no regular expression matches nothing (m
   assert.equal(img.json.Config.Deep, undefined);
   assert.deepEqual(img.json.Config.Cmd, ['sh']);
   assert.deepEqual(img.json.Config.ExposedPorts, { '80/tcp': {} });
+});
+
+test('regression: a bare env name (what `-e NAME` sends when NAME is unset) unsets it, as docker; runc refused it at start', async () => {
+  const r = await d.api('POST', '/containers/create', { Image: 'bb:latest', Cmd: ['/bin/env'], Env: ['A', 'B=1', 'PATH'] });
+  assert.equal(r.status, 201, r.body);
+  assert.equal((await d.api('POST', `/containers/${r.json.Id}/start`)).status, 204);
+  await d.api('POST', `/containers/${r.json.Id}/wait`);
+  const logs = await d.cli(['logs', r.json.Id]);
+  assert.match(logs.stdout, /^B=1$/m);
+  assert.doesNotMatch(logs.stdout, /^A(=|$)/m);
+  assert.doesNotMatch(logs.stdout, /^PATH=/m);
+  await d.api('DELETE', `/containers/${r.json.Id}?force=1`);
 });
 
 test('valid tmpfs options and namespaced sysctls still create and start', async () => {
