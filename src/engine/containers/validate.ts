@@ -190,6 +190,25 @@ function validateLogOpts(driver: string, opts: Record<string, string>): void {
   }
 }
 
+/** HostConfig.Devices: objects with an absolute host path (a relative one was walked from the daemon's cwd). */
+function deviceList(v: unknown): HostConfig['Devices'] {
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v)) throw new InvalidArgumentError(`json: cannot unmarshal ${typeof v} into Go struct field HostConfig.Devices of type []container.DeviceMapping`);
+  for (const d of v) {
+    if (!isObj(d)) throw new InvalidArgumentError('json: cannot unmarshal into Go struct field HostConfig.Devices of type container.DeviceMapping');
+    for (const f of ['PathOnHost', 'PathInContainer', 'CgroupPermissions']) {
+      if (d[f] !== undefined && d[f] !== null && typeof d[f] !== 'string') throw new InvalidArgumentError(`json: cannot unmarshal ${typeof d[f]} into Go struct field DeviceMapping.${f} of type string`);
+    }
+    const host = (d.PathOnHost as string | undefined) ?? '';
+    const ctr = (d.PathInContainer as string | undefined) ?? '';
+    const perms = (d.CgroupPermissions as string | undefined) ?? '';
+    if (!host.startsWith('/')) throw new InvalidArgumentError(`bad format for path: ${host}`);
+    if (ctr && !ctr.startsWith('/')) throw new InvalidArgumentError(`bad format for path: ${ctr}`);
+    if (perms && !/^[rwm]{1,3}$/.test(perms)) throw new InvalidArgumentError(`invalid device mode: ${perms}`);
+  }
+  return v as HostConfig['Devices'];
+}
+
 function stringMap(v: unknown, field: string): Record<string, string> | undefined {
   if (v === undefined || v === null) return undefined;
   if (!isObj(v)) throw new InvalidArgumentError(`json: cannot unmarshal ${Array.isArray(v) ? 'array' : typeof v} into Go struct field HostConfig.${field} of type map[string]string`);
@@ -321,7 +340,7 @@ export function normaliseHostConfig(raw: unknown): HostConfig {
     CpusetMems: str(h.CpusetMems, 'CpusetMems'),
     GroupAdd: strList(h.GroupAdd, 'GroupAdd'),
     DeviceCgroupRules: deviceCgroupRules,
-    Devices: Array.isArray(h.Devices) ? (h.Devices as HostConfig['Devices']) : null,
+    Devices: deviceList(h.Devices),
     MemorySwap: memorySwap,
     PidsLimit: h.PidsLimit === undefined || h.PidsLimit === null ? null : num(h.PidsLimit, 'PidsLimit'),
     Ulimits: ulimits,
