@@ -443,6 +443,11 @@ test('regression: what the fuzzer found answers a 400 with a message', async () 
     ['POST', '/containers/create', { Image: 'bb:latest', HostConfig: { CpusetCpus: '0-99999' } }],
     ['POST', '/containers/create', { Image: 'bb:latest', HostConfig: { CpusetMems: '5-1' } }],
     ['POST', `/containers/${known.ctr}/update`, { CpusetCpus: '0-99999' }],
+    // A relative device path was walked from the daemon's working directory, then a 500 from start.
+    ['POST', '/containers/create', { Image: 'bb:latest', HostConfig: { Devices: [{ PathOnHost: '../..' }] } }],
+    ['POST', '/containers/create', { Image: 'bb:latest', HostConfig: { Devices: [{ PathOnHost: '/dev/null', PathInContainer: 'rel' }] } }],
+    ['POST', '/containers/create', { Image: 'bb:latest', HostConfig: { Devices: [{ PathOnHost: '/dev/null', CgroupPermissions: 'xyz' }] } }],
+    ['POST', '/containers/create', { Image: 'bb:latest', HostConfig: { Devices: ['x'] } }],
     // Numbers beyond int64 and a CFS quota under 1 ms reached the cgroup files (EINVAL: a 500).
     ['POST', `/containers/${known.ctr}/update`, { Memory: 1e30 }],
     ['POST', `/containers/${known.ctr}/update`, { CpuShares: 1e308 }],
@@ -504,6 +509,15 @@ test('regression: a bare env name (what `-e NAME` sends when NAME is unset) unse
   assert.match(logs.stdout, /^B=1$/m);
   assert.doesNotMatch(logs.stdout, /^A(=|$)/m);
   assert.doesNotMatch(logs.stdout, /^PATH=/m);
+  await d.api('DELETE', `/containers/${r.json.Id}?force=1`);
+});
+
+test('regression: a device that does not exist on the host fails the start with a 400, not a 500', async () => {
+  const r = await d.api('POST', '/containers/create', { Image: 'bb:latest', Cmd: ['true'], HostConfig: { Devices: [{ PathOnHost: '/dev/wharf-no-such-device', PathInContainer: '/dev/x', CgroupPermissions: 'rwm' }] } });
+  assert.equal(r.status, 201, r.body);
+  const st = await d.api('POST', `/containers/${r.json.Id}/start`);
+  assert.equal(st.status, 400, st.body);
+  assert.match(st.json.message, /error gathering device information/);
   await d.api('DELETE', `/containers/${r.json.Id}?force=1`);
 });
 
