@@ -183,6 +183,10 @@ function pumpExec(a: AttachStream, client: ClientStream, o: { tty: boolean; stdo
 
 /** Reads a JSON object's fields the way Go's encoding/json does: exact name first, else any case. */
 function jsonFields(body: Record<string, unknown>): (name: string) => unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    const t = body === null ? 'null' : Array.isArray(body) ? 'array' : typeof body;
+    throw new InvalidArgumentError(`json: cannot unmarshal ${t} into Go value of type types.ExecConfig`);
+  }
   return (name) => {
     if (name in body) return body[name];
     const lower = name.toLowerCase();
