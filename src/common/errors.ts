@@ -18,6 +18,9 @@ export class InvalidArgumentError extends WharfError {
   override readonly status = 400;
 }
 
+/** 400: a tar stream a client sent (build context, archive PUT, import) is not a valid tar. */
+export class InvalidArchiveError extends InvalidArgumentError {}
+
 /** 401: credentials missing or wrong (registry login). */
 export class UnauthorizedError extends WharfError {
   override readonly code = 'WHARF_UNAUTHORIZED';

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { InvalidArgumentError, SystemError } from '../common/errors.ts';
+import { InvalidArgumentError } from '../common/errors.ts';
 import type { DeviceCgroupRule, LinuxDeviceSpec, MountSpec } from './spec-types.ts';
 import { onlyErrno } from '../common/cleanups.ts';
 
@@ -134,10 +134,11 @@ export function deviceMapping(spec: string): { devices: LinuxDeviceSpec[]; rules
   try {
     walk(host, container);
   } catch (err) {
-    throw new SystemError(`error gathering device information while adding custom device "${host}": ${(err as Error).message}`);
+    // The device a client named does not exist or cannot be read: its request, not a daemon fault.
+    throw new InvalidArgumentError(`error gathering device information while adding custom device "${host}": ${(err as Error).message}`);
   }
   if (devices.length === 0) {
-    throw new SystemError(`error gathering device information while adding custom device "${host}": not a device node`);
+    throw new InvalidArgumentError(`error gathering device information while adding custom device "${host}": not a device node`);
   }
   const rules = devices.map((d): DeviceCgroupRule => ({ allow: true, type: d.type === 'b' ? 'b' : 'c', major: d.major, minor: d.minor, access: perms }));
   return { devices, rules };

@@ -101,7 +101,11 @@ export function validateCwd(cwd: string | undefined): string {
   return clean.length > 1 && clean.endsWith('/') ? clean.slice(0, -1) : clean;
 }
 
-/** Docker's env defaults: PATH (if absent), HOSTNAME, TERM=xterm with a tty; given env wins. */
+/**
+ * Docker's env defaults: PATH (if absent), HOSTNAME, TERM=xterm with a tty; given env wins. A
+ * bare `NAME` (no `=`, what `-e NAME` sends when NAME is unset) unsets it, as moby's
+ * ReplaceOrAppendEnvValues does; runc would refuse the process with it.
+ */
 export function buildEnv(env: readonly string[] = [], hostname = '', tty = false): string[] {
   const out: string[] = [];
   const set = (kv: string) => {
@@ -113,7 +117,11 @@ export function buildEnv(env: readonly string[] = [], hostname = '', tty = false
   set(DEFAULT_PATH_ENV);
   if (hostname) set(`HOSTNAME=${hostname}`);
   if (tty) set('TERM=xterm');
-  for (const e of env) set(e);
+  for (const e of env) {
+    if (e.includes('=')) { set(e); continue; }
+    const i = out.findIndex((x) => x.split('=', 1)[0] === e);
+    if (i >= 0) out.splice(i, 1);
+  }
   return out;
 }
 
@@ -265,7 +273,7 @@ export function buildExecProcess(
   for (const e of opts.env ?? []) {
     const k = e.split('=', 1)[0];
     env = env.filter((x) => x.split('=', 1)[0] !== k);
-    env.push(e);
+    if (e.includes('=')) env.push(e); // a bare NAME unsets it (as in buildEnv)
   }
   p.env = env;
   if (opts.privileged) {

@@ -51,10 +51,13 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
   };
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    void dispatch(req, res, undefined, undefined);
+    dispatch(req, res, undefined, undefined).catch((err) => lastResort(err, req, req.socket));
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    void dispatch(req, undefined, socket, head);
+    // Node leaves an upgraded socket without an 'error' listener: a client that hangs up while
+    // we answer (EPIPE) would otherwise throw out of the event loop and end the daemon.
+    socket.on('error', (err) => opts.logger.debug(`upgraded connection: ${messageOf(err)}`));
+    dispatch(req, undefined, socket, head).catch((err) => lastResort(err, req, socket));
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return;
@@ -65,8 +68,23 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
     }
   });
 
+  /** An error that escaped the handler's own answer (writing that answer failed): never the daemon's end. */
+  function lastResort(err: unknown, req: IncomingMessage, socket: Socket): void {
+    opts.logger.error(`Request ${req.method} ${req.url} failed: ${messageOf(err)}`, { stack: err instanceof Error ? err.stack : undefined });
+    if (!socket.destroyed) socket.destroy();
+  }
+
   async function dispatch(req: IncomingMessage, res: ServerResponse | undefined, socket: Socket | undefined, head: Buffer | undefined): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://wharf');
+    // A request target Node's parser let through can still be no URL (`GET http://[::1`):
+    // answer 400 below rather than throw out of the request event (that ends the daemon).
+    let badUrl: string | undefined;
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://wharf');
+    } catch {
+      badUrl = `invalid request URI: ${JSON.stringify((req.url ?? '').slice(0, 200))}`;
+      url = new URL('/', 'http://wharf');
+    }
     const rawPath = url.pathname;
     const { version, rest } = splitVersion(rawPath);
     const requestId = randomBytes(4).toString('hex');
@@ -77,6 +95,7 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
     if (socket) ({ body: upgradeBody, rest: head } = await readUpgradeBody(req, socket, head ?? Buffer.alloc(0)));
     const ctx = makeContext(req, res, socket, head, rest, url.searchParams, version ?? API_VERSION, requestId, commonHeaders, upgradeBody);
     try {
+      if (badUrl) throw new InvalidArgumentError(badUrl);
       if (version !== undefined) {
         if (compareVersions(version, API_VERSION) > 0) {
           throw new InvalidArgumentError(`client version ${version} is too new. Maximum supported API version is ${API_VERSION}`);
@@ -85,9 +104,10 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
           throw new InvalidArgumentError(`client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`);
         }
       }
-      if (/(^|\/)\.\.?(\/|$)/.test(decodeURIComponent(rest))) {
+      const decoded = decodePath(rest);
+      if (/(^|\/)\.\.?(\/|$)/.test(decoded)) {
         // Go's ServeMux cleans such paths with a redirect; do the same rather than route them.
-        const cleaned = new URL(decodeURIComponent(rest), 'http://wharf').pathname;
+        const cleaned = new URL(decoded, 'http://wharf').pathname;
         ctx.text(301, '', { Location: (version ? `/v${version}` : '') + cleaned + url.search });
         return;
       }
@@ -100,7 +120,8 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
       for (const [k, v] of Object.entries(found.params)) if (v !== undefined) (ctx.params as Record<string, string>)[k] = v;
       await found.handler(ctx);
       if (!ctx.answered) ctx.noContent(204);
-    } catch (err) {
+    } catch (thrown) {
+      const err = clientFault(thrown);
       const status = statusOf(err);
       if (status >= 500) opts.logger.error(`Handler for ${req.method} ${rawPath} returned error: ${messageOf(err)}`, { request: requestId, stack: err instanceof Error && !(err instanceof WharfError) ? err.stack : undefined });
       else opts.logger.debug(`Handler for ${req.method} ${rawPath} returned error: ${messageOf(err)}`, { request: requestId });
@@ -113,6 +134,29 @@ export function createApiServer(opts: ApiServerOptions): http.Server {
     }
   }
   return server;
+}
+
+/**
+ * Errors Node raises on values only a client can have put there (a NUL byte in a path handed to
+ * fs, a path too long for the kernel): a 400, wherever in a handler they surface.
+ */
+function clientFault(err: unknown): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (e instanceof TypeError && e.code === 'ERR_INVALID_ARG_VALUE' && /null bytes/.test(e.message)) {
+    return new InvalidArgumentError(`invalid argument: a value contains a NUL byte`, { cause: err });
+  }
+  // Only a name from the request can outgrow PATH_MAX/NAME_MAX under our own roots.
+  if (e instanceof Error && e.code === 'ENAMETOOLONG') return new InvalidArgumentError('invalid argument: file name too long', { cause: err });
+  return err;
+}
+
+/** The path with its %-escapes decoded; a malformed escape is the client's mistake (Go: 400). */
+function decodePath(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    throw new InvalidArgumentError(`invalid URL escape in path ${JSON.stringify(p.slice(0, 200))}`);
+  }
 }
 
 interface InternalContext extends RouteContext {
@@ -176,7 +220,8 @@ function makeContext(
           chunks.push(c);
         });
         req.on('end', () => resolve(Buffer.concat(chunks)));
-        req.on('error', reject);
+        // The client hung up or broke the framing half way: its request, not a daemon fault.
+        req.on('error', (err) => reject(new InvalidArgumentError(`reading the request body: ${messageOf(err)}`)));
       });
       return bodyPromise;
     },
@@ -284,13 +329,18 @@ function readUpgradeBody(req: IncomingMessage, socket: Socket, head: Buffer): Pr
       buf = Buffer.concat([buf, c]);
       if (buf.length >= len) finish();
     };
+    let done = false;
     const finish = () => {
+      if (done) return;
+      done = true;
       socket.off('data', onData);
+      socket.off('close', finish);
       socket.off('end', finish);
       socket.pause();
       resolve({ body: buf.subarray(0, len), rest: buf.subarray(len) });
     };
     socket.on('data', onData);
     socket.once('end', finish);
+    socket.once('close', finish);
   });
 }

@@ -3,6 +3,7 @@
  * streaming reader and the writer, plus the PAX extended-header record codec. PAX values are
  * kept as raw bytes so binary `SCHILY.xattr.*` values (security.capability) survive intact.
  */
+import { InvalidArchiveError } from '../errors.ts';
 
 export type TarEntryType = 'file' | 'link' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo' | 'other';
 
@@ -86,7 +87,7 @@ function checksum(b: Buffer): number {
 /** Decodes one header block; throws on a bad checksum. */
 export function decodeBlock(b: Buffer): TarHeader {
   const stored = num(b, 148, 8);
-  if (stored !== checksum(b)) throw new Error('archive/tar: invalid tar header (checksum mismatch)');
+  if (stored !== checksum(b)) throw new InvalidArchiveError('archive/tar: invalid tar header (checksum mismatch)');
   const magic = b.toString('latin1', 257, 263);
   let name = cstr(b, 0, 100);
   // ustar (not GNU, whose 345.. area holds atime/ctime) splits long names into prefix/name.
@@ -110,13 +111,13 @@ export function parsePax(buf: Buffer): Map<string, Buffer> {
   while (pos < buf.length) {
     if (buf[pos] === 0) break;
     const sp = buf.indexOf(0x20, pos);
-    if (sp < 0) throw new Error('archive/tar: invalid PAX record');
+    if (sp < 0) throw new InvalidArchiveError('archive/tar: invalid PAX record');
     const len = parseInt(buf.toString('latin1', pos, sp), 10);
     if (!Number.isFinite(len) || len <= sp - pos || pos + len > buf.length || buf[pos + len - 1] !== 0x0a) {
-      throw new Error('archive/tar: invalid PAX record');
+      throw new InvalidArchiveError('archive/tar: invalid PAX record');
     }
     const eq = buf.indexOf(0x3d, sp + 1);
-    if (eq < 0 || eq >= pos + len) throw new Error('archive/tar: invalid PAX record');
+    if (eq < 0 || eq >= pos + len) throw new InvalidArchiveError('archive/tar: invalid PAX record');
     out.set(buf.toString('utf8', sp + 1, eq), buf.subarray(eq + 1, pos + len - 1));
     pos += len;
   }
@@ -141,7 +142,7 @@ export function applyPax(h: TarHeader, pax: Map<string, Buffer>): void {
       case 'gname': h.gname = v; break;
       case 'mtime': {
         const t = Number(v);
-        if (!Number.isFinite(t)) throw new Error(`archive/tar: invalid PAX mtime ${JSON.stringify(v)}`);
+        if (!Number.isFinite(t)) throw new InvalidArchiveError(`archive/tar: invalid PAX mtime ${JSON.stringify(v)}`);
         h.mtime = t;
         break;
       }
@@ -151,7 +152,7 @@ export function applyPax(h: TarHeader, pax: Map<string, Buffer>): void {
 }
 
 function parseDecimal(v: string, key: string): number {
-  if (!/^\d+$/.test(v)) throw new Error(`archive/tar: invalid PAX ${key} ${JSON.stringify(v)}`);
+  if (!/^\d+$/.test(v)) throw new InvalidArchiveError(`archive/tar: invalid PAX ${key} ${JSON.stringify(v)}`);
   return Number(v);
 }
 

@@ -15,6 +15,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { InvalidArchiveError } from '../errors.ts';
 import { BLOCK, applyPax, decodeBlock, isZeroBlock, parsePax, type TarHeader } from './header.ts';
 
 export interface TarEntry {
@@ -91,7 +92,15 @@ export class TarReader implements AsyncIterable<TarEntry> {
   /** Appends the next input chunk to the buffer; false at end of input. */
   async #more(): Promise<boolean> {
     if (this.#eof) return false;
-    const r = await this.#src!.next();
+    let r: IteratorResult<Buffer>;
+    try {
+      r = await this.#src!.next();
+    } catch (err) {
+      // Corrupt gzip framing is the sender's archive being broken, like a bad tar header.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (typeof code === 'string' && code.startsWith('Z_')) throw new InvalidArchiveError(`archive/tar: gzip: ${(err as Error).message}`, { cause: err });
+      throw err;
+    }
     if (r.done) {
       this.#eof = true;
       return false;
@@ -113,7 +122,7 @@ export class TarReader implements AsyncIterable<TarEntry> {
   /** Streams n bytes without copying; throws on truncated input. */
   async *#take(n: number): AsyncGenerator<Buffer> {
     while (n > 0) {
-      if (this.#buf.length === 0 && !(await this.#more())) throw new Error('archive/tar: unexpected EOF');
+      if (this.#buf.length === 0 && !(await this.#more())) throw new InvalidArchiveError('archive/tar: unexpected EOF');
       const c = this.#buf.subarray(0, Math.min(n, this.#buf.length));
       this.#buf = this.#buf.subarray(c.length);
       n -= c.length;
@@ -127,11 +136,11 @@ export class TarReader implements AsyncIterable<TarEntry> {
   }
 
   async #readMeta(size: number): Promise<Buffer> {
-    if (size > META_MAX) throw new Error('archive/tar: extended header too large');
+    if (size > META_MAX) throw new InvalidArchiveError('archive/tar: extended header too large');
     const b = await this.#read(size);
-    if (b.length < size) throw new Error('archive/tar: unexpected EOF');
+    if (b.length < size) throw new InvalidArchiveError('archive/tar: unexpected EOF');
     const pad = (BLOCK - (size % BLOCK)) % BLOCK;
-    if ((await this.#read(pad)).length < pad) throw new Error('archive/tar: unexpected EOF');
+    if ((await this.#read(pad)).length < pad) throw new InvalidArchiveError('archive/tar: unexpected EOF');
     return Buffer.from(b);
   }
 
@@ -158,7 +167,7 @@ export class TarReader implements AsyncIterable<TarEntry> {
       if (this.#pending > 0) await this.#skipPending();
       const block = await this.#read(BLOCK);
       if (block.length === 0) break; // clean EOF at a header boundary
-      if (block.length < BLOCK) throw new Error('archive/tar: unexpected EOF');
+      if (block.length < BLOCK) throw new InvalidArchiveError('archive/tar: unexpected EOF');
       if (isZeroBlock(block)) break;
       const h = decodeBlock(block);
       if (h.typeflag === 'x' || h.typeflag === 'g') {

@@ -57,7 +57,11 @@ export class ExecManager implements ProbeRunner {
     const b = jsonFields(body ?? {});
     const cmd = b('Cmd');
     if (!Array.isArray(cmd) || cmd.length === 0) throw new InvalidArgumentError('No exec command specified');
+    if (!cmd.every((c) => typeof c === 'string')) throw new InvalidArgumentError('json: cannot unmarshal into Go struct field ExecConfig.Cmd of type string');
     const envIn = b('Env');
+    if (envIn !== undefined && envIn !== null && (!Array.isArray(envIn) || !envIn.every((e) => typeof e === 'string'))) {
+      throw new InvalidArgumentError('json: cannot unmarshal into Go struct field ExecConfig.Env of type []string');
+    }
     const env = Array.isArray(envIn) ? (envIn as string[]) : [];
     for (const e of env) if (e === '' || e.startsWith('=')) throw new InvalidArgumentError(`invalid environment variable: ${e}`);
     const wdIn = b('WorkingDir');
@@ -70,6 +74,9 @@ export class ExecManager implements ProbeRunner {
     }
     const user = b('User');
     const size = b('ConsoleSize');
+    if (size !== undefined && size !== null && (!Array.isArray(size) || size.length !== 2 || !size.every((n) => typeof n === 'number' && Number.isInteger(n) && n >= 0 && n < 2 ** 32))) {
+      throw new InvalidArgumentError('json: cannot unmarshal into Go struct field ExecConfig.ConsoleSize of type [2]uint');
+    }
     const id = randomBytes(32).toString('hex');
     this.execs.set(id, {
       ID: id, ContainerID: l.rec.Id, Running: false, ExitCode: null, Pid: 0,
@@ -232,6 +239,10 @@ function pumpExec(a: AttachStream, client: ClientStream, o: { tty: boolean; stdo
 
 /** Reads a JSON object's fields the way Go's encoding/json does: exact name first, else any case. */
 function jsonFields(body: Record<string, unknown>): (name: string) => unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    const t = body === null ? 'null' : Array.isArray(body) ? 'array' : typeof body;
+    throw new InvalidArgumentError(`json: cannot unmarshal ${t} into Go value of type types.ExecConfig`);
+  }
   return (name) => {
     if (name in body) return body[name];
     const lower = name.toLowerCase();

@@ -64,7 +64,39 @@ export function parseBind(spec: string): MountPointRecord {
   return { Type: 'volume', Name: src, Source: '', Destination: destination, Driver: 'local', Mode: mode, RW: rw, Propagation: '' };
 }
 
+/** The shapes docker's decoder insists on (a 400 where Go's json would fail), before any use. */
+function checkMountTypes(m: unknown): asserts m is MountRequest {
+  const obj = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const bad = (field: string, goType: string) => new InvalidArgumentError(`json: cannot unmarshal into Go struct field Mount.${field} of type ${goType}`);
+  if (!obj(m)) throw new InvalidArgumentError('invalid mount config: a mount must be an object');
+  const r = m as Record<string, unknown>;
+  for (const f of ['Type', 'Source', 'Target', 'Consistency']) if (r[f] !== undefined && r[f] !== null && typeof r[f] !== 'string') throw bad(f, 'string');
+  if (r.ReadOnly !== undefined && r.ReadOnly !== null && typeof r.ReadOnly !== 'boolean') throw bad('ReadOnly', 'bool');
+  for (const f of ['BindOptions', 'VolumeOptions', 'TmpfsOptions']) if (r[f] !== undefined && r[f] !== null && !obj(r[f])) throw bad(f, `mount.${f}`);
+  const b = r.BindOptions as Record<string, unknown> | undefined | null;
+  if (b?.Propagation !== undefined && b.Propagation !== null && b.Propagation !== '') {
+    if (typeof b.Propagation !== 'string' || !['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'].includes(b.Propagation)) {
+      throw new InvalidArgumentError(`invalid mount config: invalid propagation mode: ${String(b.Propagation)}`);
+    }
+  }
+  const t = r.TmpfsOptions as Record<string, unknown> | undefined | null;
+  for (const f of ['SizeBytes', 'Mode']) {
+    const v = t?.[f];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw bad(`TmpfsOptions.${f}`, f === 'Mode' ? 'fs.FileMode' : 'int64');
+    if (v < 0) throw new InvalidArgumentError(`invalid mount config for type "tmpfs": invalid ${f === 'Mode' ? 'mode' : 'size'} ${v}`);
+  }
+  const v = r.VolumeOptions as Record<string, unknown> | undefined | null;
+  if (v) {
+    for (const f of ['Labels', 'DriverConfig']) if (v[f] !== undefined && v[f] !== null && !obj(v[f])) throw bad(`VolumeOptions.${f}`, f === 'Labels' ? 'map[string]string' : 'mount.Driver');
+    const dc = v.DriverConfig as Record<string, unknown> | undefined | null;
+    if (dc?.Name !== undefined && dc.Name !== null && typeof dc.Name !== 'string') throw bad('VolumeOptions.DriverConfig.Name', 'string');
+    if (dc?.Options !== undefined && dc.Options !== null && !obj(dc.Options)) throw bad('VolumeOptions.DriverConfig.Options', 'map[string]string');
+  }
+}
+
 export function parseMount(m: MountRequest): MountPointRecord {
+  checkMountTypes(m);
   const known = new Set(['Type', 'Source', 'Target', 'ReadOnly', 'Consistency', 'BindOptions', 'VolumeOptions', 'TmpfsOptions']);
   for (const k of Object.keys(m)) if (!known.has(k)) throw new InvalidArgumentError(`invalid mount config: unknown field "${k}"`);
   const type = m.Type;

@@ -3,6 +3,7 @@
  * checked here with docker's messages (SECURITY-CHECKS appendix C), and the body is
  * normalised into Config + HostConfig with docker's defaults.
  */
+import fs from 'node:fs';
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import os from 'node:os';
 import { InvalidArgumentError } from '../../common/errors.ts';
@@ -33,7 +34,47 @@ function strList(v: unknown, field: string): string[] | null {
 function num(v: unknown, field: string, dflt = 0): number {
   if (v === undefined || v === null) return dflt;
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(`json: cannot unmarshal ${typeof v} into Go struct field ${field} of type int64`);
+  if (!isInt64(v)) throw new InvalidArgumentError(`json: cannot unmarshal number ${v} into Go struct field ${field} of type int64`);
   return v;
+}
+
+/** Whether a JSON number fits Go's int64 (what docker decodes these fields into). */
+export function isInt64(v: number): boolean {
+  return Number.isInteger(v) && v >= -(2 ** 63) && v < 2 ** 63;
+}
+
+/** The ids in a cpuset list ("0-2,4"), or undefined when it does not parse. */
+function cpusetIds(list: string): number[] | undefined {
+  if (!/^(\d+(-\d+)?)(,\d+(-\d+)?)*$/.test(list)) return undefined;
+  const ids: number[] = [];
+  for (const part of list.split(',')) {
+    const [a, b = a] = part.split('-').map(Number) as [number, number?];
+    if (b! < a) return undefined;
+    ids.push(a, b!);
+  }
+  return ids;
+}
+
+/** docker's check (sysinfo.IsCpusetCpusAvailable / Mems): every id must be online on this host. */
+export function checkCpuset(what: 'CPUs' | 'Memory nodes', list: string): void {
+  if (!list) return;
+  const file = what === 'CPUs' ? '/sys/devices/system/cpu/online' : '/sys/devices/system/node/online';
+  let online = what === 'CPUs' ? `0-${os.cpus().length - 1}` : '0';
+  try { online = fs.readFileSync(file, 'utf8').trim(); } catch { /* no NUMA info: node 0 */ }
+  const want = cpusetIds(list);
+  const have = cpusetIds(online);
+  if (!want) throw new InvalidArgumentError(`Invalid value ${list} for cpuset ${what === 'CPUs' ? 'cpus' : 'mems'}`);
+  if (!have) return;
+  const ranges = online.split(',').map((p) => p.split('-').map(Number));
+  const ok = (n: number) => ranges.some(([a, b = a]) => n >= a! && n <= b!);
+  // A range's ends are checked; a hole inside an online range cannot exist in /sys's list.
+  if (!want.every(ok)) throw new InvalidArgumentError(`Requested ${what === 'CPUs' ? 'CPUs' : 'memory nodes'} are not available - requested ${list}, available: ${online}`);
+}
+
+/** docker's CFS bounds (daemon_unix.go): a period within [1ms, 1s], a quota of at least 1ms. */
+export function checkCpuCfs(period: number, quota: number): void {
+  if (period !== 0 && (period < 1000 || period > 1_000_000)) throw new InvalidArgumentError('CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)');
+  if (quota > 0 && quota < 1000) throw new InvalidArgumentError('CPU cfs quota can not be less than 1ms (i.e. 1000)');
 }
 
 function bool(v: unknown, field: string): boolean {
@@ -103,12 +144,20 @@ export function normaliseCreate(body: unknown): NormalisedCreate {
   const b = body;
   const env = strList(b.Env, 'ContainerConfigWrapper.Env') ?? [];
   for (const e of env) if (e === '' || e.startsWith('=')) throw new InvalidArgumentError(`invalid environment variable: ${e}`);
+  if (typeof b.Hostname === 'string' && b.Hostname.length > 64) throw new InvalidArgumentError(`invalid hostname ${JSON.stringify(b.Hostname.slice(0, 70))}…: longer than 64 characters (sethostname would refuse it)`);
   const exposed: Record<string, object> = {};
   if (b.ExposedPorts !== undefined && b.ExposedPorts !== null) {
     if (!isObj(b.ExposedPorts)) throw new InvalidArgumentError('json: cannot unmarshal ExposedPorts');
     for (const p of Object.keys(b.ExposedPorts)) { validatePortKey(p); exposed[p.includes('/') ? p : `${p}/tcp`] = {}; }
   }
-  const labels = isObj(b.Labels) ? Object.fromEntries(Object.entries(b.Labels).map(([k, v]) => [k, String(v)])) : {};
+  if (b.Labels !== undefined && b.Labels !== null) {
+    if (!isObj(b.Labels)) throw new InvalidArgumentError(`json: cannot unmarshal ${Array.isArray(b.Labels) ? 'array' : typeof b.Labels} into Go struct field ContainerConfigWrapper.Labels of type map[string]string`);
+    for (const v of Object.values(b.Labels)) {
+      if (typeof v !== 'string' && v !== null) throw new InvalidArgumentError(`json: cannot unmarshal ${v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v} into Go struct field ContainerConfigWrapper.Labels of type string`);
+    }
+  }
+  // Go decodes a null value of a map[string]string as "".
+  const labels = isObj(b.Labels) ? Object.fromEntries(Object.entries(b.Labels).map(([k, v]) => [k, (v as string | null) ?? ''])) : {};
   const config: ContainerConfig = {
     Hostname: str(b.Hostname, 'Hostname'),
     Domainname: str(b.Domainname, 'Domainname'),
@@ -193,6 +242,68 @@ function validateLogOpts(driver: string, opts: Record<string, string>): void {
   }
 }
 
+/** HostConfig.Devices: objects with an absolute host path (a relative one was walked from the daemon's cwd). */
+function deviceList(v: unknown): HostConfig['Devices'] {
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v)) throw new InvalidArgumentError(`json: cannot unmarshal ${typeof v} into Go struct field HostConfig.Devices of type []container.DeviceMapping`);
+  for (const d of v) {
+    if (!isObj(d)) throw new InvalidArgumentError('json: cannot unmarshal into Go struct field HostConfig.Devices of type container.DeviceMapping');
+    for (const f of ['PathOnHost', 'PathInContainer', 'CgroupPermissions']) {
+      if (d[f] !== undefined && d[f] !== null && typeof d[f] !== 'string') throw new InvalidArgumentError(`json: cannot unmarshal ${typeof d[f]} into Go struct field DeviceMapping.${f} of type string`);
+    }
+    const host = (d.PathOnHost as string | undefined) ?? '';
+    const ctr = (d.PathInContainer as string | undefined) ?? '';
+    const perms = (d.CgroupPermissions as string | undefined) ?? '';
+    if (!host.startsWith('/')) throw new InvalidArgumentError(`bad format for path: ${host}`);
+    if (ctr && !ctr.startsWith('/')) throw new InvalidArgumentError(`bad format for path: ${ctr}`);
+    if (perms && !/^[rwm]{1,3}$/.test(perms)) throw new InvalidArgumentError(`invalid device mode: ${perms}`);
+  }
+  return v as HostConfig['Devices'];
+}
+
+function stringMap(v: unknown, field: string): Record<string, string> | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isObj(v)) throw new InvalidArgumentError(`json: cannot unmarshal ${Array.isArray(v) ? 'array' : typeof v} into Go struct field HostConfig.${field} of type map[string]string`);
+  for (const x of Object.values(v)) if (typeof x !== 'string' && x !== null) throw new InvalidArgumentError(`json: cannot unmarshal ${typeof x} into Go struct field HostConfig.${field} of type string`);
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, (x as string | null) ?? '']));
+}
+
+const TMPFS_FLAGS = new Set(['ro', 'rw', 'exec', 'noexec', 'suid', 'nosuid', 'dev', 'nodev', 'sync', 'async', 'dirsync', 'remount', 'mand', 'nomand',
+  'atime', 'noatime', 'diratime', 'nodiratime', 'relatime', 'norelatime', 'strictatime', 'nostrictatime', 'bind', 'rbind', 'unbindable', 'runbindable',
+  'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'tmpcopyup', 'notmpcopyup']);
+const TMPFS_DATA: Record<string, RegExp> = {
+  size: /^\d+[kmgKMG%]?$/, mode: /^[0-7]{1,4}$/, uid: /^\d+$/, gid: /^\d+$/, nr_inodes: /^\d+[kmgKMG]?$/, nr_blocks: /^\d+[kmgKMG]?$/, mpol: /^[a-z]+(:[0-9,-]+)?$/,
+};
+
+/** `--tmpfs` destinations and options as docker's ParseTmpfsOptions takes them (the kernel would refuse the rest at start). */
+function tmpfsMap(v: unknown): Record<string, string> | undefined {
+  const m = stringMap(v, 'Tmpfs');
+  for (const opts of Object.values(m ?? {})) {
+    for (const o of opts.split(',')) {
+      if (o === '') continue;
+      const i = o.indexOf('=');
+      const key = i < 0 ? o : o.slice(0, i);
+      const ok = i < 0 ? TMPFS_FLAGS.has(key) : TMPFS_DATA[key]?.test(o.slice(i + 1)) ?? false;
+      if (!ok) throw new InvalidArgumentError(`invalid tmpfs option ${JSON.stringify(o)}`);
+    }
+  }
+  return m;
+}
+
+const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
+
+/** runc's rule, checked at create: a sysctl must belong to a namespace the container has of its own. */
+function sysctlMap(v: unknown, ns: { ipc: string; net: string; uts: string }): Record<string, string> | undefined {
+  const m = stringMap(v, 'Sysctls');
+  for (const k of Object.keys(m ?? {})) {
+    if (!/^[A-Za-z0-9_]+(\.[A-Za-z0-9_-]+)+$/.test(k)) throw new InvalidArgumentError(`invalid sysctl ${JSON.stringify(k)}`);
+    const ipc = IPC_SYSCTLS.has(k) || k.startsWith('fs.mqueue.');
+    const own = (ipc && ns.ipc !== 'host') || (k.startsWith('net.') && ns.net !== 'host') || ((k === 'kernel.domainname' || k === 'kernel.hostname') && ns.uts !== 'host');
+    if (!own) throw new InvalidArgumentError(`sysctl ${JSON.stringify(k)} is not in a separate kernel namespace`);
+  }
+  return m;
+}
+
 export function normaliseHostConfig(raw: unknown): HostConfig {
   const h = isObj(raw) ? raw : {};
   const rp = isObj(h.RestartPolicy) ? h.RestartPolicy : {};
@@ -210,10 +321,13 @@ export function normaliseHostConfig(raw: unknown): HostConfig {
   const nanoCpus = num(h.NanoCpus, 'NanoCpus');
   const ncpu = os.cpus().length;
   if (nanoCpus < 0 || nanoCpus > ncpu * 1e9) throw new InvalidArgumentError(`Range of CPUs is from 0.01 to ${ncpu.toFixed(2)}, as there are only ${ncpu} CPUs available`);
+  checkCpuCfs(num(h.CpuPeriod, 'CpuPeriod'), num(h.CpuQuota, 'CpuQuota'));
   const cpuShares = num(h.CpuShares, 'CpuShares');
   if (cpuShares < 0) throw new InvalidArgumentError(`invalid CPU shares (${cpuShares}): value must be a positive integer`);
   const cpuset = str(h.CpusetCpus, 'CpusetCpus');
   if (cpuset && !/^(\d+(-\d+)?)(,\d+(-\d+)?)*$/.test(cpuset)) throw new InvalidArgumentError(`Invalid value ${cpuset} for cpuset cpus: invalid format: ${cpuset}`);
+  checkCpuset('CPUs', cpuset);
+  checkCpuset('Memory nodes', str(h.CpusetMems, 'CpusetMems'));
   const oom = num(h.OomScoreAdj, 'OomScoreAdj');
   if (oom < -1000 || oom > 1000) throw new InvalidArgumentError(`Invalid value ${oom}, range for oom score adj is [-1000, 1000]`);
   const ipc = str(h.IpcMode, 'IpcMode');
@@ -264,10 +378,10 @@ export function normaliseHostConfig(raw: unknown): HostConfig {
     PublishAllPorts: bool(h.PublishAllPorts, 'PublishAllPorts'),
     ReadonlyRootfs: bool(h.ReadonlyRootfs, 'ReadonlyRootfs'),
     SecurityOpt: strList(h.SecurityOpt, 'SecurityOpt'),
-    Tmpfs: isObj(h.Tmpfs) ? (h.Tmpfs as Record<string, string>) : undefined,
+    Tmpfs: tmpfsMap(h.Tmpfs),
     UTSMode: uts,
     ShmSize: shm || DEFAULT_SHM_SIZE,
-    Sysctls: isObj(h.Sysctls) ? (h.Sysctls as Record<string, string>) : undefined,
+    Sysctls: sysctlMap(h.Sysctls, { ipc: ipc || 'private', net: str(h.NetworkMode, 'NetworkMode'), uts }),
     Runtime: str(h.Runtime, 'Runtime') || 'runc',
     CpuShares: cpuShares,
     Memory: memory,
@@ -278,7 +392,7 @@ export function normaliseHostConfig(raw: unknown): HostConfig {
     CpusetMems: str(h.CpusetMems, 'CpusetMems'),
     GroupAdd: strList(h.GroupAdd, 'GroupAdd'),
     DeviceCgroupRules: deviceCgroupRules,
-    Devices: Array.isArray(h.Devices) ? (h.Devices as HostConfig['Devices']) : null,
+    Devices: deviceList(h.Devices),
     MemorySwap: memorySwap,
     PidsLimit: h.PidsLimit === undefined || h.PidsLimit === null ? null : num(h.PidsLimit, 'PidsLimit'),
     Ulimits: ulimits,

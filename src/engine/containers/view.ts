@@ -139,7 +139,7 @@ export function listContainers(reg: ContainerRegistry, o: ListOptions): Record<s
     if (!all && !r.State.Running) return false;
     if (f.status?.length && !f.status.includes(status)) return false;
     if (f.id?.length && !f.id.some((x) => r.Id.startsWith(x))) return false;
-    if (f.name?.length && !f.name.some((x) => new RegExp(x).test(r.Name.slice(1)) || r.Name === x)) return false;
+    if (f.name?.length && !f.name.some((x) => regexMatches(x, r.Name.slice(1)) || r.Name === x)) return false;
     if (f.health?.length && !f.health.includes(r.State.Health?.Status ?? 'none')) return false;
     if (f.exited?.length && (r.State.Status !== 'exited' || !f.exited.includes(String(r.State.ExitCode)))) return false;
     if (f.label?.length && !f.label.every((l) => { const i = l.indexOf('='); const k = i < 0 ? l : l.slice(0, i); return k in r.Config.Labels && (i < 0 || r.Config.Labels[k] === l.slice(i + 1)); })) return false;
@@ -167,4 +167,13 @@ export function listContainers(reg: ContainerRegistry, o: ListOptions): Record<s
     NetworkSettings: { Networks: networksView(r) },
     Mounts: mountsView(r.MountPoints),
   }));
+}
+
+/** moby's filters.Match: a pattern that is no valid regular expression matches nothing (no error). */
+function regexMatches(pattern: string, value: string): boolean {
+  try {
+    return new RegExp(pattern).test(value);
+  } catch {
+    return false;
+  }
 }

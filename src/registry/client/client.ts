@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { NotFoundError } from '../../common/errors.ts';
+import { InvalidArgumentError, NotFoundError } from '../../common/errors.ts';
 import { silentLogger, type Logger } from '../../common/logger.ts';
 import { EndpointAuth, parseChallenges, repoScope, type AuthConfig } from './auth.ts';
 import { verifiedDownload } from './blob-download.ts';
@@ -136,6 +136,7 @@ export class RegistryClient {
   async login(server: string, username: string, password: string): Promise<{ status: string; identityToken?: string }> {
     let domain = server.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
     if (domain === 'index.docker.io' || domain === 'registry-1.docker.io' || !domain) domain = dockerHubDomain;
+    if (!validHostPort(domain)) throw new InvalidArgumentError(`invalid registry address ${JSON.stringify(server)}`);
     let lastErr: unknown;
     for (const ep of endpointsFor(domain, this.options, true)) {
       let s: Session;
@@ -378,4 +379,9 @@ export class RegistryClient {
     }
     throw lastErr;
   }
+}
+
+/** Whether `domain` is a host[:port] a URL can carry (`[127.0.0.1:1` is not). */
+function validHostPort(domain: string): boolean {
+  return /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/.test(domain);
 }

@@ -134,6 +134,7 @@ export function containerHandlers(b: ContainersBackend, tools: ContainerToolsBac
 function requirePath(ctx: RouteContext): string {
   const p = ctx.query.get('path');
   if (!p) throw new InvalidArgumentError('bad parameter: path cannot be empty');
+  if (p.includes('\0')) throw new InvalidArgumentError('bad parameter: path contains a NUL byte');
   return p;
 }
 

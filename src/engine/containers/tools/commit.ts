@@ -73,7 +73,73 @@ export function mergeConfig(user: ImageContainerConfig, base: ImageContainerConf
 export function bodyConfig(body: unknown): ImageContainerConfig | undefined {
   if (body === undefined || body === null) return undefined;
   if (typeof body !== 'object' || Array.isArray(body)) throw new InvalidArgumentError('invalid JSON body: expected a container config object');
-  return Object.keys(body).length === 0 ? undefined : (body as ImageContainerConfig);
+  return Object.keys(body).length === 0 ? undefined : decodeConfig(body as Record<string, unknown>);
+}
+
+const STRING_FIELDS = ['Hostname', 'Domainname', 'User', 'Image', 'WorkingDir', 'MacAddress', 'StopSignal'];
+const BOOL_FIELDS = ['AttachStdin', 'AttachStdout', 'AttachStderr', 'Tty', 'OpenStdin', 'StdinOnce', 'NetworkDisabled', 'ArgsEscaped'];
+
+function jsonType(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+}
+
+function unmarshalError(field: string, v: unknown, goType: string): InvalidArgumentError {
+  return new InvalidArgumentError(`json: cannot unmarshal ${jsonType(v)} into Go struct field Config.${field} of type ${goType}`);
+}
+
+function strings(field: string, v: unknown, orString: boolean): string[] | null {
+  if (v === null) return null;
+  if (orString && typeof v === 'string') return [v];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw unmarshalError(field, v, '[]string');
+  return [...v];
+}
+
+/**
+ * The body decoded as docker decodes it into container.Config: known fields only, each of its
+ * type (a 400 otherwise), `map[string]struct{}` values emptied. What a client sends is stored in
+ * the image config, so nothing else (nor its nesting) gets through.
+ */
+function decodeConfig(b: Record<string, unknown>): ImageContainerConfig {
+  const c: ImageContainerConfig = {};
+  for (const [k, v] of Object.entries(b)) {
+    if (v === undefined) continue;
+    if (STRING_FIELDS.includes(k)) {
+      if (v !== null && typeof v !== 'string') throw unmarshalError(k, v, 'string');
+      if (v !== null) c[k] = v;
+    } else if (BOOL_FIELDS.includes(k)) {
+      if (v !== null && typeof v !== 'boolean') throw unmarshalError(k, v, 'bool');
+      if (v !== null) c[k] = v;
+    } else if (k === 'Env' || k === 'OnBuild') {
+      c[k] = strings(k, v, false);
+    } else if (k === 'Cmd' || k === 'Entrypoint' || k === 'Shell') {
+      c[k] = strings(k, v, true);
+    } else if (k === 'ExposedPorts' || k === 'Volumes') {
+      if (v === null) { c[k] = null; continue; }
+      if (typeof v !== 'object' || Array.isArray(v)) throw unmarshalError(k, v, 'map[string]struct {}');
+      c[k] = Object.fromEntries(Object.keys(v).map((p) => [p, {}]));
+    } else if (k === 'Labels') {
+      if (v === null) { c[k] = null; continue; }
+      if (typeof v !== 'object' || Array.isArray(v) || !Object.values(v).every((x) => typeof x === 'string')) throw unmarshalError(k, v, 'map[string]string');
+      c[k] = { ...(v as Record<string, string>) };
+    } else if (k === 'StopTimeout') {
+      if (v !== null && (typeof v !== 'number' || !Number.isInteger(v))) throw unmarshalError(k, v, 'int');
+      if (v !== null) c[k] = v;
+    } else if (k === 'Healthcheck') {
+      if (v === null) continue;
+      if (typeof v !== 'object' || Array.isArray(v)) throw unmarshalError(k, v, 'container.HealthConfig');
+      const h = v as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      if (h.Test !== undefined) out.Test = strings('Healthcheck.Test', h.Test, false);
+      for (const n of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries']) {
+        if (h[n] === undefined || h[n] === null) continue;
+        if (typeof h[n] !== 'number' || !Number.isInteger(h[n])) throw unmarshalError(`Healthcheck.${n}`, h[n], n === 'Retries' ? 'int' : 'time.Duration');
+        out[n] = h[n];
+      }
+      c[k] = out;
+    }
+    // Anything else is no field of container.Config: dropped, as Go's decoder does.
+  }
+  return c;
 }
 
 /** The full createImage request for committing `rec` (layer filled by the caller). */

@@ -110,6 +110,8 @@ export function lstatOrUndefined(p: string): fs.Stats | undefined {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    // A path the client made longer than the kernel takes: its mistake, not the daemon's.
+    if (code === 'ENAMETOOLONG') throw new InvalidArgumentError(`invalid path: ${(err as Error).message.replace(/, lstat .*/, '')}`);
     throw err;
   }
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { InvalidArgumentError, SystemError } from '../../../common/errors.ts';
 import type { HostConfig } from '../record.ts';
 import type { CgroupLayout } from './cgroups.ts';
+import { checkCpuCfs, checkCpuset, isInt64 } from '../validate.ts';
 
 export interface UpdateRequest {
   Memory?: number;
@@ -33,6 +34,7 @@ const POLICIES = new Set(['', 'no', 'always', 'on-failure', 'unless-stopped']);
 function int(v: unknown, name: string): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v)) throw new InvalidArgumentError(`json: cannot unmarshal ${typeof v} into Go struct field UpdateConfig.${name} of type int64`);
+  if (!isInt64(v)) throw new InvalidArgumentError(`json: cannot unmarshal number ${v} into Go struct field UpdateConfig.${name} of type int64`);
   return v;
 }
 
@@ -49,6 +51,8 @@ export function planUpdate(hc: HostConfig, body: unknown): { next: HostConfig; c
   if (b.PidsLimit !== undefined && b.PidsLimit !== null) req.PidsLimit = int(b.PidsLimit, 'PidsLimit')!;
   if (typeof b.CpusetCpus === 'string' && b.CpusetCpus !== '') req.CpusetCpus = b.CpusetCpus;
   if (typeof b.CpusetMems === 'string' && b.CpusetMems !== '') req.CpusetMems = b.CpusetMems;
+  if (req.CpusetCpus) checkCpuset('CPUs', req.CpusetCpus);
+  if (req.CpusetMems) checkCpuset('Memory nodes', req.CpusetMems);
   const rp = b.RestartPolicy as UpdateRequest['RestartPolicy'] | undefined;
   if (rp && typeof rp === 'object' && (rp.Name !== undefined && rp.Name !== '' || rp.MaximumRetryCount)) req.RestartPolicy = rp;
 
@@ -61,6 +65,7 @@ export function planUpdate(hc: HostConfig, body: unknown): { next: HostConfig; c
   if (req.NanoCpus !== undefined && (req.NanoCpus < 0 || req.NanoCpus > os_cpus() * 1e9)) {
     throw new InvalidArgumentError(`Range of CPUs is from 0.01 to ${os_cpus()}.00, as there are only ${os_cpus()} CPUs available`);
   }
+  if (req.CpuPeriod !== undefined || req.CpuQuota !== undefined) checkCpuCfs(req.CpuPeriod ?? 0, req.CpuQuota ?? 0);
   if (req.Memory !== undefined && req.Memory < MIN_MEMORY) throw new InvalidArgumentError('Minimum memory limit allowed is 6MB');
   const memory = req.Memory ?? hc.Memory;
   if (req.MemorySwap !== undefined && req.MemorySwap !== -1) {
@@ -102,7 +107,11 @@ function write(dir: string | undefined, file: string, value: string): void {
   try {
     fs.writeFileSync(path.join(dir, file), value);
   } catch (err) {
-    throw new SystemError(`Cannot update container: failed to write ${JSON.stringify(value)} to ${file}: ${(err as Error).message}`);
+    const msg = `Cannot update container: failed to write ${JSON.stringify(value)} to ${file}: ${(err as Error).message}`;
+    // The kernel refusing a value (EINVAL, ERANGE) refuses what the client asked for: a 400.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EINVAL' || code === 'ERANGE') throw new InvalidArgumentError(msg);
+    throw new SystemError(msg);
   }
 }
 
