@@ -73,11 +73,14 @@ function send(sock: string, method: string, p: string, body: Buffer | undefined,
  * The only 5xx a hostile request may get: 502/503/504 when the registry it names (always ours,
  * 127.0.0.1:1, a closed port) cannot be reached, and 501 for what wharf does not implement
  * (remote build contexts, import from a URL) or this daemon was started without (bridge
- * networks under --iptables=false). Neither is a fault in handling the input.
+ * networks under --iptables=false), and the 503 of every swarm route on a node in no swarm (docker's
+ * own answer). None is a fault in handling the input.
  */
 function allowed5xx(a: Answer): boolean {
   let msg = '';
   try { msg = String(JSON.parse(a.body).message ?? ''); } catch { return false; }
+  // A daemon in no swarm answers every cluster route so, as docker's does.
+  if (a.status === 503 && /^This node is not (a swarm manager|part of a swarm)/.test(msg)) return true;
   if ([502, 503, 504].includes(a.status)) return msg.includes('127.0.0.1:1');
   if (a.status === 501) return /not supported|not implemented|not available in this daemon/.test(msg);
   return false;

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { InvalidArgumentError } from '../../../common/errors.ts';
 import { boolParam, intParam, type RouteContext } from '../../server/context.ts';
 import { parseFilters } from '../../server/filters.ts';
@@ -114,7 +115,15 @@ export function containerHandlers(b: ContainersBackend, tools: ContainerToolsBac
     },
     archivePut: async (ctx) => {
       if (!tools.archivePut) throw new InvalidArgumentError('archive is not available');
-      await tools.archivePut(ctx.params.id!, requirePath(ctx), ctx.req, { noOverwriteDirNonDir: boolParam(ctx.query, 'noOverwriteDirNonDir'), copyUIDGID: boolParam(ctx.query, 'copyUIDGID') });
+      // A tar refused part way must not destroy the request (the client would see its upload
+      // cut, EPIPE, instead of the 400): the rest of the body is read and dropped.
+      const body = Readable.from(ctx.req.iterator({ destroyOnReturn: false }));
+      try {
+        await tools.archivePut(ctx.params.id!, requirePath(ctx), body, { noOverwriteDirNonDir: boolParam(ctx.query, 'noOverwriteDirNonDir'), copyUIDGID: boolParam(ctx.query, 'copyUIDGID') });
+      } catch (err) {
+        ctx.req.resume();
+        throw err;
+      }
       ctx.text(200, '');
     },
     commit: async (ctx) => {
