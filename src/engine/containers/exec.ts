@@ -13,6 +13,7 @@ import { DetachScanner, parseDetachKeys } from './detach-keys.ts';
 import type { ClientStream } from './io.ts';
 import type { AttachStream } from '../../drivers/runtime/contract.ts';
 import { mergeEnv } from './service.ts';
+import { pumpOutput, type OutputPump } from './output-pump.ts';
 
 interface ExecRecord {
   ID: string;
@@ -125,18 +126,25 @@ export class ExecManager {
       this.forgetLater(id);
     });
     if (!attach || !handle.attach || !client) return;
-    const detached = pumpExec(handle.attach, client, { tty: opts.tty ?? e.Tty, stdout: e.OpenStdout || e.Tty, stderr: e.OpenStderr || e.Tty, stdin: e.OpenStdin, keys: parseDetachKeys(e.DetachKeys || undefined) });
+    const pumped = pumpExec(handle.attach, client, { tty: opts.tty ?? e.Tty, stdout: e.OpenStdout || e.Tty, stderr: e.OpenStderr || e.Tty, stdin: e.OpenStdin, keys: parseDetachKeys(e.DetachKeys || undefined) });
     // The exit file can be seen before the attach socket delivered the last output: after the
-    // exit, wait for conmon to close the socket (it does once drained), bounded in case it hangs.
-    await Promise.race([handle.attach.closed, done.then(() => new Promise((r) => setTimeout(r, 2000).unref()))]);
-    if (detached()) {
+    // exit, wait for the output to end (conmon closes the socket once drained). Bounded in case
+    // it never does (a background process holding the pipe): 2 s without output moving, where
+    // waiting for a slow client to drain counts as moving.
+    let exited = false;
+    void done.then(() => { exited = true; });
+    for (;;) {
+      const ended = await Promise.race([pumped.out.ended.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 500).unref())]);
+      if (ended || pumped.detached()) break;
+      if (exited && Date.now() - pumped.out.lastActivity() > 2000) break;
+    }
+    if (pumped.detached()) {
       // Detach keys (or the client going away): the stream ends, the process goes on.
       if (!client.isClosed) this.reg.deps.events.publish('container', 'exec_detach', l.rec.Id, event);
       client.end();
       return;
     }
     await done;
-    await new Promise((r) => setImmediate(r));
     client.end();
   }
 
@@ -151,13 +159,11 @@ export class ExecManager {
 }
 
 /**
- * Connects an exec's attach stream to the client: output raw (`tty`) or in stdcopy frames,
- * input through the detach-key scanner. Returns whether the client detached (keys or gone).
+ * Connects an exec's attach stream to the client: output raw (`tty`) or in stdcopy frames at
+ * the client's pace, input through the detach-key scanner. `detached`: keys or client gone.
  */
-function pumpExec(a: AttachStream, client: ClientStream, o: { tty: boolean; stdout: boolean; stderr: boolean; stdin: boolean; keys: number[] }): () => boolean {
-  const send = (s: 1 | 2, d: Buffer) => { if (!client.isClosed) client.write(o.tty ? d : frame(s, d)); };
-  if (o.stdout) a.stdout.on('data', (d: Buffer) => send(1, d)); else a.stdout.resume();
-  if (o.stderr) a.stderr.on('data', (d: Buffer) => send(2, d)); else a.stderr.resume();
+function pumpExec(a: AttachStream, client: ClientStream, o: { tty: boolean; stdout: boolean; stderr: boolean; stdin: boolean; keys: number[] }): { out: OutputPump; detached: () => boolean } {
+  const out = pumpOutput(a, client, { stdout: o.stdout, stderr: o.stderr, encode: (s, d) => (o.tty ? d : frame(s, d)) });
   let detached = false;
   const detach = () => { if (!detached) { detached = true; a.detach(); } };
   if (o.stdin) {
@@ -171,7 +177,7 @@ function pumpExec(a: AttachStream, client: ClientStream, o: { tty: boolean; stdo
     client.input.on('end', () => { if (!detached) a.stdin.end(); });
   }
   void client.closed.then(detach);
-  return () => detached;
+  return { out, detached: () => detached };
 }
 
 /** Reads a JSON object's fields the way Go's encoding/json does: exact name first, else any case. */

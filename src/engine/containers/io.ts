@@ -11,12 +11,15 @@ import type { ContainerRegistry, Live } from './service.ts';
 import { DetachScanner, parseDetachKeys } from './detach-keys.ts';
 import { readK8sLogBatches, type LogEntry } from '../../common/k8s-log.ts';
 import { logFiles } from './log-rotation.ts';
+import { pumpOutput } from './output-pump.ts';
 
 /** The hijacked client connection, as the API server hands it over. */
 export interface ClientStream {
   readonly input: NodeJS.ReadableStream;
   write(chunk: Buffer | string): boolean;
   end(): void;
+  /** Resolves once what was written has drained to the client (at once when nothing waits), or the client is gone. */
+  drained(): Promise<void>;
   readonly closed: Promise<void>;
   readonly isClosed: boolean;
 }
@@ -29,8 +32,11 @@ export async function attachContainer(reg: ContainerRegistry, ref: string, clien
   const tty = l.rec.Config.Tty;
   const send = (stream: 1 | 2, data: Buffer) => { if (!client.isClosed) client.write(tty ? data : frame(stream, data)); };
   if (o.logs && fs.existsSync(l.rec.LogPath)) {
+    // At the client's pace: a batch at a time (~64 KiB of the log), then wait for it to drain.
     for await (const batch of readK8sLogBatches(l.rec.LogPath)) {
+      if (client.isClosed) break;
       for (const e of batch) if (e.stream === 'stderr' ? o.stderr : o.stdout) send(e.stream === 'stderr' ? 2 : 1, e.line);
+      await client.drained();
     }
   }
   if (!o.stream) { client.end(); return; }
@@ -40,19 +46,20 @@ export async function attachContainer(reg: ContainerRegistry, ref: string, clien
   } else {
     // docker run: attach comes before start; connect when the container is created.
     attach = await new Promise<AttachStream | undefined>((resolve) => {
-      l.pendingAttach.push(resolve);
-      void client.closed.then(() => resolve(undefined));
+      let settled = false;
+      // A client gone before start leaves no connection behind: nobody would read it, and an
+      // unread attach socket holds the container's output.
+      l.pendingAttach.push((a) => { if (settled) a?.detach(); else { settled = true; resolve(a); } });
+      void client.closed.then(() => { if (!settled) { settled = true; resolve(undefined); } });
     });
     if (!attach || client.isClosed) { attach?.detach(); client.end(); return; }
   }
-  await pump(l, attach, client, o, keys, send);
+  await pump(l, attach, client, o, keys);
 }
 
-async function pump(l: Live, attach: AttachStream, client: ClientStream, o: AttachOptions, keys: number[], send: (s: 1 | 2, d: Buffer) => void): Promise<void> {
-  if (o.stdout) attach.stdout.on('data', (d: Buffer) => send(1, d));
-  else attach.stdout.resume();
-  if (o.stderr) attach.stderr.on('data', (d: Buffer) => send(2, d));
-  else attach.stderr.resume();
+async function pump(l: Live, attach: AttachStream, client: ClientStream, o: AttachOptions, keys: number[]): Promise<void> {
+  const tty = l.rec.Config.Tty;
+  const out = pumpOutput(attach, client, { stdout: o.stdout, stderr: o.stderr, encode: (s, d) => (tty ? d : frame(s, d)) });
   let detached = false;
   if (o.stdin) {
     const scanner = new DetachScanner(keys);
@@ -69,9 +76,8 @@ async function pump(l: Live, attach: AttachStream, client: ClientStream, o: Atta
     });
   }
   void client.closed.then(() => { if (!detached) { detached = true; attach.detach(); } });
-  await attach.closed;
-  // Let the last output reach the client before closing (attach must not drop the last line).
-  await new Promise((r) => setImmediate(r));
+  // Every byte read from the monitor reaches the client before the stream closes.
+  await out.ended;
   client.end();
 }
 
@@ -84,7 +90,18 @@ export function toUtc(t: string): string {
   return new Date(m[1]! + m[3]!).toISOString().replace(/\.\d{3}Z$/, `${m[2] ?? ''}Z`);
 }
 
-export async function streamLogs(reg: ContainerRegistry, ref: string, q: { stdout: boolean; stderr: boolean; follow: boolean; tail?: string | null; since?: number; until?: number; timestamps: boolean; details: boolean }, out: LogSink, signal: AbortSignal): Promise<void> {
+export async function streamLogs(...args: Parameters<typeof streamLogsInner>): Promise<void> {
+  try {
+    await streamLogsInner(...args);
+  } catch (err) {
+    if (!(err instanceof ClientGoneError)) throw err;
+  }
+}
+
+/** Thrown inside streamLogs when its client went away: the read stops there. */
+class ClientGoneError extends Error {}
+
+async function streamLogsInner(reg: ContainerRegistry, ref: string, q: { stdout: boolean; stderr: boolean; follow: boolean; tail?: string | null; since?: number; until?: number; timestamps: boolean; details: boolean }, out: LogSink, signal: AbortSignal): Promise<void> {
   if (!q.stdout && !q.stderr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
   const l = reg.get(ref);
   const tty = l.rec.Config.Tty;
@@ -111,10 +128,13 @@ export async function streamLogs(reg: ContainerRegistry, ref: string, q: { stdou
   // client's demultiplexer then writes once per frame instead of once per line, which is
   // what reading a large log costs (100 MB of short lines: ~10 s per-line, ~1 s batched).
   // Followed streams keep docker's frame per line, which streaming clients iterate as lines.
+  // One batch (~64 KiB of the log) at a time, then wait until the client took it: the file is
+  // read only as fast as the client reads. A client gone: reading stops (signal aborted).
   const emitBatch = async (batch: LogEntry[]) => {
+    if (signal.aborted) throw new ClientGoneError();
     if (q.follow) batch.forEach(emit);
     else writeBatched(batch, q, tty, out);
-    if (out.writableNeedDrain && !out.writableEnded && out.once) await new Promise<void>((r) => { out.once!('drain', r); out.once!('close', r); });
+    await sinkDrained(out, signal);
   };
   const rotated = logFiles(l.rec.LogPath).slice(0, -1);
   if (rotated.length) {
@@ -141,7 +161,25 @@ export interface LogSink {
   write(b: Buffer | string): boolean;
   writableEnded?: boolean;
   writableNeedDrain?: boolean;
-  once?(event: 'drain' | 'close', fn: () => void): unknown;
+  destroyed?: boolean;
+  on?(event: 'drain' | 'close', fn: () => void): unknown;
+  off?(event: 'drain' | 'close', fn: () => void): unknown;
+}
+
+/** Resolves when `out` took what was written (or is gone, or the client went away). */
+function sinkDrained(out: LogSink, signal: AbortSignal): Promise<void> {
+  if (!out.writableNeedDrain || out.writableEnded || out.destroyed || signal.aborted || !out.on || !out.off) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      out.off!('drain', done);
+      out.off!('close', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    out.on!('drain', done);
+    out.on!('close', done);
+    signal.addEventListener('abort', done);
+  });
 }
 
 const FRAME_MAX = 64 * 1024;
