@@ -86,28 +86,33 @@ class Counter {
   }
 }
 
+/** What a slow client reads per 10 ms tick: at most ~6.4 MB/s, a small part of what `yes` prints. */
+const BUDGET = 64 * 1024;
+
 /**
- * A raw HTTP client on the daemon's socket that reads slowly: its socket stays paused and is
- * resumed for `burstMs` every `everyMs`. Resolves with the payload bytes once the daemon closes.
+ * A raw HTTP client on the daemon's socket that reads slowly: its socket is paused once it read
+ * BUDGET bytes and resumed every 10 ms. Resolves with the payload counter once the daemon closes
+ * (or once `stopAfter` payload bytes came, when it hangs up itself).
  */
-function slowClient(request: string, o: { burstMs?: number; everyMs?: number; stopAfter?: number } = {}): { done: Promise<Counter>; counter: Counter } {
+function slowClient(request: string, o: { stopAfter?: number } = {}): { done: Promise<Counter>; counter: Counter } {
   const counter = new Counter();
   const s = net.connect(d.sock);
+  let budget = BUDGET;
   const done = new Promise<Counter>((resolve, reject) => {
     s.on('connect', () => { s.write(request); });
     s.on('data', (c: Buffer) => {
       counter.push(c);
+      budget -= c.length;
+      if (budget <= 0) s.pause();
       if (o.stopAfter !== undefined && counter.bytes >= o.stopAfter) { s.destroy(); resolve(counter); }
     });
     s.on('error', reject);
     s.on('close', () => resolve(counter));
   });
-  s.pause();
   const t = setInterval(() => {
-    if (s.destroyed) { clearInterval(t); return; }
+    budget = BUDGET;
     s.resume();
-    setTimeout(() => s.pause(), o.burstMs ?? 2);
-  }, o.everyMs ?? 20);
+  }, 10);
   void done.finally(() => clearInterval(t));
   return { done, counter };
 }
