@@ -131,13 +131,19 @@ export class ExecManager {
     // exit, wait for the output to end (conmon closes the socket once drained). Bounded in case
     // it never does (a background process holding the pipe): 2 s without output moving, where
     // waiting for a slow client to drain counts as moving.
-    let exited = false;
-    void done.then(() => { exited = true; });
-    for (;;) {
-      const ended = await Promise.race([pumped.out.ended.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 500).unref())]);
-      if (ended || pumped.detached()) break;
-      if (exited && Date.now() - pumped.out.lastActivity() > 2000) break;
-    }
+    await new Promise<void>((resolve) => {
+      let exited = false;
+      let ended = false;
+      let timer: NodeJS.Timeout | undefined;
+      const check = () => {
+        clearTimeout(timer);
+        if (ended || pumped.detached() || (exited && Date.now() - pumped.out.lastActivity() > 2000)) resolve();
+        else if (exited) timer = setTimeout(check, 500);
+      };
+      void pumped.out.ended.then(() => { ended = true; check(); });
+      void pumped.onDetach.then(check);
+      void done.then(() => { exited = true; check(); });
+    });
     if (pumped.detached()) {
       // Detach keys (or the client going away): the stream ends, the process goes on.
       if (!client.isClosed) this.reg.deps.events.publish('container', 'exec_detach', l.rec.Id, event);
@@ -162,10 +168,12 @@ export class ExecManager {
  * Connects an exec's attach stream to the client: output raw (`tty`) or in stdcopy frames at
  * the client's pace, input through the detach-key scanner. `detached`: keys or client gone.
  */
-function pumpExec(a: AttachStream, client: ClientStream, o: { tty: boolean; stdout: boolean; stderr: boolean; stdin: boolean; keys: number[] }): { out: OutputPump; detached: () => boolean } {
+function pumpExec(a: AttachStream, client: ClientStream, o: { tty: boolean; stdout: boolean; stderr: boolean; stdin: boolean; keys: number[] }): { out: OutputPump; detached: () => boolean; onDetach: Promise<void> } {
   const out = pumpOutput(a, client, { stdout: o.stdout, stderr: o.stderr, encode: (s, d) => (o.tty ? d : frame(s, d)) });
   let detached = false;
-  const detach = () => { if (!detached) { detached = true; a.detach(); } };
+  let onDetached!: () => void;
+  const onDetach = new Promise<void>((r) => { onDetached = r; });
+  const detach = () => { if (!detached) { detached = true; a.detach(); onDetached(); } };
   if (o.stdin) {
     const scanner = new DetachScanner(o.keys);
     client.input.on('data', (c: Buffer) => {
@@ -177,7 +185,7 @@ function pumpExec(a: AttachStream, client: ClientStream, o: { tty: boolean; stdo
     client.input.on('end', () => { if (!detached) a.stdin.end(); });
   }
   void client.closed.then(detach);
-  return { out, detached: () => detached };
+  return { out, detached: () => detached, onDetach };
 }
 
 /** Reads a JSON object's fields the way Go's encoding/json does: exact name first, else any case. */
