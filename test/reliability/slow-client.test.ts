@@ -238,3 +238,46 @@ test('(e) an exec client that goes away mid-stream: the exec is not held back', 
   assert.ok(w.peak() - w.before < BOUND, `RSS grew ${((w.peak() - w.before) / MB).toFixed(1)} MB`);
   await d.api('DELETE', `/containers/${id}?force=1`);
 });
+
+test('(f) a client that floods stdin of a process that does not read: bounded RSS, every byte arrives', { timeout: scaled({ fast: 300_000, soak: 3_600_000 }) }, async () => {
+  // The process reads nothing for 3 s, then counts its stdin.
+  const r = await d.api('POST', '/containers/create', { Image: 'bb', Cmd: ['sh', '-c', 'sleep 3; wc -c'], OpenStdin: true, StdinOnce: true, AttachStdin: true, AttachStdout: true, Tty: false });
+  assert.equal(r.status, 201, r.body);
+  const id = r.json.Id as string;
+  assert.equal((await d.api('POST', `/containers/${id}/start`)).status, 204);
+  const w = watchRss();
+  const out = await new Promise<string>((resolve, reject) => {
+    const c = new Counter();
+    let text = '';
+    const s = net.connect(d.sock);
+    s.on('connect', () => {
+      s.write(upgrade(`/containers/${id}/attach?stream=1&stdin=1&stdout=1`));
+      // As fast as the daemon takes it (honouring write() → false here too), then half-close.
+      const chunk = Buffer.alloc(MB, 0x61);
+      let sent = 0;
+      const push = (): void => {
+        while (sent < TOTAL) {
+          sent += chunk.length;
+          if (!s.write(chunk)) { s.once('drain', push); return; }
+        }
+        s.end();
+      };
+      push();
+    });
+    s.on('data', (b: Buffer) => {
+      c.push(b);
+      if (!c.header) return;
+      const body = b.toString('latin1');
+      text += body;
+    });
+    s.on('error', reject);
+    s.on('close', () => resolve(text));
+  });
+  w.stop();
+  const count = Number(/(\d+)\s*$/.exec(out)?.[1]);
+  note('stdin flood', w, count);
+  assert.equal(count, TOTAL);
+  assert.equal(await waitExit(id), 0);
+  assert.ok(w.peak() - w.before < BOUND, `RSS grew ${((w.peak() - w.before) / MB).toFixed(1)} MB`);
+  await d.api('DELETE', `/containers/${id}?force=1`);
+});

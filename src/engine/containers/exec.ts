@@ -10,7 +10,7 @@ import { frame } from '../../api/types/stdcopy.ts';
 import type { ContainerRegistry } from './service.ts';
 import { loadSpec } from './lifecycle.ts';
 import { DetachScanner, parseDetachKeys } from './detach-keys.ts';
-import type { ClientStream } from './io.ts';
+import { pauseUntilDrained, type ClientStream } from './io.ts';
 import type { AttachStream } from '../../drivers/runtime/contract.ts';
 import { mergeEnv } from './service.ts';
 import { pumpOutput, type OutputPump } from './output-pump.ts';
@@ -179,7 +179,7 @@ function pumpExec(a: AttachStream, client: ClientStream, o: { tty: boolean; stdo
     client.input.on('data', (c: Buffer) => {
       if (detached) return;
       const r = scanner.push(c);
-      if (r.forward.length) a.stdin.write(r.forward);
+      if (r.forward.length && !a.stdin.write(r.forward)) pauseUntilDrained(client.input, a.stdin);
       if (r.detach) detach();
     });
     client.input.on('end', () => { if (!detached) a.stdin.end(); });

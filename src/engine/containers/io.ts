@@ -66,7 +66,8 @@ async function pump(l: Live, attach: AttachStream, client: ClientStream, o: Atta
     client.input.on('data', (chunk: Buffer) => {
       if (detached) return;
       const { forward, detach } = scanner.push(chunk);
-      if (forward.length) attach.stdin.write(forward);
+      // At the container's pace: a client sending faster than the process reads is paused.
+      if (forward.length && !attach.stdin.write(forward)) pauseUntilDrained(client.input, attach.stdin);
       if (detach) { detached = true; attach.detach(); }
     });
     client.input.on('end', () => {
@@ -79,6 +80,14 @@ async function pump(l: Live, attach: AttachStream, client: ClientStream, o: Atta
   // Every byte read from the monitor reaches the client before the stream closes.
   await out.ended;
   client.end();
+}
+
+/** Stops reading `input` until `sink` drained (or closed). */
+export function pauseUntilDrained(input: NodeJS.ReadableStream, sink: NodeJS.WritableStream): void {
+  input.pause();
+  const go = () => { sink.off('drain', go); sink.off('close', go); input.resume(); };
+  sink.on('drain', go);
+  sink.on('close', go);
 }
 
 /** conmon's `2026-11-28T09:21:53.988719328+00:00` → docker's UTC `…53.988719328Z`. */
