@@ -1,9 +1,10 @@
 /**
  * Bounded memory with slow and vanishing clients: a container prints a lot (fast mode 50 MB,
- * soak 500 MB) to an attach, exec or `logs -f` client that reads slowly (a raw socket kept
- * paused and resumed a few milliseconds at a time), and to a client that goes away mid-stream.
+ * soak 500 MB) to an attach, exec or `logs -f` client that reads slowly (a raw socket paused
+ * after 64 KiB and resumed every 10 ms), and to a client that goes away mid-stream.
  * wharfd's RSS (VmRSS of the daemon process) must stay within a bound of where it started,
- * and each slow client must get every byte in the end.
+ * and each slow client must get every byte in the end. The other way round, a client that
+ * floods stdin of a process that does not read is held back too.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
