@@ -13,6 +13,8 @@ export interface HijackedStream {
   readonly input: Readable;
   write(chunk: Buffer | string): boolean;
   end(): void;
+  /** Resolves once what was written has drained to the client (at once if nothing waits), or the client is gone. */
+  drained(): Promise<void>;
   /** Resolves when the client went away or end() was called. */
   readonly closed: Promise<void>;
   readonly isClosed: boolean;

@@ -6,7 +6,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import createRouter from 'find-my-way';
 import { InvalidArgumentError, PayloadTooLargeError, WharfError, messageOf, statusOf } from '../../common/errors.ts';
@@ -299,6 +299,7 @@ function socketStream(socket: Socket, input: PassThrough): HijackedStream {
     input,
     write: (c) => (closed ? false : socket.write(c)),
     end: () => { if (!closed) socket.end(); done(); },
+    drained: () => drained(socket, () => closed),
     closed: closedP,
     get isClosed() { return closed; },
   };
@@ -314,9 +315,20 @@ function responseStream(res: ServerResponse, req: IncomingMessage): HijackedStre
     input: req,
     write: (c) => (closed ? false : res.write(c)),
     end: () => { if (!closed) res.end(); done(); },
+    drained: () => drained(res, () => closed),
     closed: closedP,
     get isClosed() { return closed; },
   };
+}
+
+/** Resolves when `w` has no more data waiting to drain, or the client is gone. */
+function drained(w: Writable, isClosed: () => boolean): Promise<void> {
+  if (isClosed() || !w.writableNeedDrain || w.destroyed) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => { w.off('drain', done); w.off('close', done); resolve(); };
+    w.on('drain', done);
+    w.on('close', done);
+  });
 }
 
 /** Reads Content-Length bytes of an upgraded request's body from `head` and the socket. */

@@ -17,6 +17,10 @@ interface Libc {
   lremovexattr: Fn;
   mount: Fn;
   umount2: Fn;
+  socket: Fn;
+  connect: Fn;
+  close: Fn;
+  recv: Fn;
 }
 
 let libc: Libc | undefined;
@@ -34,6 +38,10 @@ function load(): Libc {
     lremovexattr: lib.func('int lremovexattr(const char *path, const char *name)') as Fn,
     mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)') as Fn,
     umount2: lib.func('int umount2(const char *target, int flags)') as Fn,
+    socket: lib.func('int socket(int domain, int type, int protocol)') as Fn,
+    connect: lib.func('int connect(int fd, const void *addr, uint32_t len)') as Fn,
+    close: lib.func('int close(int fd)') as Fn,
+    recv: lib.func('intptr_t recv(int fd, _Out_ void *buf, size_t len, int flags)') as Fn,
   };
   return libc;
 }
@@ -137,4 +145,53 @@ export function mount(source: string, target: string, fstype: string | null, fla
 /** umount2(2). */
 export function umount2(target: string, flags = 0): void {
   check(load().umount2(target, flags), 'umount2', target);
+}
+
+const AF_UNIX = 1;
+const SOCK_SEQPACKET = 5;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+
+/**
+ * A connected, non-blocking SOCK_SEQPACKET unix socket to `path` (Node's net module only
+ * connects SOCK_STREAM ones); the caller owns the returned fd. A full listen backlog throws
+ * EAGAIN (a non-blocking connect does not wait): the caller may try again.
+ */
+export function connectSeqpacketFd(path: string): number {
+  const c = load();
+  const name = Buffer.from(path);
+  // sockaddr_un: sa_family_t (2 bytes, host order) + sun_path[108], NUL-terminated.
+  if (name.length > 107) throw sysError('connect', os.constants.errno.ENAMETOOLONG, path);
+  const addr = Buffer.alloc(2 + name.length + 1);
+  if (os.endianness() === 'LE') addr.writeUInt16LE(AF_UNIX, 0);
+  else addr.writeUInt16BE(AF_UNIX, 0);
+  name.copy(addr, 2);
+  const fd = check(c.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), 'socket', path);
+  for (;;) {
+    if (Number(c.connect(fd, addr, addr.length)) === 0) return fd;
+    const e = c.errno();
+    if (e === os.constants.errno.EINTR) continue;
+    c.close(fd);
+    throw sysError('connect', e, path);
+  }
+}
+
+/** close(2) of an fd that no Node handle owns. */
+export function closeFd(fd: number): void {
+  load().close(fd);
+}
+
+const MSG_DONTWAIT = 0x40;
+
+/**
+ * recv(2) without waiting: the bytes read (one packet on a SEQPACKET socket), 0 at end of
+ * stream, or -1 when nothing is queued now (EAGAIN) or on any error.
+ */
+export function recvNow(fd: number, buf: Buffer): number {
+  const c = load();
+  for (;;) {
+    const n = Number(c.recv(fd, buf, buf.length, MSG_DONTWAIT));
+    if (n >= 0) return n;
+    if (c.errno() !== os.constants.errno.EINTR) return -1;
+  }
 }

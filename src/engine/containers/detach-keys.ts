@@ -24,17 +24,34 @@ export class DetachScanner {
   constructor(private readonly keys: number[]) {}
 
   push(chunk: Buffer): { forward: Buffer; detach: boolean } {
-    const out: number[] = [];
-    for (const b of chunk) {
-      if (b === this.keys[this.matched]) {
+    const keys = this.keys;
+    // Most input holds no key byte: forwarded as it is, without a copy.
+    if (this.matched === 0 && (keys.length === 0 || chunk.indexOf(keys[0]!) < 0)) return { forward: chunk, detach: false };
+    const out: Buffer[] = [];
+    // Bytes of `chunk` from runStart on are not yet forwarded and not part of a match.
+    let runStart = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i];
+      if (b === keys[this.matched]) {
+        if (this.matched === 0 && i > runStart) out.push(chunk.subarray(runStart, i));
         this.matched++;
-        if (this.matched === this.keys.length) return { forward: Buffer.from(out), detach: true };
+        runStart = i + 1;
+        if (this.matched === keys.length) return { forward: join(out), detach: true };
         continue;
       }
-      if (this.matched > 0) { out.push(...this.keys.slice(0, this.matched)); this.matched = 0; }
-      if (b === this.keys[0]) { this.matched = 1; continue; }
-      out.push(b);
+      if (this.matched > 0) {
+        // Not the sequence after all: the held-back key bytes go through.
+        out.push(Buffer.from(keys.slice(0, this.matched)));
+        this.matched = 0;
+        if (b === keys[0]) { this.matched = 1; runStart = i + 1; continue; }
+        runStart = i;
+      }
     }
-    return { forward: Buffer.from(out), detach: false };
+    if (this.matched === 0 && runStart < chunk.length) out.push(chunk.subarray(runStart));
+    return { forward: join(out), detach: false };
   }
+}
+
+function join(parts: Buffer[]): Buffer {
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }

@@ -10,10 +10,11 @@ import { frame } from '../../api/types/stdcopy.ts';
 import type { ContainerRegistry } from './service.ts';
 import { loadSpec } from './lifecycle.ts';
 import { DetachScanner, parseDetachKeys } from './detach-keys.ts';
-import type { ClientStream } from './io.ts';
+import { pauseUntilDrained, type ClientStream } from './io.ts';
 import { mergeEnv } from './service.ts';
 import type { ProbeRunner } from './health.ts';
 import type { AttachStream, ExecHandle } from '../../drivers/runtime/contract.ts';
+import { pumpOutput, type OutputPump } from './output-pump.ts';
 
 interface ExecRecord {
   ID: string;
@@ -120,18 +121,31 @@ export class ExecManager implements ProbeRunner {
     const { handle, done, attrs } = await this.launch(e, { tty: e.Tty, attach, stdin: attach && e.OpenStdin, size: opts.consoleSize ?? e.ConsoleSize });
     void done.then(() => this.forgetLater(id));
     if (!attach || !handle.attach || !client) return;
-    const detached = pumpExec(handle.attach, client, { tty: opts.tty ?? e.Tty, stdout: e.OpenStdout || e.Tty, stderr: e.OpenStderr || e.Tty, stdin: e.OpenStdin, keys: parseDetachKeys(e.DetachKeys || undefined) });
+    const pumped = pumpExec(handle.attach, client, { tty: opts.tty ?? e.Tty, stdout: e.OpenStdout || e.Tty, stderr: e.OpenStderr || e.Tty, stdin: e.OpenStdin, keys: parseDetachKeys(e.DetachKeys || undefined) });
     // The exit file can be seen before the attach socket delivered the last output: after the
-    // exit, wait for conmon to close the socket (it does once drained), bounded in case it hangs.
-    await Promise.race([handle.attach.closed, done.then(() => new Promise((r) => setTimeout(r, 2000).unref()))]);
-    if (detached()) {
+    // exit, wait for the output to end (conmon closes the socket once drained). Bounded in case
+    // it never does (a background process holding the pipe): 2 s without output moving, where
+    // waiting for a slow client to drain counts as moving.
+    await new Promise<void>((resolve) => {
+      let exited = false;
+      let ended = false;
+      let timer: NodeJS.Timeout | undefined;
+      const check = () => {
+        clearTimeout(timer);
+        if (ended || pumped.detached() || (exited && Date.now() - pumped.out.lastActivity() > 2000)) resolve();
+        else if (exited) timer = setTimeout(check, 500);
+      };
+      void pumped.out.ended.then(() => { ended = true; check(); });
+      void pumped.onDetach.then(check);
+      void done.then(() => { exited = true; check(); });
+    });
+    if (pumped.detached()) {
       // Detach keys (or the client going away): the stream ends, the process goes on.
       if (!client.isClosed) this.reg.deps.events.publish('container', 'exec_detach', e.ContainerID, attrs);
       client.end();
       return;
     }
     await done;
-    await new Promise((r) => setImmediate(r));
     client.end();
   }
 
@@ -214,27 +228,27 @@ export class ExecManager implements ProbeRunner {
 }
 
 /**
- * Connects an exec's attach stream to the client: output raw (`tty`) or in stdcopy frames,
- * input through the detach-key scanner. Returns whether the client detached (keys or gone).
+ * Connects an exec's attach stream to the client: output raw (`tty`) or in stdcopy frames at
+ * the client's pace, input through the detach-key scanner. `detached`: keys or client gone.
  */
-function pumpExec(a: AttachStream, client: ClientStream, o: { tty: boolean; stdout: boolean; stderr: boolean; stdin: boolean; keys: number[] }): () => boolean {
-  const send = (s: 1 | 2, d: Buffer) => { if (!client.isClosed) client.write(o.tty ? d : frame(s, d)); };
-  if (o.stdout) a.stdout.on('data', (d: Buffer) => send(1, d)); else a.stdout.resume();
-  if (o.stderr) a.stderr.on('data', (d: Buffer) => send(2, d)); else a.stderr.resume();
+function pumpExec(a: AttachStream, client: ClientStream, o: { tty: boolean; stdout: boolean; stderr: boolean; stdin: boolean; keys: number[] }): { out: OutputPump; detached: () => boolean; onDetach: Promise<void> } {
+  const out = pumpOutput(a, client, { stdout: o.stdout, stderr: o.stderr, encode: (s, d) => (o.tty ? d : frame(s, d)) });
   let detached = false;
-  const detach = () => { if (!detached) { detached = true; a.detach(); } };
+  let onDetached!: () => void;
+  const onDetach = new Promise<void>((r) => { onDetached = r; });
+  const detach = () => { if (!detached) { detached = true; a.detach(); onDetached(); } };
   if (o.stdin) {
     const scanner = new DetachScanner(o.keys);
     client.input.on('data', (c: Buffer) => {
       if (detached) return;
       const r = scanner.push(c);
-      if (r.forward.length) a.stdin.write(r.forward);
+      if (r.forward.length && !a.stdin.write(r.forward)) pauseUntilDrained(client.input, a.stdin);
       if (r.detach) detach();
     });
     client.input.on('end', () => { if (!detached) a.stdin.end(); });
   }
   void client.closed.then(detach);
-  return () => detached;
+  return { out, detached: () => detached, onDetach };
 }
 
 /** Reads a JSON object's fields the way Go's encoding/json does: exact name first, else any case. */

@@ -12,12 +12,15 @@ import type { ContainerRegistry, Live } from './service.ts';
 import { DetachScanner, parseDetachKeys } from './detach-keys.ts';
 import { readK8sLogBatches, type LogEntry } from '../../common/k8s-log.ts';
 import { logFiles } from './log-rotation.ts';
+import { pumpOutput } from './output-pump.ts';
 
 /** The hijacked client connection, as the API server hands it over. */
 export interface ClientStream {
   readonly input: NodeJS.ReadableStream;
   write(chunk: Buffer | string): boolean;
   end(): void;
+  /** Resolves once what was written has drained to the client (at once when nothing waits), or the client is gone. */
+  drained(): Promise<void>;
   readonly closed: Promise<void>;
   readonly isClosed: boolean;
 }
@@ -30,8 +33,11 @@ export async function attachContainer(reg: ContainerRegistry, ref: string, clien
   const tty = l.rec.Config.Tty;
   const send = (stream: 1 | 2, data: Buffer) => { if (!client.isClosed) client.write(tty ? data : frame(stream, data)); };
   if (o.logs && fs.existsSync(l.rec.LogPath)) {
+    // At the client's pace: a batch at a time (~64 KiB of the log), then wait for it to drain.
     for await (const batch of readK8sLogBatches(l.rec.LogPath)) {
+      if (client.isClosed) break;
       for (const e of batch) if (e.stream === 'stderr' ? o.stderr : o.stdout) send(e.stream === 'stderr' ? 2 : 1, e.line);
+      await client.drained();
     }
   }
   if (!o.stream) { client.end(); return; }
@@ -41,26 +47,28 @@ export async function attachContainer(reg: ContainerRegistry, ref: string, clien
   } else {
     // docker run: attach comes before start; connect when the container is created.
     attach = await new Promise<AttachStream | undefined>((resolve) => {
-      l.pendingAttach.push(resolve);
-      void client.closed.then(() => resolve(undefined));
+      let settled = false;
+      // A client gone before start leaves no connection behind: nobody would read it, and an
+      // unread attach socket holds the container's output.
+      l.pendingAttach.push((a) => { if (settled) a?.detach(); else { settled = true; resolve(a); } });
+      void client.closed.then(() => { if (!settled) { settled = true; resolve(undefined); } });
     });
     if (!attach || client.isClosed) { attach?.detach(); client.end(); return; }
   }
-  await pump(l, attach, client, o, keys, send);
+  await pump(l, attach, client, o, keys);
 }
 
-async function pump(l: Live, attach: AttachStream, client: ClientStream, o: AttachOptions, keys: number[], send: (s: 1 | 2, d: Buffer) => void): Promise<void> {
-  if (o.stdout) attach.stdout.on('data', (d: Buffer) => send(1, d));
-  else attach.stdout.resume();
-  if (o.stderr) attach.stderr.on('data', (d: Buffer) => send(2, d));
-  else attach.stderr.resume();
+async function pump(l: Live, attach: AttachStream, client: ClientStream, o: AttachOptions, keys: number[]): Promise<void> {
+  const tty = l.rec.Config.Tty;
+  const out = pumpOutput(attach, client, { stdout: o.stdout, stderr: o.stderr, encode: (s, d) => (tty ? d : frame(s, d)) });
   let detached = false;
   if (o.stdin) {
     const scanner = new DetachScanner(keys);
     client.input.on('data', (chunk: Buffer) => {
       if (detached) return;
       const { forward, detach } = scanner.push(chunk);
-      if (forward.length) attach.stdin.write(forward);
+      // At the container's pace: a client sending faster than the process reads is paused.
+      if (forward.length && !attach.stdin.write(forward)) pauseUntilDrained(client.input, attach.stdin);
       if (detach) { detached = true; attach.detach(); }
     });
     client.input.on('end', () => {
@@ -70,10 +78,17 @@ async function pump(l: Live, attach: AttachStream, client: ClientStream, o: Atta
     });
   }
   void client.closed.then(() => { if (!detached) { detached = true; attach.detach(); } });
-  await attach.closed;
-  // Let the last output reach the client before closing (attach must not drop the last line).
-  await new Promise((r) => setImmediate(r));
+  // Every byte read from the monitor reaches the client before the stream closes.
+  await out.ended;
   client.end();
+}
+
+/** Stops reading `input` until `sink` drained (or closed). */
+export function pauseUntilDrained(input: NodeJS.ReadableStream, sink: NodeJS.WritableStream): void {
+  input.pause();
+  const go = () => { sink.off('drain', go); sink.off('close', go); input.resume(); };
+  sink.on('drain', go);
+  sink.on('close', go);
 }
 
 /** conmon's `2026-11-28T09:21:53.988719328+00:00` → docker's UTC `…53.988719328Z`. */
@@ -85,7 +100,18 @@ export function toUtc(t: string): string {
   return new Date(m[1]! + m[3]!).toISOString().replace(/\.\d{3}Z$/, `${m[2] ?? ''}Z`);
 }
 
-export async function streamLogs(reg: ContainerRegistry, ref: string, q: { stdout: boolean; stderr: boolean; follow: boolean; tail?: string | null; since?: UnixTime; until?: UnixTime; timestamps: boolean; details: boolean }, out: LogSink, signal: AbortSignal): Promise<void> {
+export async function streamLogs(...args: Parameters<typeof streamLogsInner>): Promise<void> {
+  try {
+    await streamLogsInner(...args);
+  } catch (err) {
+    if (!(err instanceof ClientGoneError)) throw err;
+  }
+}
+
+/** Thrown inside streamLogs when its client went away: the read stops there. */
+class ClientGoneError extends Error {}
+
+async function streamLogsInner(reg: ContainerRegistry, ref: string, q: { stdout: boolean; stderr: boolean; follow: boolean; tail?: string | null; since?: UnixTime; until?: UnixTime; timestamps: boolean; details: boolean }, out: LogSink, signal: AbortSignal): Promise<void> {
   if (!q.stdout && !q.stderr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
   const l = reg.get(ref);
   const tty = l.rec.Config.Tty;
@@ -107,20 +133,18 @@ export async function streamLogs(reg: ContainerRegistry, ref: string, q: { stdou
     sinceNs: q.since === undefined ? undefined : unixTimeNs(q.since),
     untilNs: q.until === undefined ? undefined : unixTimeNs(q.until),
   };
-  const emit = (e: LogEntry) => {
-    if (e.stream === 'stderr' ? !q.stderr : !q.stdout) return;
-    // Copied either way: the reader reuses its buffer for the next batch.
-    const line = q.timestamps ? Buffer.concat([Buffer.from(toUtc(e.time) + ' '), e.line]) : e.line;
-    out.write(tty ? Buffer.from(line) : frame(e.stream === 'stderr' ? 2 : 1, line));
-  };
   // A finished read sends consecutive lines of one stream as one frame (up to 64 KiB): a
   // client's demultiplexer then writes once per frame instead of once per line, which is
   // what reading a large log costs (100 MB of short lines: ~10 s per-line, ~1 s batched).
-  // Followed streams keep docker's frame per line, which streaming clients iterate as lines.
+  // Followed streams keep docker's frame per line, which streaming clients iterate as lines
+  // (the frames of a batch still go out in one write).
+  // One batch (~64 KiB of the log) at a time, then wait until the client took it: the file is
+  // read only as fast as the client reads. A client gone: reading stops (signal aborted).
   const emitBatch = async (batch: LogEntry[]) => {
-    if (q.follow) batch.forEach(emit);
+    if (signal.aborted) throw new ClientGoneError();
+    if (q.follow) writePerLine(batch, q, tty, out);
     else writeBatched(batch, q, tty, out);
-    if (out.writableNeedDrain && !out.writableEnded && out.once) await new Promise<void>((r) => { out.once!('drain', r); out.once!('close', r); });
+    await sinkDrained(out, signal);
   };
   const rotated = logFiles(l.rec.LogPath).slice(0, -1);
   if (rotated.length) {
@@ -147,10 +171,60 @@ export interface LogSink {
   write(b: Buffer | string): boolean;
   writableEnded?: boolean;
   writableNeedDrain?: boolean;
-  once?(event: 'drain' | 'close', fn: () => void): unknown;
+  destroyed?: boolean;
+  on?(event: 'drain' | 'close', fn: () => void): unknown;
+  off?(event: 'drain' | 'close', fn: () => void): unknown;
+}
+
+/** Resolves when `out` took what was written (or is gone, or the client went away). */
+function sinkDrained(out: LogSink, signal: AbortSignal): Promise<void> {
+  if (!out.writableNeedDrain || out.writableEnded || out.destroyed || signal.aborted || !out.on || !out.off) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      out.off!('drain', done);
+      out.off!('close', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    out.on!('drain', done);
+    out.on!('close', done);
+    signal.addEventListener('abort', done);
+  });
 }
 
 const FRAME_MAX = 64 * 1024;
+
+/**
+ * Writes `batch` with one frame per line (docker's followed stream), all in one buffer and one
+ * write: a write per line cost ~5 small objects per 100-byte line in the response's queue.
+ */
+function writePerLine(batch: LogEntry[], q: { stdout: boolean; stderr: boolean; timestamps: boolean }, tty: boolean, out: LogSink): void {
+  const head = tty ? 0 : 8;
+  const stamps: (Buffer | undefined)[] = [];
+  let size = 0;
+  for (const e of batch) {
+    if (e.stream === 'stderr' ? !q.stderr : !q.stdout) { stamps.push(undefined); continue; }
+    const ts = q.timestamps ? Buffer.from(toUtc(e.time) + ' ') : undefined;
+    stamps.push(ts);
+    size += head + (ts?.length ?? 0) + e.line.length;
+  }
+  if (!size) return;
+  // A new buffer: the lines are views of the reader's reused buffer.
+  const f = Buffer.allocUnsafe(size);
+  let off = 0;
+  batch.forEach((e, i) => {
+    if (e.stream === 'stderr' ? !q.stderr : !q.stdout) return;
+    const ts = stamps[i];
+    if (!tty) {
+      f[off] = e.stream === 'stderr' ? 2 : 1; f[off + 1] = 0; f[off + 2] = 0; f[off + 3] = 0;
+      f.writeUInt32BE((ts?.length ?? 0) + e.line.length, off + 4);
+      off += 8;
+    }
+    if (ts) off += ts.copy(f, off);
+    off += e.line.copy(f, off);
+  });
+  out.write(f);
+}
 
 /** Writes `batch` as few frames as possible: one per run of same-stream lines, ≤ 64 KiB each. */
 function writeBatched(batch: LogEntry[], q: { stdout: boolean; stderr: boolean; timestamps: boolean }, tty: boolean, out: LogSink): void {

@@ -1,0 +1,77 @@
+/**
+ * The runc driver's attach stream against a stand-in for conmon's SEQPACKET attach socket:
+ * reading stops while the consumer does not read (the sender's writes stall), and packets
+ * still queued when the sender closes are delivered (libuv's early end on POLLHUP).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { connectAttach } from '../../src/drivers/runtime/runc/attach.ts';
+
+const { SeqpacketServer } = createRequire(import.meta.url)('node-unix-socket') as typeof import('node-unix-socket');
+
+const PACKET = 8192;
+
+/** A server that sends `count` packets `[pipe][8 KiB]` as fast as the socket takes them, then closes. */
+function monitor(count: number): { path: string; sent: () => number; closed: Promise<void>; stop: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-attach-'));
+  const p = path.join(dir, 'attach');
+  const srv = new SeqpacketServer();
+  srv.listen(p);
+  let sent = 0;
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => { resolveClosed = r; });
+  srv.on('connection', (s) => {
+    const next = () => {
+      if (sent >= count) { s.destroy(); resolveClosed(); return; }
+      const b = Buffer.alloc(PACKET + 1, 0x61 + (sent % 26));
+      b[0] = sent % 5 === 0 ? 3 : 2;
+      sent++;
+      s.write(b, 0, b.length, next);
+    };
+    next();
+  });
+  return { path: p, sent: () => sent, closed, stop: () => { srv.close(); fs.rmSync(dir, { recursive: true, force: true }); } };
+}
+
+test('a consumer that does not read stops the reading; every packet arrives in order', async () => {
+  const m = monitor(2000);
+  const a = await connectAttach(m.path);
+  await new Promise((r) => setTimeout(r, 500));
+  // Nothing read yet: the sender is held at what the stream and socket buffers take, far below 16 MB.
+  const heldAt = m.sent();
+  assert.ok(heldAt < 200, `sender got ${heldAt} packets out with nobody reading`);
+  let out = 0;
+  let err = 0;
+  let whole = true;
+  a.stdout.on('data', (d: Buffer) => {
+    // One packet's payload per chunk: 8 KiB of one letter.
+    if (d.length !== PACKET || d[0] !== d[PACKET - 1]) whole = false;
+    out += d.length;
+  });
+  a.stderr.on('data', (d: Buffer) => { err += d.length; });
+  await Promise.all([a.stdout, a.stderr].map((s) => (s.readableEnded ? undefined : new Promise((r) => s.once('end', r)))));
+  assert.ok(whole, 'packets arrive whole');
+  assert.equal(out + err, 2000 * PACKET);
+  assert.equal(err, 400 * PACKET);
+  m.stop();
+});
+
+test('packets still queued when the sender closes are delivered', async () => {
+  const m = monitor(16);
+  const a = await connectAttach(m.path);
+  // Let the sender finish and close while the packets wait unread.
+  let out = 0;
+  a.stderr.resume();
+  a.stdout.pause();
+  await m.closed;
+  await new Promise((r) => setTimeout(r, 200));
+  a.stdout.on('data', (d: Buffer) => { out += d.length; });
+  a.stdout.resume();
+  await new Promise((r) => a.stdout.once('end', r));
+  assert.equal(out, 12 * PACKET);
+  m.stop();
+});
