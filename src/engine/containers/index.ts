@@ -11,7 +11,7 @@ import type { Db } from '../../store/db.ts';
 import type { ContainersDeps } from './deps.ts';
 import { ContainerRegistry, createContainer, renameContainer, waitContainer } from './service.ts';
 import { killContainer, pauseContainer, restartContainer, restoreContainers, startContainer, stopContainer, unpauseContainer } from './lifecycle.ts';
-import { removeContainer, pruneContainers, type RemoveOptions } from './remove.ts';
+import { finishRemovals, removeContainer, pruneContainers, type RemoveOptions } from './remove.ts';
 import { inspectContainer, listContainers, type ListOptions } from './view.ts';
 import { attachContainer, streamLogs, type AttachOptions, type ClientStream } from './io.ts';
 import { ExecManager } from './exec.ts';
@@ -37,9 +37,13 @@ export class ContainersService {
     this.execs = new ExecManager(this.registry);
   }
 
-  /** Daemon start: live-restore running containers, apply restart policies. */
-  restore(liveRestore: boolean): Promise<void> {
-    return restoreContainers(this.registry, liveRestore);
+  /**
+   * Daemon start: live-restore running containers, apply restart policies; then finish the
+   * removals and remove the job containers (build steps) a killed daemon left behind.
+   */
+  async restore(liveRestore: boolean): Promise<void> {
+    await restoreContainers(this.registry, liveRestore);
+    await finishRemovals(this.registry);
   }
 
   liveIds(): string[] {
@@ -78,6 +82,13 @@ export class ContainersService {
   record(ref: string): ContainerRecord { return this.registry.get(ref).rec; }
   /** The builder's RUN: create + start + stream output + wait; the stopped container is left for commit. */
   runToCompletion(o: RunJobOptions) { return runToCompletion(this.registry, o); }
+  /** A job container the caller keeps (`build --rm=false`, a failed step): an ordinary container from now on. */
+  keepJob(id: string): void {
+    const l = this.registry.get(id);
+    if (!l.rec.Job) return;
+    delete l.rec.Job;
+    this.registry.save(l);
+  }
 
   // For the networks service (`network connect/disconnect/inspect`), see networking.ts.
   connectNetwork(ref: string, network: string, o: AttachRequest) { return connectContainer(this.registry, ref, network, o); }

@@ -357,6 +357,7 @@ export async function restoreContainers(reg: ContainerRegistry, liveRestore: boo
       rec.State = { ...rec.State, Status: 'exited', Running: false, Restarting: false };
       reg.save(l);
     }
+    if (rec.Removing) return; // being removed: finishRemovals ends it
     const p = rec.HostConfig.RestartPolicy.Name;
     if (rec.HasBeenStarted && (p === 'always' || (p === 'unless-stopped' && !rec.ManuallyStopped))) toStart.push(l);
   }));
