@@ -1,0 +1,103 @@
+/**
+ * Regression cases of the crash tests (test/reliability/crash-store.test.ts): the states a
+ * daemon killed at an unlucky point leaves behind, reproduced exactly (a fault point, or the
+ * database and directories as the kill left them), and what the next start makes of them.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { startDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { importBusybox } from '../helpers/images.ts';
+import { storeProblems, tempLeftovers } from '../reliability/store-check.ts';
+
+const faultFile = path.join(os.tmpdir(), `wharf-relcrash-fault-${process.pid}`);
+let d: TestDaemon;
+
+before(async () => {
+  d = await startDaemon({ env: { WHARF_BUILD_FAULT_FILE: faultFile } });
+  await importBusybox(d, 'busybox:latest');
+});
+after(async () => {
+  await d?.stop();
+  fs.rmSync(faultFile, { force: true });
+});
+
+const ok = async (args: string[]) => {
+  const r = await d.docker(args, { timeoutMs: 120_000 });
+  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}${r.stdout}`);
+  return r.stdout.trim();
+};
+
+/** Edits the container row while the daemon is down, as a kill at that point leaves it. */
+function editRecord(id: string, fn: (rec: Record<string, any>) => Record<string, any> | undefined): void {
+  const db = new Database(path.join(d.dataRoot, 'metadata.db'));
+  try {
+    const row = db.prepare('SELECT record FROM containers WHERE id = ?').get(id) as { record: string };
+    const rec = fn(JSON.parse(row.record));
+    if (rec) db.prepare('UPDATE containers SET record = ? WHERE id = ?').run(JSON.stringify(rec), id);
+    else db.prepare('DELETE FROM containers WHERE id = ?').run(id);
+  } finally {
+    db.close();
+  }
+}
+
+test('a build killed after its RUN step leaves no build container (it is removed at the next start)', async () => {
+  const ctx = path.join(d.dir, 'ctx-run');
+  fs.mkdirSync(ctx);
+  fs.writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo hi > /hi\n');
+  fs.writeFileSync(faultFile, 'after-run');
+  const r = await d.docker(['build', '-t', 'relcrash-run:1', ctx], { env: { DOCKER_BUILDKIT: '0' }, timeoutMs: 120_000 });
+  assert.notEqual(r.code, 0);
+  assert.equal(fs.existsSync(faultFile), false, 'the fault point was reached');
+  await d.restart();
+  assert.equal(await ok(['ps', '-aq']), '');
+  assert.deepEqual(storeProblems(d.dataRoot), []);
+  assert.deepEqual(tempLeftovers(d.dataRoot), []);
+  await ok(['build', '-t', 'relcrash-run:1', ctx]);
+  assert.equal(await ok(['run', '--rm', 'relcrash-run:1', 'cat', '/hi']), 'hi');
+  // --rm=false keeps the step's container, across restarts too.
+  await ok(['build', '--no-cache', '--rm=false', '-t', 'relcrash-run:2', ctx]);
+  const kept = await ok(['ps', '-aq']);
+  assert.notEqual(kept, '');
+  await d.kill9();
+  await d.restart();
+  assert.equal(await ok(['ps', '-aq']), kept);
+  await ok(['rm', kept]);
+});
+
+test('rm killed after the snapshot went: the removal finishes at the next start, rm -v volumes included', async () => {
+  const id = await ok(['create', '-v', '/anon', 'busybox', 'true']);
+  const vol = JSON.parse(await ok(['inspect', '-f', '{{json .Mounts}}', id]))[0].Name as string;
+  await d.kill9();
+  // What `rm -v` had done when it was killed: the record marked, the snapshot gone.
+  editRecord(id, (rec) => ({ ...rec, State: { ...rec.State, Status: 'removing' }, Removing: { volumes: true } }));
+  fs.rmSync(path.join(d.dataRoot, 'overlay2', id), { recursive: true, force: true });
+  await d.restart();
+  assert.equal((await d.api('GET', `/containers/${id}/json`)).status, 404);
+  assert.equal((await d.api('GET', `/volumes/${vol}`)).status, 404, 'the anonymous volume went with it');
+  assert.deepEqual(storeProblems(d.dataRoot), []);
+});
+
+test('a container whose snapshot vanished can still be removed', async () => {
+  const id = await ok(['create', 'busybox', 'true']);
+  await d.kill9();
+  fs.rmSync(path.join(d.dataRoot, 'overlay2', id), { recursive: true, force: true });
+  await d.restart();
+  await ok(['rm', id]);
+  assert.deepEqual(storeProblems(d.dataRoot), []);
+});
+
+test('a create killed before its row was written leaves no snapshot, directory or short link', async () => {
+  const id = await ok(['create', 'busybox', 'true']);
+  await d.kill9();
+  editRecord(id, () => undefined);
+  fs.symlinkSync('../0123456789abcdef/diff', path.join(d.dataRoot, 'overlay2', 'l', 'DANGLINGLINKLEFTBYACRASH00'));
+  await d.restart();
+  assert.equal(fs.existsSync(path.join(d.dataRoot, 'overlay2', id)), false, 'snapshot removed');
+  assert.equal(fs.existsSync(path.join(d.dataRoot, 'containers', id)), false, 'directory removed');
+  assert.equal(fs.existsSync(path.join(d.dataRoot, 'overlay2', 'l', 'DANGLINGLINKLEFTBYACRASH00')), false, 'dangling short link removed');
+  assert.deepEqual(storeProblems(d.dataRoot), []);
+});
