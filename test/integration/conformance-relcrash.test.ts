@@ -101,3 +101,23 @@ test('a create killed before its row was written leaves no snapshot, directory o
   assert.equal(fs.existsSync(path.join(d.dataRoot, 'overlay2', 'l', 'DANGLINGLINKLEFTBYACRASH00')), false, 'dangling short link removed');
   assert.deepEqual(storeProblems(d.dataRoot), []);
 });
+
+test('a daemon killed while an on-failure container waits for its restart restarts it at the next start', async () => {
+  await ok(['run', '-d', '--name', 'relcrash-flaky', '--restart', 'on-failure', 'busybox', 'sh', '-c', 'sleep 0.2; exit 3']);
+  const inspect = async () => (await d.api('GET', '/containers/relcrash-flaky/json')).json;
+  // Backoff doubles from 100 ms: after a few exits the wait is long enough to kill in.
+  const deadline = Date.now() + 30_000;
+  while (!((await inspect()).State.Restarting && (await inspect()).RestartCount >= 3)) {
+    assert.ok(Date.now() < deadline, 'never seen restarting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const count = (await inspect()).RestartCount;
+  await d.kill9();
+  await d.restart();
+  const until = Date.now() + 20_000;
+  while ((await inspect()).RestartCount <= count) {
+    assert.ok(Date.now() < until, `not restarted after the daemon start: ${JSON.stringify((await inspect()).State)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await ok(['rm', '-f', 'relcrash-flaky']);
+});

@@ -353,13 +353,16 @@ export async function restoreContainers(reg: ContainerRegistry, liveRestore: boo
       await onExit(reg, l, info);
       return;
     }
-    if (rec.State.Restarting) {
+    // Killed while waiting for its policy's restart (any policy, on-failure included): the
+    // policy had decided, so it restarts now.
+    const wasRestarting = rec.State.Restarting;
+    if (wasRestarting) {
       rec.State = { ...rec.State, Status: 'exited', Running: false, Restarting: false };
       reg.save(l);
     }
     if (rec.Removing) return; // being removed: finishRemovals ends it
     const p = rec.HostConfig.RestartPolicy.Name;
-    if (rec.HasBeenStarted && (p === 'always' || (p === 'unless-stopped' && !rec.ManuallyStopped))) toStart.push(l);
+    if (rec.HasBeenStarted && (wasRestarting || p === 'always' || (p === 'unless-stopped' && !rec.ManuallyStopped))) toStart.push(l);
   }));
   for (const l of toStart) {
     l.rec.ManuallyStopped = false;
