@@ -121,3 +121,22 @@ test('a daemon killed while an on-failure container waits for its restart restar
   }
   await ok(['rm', '-f', 'relcrash-flaky']);
 });
+
+test('volume rm killed in the middle: the volume is whole or gone, never half deleted', async () => {
+  await ok(['volume', 'create', 'relcrash-vol']);
+  await ok(['volume', 'create', 'relcrash-kept']);
+  const root = path.join(d.dataRoot, 'volumes');
+  fs.writeFileSync(path.join(root, 'relcrash-kept', '_data', 'f'), 'data');
+  await d.kill9();
+  // rm renamed the directory and was killed while deleting it; a create was killed before its row.
+  fs.renameSync(path.join(root, 'relcrash-vol'), path.join(root, '.tmp-rm-0123456789abcdef-relcrash-vol'));
+  fs.mkdirSync(path.join(root, 'relcrash-half', '_data'), { recursive: true });
+  await d.restart();
+  assert.equal((await d.api('GET', '/volumes/relcrash-vol')).status, 404);
+  assert.deepEqual(fs.readdirSync(root).filter((n) => n.startsWith('.') || n === 'relcrash-half'), []);
+  assert.equal(fs.readFileSync(path.join(root, 'relcrash-kept', '_data', 'f'), 'utf8'), 'data');
+  await ok(['volume', 'rm', 'relcrash-kept']);
+  assert.deepEqual(storeProblems(d.dataRoot), []);
+  await ok(['volume', 'create', 'relcrash-vol']);
+  await ok(['volume', 'rm', 'relcrash-vol']);
+});

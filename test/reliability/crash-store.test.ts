@@ -172,6 +172,8 @@ test('kill -9 at random points of load, commit, build, rm, volume rm, network rm
           if (await exists('volume', `vrm-${n}`)) {
             const mp = await ok(['volume', 'inspect', '-f', '{{.Mountpoint}}', `vrm-${n}`]);
             assert.ok(fs.existsSync(mp), 'a listed volume has its directory');
+            assert.equal(fs.readdirSync(path.join(mp, 'd')).length, 3000, 'a listed volume has all its files');
+            assert.equal(fs.statSync(path.join(mp, 'big')).size, 4 << 20, 'a listed volume has all its data');
           }
         },
         undo: async () => {},
