@@ -140,3 +140,24 @@ test('volume rm killed in the middle: the volume is whole or gone, never half de
   await ok(['volume', 'create', 'relcrash-vol']);
   await ok(['volume', 'rm', 'relcrash-vol']);
 });
+
+test('a daemon killed during a commit (container paused for it) resumes the container at the next start', async () => {
+  await ok(['run', '-d', '--name', 'relcrash-cmt', 'busybox', 'sleep', '600']);
+  const id = await ok(['inspect', '-f', '{{.Id}}', 'relcrash-cmt']);
+  // The state commit's pause leaves: frozen, the record saying it was commit's doing.
+  await ok(['pause', id]);
+  await d.kill9();
+  editRecord(id, (rec) => ({ ...rec, CommitPause: true }));
+  await d.restart();
+  const st = JSON.parse(await ok(['inspect', '-f', '{{json .State}}', id]));
+  assert.equal(st.Paused, false);
+  assert.equal(st.Status, 'running');
+  const r = await d.docker(['exec', id, 'true'], { timeoutMs: 10_000 });
+  assert.equal(r.code, 0, r.stderr);
+  // A pause of the user's own stays across a restart.
+  await ok(['pause', id]);
+  await d.kill9();
+  await d.restart();
+  assert.equal(await ok(['inspect', '-f', '{{.State.Status}}', id]), 'paused');
+  await ok(['rm', '-f', id]);
+});

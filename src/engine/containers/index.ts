@@ -58,7 +58,8 @@ export class ContainersService {
   remove(ref: string, opts: RemoveOptions) { return removeContainer(this.registry, ref, opts); }
   wait(ref: string, condition: string | null) { return waitContainer(this.registry, ref, condition); }
   rename(ref: string, name: string) { return renameContainer(this.registry, ref, name); }
-  pause(ref: string) { return pauseContainer(this.registry, ref); }
+  /** `forCommit`: a pause of commit's own, undone at the next start if the daemon dies first. */
+  pause(ref: string, opts: { forCommit?: boolean } = {}) { return pauseContainer(this.registry, ref, opts); }
   unpause(ref: string) { return unpauseContainer(this.registry, ref); }
   list(o: ListOptions) { return listContainers(this.registry, o); }
   inspect(ref: string, size = false) { return inspectContainer(this.registry, ref, size); }

@@ -297,11 +297,24 @@ export async function restartContainer(reg: ContainerRegistry, ref: string, time
   reg.deps.events.publish('container', 'restart', l.rec.Id, attrs(l));
 }
 
-export async function pauseContainer(reg: ContainerRegistry, ref: string): Promise<void> {
+export async function pauseContainer(reg: ContainerRegistry, ref: string, opts: { forCommit?: boolean } = {}): Promise<void> {
   const l = reg.get(ref);
   if (!l.rec.State.Running) throw new ConflictError(`Container ${l.rec.Id} is not running`);
   if (l.rec.State.Paused) throw new ConflictError(`Container ${l.rec.Id} is already paused`);
-  await reg.deps.runtime.pause(l.rec.Id);
+  // Saved before the freeze: a daemon killed during the commit thaws the container at its next start.
+  if (opts.forCommit) {
+    l.rec.CommitPause = true;
+    reg.save(l);
+  }
+  try {
+    await reg.deps.runtime.pause(l.rec.Id);
+  } catch (err) {
+    if (l.rec.CommitPause) {
+      delete l.rec.CommitPause;
+      reg.save(l);
+    }
+    throw err;
+  }
   l.rec.State = { ...l.rec.State, Paused: true, Status: 'paused' };
   reg.save(l);
   reg.deps.events.publish('container', 'pause', l.rec.Id, attrs(l));
@@ -311,6 +324,7 @@ export async function unpauseContainer(reg: ContainerRegistry, ref: string): Pro
   const l = reg.get(ref);
   if (!l.rec.State.Paused) throw new ConflictError(`Container ${l.rec.Id} is not paused`);
   await reg.deps.runtime.resume(l.rec.Id);
+  delete l.rec.CommitPause;
   l.rec.State = { ...l.rec.State, Paused: false, Status: 'running' };
   reg.save(l);
   reg.deps.events.publish('container', 'unpause', l.rec.Id, attrs(l));
@@ -337,6 +351,13 @@ export async function restoreContainers(reg: ContainerRegistry, liveRestore: boo
         if (alive) {
           rec.State.Pid = r.pid || rec.State.Pid;
           rec.State.Paused = r.status === 'paused';
+          if (rec.CommitPause) {
+            // Paused by a commit the kill cut short (not by the user): thawed again.
+            if (rec.State.Paused) await deps.runtime.resume(rec.Id).then(() => { rec.State.Paused = false; }, (e: Error) => deps.logger.warn(`resume of ${rec.Id}: ${e.message}`));
+            delete rec.CommitPause;
+          }
+          rec.State.Status = rec.State.Paused ? 'paused' : 'running';
+          reg.save(l);
         }
       } catch (err) {
         deps.logger.warn(`restore of ${rec.Id}: ${(err as Error).message}`);

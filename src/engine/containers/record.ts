@@ -178,6 +178,8 @@ export interface ContainerRecord {
    * removal at its next start (`volumes`: anonymous volumes go too, as `rm -v` asked).
    */
   Removing?: { volumes: boolean };
+  /** Paused by a commit (not the user): a daemon killed during the commit resumes it at its next start. */
+  CommitPause?: true;
 }
 
 export function freshState(): ContainerState {
