@@ -1,7 +1,7 @@
 /**
  * Nothing lost on a crash (issue #13): wharfd is killed with SIGKILL at a random point of
  * `load` (a multi-layer archive), `commit`, `build` (COPY and RUN steps), `rm -fv` of a running
- * container with volumes and a network, `volume rm`, `network rm`, `pull` and `push` (our
+ * container with volumes, a network and a published port, `volume rm`, `network rm`, `pull` and `push` (our
  * registry on 127.0.0.1). The test drives the timing: each operation is timed once, then
  * started again and the daemon killed after a delay drawn from a seeded RNG within that time
  * (`WHARF_CRASH_SEED` replays a run). After each crash the daemon starts again and:
@@ -140,7 +140,7 @@ test('kill -9 at random points of load, commit, build, rm, volume rm, network rm
         name: 'rm -fv of a running container',
         prepare: async (n) => {
           await ok(['volume', 'create', `rmvol-${n}`]);
-          await ok(['run', '-d', '--name', `rm-${n}`, '-v', `rmvol-${n}:/named`, '-v', '/anon', 'busybox', 'sh', '-c',
+          await ok(['run', '-d', '--name', `rm-${n}`, '-p', '80', '-v', `rmvol-${n}:/named`, '-v', '/anon', 'busybox', 'sh', '-c',
             'mkdir /d; i=0; while [ $i -lt 1500 ]; do echo $i > /d/$i; echo $i > /anon/$i; i=$((i+1)); done; touch /ready; exec sleep 3600']);
           await waitReady(`rm-${n}`);
           rmIds.set(n, await ok(['inspect', '-f', '{{.Id}}', `rm-${n}`]));
