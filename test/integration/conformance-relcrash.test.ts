@@ -161,3 +161,19 @@ test('a daemon killed during a commit (container paused for it) resumes the cont
   assert.equal(await ok(['inspect', '-f', '{{.State.Status}}', id]), 'paused');
   await ok(['rm', '-f', id]);
 });
+
+test('a start killed before its running state was saved: the runtime leftover goes, the container starts again', async () => {
+  await ok(['run', '-d', '--name', 'relcrash-start', 'busybox', 'sleep', '600']);
+  const id = await ok(['inspect', '-f', '{{.Id}}', 'relcrash-start']);
+  const pid = Number(await ok(['inspect', '-f', '{{.State.Pid}}', id]));
+  await d.kill9();
+  // The record as the kill left it: not yet running (the process was, in the runtime).
+  editRecord(id, (rec) => ({ ...rec, State: { ...rec.State, Status: 'created', Running: false, Pid: 0 }, HasBeenStarted: false }));
+  await d.restart();
+  assert.equal(fs.existsSync(`/proc/${pid}`) && !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z '), false, 'the unrecorded process is gone');
+  await ok(['start', id]);
+  const r = await d.docker(['exec', id, 'true'], { timeoutMs: 10_000 });
+  assert.equal(r.code, 0, r.stderr);
+  await ok(['rm', '-f', id]);
+  assert.deepEqual(storeProblems(d.dataRoot), []);
+});

@@ -337,6 +337,16 @@ export async function unpauseContainer(reg: ContainerRegistry, ref: string): Pro
 export async function restoreContainers(reg: ContainerRegistry, liveRestore: boolean): Promise<void> {
   const { deps } = reg;
   const toStart: Live[] = [];
+  // A start killed between `runtime.create` (or `start`) and the saved running state leaves a
+  // runtime container the record does not know as running: it goes (its process with it), so
+  // the container starts again like any created or exited one.
+  for (const st of await deps.runtime.list().catch((err: Error) => { deps.logger.warn(`runtime list: ${err.message}`); return []; })) {
+    const l = reg.live.get(st.id);
+    if (l && l.rec.State.Running && !l.rec.State.Restarting) continue;
+    if (!l && !/^[0-9a-f]{64}$/.test(st.id)) continue;
+    await deps.runtime.delete(st.id, true).catch((err: Error) => deps.logger.warn(`removing runtime leftover ${st.id}: ${err.message}`));
+    if (l) await deps.snapshots.unmount(st.id).catch(() => undefined);
+  }
   await Promise.all([...reg.live.values()].map(async (l) => {
     const rec = l.rec;
     if (rec.State.Running && !rec.State.Restarting) {
