@@ -66,7 +66,7 @@ test('containers outlive kill -9 of the daemon: logs complete, attach, exit code
   const ok = (args: string[], timeoutMs = 60_000) => h.ok(args, timeoutMs);
   const inspect = async (name: string) => JSON.parse(await ok(['inspect', name]))[0];
   const attached: ChildProcess[] = [];
-  const figures = { cycles: 0, exitedWhileDown: 0, restartsSeen: { onFailure: 0, always: 0 } };
+  const figures = { cycles: 0, exitedWhileDown: 0, reattached: 0, restartsSeen: { onFailure: 0, always: 0 } };
   try {
     // Counter loggers; TERM ends them with 7 so stop's exit code says who ended them.
     const counter = (pad: string) => `trap 'exit 7' TERM; i=0; while true; do echo "$i${pad}"; i=$((i+1)); usleep 10000; done`;
@@ -82,6 +82,7 @@ test('containers outlive kill -9 of the daemon: logs complete, attach, exit code
       const code = 10 + cycle;
       await ok(['run', '-d', '--name', `short-${cycle}`, 'busybox', 'sh', '-c', `sleep 0.3; exit ${code}`]);
       attached.push(await attachAndAsk(h, 'echo', `ping-${cycle}`, `got:ping-${cycle}`));
+      figures.reattached++;
       await sleep(300 + Math.round(rng.next() * 1500));
       await d.kill9();
       await sleep(500 + Math.round(rng.next() * 1000));
@@ -108,6 +109,9 @@ test('containers outlive kill -9 of the daemon: logs complete, attach, exit code
 
     // Every line logged exactly once, across all the kills (and rotations).
     await ok(['stop', '-t', '10', 'counter', 'rotated']);
+    const logPath = (await inspect('rotated')).LogPath as string;
+    const rotations = fs.readdirSync(path.dirname(logPath)).filter((f) => f.startsWith(`${path.basename(logPath)}.`)).length;
+    assert.ok(rotations >= 1, 'the rotated log did rotate');
     for (const name of ['counter', 'rotated']) {
       const st = (await inspect(name)).State;
       assert.equal(st.ExitCode, 7, `${name} exit code`);
@@ -121,7 +125,7 @@ test('containers outlive kill -9 of the daemon: logs complete, attach, exit code
       }
       assert.deepEqual(missing.slice(0, 20), [], `${name}: lines lost (${missing.length}) of ${nums.length}`);
       assert.equal(nums.length, nums[nums.length - 1]! + 1, `${name}: no line twice`);
-      t.diagnostic(`${name}: ${nums.length} lines, none lost`);
+      t.diagnostic(`${name}: ${nums.length} lines, none lost${name === 'rotated' ? ` (${rotations} rotated files)` : ''}`);
     }
     await ok(['stop', '-t', '2', 'echo']);
 
