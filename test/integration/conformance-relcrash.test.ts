@@ -177,3 +177,28 @@ test('a start killed before its running state was saved: the runtime leftover go
   await ok(['rm', '-f', id]);
   assert.deepEqual(storeProblems(d.dataRoot), []);
 });
+
+test('rmi killed between the image row and its layers: the layers nothing holds go at the next start', async () => {
+  const ctx = path.join(d.dir, 'ctx-rmi');
+  fs.mkdirSync(ctx);
+  fs.writeFileSync(path.join(ctx, 'f'), 'layer of its own\n');
+  fs.writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM busybox\nCOPY f /f\n');
+  await ok(['build', '-t', 'relcrash-rmi:1', ctx]);
+  const id = await ok(['image', 'inspect', '-f', '{{.Id}}', 'relcrash-rmi:1']);
+  const layersBefore = fs.readdirSync(path.join(d.dataRoot, 'overlay2')).length;
+  await d.kill9();
+  // What rmi had done: references, image row and config blob gone; the layer not yet.
+  const db = new Database(path.join(d.dataRoot, 'metadata.db'));
+  try {
+    db.prepare('DELETE FROM image_refs WHERE image_id = ?').run(id);
+    db.prepare('DELETE FROM images WHERE id = ?').run(id);
+  } finally {
+    db.close();
+  }
+  fs.rmSync(path.join(d.dataRoot, 'content', 'content', 'sha256', id.slice(7)));
+  await d.restart();
+  assert.equal(fs.readdirSync(path.join(d.dataRoot, 'overlay2')).length, layersBefore - 1, 'the COPY layer went');
+  assert.deepEqual(storeProblems(d.dataRoot), []);
+  await ok(['build', '-t', 'relcrash-rmi:1', ctx]);
+  await ok(['rmi', 'relcrash-rmi:1']);
+});

@@ -112,6 +112,14 @@ test('kill -9 at random points of load, commit, build, rm, volume rm, network rm
         undo: async () => { await ok(['rmi', 'crash/multi:1']); },
       },
       {
+        // Not in the issue's list: the other half of load (rows deleted, layers released).
+        name: 'rmi',
+        prepare: async () => { if (!(await exists('image', 'crash/multi:1'))) await ok(['load', '-i', archive]); },
+        op: () => docker(['rmi', 'crash/multi:1']),
+        finished: async () => !(await exists('image', 'crash/multi:1')),
+        undo: async () => {},
+      },
+      {
         name: 'commit',
         prepare: async () => {},
         op: (n) => docker(['commit', 'cmt-src', `crash/commit:${n}`]),

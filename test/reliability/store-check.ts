@@ -8,7 +8,8 @@
  *
  * Rules (each broken one is a line in the answer):
  *   - every layer row has its snapshot-driver directory and its tar blob (content, by DiffID),
- *     and its parent row; every driver layer directory has a row
+ *     and its parent row; every driver layer directory has a row; every layer is held (an
+ *     image's top, a layer's parent, or under a container snapshot)
  *   - every image row has its config blob, and its top layer row (when it has layers)
  *   - every reference names an image row
  *   - every content blob is named by a layer row or an image row
@@ -84,6 +85,10 @@ export function storeProblems(dataRoot: string): string[] {
     if (!blobs.has(hex(l.diff_id))) out.push(`layer ${l.chain_id}: row without its tar blob ${l.diff_id}`);
     if (l.parent && !layerRows.has(l.parent)) out.push(`layer ${l.chain_id}: parent ${l.parent} has no row`);
   }
+  // Every layer is held: the top of an image, the parent of a layer, or under a container snapshot.
+  const held = new Set<string>([...v.images.map((i) => i.top_chain_id ?? ''), ...v.layers.map((l) => l.parent ?? '')]);
+  for (const s of driverSnaps) held.add(readText(path.join(snapRoot, s, 'snapshot')) ?? '');
+  for (const l of v.layers) if (!held.has(l.chain_id)) out.push(`layer ${l.chain_id}: held by no image, layer or container`);
   const cacheIds = new Set(v.layers.map((l) => l.cache_id));
   for (const chain of driverLayers.keys()) if (!cacheIds.has(chain)) out.push(`driver layer ${chain}: no layer row`);
 
