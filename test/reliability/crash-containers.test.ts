@@ -143,6 +143,12 @@ test('containers outlive kill -9 of the daemon: logs complete, attach, exit code
     await until(() => h.leftovers().length === 0, 'host veths to be freed', 10_000).catch(() => undefined);
     assert.deepEqual(h.leftovers(), [], 'no veth or DNAT rule left');
     assert.deepEqual(fs.existsSync(netnsDir) ? fs.readdirSync(netnsDir) : [], [], 'no netns left');
+    // No runtime state of theirs: runc state dirs, bundles, exit files, pid files, sockets.
+    const rt = path.join(d.execRoot, 'runtime');
+    const rtLeft = ['runc', 'b', 'exits', 'pids', 's', 'persist'].flatMap((sub) => {
+      try { return fs.readdirSync(path.join(rt, sub)).map((n) => `${sub}/${n}`); } catch { return []; }
+    });
+    assert.deepEqual(rtLeft, [], 'no runtime state left');
     assert.deepEqual(storeProblems(d.dataRoot), []);
     t.diagnostic(`figures: ${JSON.stringify(figures)}`);
   } finally {
