@@ -85,8 +85,12 @@ async function removeLocked(reg: ContainerRegistry, l: Live, volumes: boolean): 
   const vols = deps.volumes as (typeof deps.volumes & VolumeRemover) | undefined;
   for (const m of rec.MountPoints) {
     if (m.Type !== 'volume' || !m.Name) continue;
-    vols?.release?.(m.Name, rec.Id);
-    if (volumes && m.Anonymous) await Promise.resolve(vols?.removeAnonymous?.(m.Name)).catch(() => undefined);
+    try {
+      vols?.release?.(m.Name, rec.Id);
+      if (volumes && m.Anonymous) await vols?.removeAnonymous?.(m.Name);
+    } catch (err) {
+      deps.logger.warn(`volume ${m.Name} of removed container ${rec.Id}: ${(err as Error).message}`);
+    }
   }
   reg.store.remove(rec.Id);
   refreshLinkParents(reg, rec.Id, dropLinksTo(reg, rec.Id));
