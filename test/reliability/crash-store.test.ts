@@ -1,9 +1,10 @@
 /**
  * Nothing lost on a crash (issue #13): wharfd is killed with SIGKILL at a random point of
  * `load` (a multi-layer archive), `commit`, `build` (COPY and RUN steps), `rm -fv` of a running
- * container with volumes, a network and a published port, `volume rm`, `network rm`, `pull` and `push` (our
- * registry on 127.0.0.1). The test drives the timing: each operation is timed once, then
- * started again and the daemon killed after a delay drawn from a seeded RNG within that time
+ * container with volumes, a network and a published port, `volume rm`, `network rm`, `pull`
+ * and `push` (our registry on 127.0.0.1), and also `rmi` and `run -d`. The test drives the
+ * timing: each operation is timed once, then started again and the daemon killed after a
+ * delay drawn from a seeded RNG within that time
  * (`WHARF_CRASH_SEED` replays a run). After each crash the daemon starts again and:
  *   - the store is consistent (store-check.ts: metadata.db against the blobs, layers,
  *     snapshots, container and volume directories; no orphan build container)
@@ -48,7 +49,7 @@ function mountsUnder(dir: string): string[] {
   return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m): m is string => !!m && m.startsWith(dir));
 }
 
-test('kill -9 at random points of load, commit, build, rm, volume rm, network rm, pull and push loses nothing', async (t) => {
+test('kill -9 at random points of load, rmi, commit, build, rm, run, volume rm, network rm, pull and push loses nothing', async (t) => {
   const rng = seededRng();
   t.diagnostic(`seed ${rng.seed} (WHARF_CRASH_SEED=${rng.seed} replays it)`);
   const h: NetHarness = await startNetDaemon();
