@@ -202,3 +202,33 @@ test('rmi killed between the image row and its layers: the layers nothing holds 
   await ok(['build', '-t', 'relcrash-rmi:1', ctx]);
   await ok(['rmi', 'relcrash-rmi:1']);
 });
+
+test('a policy restart killed after its network sandbox was made: the container restarts at the next start', async () => {
+  const { startNetDaemon } = await import('./networking-harness.ts');
+  const h = await startNetDaemon();
+  try {
+    const id = await h.ok(['run', '-d', '--restart', 'always', 'busybox', 'sleep', '600']);
+    await h.d.kill9();
+    // The state such a kill leaves: the record still restarting, sandbox and runtime container made.
+    const db = new Database(path.join(h.d.dataRoot, 'metadata.db'));
+    try {
+      const rec = JSON.parse((db.prepare('SELECT record FROM containers WHERE id = ?').get(id) as { record: string }).record);
+      rec.State = { ...rec.State, Status: 'restarting', Restarting: true, Running: true };
+      db.prepare('UPDATE containers SET record = ? WHERE id = ?').run(JSON.stringify(rec), id);
+    } finally {
+      db.close();
+    }
+    await h.d.restart();
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const st = (await h.d.api('GET', `/containers/${id}/json`)).json.State;
+      if (st.Running && !st.Restarting) break;
+      assert.ok(Date.now() < deadline, `not restarted: ${JSON.stringify(st)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await h.ok(['exec', id, 'true']);
+    await h.ok(['rm', '-f', id]);
+  } finally {
+    await h.close();
+  }
+});

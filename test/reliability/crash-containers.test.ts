@@ -99,11 +99,16 @@ test('containers outlive kill -9 of the daemon: logs complete, attach, exit code
       // The policies still apply: each restarts again after this start.
       for (const name of ['flaky', 'always'] as const) {
         const before = restarts[name];
-        await until(async () => (await inspect(name)).RestartCount > before, `cycle ${cycle}: ${name} restarted by its policy`, 30_000);
+        await until(async () => (await inspect(name)).RestartCount > before, `cycle ${cycle}: ${name} restarted by its policy`, 30_000)
+          .catch(async (err: Error) => { const i = await inspect(name); throw new Error(`${err.message}: RestartCount ${i.RestartCount} (was ${before}), ${JSON.stringify(i.State)}\n${d.logs().split('\n').filter((l) => l.includes(i.Id) || /restart/i.test(l)).slice(-10).join('\n')}`); });
         restarts = { ...restarts, [name]: (await inspect(name)).RestartCount };
       }
     }
     figures.restartsSeen = { onFailure: restarts.flaky, always: restarts.always };
+    // Between runs the policy containers show their own exit codes.
+    for (const [name, code] of [['flaky', 3], ['always', 0]] as const) {
+      await until(async () => { const s = (await inspect(name)).State; return (s.Restarting || !s.Running) && s.ExitCode === code && s.FinishedAt > s.StartedAt; }, `${name} seen exited with ${code}`, 30_000);
+    }
     // Attach works after the last restart too.
     attached.push(await attachAndAsk(h, 'echo', 'last', 'got:last'));
 

@@ -46,8 +46,13 @@ export class ContainersService {
     await finishRemovals(this.registry);
   }
 
+  /**
+   * Containers whose network the driver keeps at daemon start. One waiting for its policy's
+   * restart (`Restarting`, counted as running) is not: a restart the kill cut short may have
+   * left a sandbox, which must go before the container starts again.
+   */
   liveIds(): string[] {
-    return [...this.registry.live.values()].filter((l) => l.rec.State.Running).map((l) => l.rec.Id);
+    return [...this.registry.live.values()].filter((l) => l.rec.State.Running && !l.rec.State.Restarting).map((l) => l.rec.Id);
   }
 
   create(body: unknown, name: string | null) { return createContainer(this.registry, body, name); }
