@@ -35,7 +35,7 @@ test('reconcile after a crash: half-applied layers, vanished layer dirs, temp fi
   assert.throws(() => r.service.lookup('lost'), { message: 'No such image: lost:latest' });
   // A second pass finds nothing to do.
   const again = await r.service.reconcile();
-  assert.deepEqual(again, { tempFiles: 0, layerDirsRemoved: [], layerRowsDropped: [], imagesDropped: [], refsDropped: 0, blobsRemoved: 0 });
+  assert.deepEqual(again, { tempFiles: 0, layerDirsRemoved: [], layerRowsDropped: [], imagesDropped: [], refsDropped: 0, layersReleased: [], blobsRemoved: 0 });
   // The dropped image can be imported again.
   assert.equal(await r.service.import(Readable.from([smallRootfs('lost')]), { repo: 'lost' }).then((id) => r.service.resolve(id).topChainId), lostChain);
 });

@@ -277,6 +277,7 @@ export class Builder implements StepHost {
     this.fault('after-run');
     if (exitCode !== 0) {
       if (this.req.forceRm) await containers.remove(cid, { force: true, volumes: true }).catch((e: Error) => this.deps.logger.warn(`--force-rm: removal of failed step container ${cid}: ${e.message}`));
+      else containers.keepJob(cid);
       throw new InvalidArgumentError(`The command '${cmd.join(' ')}' returned a non-zero code: ${exitCode}`, { cause: { code: exitCode } });
     }
     const id = await this.images.createImage({
@@ -286,6 +287,8 @@ export class Builder implements StepHost {
     if (this.req.rm || this.req.forceRm) {
       await containers.remove(cid, { force: true, volumes: true });
       this.say(`Removing intermediate container ${short(cid)}\n`);
+    } else {
+      containers.keepJob(cid);
     }
     this.done(st, id);
   }

@@ -9,9 +9,9 @@
  * On disk: `<data-root>/build/<id>/` for each build in progress (`context/` = the extracted
  * context, `dl-*` = ADD downloads); removed when the build ends. Build snapshots are keyed
  * `build-<hex>` in the snapshot driver. Leftovers of a killed daemon (directories, snapshots)
- * are removed when the service starts; a killed RUN step leaves an ordinary stopped
- * container that `docker rm` removes. Tags are set only after the last step (no tagged
- * partial image).
+ * are removed when the service starts; a RUN step's container is a job container that the
+ * containers service removes at its start (see run-job.ts). Tags are set only after the last
+ * step (no tagged partial image).
  */
 import fs from 'node:fs';
 import path from 'node:path';

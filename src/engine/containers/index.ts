@@ -11,7 +11,7 @@ import type { Db } from '../../store/db.ts';
 import type { ContainersDeps } from './deps.ts';
 import { ContainerRegistry, createContainer, renameContainer, waitContainer } from './service.ts';
 import { killContainer, pauseContainer, restartContainer, restoreContainers, startContainer, stopContainer, unpauseContainer } from './lifecycle.ts';
-import { removeContainer, pruneContainers, type RemoveOptions } from './remove.ts';
+import { finishRemovals, removeContainer, pruneContainers, type RemoveOptions } from './remove.ts';
 import { inspectContainer, listContainers, type ListOptions } from './view.ts';
 import { attachContainer, streamLogs, type AttachOptions, type ClientStream } from './io.ts';
 import { ExecManager } from './exec.ts';
@@ -40,9 +40,13 @@ export class ContainersService {
     this.registry.health = new HealthMonitors(this.registry, this.execs);
   }
 
-  /** Daemon start: live-restore running containers, apply restart policies. */
-  restore(liveRestore: boolean): Promise<void> {
-    return restoreContainers(this.registry, liveRestore);
+  /**
+   * Daemon start: live-restore running containers, apply restart policies; then finish the
+   * removals and remove the job containers (build steps) a killed daemon left behind.
+   */
+  async restore(liveRestore: boolean): Promise<void> {
+    await restoreContainers(this.registry, liveRestore);
+    await finishRemovals(this.registry);
   }
 
   /** Whether a container with this full id exists (any state). */
@@ -50,8 +54,14 @@ export class ContainersService {
     return this.registry.live.has(id);
   }
 
+
+  /**
+   * Containers whose network the driver keeps at daemon start. One waiting for its policy's
+   * restart (`Restarting`, counted as running) is not: a restart the kill cut short may have
+   * left a sandbox, which must go before the container starts again.
+   */
   liveIds(): string[] {
-    return [...this.registry.live.values()].filter((l) => l.rec.State.Running).map((l) => l.rec.Id);
+    return [...this.registry.live.values()].filter((l) => l.rec.State.Running && !l.rec.State.Restarting).map((l) => l.rec.Id);
   }
 
   create(body: unknown, name: string | null) { return createContainer(this.registry, body, name); }
@@ -62,7 +72,8 @@ export class ContainersService {
   remove(ref: string, opts: RemoveOptions) { return removeContainer(this.registry, ref, opts); }
   wait(ref: string, condition: string | null) { return waitContainer(this.registry, ref, condition); }
   rename(ref: string, name: string) { return renameContainer(this.registry, ref, name); }
-  pause(ref: string) { return pauseContainer(this.registry, ref); }
+  /** `forCommit`: a pause of commit's own, undone at the next start if the daemon dies first. */
+  pause(ref: string, opts: { forCommit?: boolean } = {}) { return pauseContainer(this.registry, ref, opts); }
   unpause(ref: string) { return unpauseContainer(this.registry, ref); }
   list(o: ListOptions) { return listContainers(this.registry, o); }
   inspect(ref: string, size = false) { return inspectContainer(this.registry, ref, size); }
@@ -85,6 +96,13 @@ export class ContainersService {
   record(ref: string): ContainerRecord { return this.registry.get(ref).rec; }
   /** The builder's RUN: create + start + stream output + wait; the stopped container is left for commit. */
   runToCompletion(o: RunJobOptions) { return runToCompletion(this.registry, o); }
+  /** A job container the caller keeps (`build --rm=false`, a failed step): an ordinary container from now on. */
+  keepJob(id: string): void {
+    const l = this.registry.get(id);
+    if (!l.rec.Job) return;
+    delete l.rec.Job;
+    this.registry.save(l);
+  }
 
   // For the networks service (`network connect/disconnect/inspect`), see networking.ts.
   connectNetwork(ref: string, network: string, o: AttachRequest) { return connectContainer(this.registry, ref, network, o); }

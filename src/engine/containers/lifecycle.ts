@@ -303,11 +303,24 @@ export async function restartContainer(reg: ContainerRegistry, ref: string, time
   reg.deps.events.publish('container', 'restart', l.rec.Id, attrs(l));
 }
 
-export async function pauseContainer(reg: ContainerRegistry, ref: string): Promise<void> {
+export async function pauseContainer(reg: ContainerRegistry, ref: string, opts: { forCommit?: boolean } = {}): Promise<void> {
   const l = reg.get(ref);
   if (!l.rec.State.Running) throw new ConflictError(`Container ${l.rec.Id} is not running`);
   if (l.rec.State.Paused) throw new ConflictError(`Container ${l.rec.Id} is already paused`);
-  await reg.deps.runtime.pause(l.rec.Id);
+  // Saved before the freeze: a daemon killed during the commit thaws the container at its next start.
+  if (opts.forCommit) {
+    l.rec.CommitPause = true;
+    reg.save(l);
+  }
+  try {
+    await reg.deps.runtime.pause(l.rec.Id);
+  } catch (err) {
+    if (l.rec.CommitPause) {
+      delete l.rec.CommitPause;
+      reg.save(l);
+    }
+    throw err;
+  }
   reg.health?.stop(l);
   l.rec.State = { ...l.rec.State, Paused: true, Status: 'paused' };
   reg.save(l);
@@ -318,6 +331,7 @@ export async function unpauseContainer(reg: ContainerRegistry, ref: string): Pro
   const l = reg.get(ref);
   if (!l.rec.State.Paused) throw new ConflictError(`Container ${l.rec.Id} is not paused`);
   await reg.deps.runtime.resume(l.rec.Id);
+  delete l.rec.CommitPause;
   l.rec.State = { ...l.rec.State, Paused: false, Status: 'running' };
   reg.health?.start(l, false);
   reg.save(l);
@@ -331,6 +345,16 @@ export async function unpauseContainer(reg: ContainerRegistry, ref: string): Pro
 export async function restoreContainers(reg: ContainerRegistry, liveRestore: boolean): Promise<void> {
   const { deps } = reg;
   const toStart: Live[] = [];
+  // A start killed between `runtime.create` (or `start`) and the saved running state leaves a
+  // runtime container the record does not know as running: it goes (its process with it), so
+  // the container starts again like any created or exited one.
+  for (const st of await deps.runtime.list().catch((err: Error) => { deps.logger.warn(`runtime list: ${err.message}`); return []; })) {
+    const l = reg.live.get(st.id);
+    if (l && l.rec.State.Running && !l.rec.State.Restarting) continue;
+    if (!l && !/^[0-9a-f]{64}$/.test(st.id)) continue;
+    await deps.runtime.delete(st.id, true).catch((err: Error) => deps.logger.warn(`removing runtime leftover ${st.id}: ${err.message}`));
+    if (l) await deps.snapshots.unmount(st.id).catch(() => undefined);
+  }
   await Promise.all([...reg.live.values()].map(async (l) => {
     const rec = l.rec;
     if (rec.State.Running && !rec.State.Restarting) {
@@ -345,6 +369,13 @@ export async function restoreContainers(reg: ContainerRegistry, liveRestore: boo
         if (alive) {
           rec.State.Pid = r.pid || rec.State.Pid;
           rec.State.Paused = r.status === 'paused';
+          if (rec.CommitPause) {
+            // Paused by a commit the kill cut short (not by the user): thawed again.
+            if (rec.State.Paused) await deps.runtime.resume(rec.Id).then(() => { rec.State.Paused = false; }, (e: Error) => deps.logger.warn(`resume of ${rec.Id}: ${e.message}`));
+            delete rec.CommitPause;
+          }
+          rec.State.Status = rec.State.Paused ? 'paused' : 'running';
+          reg.save(l);
         }
       } catch (err) {
         deps.logger.warn(`restore of ${rec.Id}: ${(err as Error).message}`);
@@ -365,12 +396,16 @@ export async function restoreContainers(reg: ContainerRegistry, liveRestore: boo
       await onExit(reg, l, info);
       return;
     }
-    if (rec.State.Restarting) {
+    // Killed while waiting for its policy's restart (any policy, on-failure included): the
+    // policy had decided, so it restarts now.
+    const wasRestarting = rec.State.Restarting;
+    if (wasRestarting) {
       rec.State = { ...rec.State, Status: 'exited', Running: false, Restarting: false };
       reg.save(l);
     }
+    if (rec.Removing) return; // being removed: finishRemovals ends it
     const p = rec.HostConfig.RestartPolicy.Name;
-    if (rec.HasBeenStarted && (p === 'always' || (p === 'unless-stopped' && !rec.ManuallyStopped))) toStart.push(l);
+    if (rec.HasBeenStarted && (wasRestarting || p === 'always' || (p === 'unless-stopped' && !rec.ManuallyStopped))) toStart.push(l);
   }));
   for (const l of toStart) {
     l.rec.ManuallyStopped = false;

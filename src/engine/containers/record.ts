@@ -211,6 +211,19 @@ export interface ContainerRecord {
   ManuallyStopped: boolean;
   HasBeenStarted: boolean;
   SandboxKey: string;
+  /**
+   * A container the engine runs for itself (a build's RUN step, run-job.ts) and removes
+   * when done: removed at daemon start when a killed daemon left it behind, unless the
+   * caller kept it (`keepJob`: `build --rm=false`, a failed step).
+   */
+  Job?: true;
+  /**
+   * Set (and saved) when `rm` starts its work: a daemon killed in the middle finishes the
+   * removal at its next start (`volumes`: anonymous volumes go too, as `rm -v` asked).
+   */
+  Removing?: { volumes: boolean };
+  /** Paused by a commit (not the user): a daemon killed during the commit resumes it at its next start. */
+  CommitPause?: true;
 }
 
 export function freshState(): ContainerState {

@@ -3,10 +3,10 @@
  * volumes with -v; `?link=1` removes a legacy link instead; and prune.
  */
 import fs from 'node:fs';
-import { ConflictError } from '../../common/errors.ts';
+import { ConflictError, NotFoundError } from '../../common/errors.ts';
 import { isGone } from '../../common/cleanups.ts';
 import { compareVersions } from '../../api/types/version.ts';
-import type { ContainerRegistry } from './service.ts';
+import type { ContainerRegistry, Live } from './service.ts';
 import { cancelRestart, stopLive } from './lifecycle.ts';
 import { dropLinksTo, removeLink } from './links.ts';
 import { refreshLinkParents } from './networking.ts';
@@ -52,42 +52,85 @@ export async function removeContainer(reg: ContainerRegistry, ref: string, opts:
   else if (rec.State.Running) await stopLive(reg, l, 0);
   await reg.serial(l, async () => {
     if (!reg.live.has(rec.Id)) return;
-    const before = rec.State.Status;
+    // Saved first: a daemon killed from here on finishes the removal at its next start
+    // (finishRemovals), so no record is left without its snapshot and nothing half-removed stays.
+    const status = rec.State.Status;
     rec.State.Status = 'removing';
     reg.health?.stop(l, false);
-    const { deps, cleanups } = reg;
-    const id = rec.Id;
+    rec.Removing = { volumes: !!opts.volumes };
+    reg.save(l);
     try {
-      // What the container held on the host goes first; a part that cannot go now (a busy
-      // mount, an immutable file) is logged and retried at the next daemon start
-      // (docs/reliability.md "Failed cleanups"), and the container is removed all the same.
-      await cleanups.attempt('runtime-delete', id, () => deps.runtime.delete(id, true));
-      if (deps.network && rec.SandboxKey) await cleanups.attempt('sandbox-destroy', id, () => deps.network!.destroySandbox(id), isGone);
-      await cleanups.attempt('snapshot-remove', id, () => deps.snapshots.remove(id), isGone);
-      reg.store.remove(id);
+      await removeLocked(reg, l, !!opts.volumes);
     } catch (err) {
-      rec.State.Status = before;
+      if (reg.live.has(rec.Id)) {
+        rec.State.Status = status;
+        delete rec.Removing;
+        reg.save(l);
+      }
       throw err;
     }
-    reg.untrack(id);
-    refreshLinkParents(reg, id, dropLinksTo(reg, id));
-    const dir = reg.containerDir(id);
-    cleanups.attemptSync('remove-path', dir, () => fs.rmSync(dir, { recursive: true, force: true }));
-    const vols = deps.volumes as (typeof deps.volumes & VolumeRemover) | undefined;
-    for (const m of rec.MountPoints) {
-      if (m.Type !== 'volume' || !m.Name) continue;
-      vols?.release?.(m.Name, id);
-      if (!opts.volumes || !m.Anonymous) continue;
-      // As docker: a volume that cannot go is logged; it stays listed (volume rm/prune retry it).
-      try {
-        await vols?.removeAnonymous?.(m.Name);
-      } catch (err) {
-        deps.logger.warn(`rm -v of container ${id}: cannot remove anonymous volume ${m.Name}: ${(err as Error).message}`);
-      }
-    }
-    deps.events.publish('container', 'destroy', rec.Id, { image: rec.Config.Image, name: rec.Name.slice(1), ...rec.Config.Labels });
-    for (const w of l.removeWaiters.splice(0)) w();
   });
+}
+
+/** The removal itself; every step may have been done already by a removal a crash cut short. */
+async function removeLocked(reg: ContainerRegistry, l: Live, volumes: boolean): Promise<void> {
+  const rec = l.rec;
+  const { deps, cleanups } = reg;
+  const id = rec.Id;
+  // What the container held on the host goes first; a part that cannot go now (a busy mount,
+  // an immutable file) is logged and retried at the next daemon start (docs/reliability.md
+  // "Failed cleanups"), and the container is removed all the same.
+  await cleanups.attempt('runtime-delete', id, () => deps.runtime.delete(id, true));
+  if (deps.network && rec.SandboxKey) await cleanups.attempt('sandbox-destroy', id, () => deps.network!.destroySandbox(id), isGone);
+  await deps.snapshots.unmount(id).catch((err: Error) => { if (!(err instanceof NotFoundError) && !isGone(err)) deps.logger.warn(`rm of ${id}: unmount: ${err.message}`); });
+  await cleanups.attempt('snapshot-remove', id, () => deps.snapshots.remove(id), (err) => err instanceof NotFoundError || isGone(err));
+  const dir = reg.containerDir(id);
+  cleanups.attemptSync('remove-path', dir, () => fs.rmSync(dir, { recursive: true, force: true }));
+  // Out of the registry (volumes count their users there), then the volumes, then the row
+  // last: until the row is gone a restart finishes this removal, `rm -v` volumes included.
+  reg.untrack(rec.Id);
+  const vols = deps.volumes as (typeof deps.volumes & VolumeRemover) | undefined;
+  for (const m of rec.MountPoints) {
+    if (m.Type !== 'volume' || !m.Name) continue;
+    try {
+      vols?.release?.(m.Name, rec.Id);
+      if (volumes && m.Anonymous) await vols?.removeAnonymous?.(m.Name);
+    } catch (err) {
+      deps.logger.warn(`volume ${m.Name} of removed container ${rec.Id}: ${(err as Error).message}`);
+    }
+  }
+  reg.store.remove(rec.Id);
+  refreshLinkParents(reg, rec.Id, dropLinksTo(reg, rec.Id));
+  deps.events.publish('container', 'destroy', rec.Id, { image: rec.Config.Image, name: rec.Name.slice(1), ...rec.Config.Labels });
+  for (const w of l.removeWaiters.splice(0)) w();
+}
+
+/**
+ * Daemon start, after live-restore: finishes removals a killed daemon cut short, removes the
+ * job containers (build steps) it left, then container snapshots and directories that have
+ * no record (a create or rm cut short).
+ */
+export async function finishRemovals(reg: ContainerRegistry): Promise<void> {
+  for (const l of [...reg.live.values()]) {
+    const rec = l.rec;
+    if (!rec.Removing && !rec.Job) continue;
+    const volumes = rec.Job ? true : rec.Removing!.volumes;
+    if (rec.Removing) {
+      rec.State.Status = rec.State.Running ? 'running' : 'exited';
+      delete rec.Removing;
+    }
+    await removeContainer(reg, rec.Id, { force: true, volumes })
+      .catch((err: Error) => reg.deps.logger.warn(`finishing the removal of ${rec.Id}: ${err.message}`));
+  }
+  const { snapshots } = reg.deps;
+  for (const key of snapshots.list().snapshots) {
+    if (key.startsWith('build-') || reg.live.has(key)) continue;
+    await snapshots.unmount(key).catch(() => undefined);
+    await snapshots.remove(key).catch((err: Error) => reg.deps.logger.warn(`orphan snapshot ${key}: ${err.message}`));
+  }
+  let dirs: string[] = [];
+  try { dirs = fs.readdirSync(reg.containerDir('.')); } catch { /* none yet */ }
+  for (const id of dirs) if (/^[0-9a-f]{64}$/.test(id) && !reg.live.has(id)) fs.rmSync(reg.containerDir(id), { recursive: true, force: true });
 }
 
 /** Removes the stopped containers `keep` selects; SpaceReclaimed is what they had written (their SizeRw). */

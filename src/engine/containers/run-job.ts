@@ -11,6 +11,9 @@
  *     onOutput: (stream, data) => say(data.toString()),
  *   });
  *
+ * The record is marked as a job (`Job`): a daemon killed before the caller removed it
+ * removes it at its next start (restoreContainers), so no build container outlives a crash.
+ *
  * Image VOLUMEs get a tmpfs when the daemon has no volume service (what the step writes there
  * is discarded either way, as with docker's build containers).
  */
@@ -55,7 +58,7 @@ export async function runToCompletion(reg: ContainerRegistry, o: RunJobOptions):
     AttachStderr: true,
     HostConfig: { NetworkMode: o.networkMode || 'default', Tmpfs: tmpfs, ExtraHosts: o.extraHosts?.length ? o.extraHosts : null },
   };
-  const { Id: id } = await createContainer(reg, body, null);
+  const { Id: id } = await createContainer(reg, body, null, { job: true });
   o.onCreated?.(id);
   const l = reg.get(id);
   let exited = false;

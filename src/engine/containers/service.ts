@@ -121,7 +121,7 @@ export class ContainerRegistry {
   }
 }
 
-export async function createContainer(reg: ContainerRegistry, body: unknown, nameParam: string | null): Promise<{ Id: string; Warnings: string[] }> {
+export async function createContainer(reg: ContainerRegistry, body: unknown, nameParam: string | null, opts: { job?: boolean } = {}): Promise<{ Id: string; Warnings: string[] }> {
   const { config, hostConfig, networking } = normaliseCreate(body);
   validateSecurityOpt(hostConfig.SecurityOpt ?? []);
   if (hostConfig.LogConfig.Type !== 'none') logLimits(hostConfig.LogConfig.Config, reg.deps.logOpts);
@@ -199,6 +199,7 @@ export async function createContainer(reg: ContainerRegistry, body: unknown, nam
   (rec as ContainerRecord & { NetworkingRequest?: unknown }).NetworkingRequest = networking;
   recordLinks(rec, links);
   rec.Endpoints = plannedEndpoints(rec, (ref) => reg.deps.network?.getNetwork(ref));
+  if (opts.job) rec.Job = true;
   try {
     await reg.deps.snapshots.prepare(id, image.topChainId);
     reg.store.insert(rec);

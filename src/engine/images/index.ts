@@ -58,6 +58,8 @@ export interface ReconcileReport {
   layerRowsDropped: string[];
   imagesDropped: string[];
   refsDropped: number;
+  /** Layers nothing held any more (an rmi, pull, load or build cut short), removed. */
+  layersReleased: string[];
   blobsRemoved: number;
 }
 
@@ -78,7 +80,8 @@ export class ImagesService {
 
   /**
    * Startup, before serving: temp files go, layers and rows that disagree with the driver
-   * go, images whose layers or config vanished go, references to missing images go, and
+   * go, images whose layers or config vanished go, references to missing images go, layers
+   * nothing holds go, and
    * content blobs no layer or image names go (`keepBlobs` adds digests other owners keep).
    */
   async reconcile(keepBlobs: Iterable<string> = []): Promise<ReconcileReport> {
@@ -87,10 +90,17 @@ export class ImagesService {
     const { removedDirs, droppedRows } = await g.layers.reconcile();
     const imagesDropped = [...await g.images.dropUsingLayers(droppedRows), ...await g.images.dropWithoutConfig()];
     const refsDropped = g.refs.dropDangling((id) => !!g.images.get(id));
+    // A kill between the layer rows and the image row (pull, load, build, commit), or between
+    // the image row's delete and its layers' (rmi), leaves layers no image, child layer or
+    // container snapshot holds: nothing would ever remove them.
+    const layersReleased: string[] = [];
+    for (const l of g.layers.all()) {
+      if (g.layers.get(l.chainId)) layersReleased.push(...await g.layers.release(l.chainId, (c) => g.images.holdsLayer(c)));
+    }
     const keep = new Set<string>([...g.layers.diffIds(), ...g.images.all().map((i) => i.id), ...keepBlobs]);
     let blobsRemoved = 0;
     for (const d of g.content.list()) if (!keep.has(d)) { await g.content.delete(d); blobsRemoved++; }
-    return { tempFiles, layerDirsRemoved: removedDirs, layerRowsDropped: droppedRows, imagesDropped, refsDropped, blobsRemoved };
+    return { tempFiles, layerDirsRemoved: removedDirs, layerRowsDropped: droppedRows, imagesDropped, refsDropped, layersReleased, blobsRemoved };
   }
 
   /** `POST /images/create?fromSrc=-`: a rootfs tar (gzip or not) becomes a one-layer image. Returns its id. */

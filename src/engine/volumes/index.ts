@@ -77,6 +77,10 @@ export class VolumesService implements VolumeProvider {
   constructor(private readonly deps: VolumesDeps) {
     this.store = new VolumeStore(deps.db);
     this.local = new LocalVolumeDriver(path.join(deps.dataRoot, 'volumes'));
+    // Start: a removal a killed daemon cut short is finished (its row goes too).
+    for (const name of this.local.recover((n) => !!this.store.get(n), (m) => deps.logger.warn(m))) {
+      if (this.store.get(name)) this.store.remove(name);
+    }
   }
 
   /** Which containers refer to a volume (the daemon wires the containers service in). */

@@ -14,10 +14,13 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, SystemError } from '../../common/errors.ts';
 import { onlyErrno } from '../../common/cleanups.ts';
 
 const VALID_OPTS = new Set(['type', 'device', 'o', 'size']);
+/** Prefix of a volume directory being removed (see remove/recover). */
+const REMOVING = '.tmp-rm-';
 
 export class LocalVolumeDriver {
   readonly name = 'local';
@@ -75,9 +78,39 @@ export class LocalVolumeDriver {
     }
   }
 
+  /**
+   * Unmounts, renames the volume's directory to `.tmp-rm-<rand>-<name>` (one step: a volume
+   * is there whole or not at all), then deletes it. A daemon killed before the end leaves the
+   * renamed directory, which `recover` finds at the next start.
+   */
   remove(name: string): void {
     this.unmount(name);
-    fs.rmSync(path.join(this.root, name), { recursive: true, force: true });
+    const dir = path.join(this.root, name);
+    if (!fs.existsSync(dir)) return;
+    const tmp = path.join(this.root, `${REMOVING}${randomBytes(8).toString('hex')}-${name}`);
+    fs.renameSync(dir, tmp);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+
+  /**
+   * Start: finishes removals a killed daemon cut short (returns the names whose row must go
+   * too) and removes empty directories left by a create cut short before its row was written
+   * (`known` says which names have rows). A directory holding data without a row is kept.
+   */
+  recover(known: (name: string) => boolean, log: (msg: string) => void): string[] {
+    const removed: string[] = [];
+    for (const entry of fs.readdirSync(this.root)) {
+      const m = /^\.tmp-rm-[0-9a-f]{16}-(.+)$/.exec(entry);
+      if (m) {
+        if (!fs.existsSync(path.join(this.root, m[1]!))) removed.push(m[1]!);
+        fs.rmSync(path.join(this.root, entry), { recursive: true, force: true });
+        continue;
+      }
+      if (entry.startsWith('.') || known(entry)) continue;
+      if (this.isEmpty(entry) && !isMountPoint(this.dataDir(entry))) fs.rmSync(path.join(this.root, entry), { recursive: true, force: true });
+      else log(`volume directory ${entry} has data but no record: left in place`);
+    }
+    return removed;
   }
 
   isEmpty(name: string): boolean {

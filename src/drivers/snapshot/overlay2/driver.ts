@@ -13,7 +13,7 @@
  *     diff/ work/ merged/ upper, overlay work dir, conventional mount point
  *     link, lower         as for layers
  *     snapshot            the parent ChainID ('' = empty rootfs, then a bind mount of diff/)
- *   .tmp-*                work in progress (removed at start)
+ *   .tmp-*                work in progress (removed at start, with short links left dangling)
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -48,6 +48,7 @@ export class Overlay2Driver implements SnapshotDriver {
     this.#root = path.resolve(opts.root);
     fs.mkdirSync(path.join(this.#root, 'l'), { recursive: true, mode: 0o700 });
     this.tempLeftovers = cleanTemp(this.#root);
+    this.#sweepLinks();
     this.#extraOptions = checkOverlaySupport(this.#root);
   }
 
@@ -133,10 +134,23 @@ export class Overlay2Driver implements SnapshotDriver {
     return out;
   }
 
+  /**
+   * The directory goes first (one rename), then its short link: a daemon killed in between
+   * leaves a dangling link (swept at start), never a layer that lost its link.
+   */
   #removeDir(dir: string): void {
     const link = readText(path.join(dir, 'link'))?.trim();
-    if (link) fs.rmSync(path.join(this.#root, 'l', link), { force: true });
     removeAtomically(this.#root, dir);
+    if (link) fs.rmSync(path.join(this.#root, 'l', link), { force: true });
+  }
+
+  /** Start: short links whose directory is gone (a create or remove cut short). */
+  #sweepLinks(): void {
+    const dir = path.join(this.#root, 'l');
+    for (const name of fs.readdirSync(dir)) {
+      const p = path.join(dir, name);
+      if (!fs.existsSync(p)) fs.rmSync(p, { force: true });
+    }
   }
 
   #paths(dir: string): Record<string, string> {

@@ -223,7 +223,7 @@ export class ContainerTools {
    */
   async #pauseForCommit(id: string): Promise<boolean> {
     try {
-      await this.#d.containers.pause(id);
+      await this.#d.containers.pause(id, { forCommit: true });
       return true;
     } catch (err) {
       if (err instanceof NotFoundError || err instanceof ConflictError) return false;
