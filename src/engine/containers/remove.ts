@@ -130,7 +130,12 @@ export async function finishRemovals(reg: ContainerRegistry): Promise<void> {
   }
   let dirs: string[] = [];
   try { dirs = fs.readdirSync(reg.containerDir('.')); } catch { /* none yet */ }
-  for (const id of dirs) if (/^[0-9a-f]{64}$/.test(id) && !reg.live.has(id)) fs.rmSync(reg.containerDir(id), { recursive: true, force: true });
+  for (const id of dirs) {
+    if (!/^[0-9a-f]{64}$/.test(id) || reg.live.has(id)) continue;
+    // One that cannot go (an immutable file) is logged and retried at the next start, never fatal.
+    const dir = reg.containerDir(id);
+    reg.cleanups.attemptSync('remove-path', dir, () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
 }
 
 /** Removes the stopped containers `keep` selects; SpaceReclaimed is what they had written (their SizeRw). */
