@@ -72,7 +72,8 @@ export async function removeContainer(reg: ContainerRegistry, ref: string, opts:
     reg.untrack(id);
     refreshLinkParents(reg, id, dropLinksTo(reg, id));
     const dir = reg.containerDir(id);
-    cleanups.attemptSync('remove-path', dir, () => fs.rmSync(dir, { recursive: true, force: true }));
+    // Off the event loop: the directory (logs, config) is no longer the API's.
+    await cleanups.attempt('remove-path', dir, () => fs.promises.rm(dir, { recursive: true, force: true }));
     const vols = deps.volumes as (typeof deps.volumes & VolumeRemover) | undefined;
     for (const m of rec.MountPoints) {
       if (m.Type !== 'volume' || !m.Name) continue;

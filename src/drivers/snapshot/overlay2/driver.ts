@@ -119,7 +119,7 @@ export class Overlay2Driver implements SnapshotDriver {
     const dir = this.#requireLayer(chainId);
     const users = this.#children(chainId);
     if (users.length > 0) throw new ConflictError(`layer ${chainId} is in use by ${users.join(', ')}`);
-    this.#removeDir(dir);
+    await this.#removeDir(dir);
   }
 
   /** Layers and snapshots whose parent is `chainId`. */
@@ -133,10 +133,10 @@ export class Overlay2Driver implements SnapshotDriver {
     return out;
   }
 
-  #removeDir(dir: string): void {
+  async #removeDir(dir: string): Promise<void> {
     const link = readText(path.join(dir, 'link'))?.trim();
     if (link) fs.rmSync(path.join(this.#root, 'l', link), { force: true });
-    removeAtomically(this.#root, dir);
+    await removeAtomically(this.#root, dir);
   }
 
   #paths(dir: string): Record<string, string> {
@@ -215,7 +215,7 @@ export class Overlay2Driver implements SnapshotDriver {
   async remove(key: string): Promise<void> {
     const dir = this.#requireSnapshot(key);
     await this.unmount(key);
-    this.#removeDir(dir);
+    await this.#removeDir(dir);
   }
 
   list(): { layers: string[]; snapshots: string[] } {
