@@ -157,9 +157,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 export function formatLoad(r: LoadResult): string {
   const lines = LOAD_KINDS.map((k) => {
     const s = r.byKind[k];
-    return `${k.padEnd(10)} ok ${String(s.ok).padStart(6)}  failed ${String(s.failed).padStart(4)}  p50 ${percentile(s.ms, 50).toFixed(1)} ms  p99 ${percentile(s.ms, 99).toFixed(1)} ms`;
+    return `${k.padEnd(10)} ok ${String(s.ok).padStart(6)}  failed ${String(s.failed).padStart(4)}  p50 ${percentile(s.ms, 50).toFixed(1)} ms  p99 ${percentile(s.ms, 99).toFixed(1)} ms  max ${percentile(s.ms, 100).toFixed(1)} ms`;
   });
-  lines.push(`create+start p50 ${percentile(r.createStart, 50).toFixed(1)} ms  p99 ${percentile(r.createStart, 99).toFixed(1)} ms`);
+  lines.push(`create+start p50 ${percentile(r.createStart, 50).toFixed(1)} ms  p99 ${percentile(r.createStart, 99).toFixed(1)} ms  max ${percentile(r.createStart, 100).toFixed(1)} ms`);
   for (const [m, n] of r.failures) lines.push(`  ${n}× ${m}`);
   return lines.join('\n');
 }
