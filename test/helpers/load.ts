@@ -1,7 +1,8 @@
 /**
  * A load generator for a docker-compatible daemon: N concurrent API clients on its unix socket
  * (node http, keep-alive agents) for a given time, each looping over one kind of request —
- * ps, inspect, logs, create+start+rm, exec, events. Every answer that is not the expected
+ * ps, inspect, logs, create+start+rm, exec, events, and followed streams (events, logs -f)
+ * that the client leaves after 300 ms. Every answer that is not the expected
  * status is a failure recorded with its message. Used by test/reliability/load.test.ts and
  * by the bench (bench/workloads.ts), so both drive the same load.
  *
@@ -9,7 +10,7 @@
  */
 import http from 'node:http';
 
-export const LOAD_KINDS = ['ps', 'inspect', 'logs', 'lifecycle', 'exec', 'events'] as const;
+export const LOAD_KINDS = ['ps', 'inspect', 'logs', 'lifecycle', 'exec', 'events', 'follow'] as const;
 export type LoadKind = (typeof LOAD_KINDS)[number];
 
 export interface LoadOptions {
@@ -79,6 +80,25 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     });
   }
 
+  /** A followed stream: the answer's head must come with `status`; the client hangs up 300 ms later. */
+  function followAndLeave(p: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const req = http.request({ socketPath: o.sock, method: 'GET', path: `/v1.41${p}`, agent: agents.follow }, (res) => {
+        if (res.statusCode !== 200) {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => reject(new Failure(`GET ${p.replace(/\?.*/, '')}: ${res.statusCode} ${body.trim()}`)));
+          return;
+        }
+        res.resume();
+        setTimeout(() => { req.destroy(); resolve(); }, 300);
+      });
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      req.on('error', (err) => reject(new Failure(`GET ${p.replace(/\?.*/, '')}: ${err.message}`)));
+      req.end();
+    });
+  }
+
   async function expect(kind: LoadKind, status: number, method: string, p: string, body?: unknown): Promise<Answer> {
     let a: Answer;
     try {
@@ -92,6 +112,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 
   const t = () => performance.now();
   let seq = 0;
+  let follows = 0;
   const ops: Record<LoadKind, () => Promise<void>> = {
     ps: async () => {
       const a = await expect('ps', 200, 'GET', '/containers/json?all=1');
@@ -127,6 +148,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       const now = Date.now() / 1000;
       await expect('events', 200, 'GET', `/events?since=${(now - 1).toFixed(3)}&until=${(now + 0.5).toFixed(3)}`);
     },
+    follow: () => followAndLeave(follows++ % 2 ? '/events' : `/containers/${o.target}/logs?stdout=1&follow=1&tail=1`),
   };
 
   const start = t();

@@ -1,6 +1,6 @@
 /**
  * Load (docs/reliability.md "Load"): many concurrent API clients (ps, inspect, logs,
- * create+start+rm, exec, events; keep-alive connections on the unix socket) against a real
+ * create+start+rm, exec, events, followed events/logs left after 300 ms; keep-alive connections on the unix socket) against a real
  * wharfd. No request that should succeed fails, and the daemon's RSS and open fds come back
  * near where they started once the load is over.
  * Fast mode: 50 clients for 10 s; soak (WHARF_SOAK=1): 200 clients for 60 s.
@@ -72,6 +72,9 @@ test(`${CLIENTS} concurrent clients for ${SECONDS} s: nothing fails, RSS and fds
   console.log(`load: RSS ${before.rss.toFixed(1)} → peak ${peak.rss.toFixed(1)} → ${after.rss.toFixed(1)} MB; fds ${before.fds} → peak ${peak.fds} → ${after.fds}`);
   assert.ok(after.fds <= before.fds + FD_MARGIN, `fds ${before.fds} before, ${after.fds} after (peak ${peak.fds}): ${fs.readdirSync(`/proc/${pid}/fd`).map((f) => { try { return fs.readlinkSync(`/proc/${pid}/fd/${f}`); } catch { return '?'; } }).join(' ')}`);
   assert.ok(after.rss <= before.rss + RSS_MARGIN_MB, `RSS ${before.rss.toFixed(1)} MB before, ${after.rss.toFixed(1)} MB after (peak ${peak.rss.toFixed(1)})`);
+
+  // Followed streams the clients left (events, logs -f) left no listener behind.
+  assert.doesNotMatch(d.logs(), /MaxListenersExceeded|Unhandled|uncaught/i);
 
   // The daemon still answers a plain request promptly.
   assert.equal((await d.api('GET', '/_ping')).status, 200);
