@@ -6,11 +6,13 @@
  */
 import { startDocker, startWharf, type Peer } from './peers.ts';
 import { apiCall, cliCall, median, printTable, timeRuns, type Figure } from './measure.ts';
-import { composeUpExample, cp100MB, createStartRm, daemonRss, execLatency, healthProbeCpu, imagesWith, logs100MB, monitorMemory, monitorRss, psWith, publishFirstByte, runRmBridge, runRmLatency, saveLoad300MB, stats50 } from './workloads.ts';
+import { composeUpExample, cp100MB, createStartRm, daemonRss, execLatency, healthProbeCpu, imagesWith, loadFigures, logs100MB, monitorMemory, monitorRss, psWith, publishFirstByte, runRmBridge, runRmLatency, saveLoad300MB, stats50 } from './workloads.ts';
 
 interface Bench { name: string; unit: string; run(peer: Peer): Promise<number> }
 
 const N = Number(process.env.BENCH_N ?? 30);
+/** The load figures: 200 API clients for 60 s (test/reliability/load.test.ts's soak load), one run per peer. */
+const LOAD = (p: Peer) => loadFigures(p, Number(process.env.BENCH_LOAD_CLIENTS ?? 200), Number(process.env.BENCH_LOAD_SECONDS ?? 60));
 
 export const BENCHES: Bench[] = [
   { name: 'API GET /_ping round trip', unit: 'ms', run: async (p) => median(await timeRuns(N * 5, () => apiCall(p, 'GET', '/_ping'))) },
@@ -35,6 +37,12 @@ export const BENCHES: Bench[] = [
   { name: '`run --rm bb true` on the default bridge', unit: 'ms', run: (p) => runRmBridge(p, Math.ceil(N / 2)) },
   { name: '`run -d -p 127.0.0.1:0:80` httpd + first byte', unit: 'ms', run: (p) => publishFirstByte(p, Math.ceil(N / 3)) },
   { name: 'docker-compose `up -d --build` of examples/compose-web until it answers', unit: 's', run: (p) => composeUpExample(p, 3) },
+  { name: 'load (200 clients, 60 s): requests served', unit: 'req', run: async (p) => (await LOAD(p)).served },
+  { name: 'load (200 clients, 60 s): requests failed', unit: 'req', run: async (p) => (await LOAD(p)).failed },
+  { name: 'load (200 clients, 60 s): GET /containers/json p50', unit: 'ms', run: async (p) => (await LOAD(p)).psP50 },
+  { name: 'load (200 clients, 60 s): GET /containers/json p99', unit: 'ms', run: async (p) => (await LOAD(p)).psP99 },
+  { name: 'load (200 clients, 60 s): create+start p50', unit: 'ms', run: async (p) => (await LOAD(p)).createStartP50 },
+  { name: 'load (200 clients, 60 s): create+start p99', unit: 'ms', run: async (p) => (await LOAD(p)).createStartP99 },
   { name: 'daemon CPU, 50 containers with a healthcheck every 1 s (20 s)', unit: '% core', run: (p) => healthProbeCpu(p, 50, 20) },
 ];
 

@@ -305,3 +305,38 @@ export async function healthProbeCpu(peer: Peer, n: number, seconds: number): Pr
     for (let i = 0; i < names.length; i += 25) docker(peer, ['rm', '-f', ...names.slice(i, i + 25)]);
   }
 }
+
+/**
+ * The load of test/reliability/load.test.ts (concurrent ps, inspect, logs, create+start+rm,
+ * exec and events clients on keep-alive connections) run once per peer; the figures of one
+ * run (ms, and the count of failed requests) are read from it.
+ */
+export interface LoadFigures { psP50: number; psP99: number; createStartP50: number; createStartP99: number; failed: number; served: number }
+const loadRuns = new Map<string, Promise<LoadFigures>>();
+
+export function loadFigures(peer: Peer, clients: number, seconds: number): Promise<LoadFigures> {
+  const key = `${peer.sock} ${clients} ${seconds}`;
+  let run = loadRuns.get(key);
+  if (!run) {
+    run = (async () => {
+      ensureBusybox(peer);
+      const { runLoad, percentile, LOAD_KINDS } = await import('../test/helpers/load.ts');
+      const name = `bench-load-${process.pid}`;
+      const target = docker(peer, ['run', '-d', '--network', 'none', '--name', name, 'bb', 'sh', '-c', 'echo ready; exec sleep 3600']).trim();
+      try {
+        const r = await runLoad({ sock: peer.sock, clients, seconds, image: 'bb', target, prefix: `bench-load-${process.pid}-c`, requestTimeoutMs: 120_000 });
+        const failed = LOAD_KINDS.reduce((n, k) => n + r.byKind[k].failed, 0);
+        if (failed) console.error(`${peer.name}: ${failed} load requests failed: ${[...r.failures.keys()].slice(0, 5).join('; ')}`);
+        return {
+          psP50: percentile(r.byKind.ps.ms, 50), psP99: percentile(r.byKind.ps.ms, 99),
+          createStartP50: percentile(r.createStart, 50), createStartP99: percentile(r.createStart, 99),
+          failed, served: LOAD_KINDS.reduce((n, k) => n + r.byKind[k].ok, 0),
+        };
+      } finally {
+        docker(peer, ['rm', '-f', name]);
+      }
+    })();
+    loadRuns.set(key, run);
+  }
+  return run;
+}

@@ -181,7 +181,12 @@ function makeContext(
   const rawSocket = socket ?? req.socket;
   const onGone = () => abortController.abort();
   rawSocket.once('close', onGone);
-  res?.once('close', () => { if (!res.writableFinished) onGone(); });
+  // A keep-alive connection serves many requests: each one's listener goes with its answer
+  // (kept, every request on a busy connection added one and its context stayed reachable).
+  res?.once('close', () => {
+    rawSocket.removeListener('close', onGone);
+    if (!res.writableFinished) onGone();
+  });
 
   function writeRaw(status: number, headers: Record<string, string>, body: Buffer | string): void {
     if (res) {

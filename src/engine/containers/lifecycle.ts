@@ -63,7 +63,7 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
     ensureBindSources(rec.MountPoints);
     prepareVolumes(reg, rec, rootfs);
     const network = await connectNetworks(reg, l);
-    if (!network.files) writeStandaloneFiles(dir, rec);
+    if (!network.files) await writeStandaloneFiles(dir, rec);
     // Links' variables first: the container's own env wins (moby ReplaceOrAppendEnvValues).
     const env = [...linkEnv(reg, rec), ...rec.Config.Env];
     const hc = rec.HostConfig;

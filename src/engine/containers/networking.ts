@@ -21,11 +21,16 @@ function writeAtomic(file: string, text: string): void {
   fs.renameSync(file + '.tmp', file);
 }
 
+/** writeAtomic off the event loop (a start under load writes three of these). */
+async function writeAtomicAsync(file: string, text: string): Promise<void> {
+  await fs.promises.writeFile(file + '.tmp', text);
+  await fs.promises.rename(file + '.tmp', file);
+}
+
 /** Files for host/none/container: modes (no driver involved). */
-export function writeStandaloneFiles(dir: string, rec: ContainerRecord): void {
+export async function writeStandaloneFiles(dir: string, rec: ContainerRecord): Promise<void> {
   const host = rec.HostConfig.NetworkMode === 'host';
   const hostname = host ? os.hostname() : rec.Config.Hostname;
-  writeAtomic(path.join(dir, 'hostname'), hostname + '\n');
   let hosts = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
   if (host) { try { hosts = fs.readFileSync('/etc/hosts', 'utf8'); } catch (err) { onlyErrno(err, 'ENOENT'); /* keep default */ } }
   else hosts += `127.0.1.1\t${hostname}\n`;
@@ -33,14 +38,17 @@ export function writeStandaloneFiles(dir: string, rec: ContainerRecord): void {
     const i = h.indexOf(':');
     hosts += `${h.slice(i + 1)}\t${h.slice(0, i)}\n`;
   }
-  writeAtomic(path.join(dir, 'hosts'), hosts);
   let resolv = '';
   try { resolv = fs.readFileSync('/etc/resolv.conf', 'utf8'); } catch (err) { onlyErrno(err, 'ENOENT'); /* none */ }
   if (!host) resolv = resolv.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l)).join('\n');
   const hc = rec.HostConfig;
   if (hc.Dns.length) resolv = resolv.split('\n').filter((l) => !/^\s*nameserver/.test(l)).join('\n') + hc.Dns.map((d) => `\nnameserver ${d}`).join('');
   if (hc.DnsSearch.length) resolv = resolv.split('\n').filter((l) => !/^\s*search/.test(l)).join('\n') + `\nsearch ${hc.DnsSearch.join(' ')}`;
-  writeAtomic(path.join(dir, 'resolv.conf'), resolv.trim() + '\n');
+  await Promise.all([
+    writeAtomicAsync(path.join(dir, 'hostname'), hostname + '\n'),
+    writeAtomicAsync(path.join(dir, 'hosts'), hosts),
+    writeAtomicAsync(path.join(dir, 'resolv.conf'), resolv.trim() + '\n'),
+  ]);
 }
 
 type NetworkingRecord = ContainerRecord & {

@@ -85,7 +85,8 @@ async function removeLocked(reg: ContainerRegistry, l: Live, volumes: boolean): 
   await deps.snapshots.unmount(id).catch((err: Error) => { if (!(err instanceof NotFoundError) && !isGone(err)) deps.logger.warn(`rm of ${id}: unmount: ${err.message}`); });
   await cleanups.attempt('snapshot-remove', id, () => deps.snapshots.remove(id), (err) => err instanceof NotFoundError || isGone(err));
   const dir = reg.containerDir(id);
-  cleanups.attemptSync('remove-path', dir, () => fs.rmSync(dir, { recursive: true, force: true }));
+  // Off the event loop: the directory (logs, config) is no longer the API's.
+  await cleanups.attempt('remove-path', dir, () => fs.promises.rm(dir, { recursive: true, force: true }));
   // Out of the registry (volumes count their users there), then the volumes, then the row
   // last: until the row is gone a restart finishes this removal, `rm -v` volumes included.
   reg.untrack(rec.Id);

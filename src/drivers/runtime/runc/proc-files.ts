@@ -70,18 +70,19 @@ export function cgroupOomKilled(cgroupsPath: string | undefined): boolean {
 }
 
 /** Removes a tree; a failure (not "already gone") goes to `onError`, never thrown. */
-export function rmQuiet(p: string, onError: (err: Error) => void = () => {}): void {
+export async function rmQuiet(p: string, onError: (err: Error) => void = () => {}): Promise<void> {
   try {
-    fs.rmSync(p, { recursive: true, force: true });
+    // Off the event loop (a sync recursive removal holds every API request up under load).
+    await fs.promises.rm(p, { recursive: true, force: true });
   } catch (err) {
     onError(err as Error);
   }
 }
 
 /** Removes a file; "already gone" is expected, another failure goes to `onError`, never thrown. */
-export function unlinkQuiet(p: string, onError: (err: Error) => void = () => {}): void {
+export async function unlinkQuiet(p: string, onError: (err: Error) => void = () => {}): Promise<void> {
   try {
-    fs.unlinkSync(p);
+    await fs.promises.unlink(p);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') onError(err as Error);
   }

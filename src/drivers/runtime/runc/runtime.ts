@@ -66,7 +66,7 @@ export class RuncRuntime implements RuntimeDriver {
     checkId(id);
     // runc keeps one state directory per container: its presence answers without a `runc state` (~7 ms).
     if (this.runcKnows(id) && await this.runc.state(id)) throw new ConflictError(`container ${id} already exists in the runtime`);
-    this.cleanupFiles(id);
+    await this.cleanupFiles(id);
     this.waits.delete(id);
     const bundle = this.layout.bundle(id);
     fs.mkdirSync(bundle, { recursive: true, mode: 0o700 });
@@ -139,7 +139,7 @@ export class RuncRuntime implements RuntimeDriver {
   async delete(id: string, force = false): Promise<void> {
     checkId(id);
     if (!this.runcKnows(id)) {
-      this.cleanupFiles(id);
+      await this.cleanupFiles(id);
       this.waits.delete(id);
       return;
     }
@@ -156,7 +156,7 @@ export class RuncRuntime implements RuntimeDriver {
       const r = await run(this.runc.bin, ['--root', this.runc.root, 'delete', '--force', id]);
       if (r.code !== 0 && (await this.runc.state(id))) throw runcError('delete', id, r.code, r.stderr);
     }
-    this.cleanupFiles(id);
+    await this.cleanupFiles(id);
     this.waits.delete(id);
   }
 
@@ -193,9 +193,9 @@ export class RuncRuntime implements RuntimeDriver {
     const tty = o.tty === true;
     fs.writeFileSync(path.join(dir, 'process.json'), JSON.stringify({ ...proc, terminal: tty }));
     let attach: AttachStream | undefined;
-    const cleanup = () => {
-      unlinkQuiet(path.join(this.layout.socks, this.layout.sockName(execId)), this.cleanupFailed(path.join(this.layout.socks, this.layout.sockName(execId))));
-      rmQuiet(dir, this.cleanupFailed(dir));
+    const cleanup = async () => {
+      const sock = path.join(this.layout.socks, this.layout.sockName(execId));
+      await Promise.all([unlinkQuiet(sock, this.cleanupFailed(sock)), rmQuiet(dir, this.cleanupFailed(dir))]);
     };
     let msg;
     try {
@@ -210,12 +210,12 @@ export class RuncRuntime implements RuntimeDriver {
       });
     } catch (err) {
       attach?.detach();
-      cleanup();
+      await cleanup();
       throw err;
     }
     if (msg.data < 0) {
       attach?.detach();
-      cleanup();
+      await cleanup();
       throw runcError('exec', id, 1, msg.message ?? '');
     }
     if (tty) {
@@ -225,9 +225,9 @@ export class RuncRuntime implements RuntimeDriver {
     }
     const conmonPid = readPidFile(path.join(dir, 'conmon.pid'));
     let exited = false;
-    const exit = this.exits.wait(exitDir, id, () => processAlive(conmonPid)).then((f) => {
+    const exit = this.exits.wait(exitDir, id, () => processAlive(conmonPid)).then(async (f) => {
       exited = true;
-      cleanup();
+      await cleanup();
       return f ? f.code : -1;
     });
     const pid = msg.data;
@@ -318,14 +318,14 @@ export class RuncRuntime implements RuntimeDriver {
     } catch (err) {
       this.opts.onCleanupFailure?.('runtime-delete', id, err as Error);
     }
-    this.cleanupFiles(id);
+    await this.cleanupFiles(id);
   }
 
-  private cleanupFiles(id: string): void {
-    for (const f of [path.join(this.layout.socks, this.layout.sockName(id)), this.layout.exitFile(id), this.layout.pidFile(id), this.layout.conmonPidFile(id)]) {
-      unlinkQuiet(f, this.cleanupFailed(f));
-    }
-    for (const d of [this.layout.bundle(id), this.layout.persist(id)]) rmQuiet(d, this.cleanupFailed(d));
+  private async cleanupFiles(id: string): Promise<void> {
+    await Promise.all([
+      ...[path.join(this.layout.socks, this.layout.sockName(id)), this.layout.exitFile(id), this.layout.pidFile(id), this.layout.conmonPidFile(id)].map((f) => unlinkQuiet(f, this.cleanupFailed(f))),
+      ...[this.layout.bundle(id), this.layout.persist(id)].map((d) => rmQuiet(d, this.cleanupFailed(d))),
+    ]);
   }
 
   /** Reports a runtime file that could not be removed (the daemon logs it and retries it at start). */

@@ -74,12 +74,13 @@ export async function buildAtomically(root: string, final: string, build: (tmp: 
 }
 
 /** Removes a directory tree so that it disappears at once (rename first, then delete). */
-export function removeAtomically(root: string, dir: string): void {
+export async function removeAtomically(root: string, dir: string): Promise<void> {
   if (!fs.existsSync(dir)) return;
   const tmp = path.join(root, `.tmp-rm-${path.basename(dir)}-${process.pid}-${Date.now()}`);
   fs.renameSync(dir, tmp);
   try {
-    fs.rmSync(tmp, { recursive: true, force: true });
+    // Off the event loop: a tree of files removed synchronously held every API request up.
+    await fs.promises.rm(tmp, { recursive: true, force: true });
   } catch (err) {
     // The object is gone from the store's view; what is left to delete is `tmp`.
     throw Object.assign(err as Error, { leftover: tmp });

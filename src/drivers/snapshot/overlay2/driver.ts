@@ -120,7 +120,7 @@ export class Overlay2Driver implements SnapshotDriver {
     const dir = this.#requireLayer(chainId);
     const users = this.#children(chainId);
     if (users.length > 0) throw new ConflictError(`layer ${chainId} is in use by ${users.join(', ')}`);
-    this.#removeDir(dir);
+    await this.#removeDir(dir);
   }
 
   /** Layers and snapshots whose parent is `chainId`. */
@@ -138,9 +138,9 @@ export class Overlay2Driver implements SnapshotDriver {
    * The directory goes first (one rename), then its short link: a daemon killed in between
    * leaves a dangling link (swept at start), never a layer that lost its link.
    */
-  #removeDir(dir: string): void {
+  async #removeDir(dir: string): Promise<void> {
     const link = readText(path.join(dir, 'link'))?.trim();
-    removeAtomically(this.#root, dir);
+    await removeAtomically(this.#root, dir);
     if (link) fs.rmSync(path.join(this.#root, 'l', link), { force: true });
   }
 
@@ -229,7 +229,7 @@ export class Overlay2Driver implements SnapshotDriver {
   async remove(key: string): Promise<void> {
     const dir = this.#requireSnapshot(key);
     await this.unmount(key);
-    this.#removeDir(dir);
+    await this.#removeDir(dir);
   }
 
   list(): { layers: string[]; snapshots: string[] } {

@@ -91,7 +91,7 @@ export class VfsDriver implements SnapshotDriver {
     const users = fs.readdirSync(this.#root).filter((n) => !n.startsWith('.') &&
       (readText(path.join(this.#root, n, 'parent')) === chainId || readText(path.join(this.#root, n, 'snapshot')) === chainId));
     if (users.length > 0) throw new ConflictError(`layer ${chainId} is in use by ${users.join(', ')}`);
-    removeAtomically(this.#root, dir);
+    await removeAtomically(this.#root, dir);
   }
 
   layerPaths(chainId: string): Record<string, string> {
@@ -145,7 +145,7 @@ export class VfsDriver implements SnapshotDriver {
     const dir = this.#requireSnapshot(key);
     const rootfs = path.join(dir, 'rootfs');
     for (let i = 0; i < 16 && isMountPoint(rootfs); i++) unmount(rootfs);
-    removeAtomically(this.#root, dir);
+    await removeAtomically(this.#root, dir);
   }
 
   list(): { layers: string[]; snapshots: string[] } {
