@@ -3,8 +3,9 @@
  * volumes with -v; `?link=1` removes a legacy link instead; and prune.
  */
 import fs from 'node:fs';
-import { ConflictError } from '../../common/errors.ts';
-import { isGone } from '../../common/cleanups.ts';
+import { ConflictError, isDiskFull } from '../../common/errors.ts';
+import path from 'node:path';
+import { isGone, onlyErrno } from '../../common/cleanups.ts';
 import { compareVersions } from '../../api/types/version.ts';
 import type { ContainerRegistry } from './service.ts';
 import { cancelRestart, stopLive } from './lifecycle.ts';
@@ -64,7 +65,7 @@ export async function removeContainer(reg: ContainerRegistry, ref: string, opts:
       await cleanups.attempt('runtime-delete', id, () => deps.runtime.delete(id, true));
       if (deps.network && rec.SandboxKey) await cleanups.attempt('sandbox-destroy', id, () => deps.network!.destroySandbox(id), isGone);
       await cleanups.attempt('snapshot-remove', id, () => deps.snapshots.remove(id), isGone);
-      reg.store.remove(id);
+      removeRecord(reg, id);
     } catch (err) {
       rec.State.Status = before;
       throw err;
@@ -88,6 +89,37 @@ export async function removeContainer(reg: ContainerRegistry, ref: string, opts:
     deps.events.publish('container', 'destroy', rec.Id, { image: rec.Config.Image, name: rec.Name.slice(1), ...rec.Config.Labels });
     for (const w of l.removeWaiters.splice(0)) w();
   });
+}
+
+/**
+ * Deletes the container's record. On a full disk SQLite cannot even write the deletion: the
+ * container's logs (a container that logged until the disk filled holds the space there), which
+ * go with the container anyway, are emptied first and the deletion tried once more.
+ */
+function removeRecord(reg: ContainerRegistry, id: string): void {
+  try {
+    reg.store.remove(id);
+    return;
+  } catch (err) {
+    if (!isDiskFull(err)) throw err;
+    const dir = reg.containerDir(id);
+    let freed = 0;
+    let files: string[] = [];
+    try {
+      files = fs.readdirSync(dir);
+    } catch (e) {
+      onlyErrno(e, 'ENOENT');
+    }
+    for (const f of files) {
+      if (!f.startsWith(`${id}-json.log`)) continue;
+      const p = path.join(dir, f);
+      freed += fs.statSync(p).size;
+      fs.truncateSync(p, 0);
+    }
+    if (!freed) throw err;
+    reg.deps.logger.warn(`disk full while removing container ${id}: emptied its logs (${freed} bytes) to record the removal`);
+  }
+  reg.store.remove(id);
 }
 
 /** Removes the stopped containers `keep` selects; SpaceReclaimed is what they had written (their SizeRw). */
