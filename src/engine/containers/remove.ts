@@ -126,17 +126,25 @@ function removeRecord(reg: ContainerRegistry, id: string): void {
 export async function pruneContainers(reg: ContainerRegistry, keep: (id: string) => boolean): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }> {
   const deleted: string[] = [];
   let reclaimed = 0;
-  for (const l of [...reg.live.values()]) {
-    if (l.rec.State.Running || l.rec.State.Restarting || !keep(l.rec.Id)) continue;
-    const size = containerSizes(reg, l.rec).SizeRw;
-    try {
-      await removeContainer(reg, l.rec.Id, {});
-    } catch (e) {
-      reg.deps.logger.warn(`failed to prune container ${l.rec.Id}: ${(e as Error).message}`);
-      continue;
+  const candidates = [...reg.live.values()].filter((l) => !l.rec.State.Running && !l.rec.State.Restarting && keep(l.rec.Id));
+  // On a full disk a removal may fail before a later one frees space: those are tried once more.
+  for (const round of [0, 1]) {
+    const full: typeof candidates = [];
+    for (const l of candidates) {
+      if (!reg.live.has(l.rec.Id)) continue;
+      const size = containerSizes(reg, l.rec).SizeRw;
+      try {
+        await removeContainer(reg, l.rec.Id, {});
+      } catch (e) {
+        if (round === 0 && isDiskFull(e)) full.push(l);
+        else reg.deps.logger.warn(`failed to prune container ${l.rec.Id}: ${(e as Error).message}`);
+        continue;
+      }
+      deleted.push(l.rec.Id);
+      reclaimed += size;
     }
-    deleted.push(l.rec.Id);
-    reclaimed += size;
+    if (!full.length) break;
+    candidates.splice(0, candidates.length, ...full);
   }
   reg.deps.events.publish('container', 'prune', '', { reclaimed: String(reclaimed) });
   return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };

@@ -1,0 +1,215 @@
+/**
+ * Disk full (docs/reliability.md "Disk full"): the data root is a 40 MiB tmpfs (overlay2 upper
+ * dirs on tmpfs work on current kernels). A `cp` into a container, a build step, a container
+ * that logs without end and a pull of an image larger than the free space each fill it. Each
+ * must end in a clear error (never a hang or a crash), leave the store consistent (every layer
+ * record has its directory and the reverse, no temp files), give the space back after removal
+ * or prune (`df` of the mount measured), and the daemon keeps serving.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { startDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { importBusybox } from '../helpers/images.ts';
+import { startRegistry, type TestRegistry } from '../integration/registry-fixtures.ts';
+import { scaled } from './mode.ts';
+
+const SIZE_MB = 40;
+/** Slack for what SQLite's WAL and the daemon's own files may grow by between two measures. */
+const SLACK = 1 << 20;
+
+function tmpfsSupported(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-df-probe-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'ignore' });
+    execFileSync('umount', [dir], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+const SKIP = tmpfsSupported() ? false : 'needs root to mount a size-limited tmpfs';
+
+let mnt: string;
+let d: TestDaemon;
+let baseline = 0;
+
+const usage = (): { used: number; avail: number } => {
+  const [used, avail] = execFileSync('df', ['-B1', '--output=used,avail', mnt]).toString().split('\n')[1]!.trim().split(/\s+/).map(Number);
+  return { used: used!, avail: avail! };
+};
+
+before(async () => {
+  if (SKIP) return;
+  mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-diskfull-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${SIZE_MB}m,mode=0710`, 'tmpfs', mnt]);
+  d = await startDaemon({ storageDriver: 'overlay2', args: ['--data-root', mnt, '--debug'] });
+  await importBusybox(d);
+  baseline = usage().used;
+});
+
+after(async () => {
+  if (!d) return;
+  // Containers first: their mounts live under the tmpfs, which the helper does not clean.
+  for (const id of (await d.cli(['ps', '-aq'])).stdout.split('\n').filter(Boolean)) await d.cli(['rm', '-f', id]);
+  await d.stop();
+  execFileSync('umount', ['-R', '-l', mnt]);
+  fs.rmSync(mnt, { recursive: true, force: true });
+});
+
+/** The daemon is up, answers, and a container runs. */
+async function serving(): Promise<void> {
+  assert.equal(d.proc.exitCode, null, `wharfd exited:\n${d.logs().slice(-3000)}`);
+  assert.equal((await d.api('GET', '/_ping')).status, 200);
+  const r = await d.cli(['run', '--rm', 'bb', 'echo', 'alive']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'alive');
+}
+
+/** Layer records and layer directories match; images point at recorded layers; no temp files. */
+function storeConsistent(): void {
+  const db = new Database(path.join(mnt, 'metadata.db'), { readonly: true, fileMustExist: true });
+  try {
+    const layers = db.prepare('SELECT chain_id, parent FROM layers').all() as { chain_id: string; parent: string | null }[];
+    const chains = new Set(layers.map((l) => l.chain_id));
+    for (const l of layers) {
+      assert.ok(fs.existsSync(path.join(mnt, 'overlay2', l.chain_id.slice(7), 'chain')), `layer ${l.chain_id} recorded without its directory`);
+      if (l.parent) assert.ok(chains.has(l.parent), `layer ${l.chain_id} has an unrecorded parent`);
+    }
+    for (const e of fs.readdirSync(path.join(mnt, 'overlay2'))) {
+      assert.ok(!e.startsWith('.tmp-'), `temp dir left: overlay2/${e}`);
+      if (fs.existsSync(path.join(mnt, 'overlay2', e, 'chain'))) assert.ok(chains.has(`sha256:${e}`), `layer dir overlay2/${e} without a record`);
+    }
+    const images = db.prepare('SELECT id, top_chain_id FROM images').all() as { id: string; top_chain_id: string | null }[];
+    for (const i of images) if (i.top_chain_id) assert.ok(chains.has(i.top_chain_id), `image ${i.id} points at a missing layer`);
+  } finally {
+    db.close();
+  }
+  const tmp = path.join(mnt, 'content', 'tmp');
+  assert.deepEqual(fs.existsSync(tmp) ? fs.readdirSync(tmp) : [], [], 'content/tmp holds leftovers');
+}
+
+async function imagesInspect(): Promise<void> {
+  const r = await d.cli(['image', 'inspect', '-f', '{{.Id}}', 'bb']);
+  assert.equal(r.code, 0, r.stderr);
+}
+
+function spaceBack(what: string): void {
+  const now = usage().used;
+  assert.ok(now <= baseline + SLACK, `${what}: ${now} bytes used, ${baseline} before`);
+}
+
+test('cp into a container on a full disk: a clear error, no partial file, space back after rm', { skip: SKIP }, async () => {
+  const big = path.join(os.tmpdir(), `wharf-diskfull-big-${process.pid}`);
+  fs.writeFileSync(big, Buffer.alloc((SIZE_MB + 10) << 20, 7));
+  try {
+    assert.equal((await d.cli(['create', '--name', 'df-cp', 'bb'])).code, 0);
+    const r = await d.cli(['cp', big, 'df-cp:/big'], { timeoutMs: 60_000 });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /no space left on device/);
+    // The half-written file does not stay behind holding the space.
+    assert.ok(usage().used <= baseline + SLACK, 'the partial copy was removed');
+    const back = await d.cli(['cp', 'df-cp:/big', '-']);
+    assert.notEqual(back.code, 0);
+    assert.equal((await d.cli(['rm', 'df-cp'])).code, 0);
+  } finally {
+    fs.rmSync(big, { force: true });
+  }
+  spaceBack('after cp + rm');
+  storeConsistent();
+  await imagesInspect();
+  await serving();
+});
+
+test('a build step that fills the disk fails with its exit code; prune gives the space back', { skip: SKIP }, async () => {
+  const ctx = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-diskfull-ctx-'));
+  try {
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM bb\nRUN dd if=/dev/zero of=/big bs=1M count=${SIZE_MB + 10}\n`);
+    const imagesBefore = (await d.cli(['image', 'ls', '-aq'])).stdout;
+    const r = await d.cli(['build', '-t', 'df-build', ctx], { timeoutMs: 60_000 });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /returned a non-zero code: 1/);
+    assert.equal(d.proc.exitCode, null, 'the daemon survived the exit it could not record');
+    assert.equal((await d.cli(['image', 'ls', '-aq'])).stdout, imagesBefore, 'no half image recorded');
+    assert.equal((await d.cli(['container', 'prune', '-f'])).code, 0);
+    assert.equal((await d.docker(['builder', 'prune', '-f'])).code, 0);
+    assert.equal((await d.cli(['ps', '-aq'])).stdout, '', 'prune removed every container, the disk-full retry included');
+  } finally {
+    fs.rmSync(ctx, { recursive: true, force: true });
+  }
+  spaceBack('after build + prune');
+  storeConsistent();
+  await imagesInspect();
+  await serving();
+});
+
+test('a container that logs until the disk is full: the daemon serves, rm -f frees the space', { skip: SKIP }, async () => {
+  const rounds = scaled({ fast: 1, soak: 3 });
+  for (let i = 0; i < rounds; i++) {
+    const line = 'x'.repeat(200);
+    const r = await d.cli(['run', '-d', '--name', `df-log-${i}`, 'bb', 'sh', '-c', `while true; do echo ${line}; done`]);
+    assert.equal(r.code, 0, r.stderr);
+    const deadline = Date.now() + 60_000;
+    while (usage().avail > 64 << 10) {
+      assert.ok(Date.now() < deadline, `the disk did not fill: ${JSON.stringify(usage())}`);
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    assert.equal((await d.api('GET', '/_ping')).status, 200);
+    const logs = await d.cli(['logs', '--tail', '1', `df-log-${i}`]);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.equal((await d.api('GET', `/containers/df-log-${i}/json`)).status, 200);
+    // A container that cannot start on a full disk is refused with a clear error, not a hang.
+    const refused = await d.cli(['run', '--rm', 'bb', 'true'], { timeoutMs: 60_000 });
+    if (refused.code !== 0) assert.match(refused.stderr, /no space left on device|disk is full/);
+    const t0 = Date.now();
+    const rm = await d.cli(['rm', '-f', `df-log-${i}`], { timeoutMs: 60_000 });
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.ok(Date.now() - t0 < 30_000, 'rm -f does not hang');
+    spaceBack('after the logging container was removed');
+  }
+  storeConsistent();
+  await imagesInspect();
+  await serving();
+});
+
+test('a pull larger than the free space: a clear error, nothing half recorded, no leftovers', { skip: SKIP }, async () => {
+  let reg: TestRegistry | undefined;
+  let src: TestDaemon | undefined;
+  const ctx = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-diskfull-ctx-'));
+  try {
+    reg = await startRegistry();
+    src = await startDaemon();
+    await importBusybox(src);
+    // Random bytes: the compressed blob is as large as the layer (both land on the data root).
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM bb\nRUN head -c ${(SIZE_MB - 10) * 1_000_000} /dev/urandom > /big\n`);
+    const ref = `${reg.host}/diskfull/big:1`;
+    const b = await src.cli(['build', '-t', ref, ctx], { timeoutMs: 60_000 });
+    assert.equal(b.code, 0, b.stderr);
+    const p = await src.cli(['push', ref], { timeoutMs: 60_000 });
+    assert.equal(p.code, 0, p.stderr);
+    const rounds = scaled({ fast: 1, soak: 3 });
+    for (let i = 0; i < rounds; i++) {
+      const r = await d.docker(['pull', ref], { timeoutMs: 60_000 });
+      assert.notEqual(r.code, 0, r.stdout);
+      assert.match(r.stderr, /no space left on device/);
+      assert.equal((await d.cli(['image', 'inspect', ref])).code, 1, 'no image recorded');
+      spaceBack('after the failed pull, before any prune');
+      storeConsistent();
+    }
+    assert.equal((await d.cli(['image', 'prune', '-f'])).code, 0);
+    spaceBack('after image prune');
+  } finally {
+    await src?.stop();
+    await reg?.close();
+    fs.rmSync(ctx, { recursive: true, force: true });
+  }
+  await imagesInspect();
+  await serving();
+});
