@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { ConfigError, loadConfig, reloadConfig } from '../../src/daemon/config.ts';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { importBusybox, PASS, registryAuth, startOurRegistry, USER, type TestRegistry } from '../integration/distribution-harness.ts';
 import { scaled } from './mode.ts';
@@ -153,3 +154,29 @@ test('login, push, pull, run and build FROM an authenticated registry leak no cr
   assertClean('daemon log', logs);
   assert.doesNotMatch(logs, /Authorization|Basic [A-Za-z0-9+/=]{8,}|Bearer [A-Za-z0-9._-]{8,}/i, 'no auth header in the log');
 });
+
+test('a registry mirror with credentials in its URL is refused, the password masked (as docker)', () => {
+  const refuse = (args: string[]) => assert.throws(() => loadConfig(args), (e: Error) => {
+    assert.ok(e instanceof ConfigError);
+    assert.match(e.message, /^invalid mirror: username\/password not allowed in URI "http:\/\/bob:xxxxx@mirror\.example:5000\/"$/);
+    assert.ok(!e.message.includes('hunter2'));
+    return true;
+  });
+  refuse(['--config-file', tmpJson({}), '--registry-mirror', 'http://bob:hunter2@mirror.example:5000']);
+  refuse(['--config-file', tmpJson({ 'registry-mirrors': ['http://bob:hunter2@mirror.example:5000'] })]);
+  assert.throws(() => loadConfig(['--config-file', tmpJson({}), '--registry-mirror', 'mirror.example']), /invalid mirror: unsupported scheme "" in "mirror.example"/);
+  assert.throws(() => loadConfig(['--config-file', tmpJson({}), '--registry-mirror', 'ftp://mirror.example']), /invalid mirror: unsupported scheme "ftp" in "ftp:\/\/mirror.example"/);
+  // A reload (SIGHUP) that brings one in is refused whole: the running mirrors stay.
+  const f = tmpJson({ 'registry-mirrors': ['http://mirror.example'] });
+  const cfg = loadConfig(['--config-file', f]);
+  fs.writeFileSync(f, JSON.stringify({ 'registry-mirrors': ['https://bob:hunter2@mirror.example'] }));
+  assert.throws(() => reloadConfig(cfg), /username\/password not allowed in URI "https:\/\/bob:xxxxx@mirror.example\/"/);
+  assert.deepEqual(cfg.registryMirrors, ['http://mirror.example']);
+});
+
+function tmpJson(v: unknown): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-cred-cfg-'));
+  const f = path.join(dir, 'daemon.json');
+  fs.writeFileSync(f, JSON.stringify(v));
+  return f;
+}
