@@ -149,6 +149,10 @@ test('login, push, pull, run and build FROM an authenticated registry leak no cr
   assertClean('events', events.body);
   const info = await d.api('GET', '/info');
   assertClean('info', info.body);
+  // Nothing the daemon keeps on disk holds them either (records, layers, logs, build state).
+  for (const root of [d.dataRoot, d.execRoot]) {
+    for (const f of filesUnder(root)) assertClean(`the file ${f}`, fs.readFileSync(f, 'latin1'));
+  }
   const logs = d.logs();
   assert.match(logs, /level=debug/, 'the daemon logged at debug level');
   assertClean('daemon log', logs);
@@ -179,4 +183,15 @@ function tmpJson(v: unknown): string {
   const f = path.join(dir, 'daemon.json');
   fs.writeFileSync(f, JSON.stringify(v));
   return f;
+}
+
+/** Regular files under `dir` (symlinks not followed; sockets and fifos skipped). */
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...filesUnder(p));
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
 }
