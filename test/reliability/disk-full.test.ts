@@ -1,8 +1,8 @@
 /**
  * Disk full (docs/reliability.md "Disk full"): the data root is a 40 MiB tmpfs (overlay2 upper
- * dirs on tmpfs work on current kernels). A `cp` into a container, a build step, a container
- * that logs without end and a pull of an image larger than the free space each fill it. Each
- * must end in a clear error (never a hang or a crash), leave the store consistent (every layer
+ * dirs on tmpfs work on current kernels). A `cp` into a container, a build step, a build or
+ * commit whose layer does not fit, a container that logs without end and a pull of an image
+ * larger than the free space each fill it. Each must end in a clear error (never a hang or a crash), leave the store consistent (every layer
  * record has its directory and the reverse, no temp files), give the space back after removal
  * or prune (`df` of the mount measured), and the daemon keeps serving.
  */
@@ -146,6 +146,36 @@ test('a build step that fills the disk fails with its exit code; prune gives the
   }
   spaceBack('after build + prune');
   storeConsistent();
+  await imagesInspect();
+  await serving();
+});
+
+test('a build or commit whose new layer does not fit: a clear error, no half layer, prune frees all', { skip: SKIP }, async () => {
+  // The step's output fits; the layer made from it does not.
+  const bytes = Math.floor(usage().avail * 0.6);
+  const ctx = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-diskfull-ctx-'));
+  try {
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM bb\nRUN head -c ${bytes} /dev/urandom > /big\n`);
+    const imagesBefore = (await d.cli(['image', 'ls', '-aq'])).stdout;
+    const b = await d.cli(['build', '-t', 'df-layer', ctx], { timeoutMs: 60_000 });
+    assert.notEqual(b.code, 0);
+    assert.match(b.stderr, /no space left on device/);
+    assert.equal((await d.cli(['image', 'ls', '-aq'])).stdout, imagesBefore, 'no half image recorded');
+    storeConsistent();
+    assert.equal((await d.cli(['container', 'prune', '-f'])).code, 0);
+    spaceBack('after the failed build and prune');
+    const run = await d.cli(['run', '--name', 'df-commit', 'bb', 'sh', '-c', `head -c ${bytes} /dev/urandom > /big`]);
+    assert.equal(run.code, 0, run.stderr);
+    const c = await d.cli(['commit', 'df-commit', 'df-committed'], { timeoutMs: 60_000 });
+    assert.notEqual(c.code, 0);
+    assert.match(c.stderr, /no space left on device/);
+    assert.equal((await d.cli(['image', 'inspect', 'df-committed'])).code, 1, 'no half image recorded');
+    storeConsistent();
+    assert.equal((await d.cli(['container', 'prune', '-f'])).code, 0);
+  } finally {
+    fs.rmSync(ctx, { recursive: true, force: true });
+  }
+  spaceBack('after the failed commit and prune');
   await imagesInspect();
   await serving();
 });
