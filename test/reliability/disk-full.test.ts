@@ -209,6 +209,38 @@ test('a container that logs until the disk is full: the daemon serves, rm -f fre
   await serving();
 });
 
+test('a stop on a full disk: the exit is kept, saved once space is back, and survives a restart', { skip: SKIP }, async () => {
+  const r = await d.cli(['run', '-d', '--name', 'df-stop', 'bb', 'sleep', '1000']);
+  assert.equal(r.code, 0, r.stderr);
+  const filler = path.join(mnt, 'filler');
+  try {
+    try {
+      execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=1M', `count=${SIZE_MB}`], { stdio: 'ignore' });
+    } catch {
+      // dd stops at "No space left on device": the disk is full, as wanted.
+    }
+    assert.ok(usage().avail < 64 << 10, 'the disk is full');
+    const stop = await d.cli(['stop', '-t', '1', 'df-stop'], { timeoutMs: 60_000 });
+    assert.equal(stop.code, 0, stop.stderr);
+    const st = (await d.api('GET', '/containers/df-stop/json')).json.State;
+    assert.equal(st.Status, 'exited');
+    assert.equal(st.ExitCode, 137);
+    assert.match(d.logs(), /recording the exit of container [0-9a-f]{64} failed \(kept in memory/);
+  } finally {
+    fs.rmSync(filler, { force: true });
+  }
+  // The next save writes the kept state too.
+  assert.equal((await d.cli(['create', '--name', 'df-after', 'bb'])).code, 0);
+  await d.restart(['--debug']);
+  const st = (await d.api('GET', '/containers/df-stop/json')).json.State;
+  assert.equal(st.Status, 'exited');
+  assert.equal(st.ExitCode, 137);
+  assert.equal((await d.cli(['rm', 'df-stop', 'df-after'])).code, 0);
+  spaceBack('after the stop on a full disk');
+  storeConsistent();
+  await serving();
+});
+
 test('a pull larger than the free space: a clear error, nothing half recorded, no leftovers', { skip: SKIP }, async () => {
   let reg: TestRegistry | undefined;
   let src: TestDaemon | undefined;

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConflictError, InvalidArgumentError, NotFoundError, NotModifiedError, WharfError, isDiskFull } from '../../common/errors.ts';
+import { ConflictError, InvalidArgumentError, NotFoundError, NotModifiedError, WharfError } from '../../common/errors.ts';
 import { isGone } from '../../common/cleanups.ts';
 import { buildRuntimeSpec, resolveUser, type RuntimeSpec } from '../../oci/index.ts';
 import { ContainerStartError, type ExitInfo } from '../../drivers/runtime/contract.ts';
@@ -184,11 +184,7 @@ async function onExit(reg: ContainerRegistry, l: Live, info: ExitInfo): Promise<
     }
     // A full disk (SQLITE_FULL) must not lose the exit: the state stays in memory, waiters are
     // answered, and the next save (or the restore at start) writes it.
-    try {
-      reg.save(l);
-    } catch (e) {
-      deps.logger.error(`recording the exit of container ${rec.Id} failed (kept in memory): ${(e as Error).message}`);
-    }
+    reg.saveOrKeep(l, 'the exit');
     for (const w of l.exitWaiters.splice(0)) w(info.exitCode);
     if (restart) scheduleRestart(reg, l);
   });
@@ -283,12 +279,7 @@ export async function stopLive(reg: ContainerRegistry, l: Live, timeout: number 
   rec.ManuallyStopped = true;
   // A container that filled the disk must still be stoppable: the flag is kept in memory and
   // saved with the exit state.
-  try {
-    reg.save(l);
-  } catch (e) {
-    if (!isDiskFull(e)) throw e;
-    reg.deps.logger.warn(`recording the stop of container ${rec.Id} failed (kept in memory): ${(e as Error).message}`);
-  }
+  reg.saveOrKeep(l, 'the stop');
   if (!rec.State.Running) return;
   const exited = new Promise<void>((r) => l.exitWaiters.push(() => r()));
   const t = timeout ?? rec.Config.StopTimeout ?? 10;
