@@ -71,6 +71,14 @@ test('login, push, pull, run and build FROM an authenticated registry leak no cr
   const badLogin = await docker(['login', '-u', USER, '--password-stdin', REG], `${WRONG}\n`);
   assert.notEqual(badLogin.code, 0);
   assertClean('a refused docker login', badLogin.stdout + badLogin.stderr);
+  // A malformed body is refused without quoting it: V8's JSON errors quote a piece of the input.
+  for (const body of [`{"username":"${USER}","password":${PASS}}`, `{"password":"${PASS}" x}`, PASS, `{"password":"${PASS}`]) {
+    const r = await d.api('POST', '/auth', body, { 'Content-Type': 'application/json' });
+    assert.equal(r.status, 400, r.body);
+    assert.match(r.json.message, /^invalid JSON: /);
+    assertClean('a refused malformed /auth body', r.body);
+    assert.ok(!r.body.includes(PASS.slice(0, 6)), `no piece of the password: ${r.body}`);
+  }
 
   const rounds = scaled({ fast: 1, soak: 5 });
   for (let i = 0; i < rounds; i++) {
