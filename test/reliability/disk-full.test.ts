@@ -93,8 +93,9 @@ function storeConsistent(): void {
   } finally {
     db.close();
   }
-  const tmp = path.join(mnt, 'content', 'tmp');
-  assert.deepEqual(fs.existsSync(tmp) ? fs.readdirSync(tmp) : [], [], 'content/tmp holds leftovers');
+  for (const leftovers of [path.join(mnt, 'content', 'tmp'), path.join(mnt, 'build')]) {
+    assert.deepEqual(fs.existsSync(leftovers) ? fs.readdirSync(leftovers) : [], [], `${leftovers} holds leftovers`);
+  }
 }
 
 async function imagesInspect(): Promise<void> {
