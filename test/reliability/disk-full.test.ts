@@ -144,6 +144,13 @@ test('a build step that fills the disk fails with its exit code; prune gives the
     assert.equal((await d.cli(['container', 'prune', '-f'])).code, 0);
     assert.equal((await d.docker(['builder', 'prune', '-f'])).code, 0);
     assert.equal((await d.cli(['ps', '-aq'])).stdout, '', 'prune removed every container, the disk-full retry included');
+    // A build context larger than the disk: refused while it is received, nothing kept.
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM bb\nCOPY big /big\n');
+    fs.writeFileSync(path.join(ctx, 'big'), crypto.randomBytes((SIZE_MB + 5) << 20));
+    const big = await d.cli(['build', '-t', 'df-ctx', ctx], { timeoutMs: 60_000 });
+    assert.notEqual(big.code, 0);
+    assert.match(big.stderr + big.stdout, /no space left on device/);
+    assert.equal((await d.cli(['image', 'ls', '-aq'])).stdout, imagesBefore, 'no half image recorded');
   } finally {
     fs.rmSync(ctx, { recursive: true, force: true });
   }
