@@ -183,7 +183,7 @@ async function onExit(reg: ContainerRegistry, l: Live, info: ExitInfo): Promise<
       rec.State.Running = true;
     }
     // A full disk (SQLITE_FULL) must not lose the exit: the state stays in memory, waiters are
-    // answered, and the next save (or the restore at start) writes it.
+    // answered, and the next container save that works writes it.
     reg.saveOrKeep(l, 'the exit');
     for (const w of l.exitWaiters.splice(0)) w(info.exitCode);
     if (restart) scheduleRestart(reg, l);
