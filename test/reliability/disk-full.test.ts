@@ -305,3 +305,14 @@ test('a pull, load or import larger than the free space: a clear error, nothing 
   await imagesInspect();
   await serving();
 });
+
+test('after all of it, a daemon restart finds the same consistent store and nothing left to clean', { skip: SKIP }, async () => {
+  const images = (await d.cli(['image', 'ls', '-aq', '--no-trunc'])).stdout;
+  assert.ok(!fs.existsSync(path.join(mnt, 'pending-cleanups.json')), 'no cleanup failed on the way');
+  await d.restart(['--debug']);
+  assert.equal((await d.cli(['image', 'ls', '-aq', '--no-trunc'])).stdout, images);
+  storeConsistent();
+  spaceBack('after the restart');
+  await imagesInspect();
+  await serving();
+});
