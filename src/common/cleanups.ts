@@ -187,6 +187,8 @@ export class CleanupJournal {
       fs.renameSync(tmp, this.#file);
     } catch (err) {
       this.#logger.error(`cannot persist the pending cleanups to ${this.#file}: ${(err as Error).message}`);
+      // A torn temp file (a full disk) does not stay behind.
+      fs.rmSync(tmp, { force: true });
     }
   }
 }

@@ -80,7 +80,15 @@ export function statusOf(err: unknown): number {
   return err instanceof WharfError ? err.status : 500;
 }
 
+/** A write failed because the disk (or the metadata database on it) is full. */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'SQLITE_FULL' || code === 'EDQUOT';
+}
+
 export function messageOf(err: unknown): string {
+  // SQLite's "database or disk is full" does not say which: a full database file is the disk.
+  if (err instanceof Error && (err as { code?: unknown }).code === 'SQLITE_FULL') return `${err.message}: no space left on device`;
   if (err instanceof Error) return err.message;
   return String(err);
 }

@@ -218,12 +218,35 @@ function fmt(v: unknown): string {
   return Array.isArray(v) ? `[${v.join(' ')}]` : String(v);
 }
 
+/**
+ * As docker's ValidateMirror: a mirror URL is http(s), and credentials in it are refused (they
+ * would show in `docker info` and in the log); the message masks the password.
+ */
+function validateMirrors(mirrors: string[]): void {
+  for (const m of mirrors) {
+    let u: URL;
+    try {
+      u = new URL(m);
+    } catch {
+      const masked = JSON.stringify(m.replace(/\/\/([^/@]*):[^/@]*@/, '//$1:xxxxx@'));
+      if (!/^[a-z][a-z0-9+.-]*:/i.test(m)) throw new ConfigError(`invalid mirror: unsupported scheme "" in ${masked}`);
+      throw new ConfigError(`invalid mirror: ${masked} is not a valid URI`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`invalid mirror: unsupported scheme ${JSON.stringify(u.protocol.slice(0, -1))} in ${JSON.stringify(m)}`);
+    if (u.username || u.password) {
+      if (u.password) u.password = 'xxxxx';
+      throw new ConfigError(`invalid mirror: username/password not allowed in URI ${JSON.stringify(u.href)}`);
+    }
+  }
+}
+
 function finish(cfg: DaemonConfig): DaemonConfig {
   if (!isLogLevel(cfg.logLevel)) throw new ConfigError(`unable to parse logging level: ${cfg.logLevel}`);
   if (cfg.debug) cfg.logLevel = 'debug';
   if (cfg.tlsVerify) cfg.tls = true;
   if (cfg.hosts.length === 0) cfg.hosts = [DEFAULT_SOCKET];
   if (!['overlay2', 'vfs'].includes(cfg.storageDriver)) throw new ConfigError(`error initializing graphdriver: driver not supported: ${cfg.storageDriver}`);
+  validateMirrors(cfg.registryMirrors);
   for (const h of cfg.hosts) {
     if (h.startsWith('tcp://') && !cfg.tls && !cfg.insecureTcp) {
       throw new ConfigError(`refusing to listen on ${h} without TLS: use --tlsverify --tlscacert --tlscert --tlskey, or --insecure-tcp to accept an unauthenticated, unencrypted API (anyone who reaches it is root on this host)`);
@@ -240,6 +263,7 @@ export function reloadConfig(cfg: DaemonConfig): string[] {
   const fromFile = readConfigFile(cfg.configFile, false);
   const fresh = defaults();
   apply(fresh, fromFile);
+  validateMirrors(fresh.registryMirrors);
   const changed: string[] = [];
   for (const field of RELOADABLE) {
     const before = JSON.stringify(cfg[field]);

@@ -81,6 +81,8 @@ export class LayerStore {
   private readonly inflight = new Map<string, Promise<LayerRecord>>();
   /** Layers an in-flight job builds on (not yet held by a row): release leaves them alone. */
   private readonly pins = new Map<string, number>();
+  /** DiffIDs whose tar an apply is reading now (dropUnusedTar keeps them). */
+  private readonly applying = new Map<string, number>();
 
   constructor(private readonly db: Db, private readonly content: ContentStore, readonly driver: SnapshotDriver) {
     migrate(db, 'layers', MIGRATIONS);
@@ -121,7 +123,23 @@ export class LayerStore {
   async register(tar: Readable, parent: string | null, expectedDiffId?: string): Promise<LayerRecord> {
     if (parent && !this.get(parent)) throw new NotFoundError(`layer does not exist: ${parent}`);
     const blob = await this.content.ingest(tar, { expected: expectedDiffId });
-    return this.applyBlob(blob.digest, parent);
+    try {
+      return await this.applyBlob(blob.digest, parent);
+    } catch (err) {
+      await this.dropUnusedTar(blob.digest);
+      throw err;
+    }
+  }
+
+  /**
+   * A layer tar that no layer uses once its apply failed (a full disk) goes at once, as the
+   * start-up reconcile would remove it: it held the space it was meant to free. Kept while
+   * a layer row or another apply uses the same tar.
+   */
+  private async dropUnusedTar(diffId: string): Promise<void> {
+    if (this.applying.get(diffId)) return;
+    if (this.db.prepare('SELECT 1 FROM layers WHERE diff_id = ?').get(diffId)) return;
+    await this.content.delete(diffId);
   }
 
   /** Applies a tar already in the content store (named by its DiffID) over `parent`. */
@@ -156,10 +174,14 @@ export class LayerStore {
 
   private async apply(chainId: string, diffId: string, parent: string | null): Promise<LayerRecord> {
     const unpin = this.pin(parent);
+    this.applying.set(diffId, (this.applying.get(diffId) ?? 0) + 1);
     try {
       return await this.applyPinned(chainId, diffId, parent);
     } finally {
       unpin();
+      const n = (this.applying.get(diffId) ?? 1) - 1;
+      if (n <= 0) this.applying.delete(diffId);
+      else this.applying.set(diffId, n);
     }
   }
 

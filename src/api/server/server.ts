@@ -240,7 +240,9 @@ function makeContext(
       try {
         return JSON.parse(buf.toString('utf8')) as T;
       } catch (err) {
-        throw new InvalidArgumentError(`invalid JSON: ${messageOf(err)}`);
+        // V8 quotes a piece of the body ("…"password":hunter2…" is not valid JSON): that piece may
+        // be a secret (POST /auth) and the message is logged, so it is cut.
+        throw new InvalidArgumentError(`invalid JSON: ${messageOf(err).replace(/^(Unexpected token .*?), .* is not valid JSON$/s, '$1 in JSON')}`);
       }
     },
     json(status, value, headers) {

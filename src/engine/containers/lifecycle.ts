@@ -130,7 +130,8 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
     reg.health?.start(l, true);
     reg.save(l);
     deps.events.publish('container', 'start', id, attrs(l));
-    void exited.then((info) => onExit(reg, l, info), (err) => deps.logger.error(`waiting for container ${id} failed: ${(err as Error).message}`));
+    void exited.then((info) => onExit(reg, l, info), (err) => deps.logger.error(`waiting for container ${id} failed: ${(err as Error).message}`))
+      .catch((e: Error) => deps.logger.error(`handling the exit of container ${id} failed: ${e.message}`));
   } catch (err) {
     await cleanupAfterRun(reg, l);
     const code = err instanceof ContainerStartError ? err.containerExitCode : 128;
@@ -181,7 +182,9 @@ async function onExit(reg: ContainerRegistry, l: Live, info: ExitInfo): Promise<
       rec.State.Status = 'restarting';
       rec.State.Running = true;
     }
-    reg.save(l);
+    // A full disk (SQLITE_FULL) must not lose the exit: the state stays in memory, waiters are
+    // answered, and the next container save that works writes it.
+    reg.saveOrKeep(l, 'the exit');
     for (const w of l.exitWaiters.splice(0)) w(info.exitCode);
     if (restart) scheduleRestart(reg, l);
   });
@@ -274,7 +277,9 @@ export async function stopLive(reg: ContainerRegistry, l: Live, timeout: number 
   const rec = l.rec;
   l.stopping = true;
   rec.ManuallyStopped = true;
-  reg.save(l);
+  // A container that filled the disk must still be stoppable: the flag is kept in memory and
+  // saved with the exit state.
+  reg.saveOrKeep(l, 'the stop');
   if (!rec.State.Running) return;
   const exited = new Promise<void>((r) => l.exitWaiters.push(() => r()));
   const t = timeout ?? rec.Config.StopTimeout ?? 10;
@@ -385,7 +390,8 @@ export async function restoreContainers(reg: ContainerRegistry, liveRestore: boo
         try { limits = containerLogLimits(reg, l); } catch (e) { deps.logger.warn(`log limits of ${rec.Id}: ${(e as Error).message}`); }
         if (limits) l.stopLogWatch = watchLogSize(rec.LogPath, limits, () => deps.runtime.reopenLog(rec.Id), (e) => deps.logger.warn(`log rotation of container ${rec.Id}: ${e.message}`));
         if (liveRestore && !rec.State.Paused) reg.health?.start(l, false);
-        void deps.runtime.waitExit(rec.Id).then((info) => onExit(reg, l, info), (err) => deps.logger.error(`waiting for container ${rec.Id}: ${(err as Error).message}`));
+        void deps.runtime.waitExit(rec.Id).then((info) => onExit(reg, l, info), (err) => deps.logger.error(`waiting for container ${rec.Id}: ${(err as Error).message}`))
+          .catch((e: Error) => deps.logger.error(`handling the exit of container ${rec.Id} failed: ${e.message}`));
         return;
       }
       // Exited while we were away and we could not learn more.

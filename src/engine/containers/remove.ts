@@ -3,8 +3,9 @@
  * volumes with -v; `?link=1` removes a legacy link instead; and prune.
  */
 import fs from 'node:fs';
-import { ConflictError, NotFoundError } from '../../common/errors.ts';
-import { isGone } from '../../common/cleanups.ts';
+import path from 'node:path';
+import { ConflictError, NotFoundError, isDiskFull } from '../../common/errors.ts';
+import { isGone, onlyErrno } from '../../common/cleanups.ts';
 import { compareVersions } from '../../api/types/version.ts';
 import type { ContainerRegistry, Live } from './service.ts';
 import { cancelRestart, stopLive } from './lifecycle.ts';
@@ -58,7 +59,8 @@ export async function removeContainer(reg: ContainerRegistry, ref: string, opts:
     rec.State.Status = 'removing';
     reg.health?.stop(l, false);
     rec.Removing = { volumes: !!opts.volumes };
-    reg.save(l);
+    // On a full disk the mark stays in memory (saveOrKeep): the removal itself frees space.
+    reg.saveOrKeep(l, 'the start of its removal');
     try {
       await removeLocked(reg, l, !!opts.volumes);
     } catch (err) {
@@ -100,7 +102,7 @@ async function removeLocked(reg: ContainerRegistry, l: Live, volumes: boolean): 
       deps.logger.warn(`volume ${m.Name} of removed container ${rec.Id}: ${(err as Error).message}`);
     }
   }
-  reg.store.remove(rec.Id);
+  removeRecord(reg, rec.Id);
   refreshLinkParents(reg, rec.Id, dropLinksTo(reg, rec.Id));
   deps.events.publish('container', 'destroy', rec.Id, { image: rec.Config.Image, name: rec.Name.slice(1), ...rec.Config.Labels });
   for (const w of l.removeWaiters.splice(0)) w();
@@ -139,21 +141,60 @@ export async function finishRemovals(reg: ContainerRegistry): Promise<void> {
   }
 }
 
+/**
+ * Deletes the container's record. On a full disk SQLite cannot even write the deletion: the
+ * container's logs (a container that logged until the disk filled holds the space there), which
+ * go with the container anyway, are emptied first and the deletion tried once more.
+ */
+function removeRecord(reg: ContainerRegistry, id: string): void {
+  try {
+    reg.store.remove(id);
+    return;
+  } catch (err) {
+    if (!isDiskFull(err)) throw err;
+    const dir = reg.containerDir(id);
+    let freed = 0;
+    let files: string[] = [];
+    try {
+      files = fs.readdirSync(dir);
+    } catch (e) {
+      onlyErrno(e, 'ENOENT');
+    }
+    for (const f of files) {
+      if (!f.startsWith(`${id}-json.log`)) continue;
+      const p = path.join(dir, f);
+      freed += fs.statSync(p).size;
+      fs.truncateSync(p, 0);
+    }
+    if (!freed) throw err;
+    reg.deps.logger.warn(`disk full while removing container ${id}: emptied its logs (${freed} bytes) to record the removal`);
+  }
+  reg.store.remove(id);
+}
+
 /** Removes the stopped containers `keep` selects; SpaceReclaimed is what they had written (their SizeRw). */
 export async function pruneContainers(reg: ContainerRegistry, keep: (id: string) => boolean): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }> {
   const deleted: string[] = [];
   let reclaimed = 0;
-  for (const l of [...reg.live.values()]) {
-    if (l.rec.State.Running || l.rec.State.Restarting || !keep(l.rec.Id)) continue;
-    const size = containerSizes(reg, l.rec).SizeRw;
-    try {
-      await removeContainer(reg, l.rec.Id, {});
-    } catch (e) {
-      reg.deps.logger.warn(`failed to prune container ${l.rec.Id}: ${(e as Error).message}`);
-      continue;
+  const candidates = [...reg.live.values()].filter((l) => !l.rec.State.Running && !l.rec.State.Restarting && keep(l.rec.Id));
+  // On a full disk a removal may fail before a later one frees space: those are tried once more.
+  for (const round of [0, 1]) {
+    const full: typeof candidates = [];
+    for (const l of candidates) {
+      if (!reg.live.has(l.rec.Id)) continue;
+      const size = containerSizes(reg, l.rec).SizeRw;
+      try {
+        await removeContainer(reg, l.rec.Id, {});
+      } catch (e) {
+        if (round === 0 && isDiskFull(e)) full.push(l);
+        else reg.deps.logger.warn(`failed to prune container ${l.rec.Id}: ${(e as Error).message}`);
+        continue;
+      }
+      deleted.push(l.rec.Id);
+      reclaimed += size;
     }
-    deleted.push(l.rec.Id);
-    reclaimed += size;
+    if (!full.length) break;
+    candidates.splice(0, candidates.length, ...full);
   }
   reg.deps.events.publish('container', 'prune', '', { reclaimed: String(reclaimed) });
   return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };

@@ -7,7 +7,7 @@ import { CleanupJournal, isGone } from '../../common/cleanups.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ConflictError, InvalidArgumentError, NotFoundError } from '../../common/errors.ts';
+import { ConflictError, InvalidArgumentError, NotFoundError, isDiskFull } from '../../common/errors.ts';
 import { humanDuration } from '../../common/human.ts';
 import { ContainerStore } from '../../store/container-store.ts';
 import type { Db } from '../../store/db.ts';
@@ -68,8 +68,43 @@ export class ContainerRegistry {
     if (this.names.get(l.rec.Name) === id) this.names.delete(l.rec.Name);
   }
 
+  /** Containers whose state could not be saved (a full disk): saved again by the next save that works. */
+  readonly #unsaved = new Set<string>();
+
   save(l: Live): void {
     this.store.save(l.rec);
+    this.#unsaved.delete(l.rec.Id);
+    this.saveKept();
+  }
+
+  /** Writes the state a full disk kept in memory (saveOrKeep); called after each write that works. */
+  saveKept(): void {
+    for (const id of [...this.#unsaved]) {
+      const other = this.live.get(id);
+      try {
+        if (other) this.store.save(other.rec);
+        this.#unsaved.delete(id);
+      } catch (err) {
+        // Kept for the next one (still full); this container's own save went through.
+        if (!isDiskFull(err)) this.deps.logger.error(`saving the kept state of container ${id} failed: ${(err as Error).message}`);
+        break;
+      }
+    }
+  }
+
+  /**
+   * Saves, unless the disk is full: then the state stays in memory (what the API shows), the
+   * failure is logged, and the next save that works writes it too. For state changes that have
+   * happened already (an exit, a stop) and must not be lost or block the caller.
+   */
+  saveOrKeep(l: Live, what: string): void {
+    try {
+      this.save(l);
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      this.#unsaved.add(l.rec.Id);
+      this.deps.logger.error(`recording ${what} of container ${l.rec.Id} failed (kept in memory, saved with the next write that works): ${(err as Error).message}`);
+    }
   }
 
   /** By full id, name (with or without /), link name (`parent/alias`), or unique id prefix — docker's lookup order. */
@@ -203,6 +238,7 @@ export async function createContainer(reg: ContainerRegistry, body: unknown, nam
   try {
     await reg.deps.snapshots.prepare(id, image.topChainId);
     reg.store.insert(rec);
+    reg.saveKept();
   } catch (err) {
     // Undo the half-made container; the create's own error is what the client gets.
     await reg.cleanups.attempt('snapshot-remove', id, () => reg.deps.snapshots.remove(id), isGone);

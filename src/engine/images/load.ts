@@ -146,7 +146,14 @@ async function loadItem(g: ImageGraph, item: LoadItem): Promise<string[]> {
       const chainId = chainIdOf(parent, diffIds[i]!);
       if (!g.layers.get(chainId)) {
         if (!fs.existsSync(item.layerPaths[i]!)) throw new InvalidArgumentError(`invalid archive: missing layer ${path.basename(item.layerPaths[i]!)}`);
-        await g.layers.register(await decompressed(fs.createReadStream(item.layerPaths[i]!)), parent, diffIds[i]);
+        // Closed on every exit: a registration that fails (a full disk) half-way through would
+        // otherwise keep the extracted layer open, its space held after the temp dir is gone.
+        const file = fs.createReadStream(item.layerPaths[i]!);
+        try {
+          await g.layers.register(await decompressed(file), parent, diffIds[i]);
+        } finally {
+          file.destroy();
+        }
       }
       unpins.push(g.layers.pin(chainId));
       parent = chainId;

@@ -19,7 +19,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { InvalidArgumentError } from '../../../common/errors.ts';
+import { InvalidArgumentError, SystemError, isDiskFull } from '../../../common/errors.ts';
 import { mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../../../common/native/libc.ts';
 import { TarReader, type TarHeader } from '../../../common/tar/index.ts';
 import { lstatOrUndefined, type ContainerFs } from './path-resolve.ts';
@@ -121,9 +121,15 @@ async function writeEntry(cfs: ContainerFs, dest: string, host: string, h: TarHe
           let off = 0;
           while (off < c.length) off += fs.writeSync(fd, c, off, c.length - off);
         }
-      } finally {
+      } catch (err) {
+        // No half-written file stays behind (O_EXCL: the file is ours): a full disk keeps no
+        // partial copy holding the space.
         fs.closeSync(fd);
+        fs.rmSync(host, { force: true });
+        if (isDiskFull(err)) throw new SystemError(`write ${h.name}: no space left on device`);
+        throw err;
       }
+      fs.closeSync(fd);
       return true;
     }
     case 'symlink':
