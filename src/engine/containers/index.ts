@@ -101,7 +101,8 @@ export class ContainersService {
     const l = this.registry.get(id);
     if (!l.rec.Job) return;
     delete l.rec.Job;
-    this.registry.save(l);
+    // A full disk must not hide the step's own failure: the mark is saved with the next write.
+    this.registry.saveOrKeep(l, 'that a build kept it');
   }
 
   // For the networks service (`network connect/disconnect/inspect`), see networking.ts.
