@@ -95,3 +95,18 @@ export async function differential<T>(d: TestDaemon, scenario: (t: Target) => Pr
   }
   return wharf;
 }
+
+/** The API version docker-py pins, which the differential cases use. */
+export const V = '/v1.41';
+
+/** Creates a busybox (`bb`) container running `sleep 30`, with `body` merged in; its id. */
+export async function createBb(t: Target, name: string, body: Record<string, unknown> = {}): Promise<string> {
+  const r = await t.api('POST', `${V}/containers/create?name=${name}`, { Image: 'bb', Cmd: ['sleep', '30'], ...body });
+  assert.equal(r.status, 201, r.body);
+  return r.json.Id as string;
+}
+
+/** Removes a container with its anonymous volumes, whatever its state. */
+export async function removeForce(t: Target, id: string): Promise<void> {
+  await t.api('DELETE', `${V}/containers/${id}?force=1&v=1`);
+}

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startNetDaemon, type NetHarness } from './networking-harness.ts';
-import { differential, type Target } from '../helpers/differential.ts';
+import { V, createBb, differential, removeForce, type Target } from '../helpers/differential.ts';
 
 let h: NetHarness;
 before(async () => {
@@ -15,17 +15,6 @@ before(async () => {
 });
 after(async () => { await h?.close(); });
 
-const V = '/v1.41';
-
-async function createBb(t: Target, name: string, body: Record<string, unknown> = {}): Promise<string> {
-  const r = await t.api('POST', `${V}/containers/create?name=${name}`, { Image: 'bb', Cmd: ['sleep', '30'], ...body });
-  assert.equal(r.status, 201, r.body);
-  return r.json.Id as string;
-}
-
-async function removeForce(t: Target, id: string): Promise<void> {
-  await t.api('DELETE', `${V}/containers/${id}?force=1&v=1`);
-}
 
 test('a created container disconnected and reconnected (what compose does) gets its short id as an alias', async () => {
   const r = await differential(h.d, async (t) => {
