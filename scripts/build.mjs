@@ -4,7 +4,7 @@
 import { build } from 'esbuild';
 import { renameSync, rmSync } from 'node:fs';
 
-const external = ['better-sqlite3', 'koffi', 'node-unix-socket'];
+const external = ['better-sqlite3', 'koffi'];
 // Build beside dist/ and swap it in, so processes started from dist/ never see a half build.
 const out = new URL('../dist', import.meta.url);
 const next = new URL(`../dist.next-${process.pid}`, import.meta.url);

@@ -8,37 +8,58 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
+import { spawn } from 'node:child_process';
 import { connectAttach } from '../../src/drivers/runtime/runc/attach.ts';
-
-const { SeqpacketServer } = createRequire(import.meta.url)('node-unix-socket') as typeof import('node-unix-socket');
 
 const PACKET = 8192;
 
-/** A server that sends `count` packets `[pipe][8 KiB]` as fast as the socket takes them, then closes. */
-function monitor(count: number): { path: string; sent: () => number; closed: Promise<void>; stop: () => void } {
+/**
+ * A stand-in monitor (python3, whose socket module has SOCK_SEQPACKET): it listens on a unix
+ * SEQPACKET socket and sends `count` packets `[pipe][8 KiB]` as fast as the socket takes them
+ * (blocking sends), then closes; it prints how many it sent after each.
+ */
+const MONITOR_PY = `
+import socket, sys
+path, count, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+srv.bind(path)
+srv.listen(1)
+print("listening", flush=True)
+conn, _ = srv.accept()
+for i in range(count):
+    b = bytearray([0x61 + (i % 26)]) * (size + 1)
+    b[0] = 3 if i % 5 == 0 else 2
+    conn.send(bytes(b))
+    print(i + 1, flush=True)
+conn.close()
+print("closed", flush=True)
+`;
+
+async function monitor(count: number): Promise<{ path: string; sent: () => number; closed: Promise<void>; stop: () => void }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-attach-'));
   const p = path.join(dir, 'attach');
-  const srv = new SeqpacketServer();
-  srv.listen(p);
+  const py = spawn('python3', ['-c', MONITOR_PY, p, String(count), String(PACKET)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let sent = 0;
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => { resolveClosed = r; });
-  srv.on('connection', (s) => {
-    const next = () => {
-      if (sent >= count) { s.destroy(); resolveClosed(); return; }
-      const b = Buffer.alloc(PACKET + 1, 0x61 + (sent % 26));
-      b[0] = sent % 5 === 0 ? 3 : 2;
-      sent++;
-      s.write(b, 0, b.length, next);
-    };
-    next();
+  let resolveListening!: () => void;
+  const listening = new Promise<void>((r) => { resolveListening = r; });
+  let rest = '';
+  py.stdout.on('data', (c: Buffer) => {
+    const lines = (rest + c.toString()).split('\n');
+    rest = lines.pop()!;
+    for (const l of lines) {
+      if (l === 'listening') resolveListening();
+      else if (l === 'closed') resolveClosed();
+      else if (l) sent = Number(l);
+    }
   });
-  return { path: p, sent: () => sent, closed, stop: () => { srv.close(); fs.rmSync(dir, { recursive: true, force: true }); } };
+  await listening;
+  return { path: p, sent: () => sent, closed, stop: () => { py.kill(); fs.rmSync(dir, { recursive: true, force: true }); } };
 }
 
 test('a consumer that does not read stops the reading; every packet arrives in order', async () => {
-  const m = monitor(2000);
+  const m = await monitor(2000);
   const a = await connectAttach(m.path);
   await new Promise((r) => setTimeout(r, 500));
   // Nothing read yet: the sender is held at what the stream and socket buffers take, far below 16 MB.
@@ -61,7 +82,7 @@ test('a consumer that does not read stops the reading; every packet arrives in o
 });
 
 test('packets still queued when the sender closes are delivered', async () => {
-  const m = monitor(16);
+  const m = await monitor(16);
   const a = await connectAttach(m.path);
   // Let the sender finish and close while the packets wait unread.
   let out = 0;
