@@ -3,9 +3,8 @@
  * volumes with -v; `?link=1` removes a legacy link instead; and prune.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { ConflictError, NotFoundError, isDiskFull } from '../../common/errors.ts';
-import { isGone, onlyErrno } from '../../common/cleanups.ts';
+import { isGone } from '../../common/cleanups.ts';
 import { compareVersions } from '../../api/types/version.ts';
 import type { ContainerRegistry, Live } from './service.ts';
 import { cancelRestart, stopLive } from './lifecycle.ts';
@@ -91,6 +90,7 @@ async function removeLocked(reg: ContainerRegistry, l: Live, volumes: boolean): 
   await cleanups.attempt('remove-path', dir, () => fs.promises.rm(dir, { recursive: true, force: true }));
   // Out of the registry (volumes count their users there), then the volumes, then the row
   // last: until the row is gone a restart finishes this removal, `rm -v` volumes included.
+  // On a full disk the directory above (the container's logs) freed what SQLite needs here.
   reg.untrack(rec.Id);
   const vols = deps.volumes as (typeof deps.volumes & VolumeRemover) | undefined;
   for (const m of rec.MountPoints) {
@@ -102,7 +102,7 @@ async function removeLocked(reg: ContainerRegistry, l: Live, volumes: boolean): 
       deps.logger.warn(`volume ${m.Name} of removed container ${rec.Id}: ${(err as Error).message}`);
     }
   }
-  removeRecord(reg, rec.Id);
+  reg.store.remove(rec.Id);
   refreshLinkParents(reg, rec.Id, dropLinksTo(reg, rec.Id));
   deps.events.publish('container', 'destroy', rec.Id, { image: rec.Config.Image, name: rec.Name.slice(1), ...rec.Config.Labels });
   for (const w of l.removeWaiters.splice(0)) w();
@@ -139,37 +139,6 @@ export async function finishRemovals(reg: ContainerRegistry): Promise<void> {
     const dir = reg.containerDir(id);
     reg.cleanups.attemptSync('remove-path', dir, () => fs.rmSync(dir, { recursive: true, force: true }));
   }
-}
-
-/**
- * Deletes the container's record. On a full disk SQLite cannot even write the deletion: the
- * container's logs (a container that logged until the disk filled holds the space there), which
- * go with the container anyway, are emptied first and the deletion tried once more.
- */
-function removeRecord(reg: ContainerRegistry, id: string): void {
-  try {
-    reg.store.remove(id);
-    return;
-  } catch (err) {
-    if (!isDiskFull(err)) throw err;
-    const dir = reg.containerDir(id);
-    let freed = 0;
-    let files: string[] = [];
-    try {
-      files = fs.readdirSync(dir);
-    } catch (e) {
-      onlyErrno(e, 'ENOENT');
-    }
-    for (const f of files) {
-      if (!f.startsWith(`${id}-json.log`)) continue;
-      const p = path.join(dir, f);
-      freed += fs.statSync(p).size;
-      fs.truncateSync(p, 0);
-    }
-    if (!freed) throw err;
-    reg.deps.logger.warn(`disk full while removing container ${id}: emptied its logs (${freed} bytes) to record the removal`);
-  }
-  reg.store.remove(id);
 }
 
 /** Removes the stopped containers `keep` selects; SpaceReclaimed is what they had written (their SizeRw). */
