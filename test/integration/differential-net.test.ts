@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startNetDaemon, type NetHarness } from './networking-harness.ts';
-import { V, createBb, differential, removeForce, type Target } from '../helpers/differential.ts';
+import { V, createBb, differential, removeForce } from '../helpers/differential.ts';
 
 let h: NetHarness;
 before(async () => {

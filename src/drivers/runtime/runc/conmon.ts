@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { RuntimeError } from '../contract.ts';
-import { onlyErrno, onlyJsonSyntax } from '../../../common/cleanups.ts';
+import { onlyJsonSyntax } from '../../../common/cleanups.ts';
 
 export interface ConmonLaunch {
   conmonBin: string;
