@@ -115,13 +115,14 @@ export function containerHandlers(b: ContainersBackend, tools: ContainerToolsBac
     },
     archivePut: async (ctx) => {
       if (!tools.archivePut) throw new InvalidArgumentError('archive is not available');
-      // A tar refused part way must not destroy the request (the client would see its upload
-      // cut, EPIPE, instead of the 400): the rest of the body is read and dropped.
+      // A tar refused part way must not cut the client's upload (it would see EPIPE instead of
+      // the 400: the answer closes a `Connection: close` request): the rest of the body is read
+      // and dropped, and the answer goes once the upload ended.
       const body = Readable.from(ctx.req.iterator({ destroyOnReturn: false }));
       try {
         await tools.archivePut(ctx.params.id!, requirePath(ctx), body, { noOverwriteDirNonDir: boolParam(ctx.query, 'noOverwriteDirNonDir'), copyUIDGID: boolParam(ctx.query, 'copyUIDGID') });
       } catch (err) {
-        ctx.req.resume();
+        await drainRequest(ctx);
         throw err;
       }
       ctx.text(200, '');
@@ -138,6 +139,17 @@ export function containerHandlers(b: ContainersBackend, tools: ContainerToolsBac
     },
   };
   return h;
+}
+
+/** Reads what is left of the request body and drops it; resolves when it ended or the client left. */
+function drainRequest(ctx: RouteContext): Promise<void> {
+  const req = ctx.req;
+  if (req.complete || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    req.once('end', resolve);
+    req.once('close', resolve);
+    req.resume();
+  });
 }
 
 function requirePath(ctx: RouteContext): string {
