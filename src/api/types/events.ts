@@ -1,4 +1,5 @@
 /** Engine events on the wire (`GET /events`), their filters and time bounds. */
+import { labelsMatch } from './labels.ts';
 export type EventType = 'container' | 'image' | 'volume' | 'network' | 'daemon' | 'plugin' | 'node' | 'service' | 'secret' | 'config' | 'builder';
 
 export interface EngineEvent {
@@ -44,11 +45,5 @@ export function matchesEvent(e: EngineEvent, f: EventFilters | undefined): boole
     const want = f[kind];
     if (want && want.length && (e.Type !== kind || !want.some((v) => e.Actor.ID === v || name === v))) return false;
   }
-  for (const l of f.label ?? []) {
-    const i = l.indexOf('=');
-    const k = i < 0 ? l : l.slice(0, i);
-    if (!(k in e.Actor.Attributes)) return false;
-    if (i >= 0 && e.Actor.Attributes[k] !== l.slice(i + 1)) return false;
-  }
-  return true;
+  return labelsMatch(f.label, e.Actor.Attributes);
 }

@@ -6,6 +6,7 @@ import type { ContainerRecord, MountPointRecord } from './record.ts';
 import { commandLine, stateStatus, type ContainerRegistry } from './service.ts';
 import { linkNamesOf, linksView } from './links.ts';
 import { NotFoundError } from '../../common/errors.ts';
+import { labelsMatch } from '../../api/types/labels.ts';
 
 function mountsView(mounts: MountPointRecord[]) {
   return mounts.map((m) => ({
@@ -142,7 +143,7 @@ export function listContainers(reg: ContainerRegistry, o: ListOptions): Record<s
     if (f.name?.length && !f.name.some((x) => regexMatches(x, r.Name.slice(1)) || r.Name === x)) return false;
     if (f.health?.length && !f.health.includes(r.State.Health?.Status ?? 'none')) return false;
     if (f.exited?.length && (r.State.Status !== 'exited' || !f.exited.includes(String(r.State.ExitCode)))) return false;
-    if (f.label?.length && !f.label.every((l) => { const i = l.indexOf('='); const k = i < 0 ? l : l.slice(0, i); return k in r.Config.Labels && (i < 0 || r.Config.Labels[k] === l.slice(i + 1)); })) return false;
+    if (!labelsMatch(f.label, r.Config.Labels)) return false;
     if (f.ancestor?.length && !f.ancestor.some((a) => r.Config.Image === a || r.Image === a || r.Image.startsWith(`sha256:${a}`) || (o.imageMatches?.(a, r) ?? false))) return false;
     if (f.volume?.length && !f.volume.some((v) => r.MountPoints.some((m) => m.Name === v || m.Destination === v || m.Source === v))) return false;
     if (f.network?.length && !f.network.some((n) => n in r.Endpoints || Object.values(r.Endpoints).some((e) => e.NetworkID.startsWith(n)))) return false;

@@ -10,6 +10,7 @@ import { compareVersions } from '../../api/types/version.ts';
 import { timestampMs } from '../../api/types/docker-time.ts';
 import { diffIdsOf, dockerConfigView, type ImageConfigJson } from './config.ts';
 import type { ImageGraph } from './graph.ts';
+import { labelsMatch } from '../../api/types/labels.ts';
 
 export type Filters = Record<string, string[]>;
 
@@ -72,16 +73,6 @@ function familiarMatch(pattern: string, ref: Reference): boolean {
   return globMatch(pattern, familiarString(ref)) || globMatch(pattern, familiarName(ref));
 }
 
-function matchLabels(wanted: string[] | undefined, labels: Record<string, string> | null | undefined): boolean {
-  if (!wanted || wanted.length === 0) return true;
-  const l = labels ?? {};
-  return wanted.every((w) => {
-    const i = w.indexOf('=');
-    if (i < 0) return w in l;
-    return l[w.slice(0, i)] === w.slice(i + 1);
-  });
-}
-
 function boolFilter(f: Filters, key: string): boolean | undefined {
   const v = f[key];
   if (!v || v.length === 0) return undefined;
@@ -118,7 +109,7 @@ export function listImages(g: ImageGraph, opts: ListOptions = {}): ImageSummary[
     } catch {
       continue;
     }
-    if (!matchLabels(f.label, config.config?.Labels)) continue;
+    if (!labelsMatch(f.label, config.config?.Labels)) continue;
     const tags: string[] = [];
     const digests: string[] = [];
     for (const ref of byImage.get(img.id) ?? []) {

@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import { InvalidArgumentError } from '../../common/errors.ts';
 import type { IpamPool, NetworkInfo } from '../../drivers/network/contract.ts';
+import { labelsMatch } from '../../api/types/labels.ts';
 
 export interface NetworkContainerView { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }
 
@@ -87,14 +88,6 @@ function matches(pattern: string, value: string): boolean {
   } catch {
     return value.includes(pattern);
   }
-}
-
-export function labelsMatch(wanted: string[], labels: Record<string, string>): boolean {
-  return wanted.every((l) => {
-    const i = l.indexOf('=');
-    const k = i < 0 ? l : l.slice(0, i);
-    return k in labels && (i < 0 || labels[k] === l.slice(i + 1));
-  });
 }
 
 function boolFilter(key: string, values: string[]): boolean | undefined {

@@ -5,6 +5,7 @@
  */
 import { InvalidArgumentError } from '../../common/errors.ts';
 import type { StoredVolume } from '../../store/volume-store.ts';
+import { labelMatches, labelsMatch } from '../../api/types/labels.ts';
 
 export type Filters = Record<string, string[]>;
 
@@ -28,13 +29,6 @@ function boolFilter(f: Filters, key: string): boolean | undefined {
   return out;
 }
 
-function labelMatches(labels: Record<string, string> | null, expr: string): boolean {
-  const i = expr.indexOf('=');
-  const k = i < 0 ? expr : expr.slice(0, i);
-  if (!labels || !(k in labels)) return false;
-  return i < 0 || labels[k] === expr.slice(i + 1);
-}
-
 /** Returns a predicate for `volume ls`; `inUse` tells whether a volume has containers. */
 export function listFilter(f: Filters, inUse: (name: string) => boolean): (v: StoredVolume) => boolean {
   checkKeys(f, LS_KEYS);
@@ -43,7 +37,7 @@ export function listFilter(f: Filters, inUse: (name: string) => boolean): (v: St
     if (dangling !== undefined && dangling === inUse(v.Name)) return false;
     if (f.name?.length && !f.name.some((n) => v.Name.includes(n))) return false;
     if (f.driver?.length && !f.driver.includes(v.Driver)) return false;
-    if (f.label?.length && !f.label.every((l) => labelMatches(v.Labels, l))) return false;
+    if (f.label?.length && !labelsMatch(f.label, v.Labels)) return false;
     return true;
   };
 }
@@ -56,8 +50,8 @@ export function pruneFilter(f: Filters, pruneAllByDefault: boolean): (v: StoredV
   const all = boolFilter(f, 'all') ?? pruneAllByDefault;
   return (v) => {
     if (!all && !(v.Labels && ANONYMOUS_LABEL in v.Labels)) return false;
-    if (f.label?.length && !f.label.every((l) => labelMatches(v.Labels, l))) return false;
-    if (f['label!']?.length && f['label!'].some((l) => labelMatches(v.Labels, l))) return false;
+    if (f.label?.length && !labelsMatch(f.label, v.Labels)) return false;
+    if (f['label!']?.length && f['label!'].some((l) => labelMatches(l, v.Labels))) return false;
     return true;
   };
 }
