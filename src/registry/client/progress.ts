@@ -3,6 +3,7 @@
  * emitted as plain objects the API streams unchanged. `progress` is docker's bar text
  * (`[=====>    ]  1.23MB/4.56MB`); the CLI redraws from progressDetail on a terminal.
  */
+import { humanSize as goHumanSize } from '../../common/human.ts';
 
 export interface ProgressEvent {
   status?: string;
@@ -16,15 +17,9 @@ export interface ProgressEvent {
 
 export type ProgressSink = (event: ProgressEvent) => void;
 
-/** docker's units.HumanSize: decimal units, 4 significant digits. */
+/** docker's units.HumanSize (go-units): decimal units, 4 significant digits. */
 export function humanSize(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let i = 0;
-  while (n >= 1000 && i < units.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  return `${Number(n.toPrecision(4))}${units[i]}`;
+  return goHumanSize(n, 4);
 }
 
 /** docker's JSONProgress.String() without the time estimate. */
