@@ -367,7 +367,8 @@ export function applyContainerEdits(spec: RuntimeSpec, all: readonly ContainerEd
       const i = devs.findIndex((x) => x.path === device.path);
       if (i >= 0) devs.splice(i, 1);
       devs.push(device);
-      if (rule) ((spec.linux.resources ??= {}).devices ??= []).push(rule);
+      const rules = ((spec.linux.resources ??= {}).devices ??= []);
+      if (rule && !rules.some((r) => r.allow && r.type === rule.type && r.major === rule.major && r.minor === rule.minor && r.access === rule.access)) rules.push(rule);
     }
     const added: MountSpec[] = [];
     for (const m of e.mounts ?? []) {
