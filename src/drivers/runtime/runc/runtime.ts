@@ -38,6 +38,18 @@ interface BundleMeta {
   cols: number;
 }
 
+/** The first executable `name` on the daemon's PATH (as dockerd finds runc), else the first fallback that exists. */
+export function findBinary(name: string, ...fallbacks: string[]): string {
+  for (const dir of (process.env.PATH ?? '').split(':').filter((d) => d.startsWith('/'))) {
+    const p = path.join(dir, name);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      if (fs.statSync(p).isFile()) return p;
+    } catch { /* next */ }
+  }
+  return fallbacks.find((f) => fs.existsSync(f)) ?? fallbacks[0]!;
+}
+
 export class RuncRuntime implements RuntimeDriver {
   readonly name = 'runc';
   private readonly layout: Layout;
@@ -49,8 +61,8 @@ export class RuncRuntime implements RuntimeDriver {
 
   constructor(readonly opts: RuncRuntimeOptions) {
     this.layout = new Layout(opts.execRoot);
-    this.runc = new RuncCli(opts.runcBin ?? '/usr/sbin/runc', this.layout.runcRoot);
-    this.conmonBin = opts.conmonBin ?? '/usr/bin/conmon';
+    this.runc = new RuncCli(opts.runcBin ?? findBinary('runc', '/usr/sbin/runc'), this.layout.runcRoot);
+    this.conmonBin = opts.conmonBin ?? findBinary('conmon', '/usr/bin/conmon', '/usr/libexec/podman/conmon');
     this.cgroupProcs = opts.conmonCgroup ? prepareConmonCgroup(opts.conmonCgroup) : undefined;
     this.layout.ensure();
   }
