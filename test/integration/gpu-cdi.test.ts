@@ -159,3 +159,14 @@ test('--shm-size 8g, --ipc host and --ulimit memlock=-1 together', async () => {
   assert.equal(host.code, 0, host.stderr);
   assert.equal(host.stdout.split('\n')[0], fs.readlinkSync('/proc/self/ns/ipc'));
 });
+
+test('the docker CLI: --device with a CDI name and --gpus reach the daemon as docker 28 sends them', async () => {
+  const r = await d.docker(['run', '--rm', '--device', 'wharf.test/null=zero', 'bb', 'sh', '-c', 'echo "$CDI_DEVICE"; test -c /dev/wharf-null && echo node']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'zero\nnode\n');
+  if (!hasNvidia) {
+    const g = await d.docker(['run', '--rm', '--gpus', 'all', 'bb', 'true']);
+    assert.equal(g.code, 125);
+    assert.match(g.stderr, /could not select device driver "" with capabilities: \[\[gpu\]\]/);
+  }
+});

@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
-  applyContainerEdits, buildRuntimeSpec, charMajors, driverCapabilities, driverVersionFrom, parseLdconfig, probeNvidia,
+  applyContainerEdits, ldcacheHook, buildRuntimeSpec, charMajors, driverCapabilities, driverVersionFrom, parseLdconfig, probeNvidia,
   resolveDeviceRequests, selectGpus, DeviceRequestError, type NvidiaHost, type RuntimeSpec,
 } from '../../src/oci/index.ts';
 import { parseGpus } from '../../src/cli/spec-parse.ts';
@@ -245,4 +246,26 @@ test('driver selection and the no-GPU error (docker\'s wording)', () => {
   assert.throws(() => resolveDeviceRequests([parseGpus('all')], { env: [], rootfs: '', nvidia: () => noGpus }), /no GPU devices found on this host$/);
   // Create time (no rootfs yet): no ld cache hook.
   assert.equal(resolveDeviceRequests([parseGpus('all')], { env: [], rootfs: '', nvidia: () => host })[0]!.hooks, undefined);
+});
+
+const LIBZ = (() => { try { return fs.realpathSync('/lib/x86_64-linux-gnu/libz.so.1'); } catch { return ''; } })();
+
+test('the ld cache hook, run for real: soname links and /etc/ld.so.cache in the container root', { skip: process.getuid?.() !== 0 || !fs.existsSync('/sbin/ldconfig') || !LIBZ }, () => {
+  const r = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-ldcache-'));
+  try {
+    fs.mkdirSync(path.join(r, 'etc'));
+    fs.mkdirSync(path.join(r, 'opt/driver/lib'), { recursive: true });
+    fs.copyFileSync(LIBZ, path.join(r, 'opt/driver/lib', path.basename(LIBZ)));
+    const h = ldcacheHook('/sbin/ldconfig', r, ['/opt/driver/lib']);
+    execFileSync(h.path, h.args.slice(1), { stdio: 'pipe' });
+    assert.equal(fs.readlinkSync(path.join(r, 'opt/driver/lib/libz.so.1')), path.basename(LIBZ));
+    assert.ok(fs.readFileSync(path.join(r, 'etc/ld.so.cache')).includes('/opt/driver/lib/libz.so.1'));
+    // A root with no /etc takes no cache: the hook says so and lets the container start.
+    fs.rmSync(path.join(r, 'etc'), { recursive: true });
+    const res = spawnSync(h.path, h.args.slice(1), { encoding: 'utf8' });
+    assert.equal(res.status, 0);
+    assert.match(res.stderr, /ldconfig on the container root failed/);
+  } finally {
+    fs.rmSync(r, { recursive: true, force: true });
+  }
 });
