@@ -215,7 +215,8 @@ export function parseCdiSpec(text: string, file = 'spec'): CdiSpec {
   const names = new Set<string>();
   const devices = raw.devices.map((d, i): CdiDevice => {
     if (!isObj(d)) throw new CdiSpecError(`devices[${i}] must be an object`);
-    const name = optStr(d.name, `devices[${i}].name`) ?? '';
+    // A YAML writer may leave a numeric name unquoted (`name: 0`): it is still the name "0".
+    const name = typeof d.name === 'number' && Number.isSafeInteger(d.name) && d.name >= 0 ? String(d.name) : optStr(d.name, `devices[${i}].name`) ?? '';
     if (!NAME_RE.test(name)) throw new CdiSpecError(`devices[${i}]: invalid device name "${name}" (letters, digits, '-', '_', '.' and ':', starting and ending with a letter or digit)`);
     if (names.has(name)) throw new CdiSpecError(`device "${name}" is defined twice`);
     names.add(name);

@@ -158,6 +158,9 @@ test('--shm-size 8g, --ipc host and --ulimit memlock=-1 together', async () => {
   const host = await d.cli(['run', '--rm', '--ipc', 'host', '--shm-size', '8g', '--ulimit', 'memlock=-1', 'bb', 'sh', '-c', 'readlink /proc/1/ns/ipc; df -k /dev/shm | tail -1']);
   assert.equal(host.code, 0, host.stderr);
   assert.equal(host.stdout.split('\n')[0], fs.readlinkSync('/proc/self/ns/ipc'));
+  // The host's /dev/shm, as docker binds it (--shm-size does not apply to it).
+  const hostShm = fs.statfsSync('/dev/shm');
+  assert.equal(host.stdout.split('\n')[1]!.trim().split(/\s+/)[1], String((hostShm.blocks * hostShm.bsize) / 1024));
 });
 
 test('the docker CLI: --device with a CDI name and --gpus reach the daemon as docker 28 sends them', async () => {

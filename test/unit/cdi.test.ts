@@ -44,6 +44,10 @@ devices:
 - containerEdits:
     deviceNodes: [{path: /dev/nvidia0}, {path: '/dev/nvidia1'}]
   name: all
+- containerEdits:
+    deviceNodes:
+    - path: /dev/nvidia1
+  name: 1
 kind: nvidia.com/gpu
 `;
 
@@ -56,7 +60,7 @@ test('qualified names', () => {
 test('a YAML spec as nvidia-ctk writes it', () => {
   const s = parseCdiSpec(NVIDIA_YAML, '/etc/cdi/nvidia.yaml');
   assert.equal(s.kind, 'nvidia.com/gpu');
-  assert.deepEqual(s.devices.map((d) => d.name), ['0', 'GPU-11111111-2222-3333-4444-555555555555', 'all']);
+  assert.deepEqual(s.devices.map((d) => d.name), ['0', 'GPU-11111111-2222-3333-4444-555555555555', 'all', '1']);
   assert.deepEqual(s.devices[2]!.containerEdits.deviceNodes, [{ path: '/dev/nvidia0' }, { path: '/dev/nvidia1' }]);
   assert.deepEqual(s.containerEdits!.hooks, [{ hookName: 'createContainer', path: '/usr/bin/nvidia-cdi-hook', args: ['nvidia-cdi-hook', 'update-ldcache', '--folder', '/usr/lib/x86_64-linux-gnu'] }]);
   assert.deepEqual(s.containerEdits!.mounts![0]!.options, ['ro', 'nosuid', 'nodev', 'bind']);
@@ -175,4 +179,22 @@ test('yaml-lite: the subset tools write, and clear refusals', () => {
   assert.throws(() => parseYaml('---\na: 1\n---\nb: 2\n'), /only one document/);
   assert.throws(() => parseYaml('a: [1, 2\n'), /unterminated flow collection/);
   assert.throws(() => parseYaml('a:\n\tb: 1\n'), /tabs/);
+});
+
+test('CLI: --device with a CDI name becomes a cdi device request; paths stay device mappings', async () => {
+  const { buildCreateBody } = await import('../../src/cli/run-flags.ts');
+  const { parseGpus } = await import('../../src/cli/spec-parse.ts');
+  const o = {
+    env: [], envFile: [], publish: [], volume: [], mount: [], tmpfs: [], volumesFrom: [], networkAlias: [], netAlias: [], dns: [], dnsSearch: [],
+    dnsOption: [], addHost: [], link: [], ulimit: [], capAdd: [], capDrop: [], securityOpt: [], label: [], labelFile: [],
+    device: ['/dev/fuse', 'nvidia.com/gpu=all', 'vendor.com/x=1'], deviceCgroupRule: [], logOpt: [], healthcheck: true, expose: [], sysctl: [],
+    sigProxy: true, attach: [], pull: 'missing', groupAdd: [], annotation: [], storageOpt: [], gpus: '"device=0,1"',
+  };
+  const body = buildCreateBody(o as never, 'img', [], { readFile: () => '', lookup: () => undefined } as never);
+  const h = body.HostConfig as Record<string, unknown>;
+  assert.deepEqual(h.Devices, [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }]);
+  assert.deepEqual(h.DeviceRequests, [
+    parseGpus('"device=0,1"'),
+    { Driver: 'cdi', Count: 0, DeviceIDs: ['nvidia.com/gpu=all', 'vendor.com/x=1'], Capabilities: [], Options: {} },
+  ]);
 });
