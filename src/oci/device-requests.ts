@@ -21,6 +21,7 @@ export interface DeviceRequestHost {
   env: readonly string[];
   /** The container's rootfs (for the ld cache hook); '' at create time. */
   rootfs: string;
+  /** Where CDI specs are read (undefined: /etc/cdi, /var/run/cdi; empty: CDI is off). */
   cdiSpecDirs?: readonly string[];
   /** Injectable host probes (tests). */
   nvidia?: () => NvidiaHost | undefined;
@@ -63,8 +64,10 @@ export function resolveDeviceRequests(reqs: readonly DeviceRequest[] | null | un
   for (const r of reqs ?? []) {
     if (isCdiRequest(r)) {
       const ids = r.DeviceIDs ?? [];
+      // An explicit empty cdi-spec-dirs turns CDI off: no cdi driver, as in docker.
+      if (host.cdiSpecDirs && !host.cdiSpecDirs.length) throw new DeviceRequestError(`could not select device driver "cdi" with capabilities: ${goCaps(r.Capabilities)} (CDI is off: the daemon's cdi-spec-dirs is empty)`);
       if (!ids.length) throw new DeviceRequestError('CDI device injection failed: no CDI device names in the request (DeviceIDs)');
-      cdi ??= (host.cdi ?? loadCdiRegistry)(host.cdiSpecDirs?.length ? host.cdiSpecDirs : DEFAULT_CDI_SPEC_DIRS);
+      cdi ??= (host.cdi ?? loadCdiRegistry)(host.cdiSpecDirs ?? DEFAULT_CDI_SPEC_DIRS);
       try {
         out.push(...resolveCdiDevices(cdi, ids));
       } catch (err) {

@@ -356,8 +356,8 @@ const RO = ['ro', 'nosuid', 'nodev', 'bind'];
 /**
  * The container edits for `gpus` with `caps`: their device nodes and the control nodes, the
  * driver's files for those capabilities bound read-only, and a createContainer hook that runs
- * the host's ldconfig on `rootfs` (soname links and the container's ld cache). `devicesOnly`
- * (NVIDIA_VISIBLE_DEVICES=none) gives the driver files without GPUs.
+ * the host's ldconfig on `rootfs` (soname links and the container's ld cache). No GPUs
+ * (NVIDIA_VISIBLE_DEVICES=none) still gives the control nodes and the driver files.
  */
 export function nvidiaEdits(host: NvidiaHost, gpus: readonly NvidiaGpu[], caps: readonly NvidiaCapability[], rootfs: string): ContainerEdits {
   const want = (c: NvidiaCapability[] | '') => c === '' ? caps.length > 0 : c.some((x) => caps.includes(x));

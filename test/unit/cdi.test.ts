@@ -198,3 +198,9 @@ test('CLI: --device with a CDI name becomes a cdi device request; paths stay dev
     { Driver: 'cdi', Count: 0, DeviceIDs: ['nvidia.com/gpu=all', 'vendor.com/x=1'], Capabilities: [], Options: {} },
   ]);
 });
+
+test('an empty cdi-spec-dirs turns CDI off', async () => {
+  const { resolveDeviceRequests } = await import('../../src/oci/index.ts');
+  assert.throws(() => resolveDeviceRequests([{ Driver: 'cdi', DeviceIDs: ['v.com/x=d'] }], { env: [], rootfs: '', cdiSpecDirs: [] }),
+    { message: 'could not select device driver "cdi" with capabilities: [] (CDI is off: the daemon\'s cdi-spec-dirs is empty)' });
+});
