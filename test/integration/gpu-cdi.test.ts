@@ -143,6 +143,9 @@ test('info lists the CDI spec directories and the devices they define', async ()
   const cli = await d.cli(['info']);
   assert.match(cli.stdout, / CDI spec directories:\n  .*etc-cdi\n  .*run-cdi\n/);
   assert.match(cli.stdout, /  cdi: wharf\.test\/null=zero/);
+  const docker = await d.docker(['info', '--format', '{{json .CDISpecDirs}}']);
+  assert.equal(docker.code, 0, docker.stderr);
+  assert.deepEqual(JSON.parse(docker.stdout), [etcDir, runDir]);
 });
 
 test('--shm-size 8g, --ipc host and --ulimit memlock=-1 together', async () => {
