@@ -56,14 +56,14 @@ export function hasCapSysResource(statusText?: string): boolean {
  * normal host), which may raise any of them (as dockerd does for `--ulimit memlock=-1`) up to
  * the kernel's fs.nr_open for open files.
  */
-export function daemonHardLimits(limitsText?: string): Record<string, number> {
+export function daemonHardLimits(limitsText?: string, canRaise = limitsText === undefined && hasCapSysResource(), nrOpenText?: string): Record<string, number> {
   let text = limitsText;
-  if (text === undefined && hasCapSysResource()) {
-    let nrOpen = UNLIMITED;
+  if (canRaise) {
+    let nr = nrOpenText;
     try {
-      nrOpen = parseInt(fs.readFileSync('/proc/sys/fs/nr_open', 'utf8'), 10) || UNLIMITED;
+      nr ??= fs.readFileSync('/proc/sys/fs/nr_open', 'utf8');
     } catch { /* unknown */ }
-    return { nofile: nrOpen };
+    return { nofile: parseInt(nr ?? '', 10) || UNLIMITED };
   }
   if (text === undefined) {
     try {

@@ -269,3 +269,17 @@ test('the ld cache hook, run for real: soname links and /etc/ld.so.cache in the 
     fs.rmSync(r, { recursive: true, force: true });
   }
 });
+
+test('--ulimit memlock=-1: unlimited where the daemon holds CAP_SYS_RESOURCE, else its own hard limit', async () => {
+  const { buildRlimits, daemonHardLimits, hasCapSysResource } = await import('../../src/oci/index.ts');
+  assert.equal(hasCapSysResource('CapEff:\t000001ffffffffff\n'), true);
+  assert.equal(hasCapSysResource('CapEff:\t000001fffeffffff\n'), false, 'bit 24 clear');
+  const limits = 'Max locked memory         8388608              8388608              bytes     \nMax open files            1024                 524288               files     \n';
+  const memlock = [{ Name: 'memlock', Soft: -1, Hard: -1 }, { Name: 'nofile', Soft: 2000000, Hard: 2000000 }];
+  assert.deepEqual(buildRlimits(memlock, daemonHardLimits(limits, false)), [
+    { type: 'RLIMIT_MEMLOCK', soft: 8388608, hard: 8388608 }, { type: 'RLIMIT_NOFILE', soft: 524288, hard: 524288 },
+  ]);
+  assert.deepEqual(buildRlimits(memlock, daemonHardLimits(limits, true, '1048576\n')), [
+    { type: 'RLIMIT_MEMLOCK', soft: Number.MAX_SAFE_INTEGER, hard: Number.MAX_SAFE_INTEGER }, { type: 'RLIMIT_NOFILE', soft: 1048576, hard: 1048576 },
+  ]);
+});
