@@ -36,6 +36,15 @@ const ULIMITS: Record<string, [string, string]> = {
 /** RLIM_INFINITY as runc expects it in JSON (uint64 max; JSON numbers lose precision, runc accepts 2^64-1 rounded). */
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
 
+/**
+ * config.json text for runc: JSON numbers cannot carry RLIM_INFINITY (2^64-1) through a JS
+ * number, so the rlimits' stand-in (MAX_SAFE_INTEGER) is written as the exact uint64 runc
+ * reads as "unlimited" (`ulimit -l` then says unlimited, as under docker).
+ */
+export function runtimeSpecJson(spec: unknown): string {
+  return JSON.stringify(spec).replace(/("(?:soft|hard)":)9007199254740991(?=[,}])/g, '$118446744073709551615');
+}
+
 /** Whether this process may raise hard limits (CAP_SYS_RESOURCE in /proc/self/status CapEff). */
 export function hasCapSysResource(statusText?: string): boolean {
   let text = statusText;

@@ -158,6 +158,11 @@ test('--shm-size 8g, --ipc host and --ulimit memlock=-1 together', async () => {
   const canRaise = ((BigInt('0x' + /^CapEff:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]) >> 24n) & 1n) === 1n;
   const hard = /^Max locked memory\s+\S+\s+(\S+)/m.exec(limits)![1]!;
   assert.equal(memlock, canRaise || hard === 'unlimited' ? 'unlimited' : String(Number(hard) / 1024));
+  // An unlimited hard limit reaches runc as RLIM_INFINITY itself: the shell says "unlimited".
+  if (/^Max file size\s+\S+\s+unlimited/m.test(limits)) {
+    const f = await d.cli(['run', '--rm', '--ulimit', 'fsize=-1', 'bb', 'sh', '-c', 'ulimit -f']);
+    assert.equal(f.stdout, 'unlimited\n', f.stderr);
+  }
   const host = await d.cli(['run', '--rm', '--ipc', 'host', '--shm-size', '8g', '--ulimit', 'memlock=-1', 'bb', 'sh', '-c', 'readlink /proc/1/ns/ipc; df -k /dev/shm | tail -1']);
   assert.equal(host.code, 0, host.stderr);
   assert.equal(host.stdout.split('\n')[0], fs.readlinkSync('/proc/self/ns/ipc'));

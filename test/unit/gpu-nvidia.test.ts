@@ -283,3 +283,9 @@ test('--ulimit memlock=-1: unlimited where the daemon holds CAP_SYS_RESOURCE, el
     { type: 'RLIMIT_MEMLOCK', soft: Number.MAX_SAFE_INTEGER, hard: Number.MAX_SAFE_INTEGER }, { type: 'RLIMIT_NOFILE', soft: 1048576, hard: 1048576 },
   ]);
 });
+
+test('config.json carries RLIM_INFINITY exactly for unlimited rlimits', async () => {
+  const { runtimeSpecJson } = await import('../../src/oci/index.ts');
+  const text = runtimeSpecJson({ process: { rlimits: [{ type: 'RLIMIT_MEMLOCK', hard: Number.MAX_SAFE_INTEGER, soft: Number.MAX_SAFE_INTEGER }, { type: 'RLIMIT_NOFILE', hard: 1024, soft: 9007199254740991 }] } });
+  assert.equal(text, '{"process":{"rlimits":[{"type":"RLIMIT_MEMLOCK","hard":18446744073709551615,"soft":18446744073709551615},{"type":"RLIMIT_NOFILE","hard":1024,"soft":18446744073709551615}]}}');
+});

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConflictError, NotFoundError } from '../../../common/errors.ts';
 import type { ProcessSpec, RuntimeSpec } from '../../../oci/spec-types.ts';
+import { runtimeSpecJson } from '../../../oci/rlimits.ts';
 import {
   RuntimeError, type AttachStream, type CreateOptions, type ExecHandle, type ExecOptions, type ExitInfo,
   type RestoreResult, type RuntimeDriver, type RuntimeState, type RuntimeStatus, type RuntimeVersion,
@@ -84,7 +85,7 @@ export class RuncRuntime implements RuntimeDriver {
     fs.mkdirSync(bundle, { recursive: true, mode: 0o700 });
     const tty = o.tty ?? o.spec.process.terminal === true;
     const spec: RuntimeSpec = { ...o.spec, process: { ...o.spec.process, terminal: tty } };
-    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    fs.writeFileSync(path.join(bundle, 'config.json'), runtimeSpecJson(spec));
     const meta: BundleMeta = { tty, rows: o.consoleSize?.rows ?? 24, cols: o.consoleSize?.cols ?? 80 };
     fs.writeFileSync(path.join(bundle, 'wharf.json'), JSON.stringify(meta));
     if (o.logPath) fs.mkdirSync(path.dirname(o.logPath), { recursive: true });
