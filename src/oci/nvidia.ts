@@ -210,7 +210,12 @@ export function probeNvidia(probe: NvidiaProbe = {}): NvidiaHost | undefined {
   try {
     devNames = fs.readdirSync(path.join(root, 'dev'));
   } catch { /* none */ }
-  const minors = devNames.map((n) => /^nvidia(\d+)$/.exec(n)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1]));
+  // A GPU the driver lists but whose /dev node nothing created yet (nvidia-modprobe) still counts:
+  // runc creates the container's node from the numbers.
+  const minors = [...new Set([
+    ...devNames.map((n) => /^nvidia(\d+)$/.exec(n)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1])),
+    ...(frontend !== undefined ? info.keys() : []),
+  ])];
   // nvidia-smi numbers GPUs in PCI bus order; without the driver's /proc files, by minor.
   const ordered = minors.map((minor) => ({ minor, ...info.get(minor) }))
     .sort((a, b) => (a.busId && b.busId ? a.busId.localeCompare(b.busId) : a.minor - b.minor));
@@ -224,7 +229,7 @@ export function probeNvidia(probe: NvidiaProbe = {}): NvidiaHost | undefined {
 
   const node = (p: string, maj: number, minor: number): CdiDeviceNode => ({ path: p, type: 'c', major: maj, minor, fileMode: 0o666, permissions: 'rwm' });
   const controlNodes: CdiDeviceNode[] = [];
-  if (dev('/dev/nvidiactl')) controlNodes.push(node('/dev/nvidiactl', major, 255));
+  if (dev('/dev/nvidiactl') || frontend !== undefined) controlNodes.push(node('/dev/nvidiactl', major, 255));
   // The uvm nodes' major is dynamic; runc creates them from the numbers, so a loaded module
   // whose nodes nothing created yet on the host (nvidia-modprobe) still gives them.
   const uvm = majors.get('nvidia-uvm');

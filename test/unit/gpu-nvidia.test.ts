@@ -122,6 +122,13 @@ test('no driver: nothing discovered; without /proc/driver files GPUs are numbere
     assert.deepEqual(h.controlNodes.map((n) => n.path), ['/dev/nvidiactl'], 'no uvm major, no uvm nodes');
     assert.equal(h.driverVersion, '');
     assert.deepEqual(h.libraries, []);
+    // The driver's list counts even where nothing created the /dev nodes yet (runc makes them).
+    fs.rmSync(path.join(empty, 'dev'), { recursive: true });
+    fs.mkdirSync(path.join(empty, 'proc/driver/nvidia/gpus/0000:01:00.0'), { recursive: true });
+    fs.writeFileSync(path.join(empty, 'proc/driver/nvidia/gpus/0000:01:00.0/information'), 'Model: \t\t Tesla T4\nDevice Minor: \t 0\n');
+    const bare = probeNvidia({ root: empty, procDevices: 'Character devices:\n195 nvidia-frontend\n', ldconfig: '' })!;
+    assert.deepEqual(bare.gpus, [{ index: 0, minor: 0, path: '/dev/nvidia0', name: 'Tesla T4', busId: '0000:01:00.0' }]);
+    assert.deepEqual(bare.controlNodes.map((n) => `${n.path} ${n.major}:${n.minor}`), ['/dev/nvidiactl 195:255']);
   } finally {
     fs.rmSync(empty, { recursive: true, force: true });
   }
