@@ -2,14 +2,14 @@
  * `info`'s view of the host's devices: the CDI spec directories and the devices their specs
  * define (docker's DiscoveredDevices), and the GPUs of the NVIDIA driver with its version.
  */
-import { loadCdiRegistry, probeNvidia } from '../oci/index.ts';
+import { loadCdiRegistry, probeNvidiaCached } from '../oci/index.ts';
 import type { HostDevices } from '../engine/system/index.ts';
 
 export function hostDevices(cdiSpecDirs: string[]): HostDevices {
   const reg = loadCdiRegistry(cdiSpecDirs);
   let nv;
   try {
-    nv = probeNvidia();
+    nv = probeNvidiaCached();
   } catch {
     nv = undefined;
   }

@@ -6,7 +6,7 @@
  * and NVIDIA_DRIVER_CAPABILITIES as the NVIDIA container toolkit does.
  */
 import { DEFAULT_CDI_SPEC_DIRS, loadCdiRegistry, resolveCdiDevices, type CdiRegistry, type ContainerEdits } from './cdi.ts';
-import { ALL_NVIDIA_CAPABILITIES, driverCapabilities, nvidiaEdits, probeNvidia, selectGpus, type NvidiaHost } from './nvidia.ts';
+import { ALL_NVIDIA_CAPABILITIES, driverCapabilities, nvidiaEdits, probeNvidiaCached, selectGpus, type NvidiaHost } from './nvidia.ts';
 
 export interface DeviceRequest {
   Driver?: string;
@@ -79,7 +79,7 @@ export function resolveDeviceRequests(reqs: readonly DeviceRequest[] | null | un
     const selected = driver === '' || driver === 'nvidia' ? matchCaps(r.Capabilities) : undefined;
     const refuse = (why: string) => new DeviceRequestError(`could not select device driver "${driver}" with capabilities: ${goCaps(r.Capabilities)}${why}`);
     if (!selected) throw refuse('');
-    if (nvidia === null) nvidia = (host.nvidia ?? probeNvidia)();
+    if (nvidia === null) nvidia = (host.nvidia ?? probeNvidiaCached)();
     if (!nvidia) throw refuse(': no GPU devices found on this host (no NVIDIA driver is loaded)');
     const count = r.Count ?? 0;
     const ids = r.DeviceIDs ?? [];

@@ -319,6 +319,18 @@ export function probeNvidia(probe: NvidiaProbe = {}): NvidiaHost | undefined {
   return host;
 }
 
+let cached: { at: number; host: NvidiaHost | undefined } | undefined;
+
+/**
+ * probeNvidia() of the real host, reused for `maxAgeMs` (a create and its start probe once,
+ * not once per step: the ld cache listing costs ~10 ms).
+ */
+export function probeNvidiaCached(maxAgeMs = 5000): NvidiaHost | undefined {
+  const now = Date.now();
+  if (!cached || now - cached.at > maxAgeMs) cached = { at: now, host: probeNvidia() };
+  return cached.host;
+}
+
 /** Error with the text docker gives when no device driver can serve a request. */
 export class GpuSelectError extends Error {}
 
