@@ -104,6 +104,15 @@ test('CDI through the API (DeviceRequests driver cdi) and inspect shows the requ
   const logs = await d.cli(['logs', 'cdi-api']);
   assert.equal(logs.stdout, 'a 1\nnode\n', 'the later directory wins');
   await d.cli(['rm', 'cdi-api']);
+  // A CDI name in HostConfig.Devices (podman's habit, clients that pass --device through) becomes a cdi request.
+  const dev = await d.api('POST', '/containers/create?name=cdi-devices', {
+    Image: 'bb', Cmd: ['true'], HostConfig: { Devices: [{ PathOnHost: '/dev/null', PathInContainer: '/dev/n2', CgroupPermissions: 'rwm' }, { PathOnHost: 'wharf.test/null=one', PathInContainer: '', CgroupPermissions: '' }] },
+  });
+  assert.equal(dev.status, 201, dev.body);
+  const di = (await d.api('GET', '/containers/cdi-devices/json')).json.HostConfig;
+  assert.deepEqual(di.Devices, [{ PathOnHost: '/dev/null', PathInContainer: '/dev/n2', CgroupPermissions: 'rwm' }]);
+  assert.deepEqual(di.DeviceRequests, [{ Driver: 'cdi', Count: 0, DeviceIDs: ['wharf.test/null=one'], Capabilities: null, Options: null }]);
+  await d.cli(['rm', 'cdi-devices']);
 });
 
 test('unknown and invalid CDI devices are refused clearly, and nothing is left behind', async () => {
