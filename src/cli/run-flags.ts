@@ -6,8 +6,9 @@
 import type { RunOpts } from './run-options.ts';
 import {
   FlagError, expandEnv, invalidArg, parseDevice, parseDuration, parseEnvFile, parseExpose, parseGpus, parseMountSpec,
-  parsePortSpecs, parseRestart, parseUlimit, parseVolumeSpec, toMap, type MountSpec,
+  parsePortSpecs, parseRestart, parseUlimit, parseVolumeSpec, toMap, type DeviceRequest, type MountSpec,
 } from './spec-parse.ts';
+import { isQualifiedName } from '../oci/cdi.ts';
 
 export interface CreateBody extends Record<string, unknown> {
   HostConfig: Record<string, unknown> & { Binds: string[]; PortBindings: Record<string, unknown>; AutoRemove: boolean };
@@ -121,7 +122,10 @@ export function buildCreateBody(o: RunOpts, image: string, args: string[], env: 
 
   const sysctls = toMap(o.sysctl ?? []);
   const logConfig = { Type: o.logDriver ?? '', Config: toMap(o.logOpt ?? []) };
-  const deviceRequests = o.gpus ? [parseGpus(o.gpus)] : [];
+  const deviceRequests: DeviceRequest[] = o.gpus ? [parseGpus(o.gpus)] : [];
+  // `--device vendor.com/class=name`: CDI devices, one request of the cdi driver (docker 25's CLI).
+  const cdiNames = (o.device ?? []).filter(isQualifiedName);
+  if (cdiNames.length) deviceRequests.push({ Driver: 'cdi', Count: 0, DeviceIDs: cdiNames, Capabilities: [], Options: {} });
   const tty = !!o.tty;
 
   const config: Record<string, unknown> = {
@@ -157,7 +161,7 @@ export function buildCreateBody(o: RunOpts, image: string, args: string[], env: 
     CgroupParent: o.cgroupParent ?? '', BlkioWeight: int(o.blkioWeight, '--blkio-weight') ?? 0,
     CpuPeriod: int(o.cpuPeriod, '--cpu-period') ?? 0, CpuQuota: int(o.cpuQuota, '--cpu-quota') ?? 0,
     CpusetCpus: o.cpusetCpus ?? '', CpusetMems: o.cpusetMems ?? '',
-    Devices: (o.device ?? []).map(parseDevice), DeviceCgroupRules: o.deviceCgroupRule ?? [], DeviceRequests: deviceRequests,
+    Devices: (o.device ?? []).filter((d) => !isQualifiedName(d)).map(parseDevice), DeviceCgroupRules: o.deviceCgroupRule ?? [], DeviceRequests: deviceRequests,
     MemoryReservation: bytes(o.memoryReservation, '--memory-reservation', env) ?? 0,
     MemorySwap: bytes(o.memorySwap, '--memory-swap', env) ?? 0,
     MemorySwappiness: int(o.memorySwappiness, '--memory-swappiness'),

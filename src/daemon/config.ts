@@ -41,6 +41,8 @@ export interface DaemonConfig {
   maxConcurrentDownloads: number;
   maxConcurrentUploads: number;
   userlandProxy: boolean;
+  /** Where CDI specs are read (docker's `cdi-spec-dirs`; later directories win). */
+  cdiSpecDirs: string[];
   configFile: string;
 }
 
@@ -79,6 +81,7 @@ const KEYS: Record<string, { field: keyof DaemonConfig; kind: 'string' | 'bool' 
   'max-concurrent-downloads': { field: 'maxConcurrentDownloads', kind: 'number' },
   'max-concurrent-uploads': { field: 'maxConcurrentUploads', kind: 'number' },
   'userland-proxy': { field: 'userlandProxy', kind: 'bool' },
+  'cdi-spec-dirs': { field: 'cdiSpecDirs', kind: 'list' },
 };
 
 /** Keys SIGHUP re-reads from the file. */
@@ -92,7 +95,7 @@ export function defaults(): DaemonConfig {
     tls: false, tlsVerify: false, insecureTcp: false, storageDriver: 'overlay2', registryMirrors: [], insecureRegistries: [],
     liveRestore: true, bridge: 'wharf0', group: 'wharf', defaultRuntime: 'runc', logDriver: 'json-file', logOpts: {}, iptables: true, ipForward: true,
     dns: [], dnsSearch: [], experimental: false, noNewPrivileges: false, labels: [], maxConcurrentDownloads: 3, maxConcurrentUploads: 5,
-    userlandProxy: true, configFile: '/etc/wharf/daemon.json',
+    userlandProxy: true, cdiSpecDirs: ['/etc/cdi', '/var/run/cdi'], configFile: '/etc/wharf/daemon.json',
   };
 }
 
@@ -128,6 +131,7 @@ export function buildDaemonCommand(): Command {
     .option('--dns-search <domain>', 'DNS search domains to use', collect)
     .option('--experimental', 'Enable experimental features')
     .option('--no-new-privileges', 'Set no-new-privileges by default for new containers')
+    .option('--cdi-spec-dir <dir>', 'CDI specification directories to use', collect)
     .option('--config-file <file>', 'Daemon configuration file', '/etc/wharf/daemon.json')
     .addOption(new Option('--iptables <bool>', 'Enable addition of iptables rules').choices(['true', 'false']))
     .helpOption('-h, --help', 'Print usage')
@@ -143,7 +147,7 @@ function flagValues(opts: Record<string, unknown>): Record<string, unknown> {
     tlsverify: 'tlsverify', tlscacert: 'tlscacert', tlscert: 'tlscert', tlskey: 'tlskey', insecureTcp: 'insecure-tcp', storageDriver: 'storage-driver',
     registryMirror: 'registry-mirrors', insecureRegistry: 'insecure-registries', bip: 'bip', bridge: 'bridge', liveRestore: 'live-restore', group: 'group',
     defaultRuntime: 'default-runtime', logDriver: 'log-driver', logOpt: 'log-opts', dns: 'dns', dnsSearch: 'dns-search', experimental: 'experimental',
-    iptables: 'iptables',
+    iptables: 'iptables', cdiSpecDir: 'cdi-spec-dirs',
   };
   const out: Record<string, unknown> = {};
   for (const [k, key] of Object.entries(map)) {

@@ -38,6 +38,7 @@ import { RuncRuntime } from '../drivers/runtime/runc/runtime.ts';
 import { BridgeNetworkDriver } from '../drivers/network/bridge/driver.ts';
 import type { NetworkDriver } from '../drivers/network/contract.ts';
 import { DataRootLock } from './lock.ts';
+import { hostDevices } from './host-devices.ts';
 import { BuildService } from '../engine/build/index.ts';
 import { buildRoutes } from '../api/routers/build/routes.ts';
 
@@ -132,7 +133,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
         return { id: r.id, config: (r.config as { config?: Record<string, unknown> }).config ?? {}, topChainId: r.topChainId ?? undefined, size: r.record.size };
       },
     },
-    events, logger, cleanups, noNewPrivileges: cfg.noNewPrivileges, logOpts: cfg.logOpts, dns: cfg.dns,
+    events, logger, cleanups, noNewPrivileges: cfg.noNewPrivileges, logOpts: cfg.logOpts, dns: cfg.dns, cdiSpecDirs: cfg.cdiSpecDirs,
   });
   images.setUsage((imageId: string) => containers.containerUsingImage(imageId));
   volumes.setUsage((name: string) => containers.list({ all: true, size: false, filters: { volume: [name] } }).map((c) => String(c.Id)));
@@ -156,6 +157,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     warnings: () => warnings,
     debug: () => cfg.debug,
     liveRestore: () => cfg.liveRestore,
+    devices: () => hostDevices(cfg.cdiSpecDirs),
     diskUsage: {
       images: (containersOf, apiVersion) => images.diskUsage(containersOf, apiVersion),
       containers: () => containers.list({ all: true, size: true, filters: {} }),

@@ -36,9 +36,44 @@ const ULIMITS: Record<string, [string, string]> = {
 /** RLIM_INFINITY as runc expects it in JSON (uint64 max; JSON numbers lose precision, runc accepts 2^64-1 rounded). */
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
 
-/** The daemon's own hard limits, by docker ulimit name (unlimited → MAX_SAFE_INTEGER). */
-export function daemonHardLimits(limitsText?: string): Record<string, number> {
+/**
+ * config.json text for runc: JSON numbers cannot carry RLIM_INFINITY (2^64-1) through a JS
+ * number, so the rlimits' stand-in (MAX_SAFE_INTEGER) is written as the exact uint64 runc
+ * reads as "unlimited" (`ulimit -l` then says unlimited, as under docker).
+ */
+export function runtimeSpecJson(spec: unknown): string {
+  return JSON.stringify(spec).replace(/("(?:soft|hard)":)9007199254740991(?=[,}])/g, '$118446744073709551615');
+}
+
+/** Whether this process may raise hard limits (CAP_SYS_RESOURCE in /proc/self/status CapEff). */
+export function hasCapSysResource(statusText?: string): boolean {
+  let text = statusText;
+  if (text === undefined) {
+    try {
+      text = fs.readFileSync('/proc/self/status', 'utf8');
+    } catch {
+      return false;
+    }
+  }
+  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(text);
+  return m ? ((BigInt('0x' + m[1]) >> 24n) & 1n) === 1n : false;
+}
+
+/**
+ * The hard limits runc can give a container, by docker ulimit name (unlimited →
+ * MAX_SAFE_INTEGER): the daemon's own, unless it holds CAP_SYS_RESOURCE (a root daemon on a
+ * normal host), which may raise any of them (as dockerd does for `--ulimit memlock=-1`) up to
+ * the kernel's fs.nr_open for open files.
+ */
+export function daemonHardLimits(limitsText?: string, canRaise = limitsText === undefined && hasCapSysResource(), nrOpenText?: string): Record<string, number> {
   let text = limitsText;
+  if (canRaise) {
+    let nr = nrOpenText;
+    try {
+      nr ??= fs.readFileSync('/proc/sys/fs/nr_open', 'utf8');
+    } catch { /* unknown */ }
+    return { nofile: parseInt(nr ?? '', 10) || UNLIMITED };
+  }
   if (text === undefined) {
     try {
       text = fs.readFileSync('/proc/self/limits', 'utf8');

@@ -198,6 +198,11 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
     mounts.push({ destination: INIT_PATH, type: 'bind', source: bin, options: ['bind', 'ro'] });
     args = [INIT_PATH, '--', ...args];
   }
+  if (input.hostIpc) {
+    // --ipc host: the host's /dev/shm (docker binds it; --shm-size does not apply).
+    const i = mounts.findIndex((m) => m.destination === '/dev/shm');
+    if (i >= 0) mounts[i] = { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'nosuid', 'noexec', 'nodev'] };
+  }
   for (const [dest, opts] of Object.entries(input.tmpfs ?? {})) mounts.push(tmpfsMount(dest, opts));
   for (const m of input.mounts ?? []) {
     // A user mount over a default one replaces it (e.g. -v /dev/shm, --tmpfs /dev/shm).

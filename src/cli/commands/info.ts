@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { formatOne } from '../format.ts';
 
-type Info = Record<string, unknown> & { DriverStatus?: [string, string][]; Warnings?: string[]; RegistryConfig?: { InsecureRegistryCIDRs?: string[]; Mirrors?: string[] } };
+type Gpu = { Index: number; Name: string; UUID: string; BusId: string };
+type Info = Record<string, unknown> & { GPUs?: Gpu[]; GPUDriverVersion?: string; CDISpecDirs?: string[]; DiscoveredDevices?: { Source: string; ID: string }[]; DriverStatus?: [string, string][]; Warnings?: string[]; RegistryConfig?: { InsecureRegistryCIDRs?: string[]; Mirrors?: string[] } };
 
 export default function infoCommand(ctx: CliContext): Command {
   return new Command('info')
@@ -27,7 +28,14 @@ export default function infoCommand(ctx: CliContext): Command {
         ` Docker Root Dir: ${i.DockerRootDir}`, ` Debug Mode: ${i.Debug}`, ` Experimental: ${i.ExperimentalBuild}`, ' Insecure Registries:');
       for (const r of info.RegistryConfig?.InsecureRegistryCIDRs ?? []) lines.push(`  ${r}`);
       if (info.RegistryConfig?.Mirrors?.length) { lines.push(' Registry Mirrors:'); for (const m of info.RegistryConfig.Mirrors) lines.push(`  ${m}`); }
-      lines.push(` Live Restore Enabled: ${i.LiveRestoreEnabled}`, '');
+      lines.push(` Live Restore Enabled: ${i.LiveRestoreEnabled}`);
+      if (info.GPUDriverVersion || info.GPUs?.length) {
+        lines.push(` GPUs: ${info.GPUs?.length ?? 0}`, `  NVIDIA Driver Version: ${info.GPUDriverVersion || 'unknown'}`);
+        for (const g of info.GPUs ?? []) lines.push(`  ${g.Index}: ${g.Name || 'NVIDIA GPU'}${g.UUID ? ` (${g.UUID})` : ''}${g.BusId ? ` ${g.BusId}` : ''}`);
+      }
+      if (info.CDISpecDirs?.length) { lines.push(' CDI spec directories:'); for (const d of info.CDISpecDirs) lines.push(`  ${d}`); }
+      if (info.DiscoveredDevices?.length) { lines.push(' Discovered Devices:'); for (const d of info.DiscoveredDevices) lines.push(`  ${d.Source}: ${d.ID}`); }
+      lines.push('');
       ctx.out.write(lines.join('\n') + '\n');
       for (const w of info.Warnings ?? []) ctx.err.write(`WARNING: ${w}\n`);
     });

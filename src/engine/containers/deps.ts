@@ -57,4 +57,6 @@ export interface ContainersDeps {
   /** Daemon default log options (max-size, max-file). */
   logOpts?: Record<string, string>;
   dns?: string[];
+  /** Where CDI specs are read (daemon.json `cdi-spec-dirs`); /etc/cdi and /var/run/cdi when absent. */
+  cdiSpecDirs?: string[];
 }

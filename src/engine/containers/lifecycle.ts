@@ -8,6 +8,7 @@ import path from 'node:path';
 import { ConflictError, InvalidArgumentError, NotFoundError, NotModifiedError, WharfError } from '../../common/errors.ts';
 import { isGone } from '../../common/cleanups.ts';
 import { buildRuntimeSpec, resolveUser, type RuntimeSpec } from '../../oci/index.ts';
+import { applyDeviceEdits, deviceEdits } from './device-requests.ts';
 import { ContainerStartError, type ExitInfo } from '../../drivers/runtime/contract.ts';
 import type { ContainerRegistry, Live } from './service.ts';
 import { ensureBindSources, toOciMounts } from './mounts.ts';
@@ -57,7 +58,8 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
   const dir = reg.containerDir(id);
   let spec: RuntimeSpec | undefined;
   try {
-    checkDeviceRequests(rec.HostConfig.DeviceRequests);
+    // Refused before anything is mounted or connected: nothing to undo.
+    deviceEdits(reg, rec, '');
     const limits = containerLogLimits(reg, l);
     const rootfs = await deps.snapshots.mount(id);
     ensureBindSources(rec.MountPoints);
@@ -108,6 +110,8 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
       init: hc.Init === true,
       oomScoreAdj: hc.OomScoreAdj || undefined,
     });
+    // --gpus and CDI devices (--device vendor.com/class=name): device nodes, driver files, env, hooks.
+    applyDeviceEdits(spec, deviceEdits(reg, rec, rootfs));
     fs.writeFileSync(specPath(reg, id) + '.tmp', JSON.stringify(spec));
     fs.renameSync(specPath(reg, id) + '.tmp', specPath(reg, id));
     const [rows, cols] = hc.ConsoleSize ?? [0, 0];
@@ -416,16 +420,6 @@ export async function restoreContainers(reg: ContainerRegistry, liveRestore: boo
   for (const l of toStart) {
     l.rec.ManuallyStopped = false;
     void reg.serial(l, () => startLocked(reg, l, true)).catch((e) => deps.logger.warn(`restart of ${l.rec.Id} at daemon start failed: ${(e as Error).message}`));
-  }
-}
-
-/** `--gpus`: accepted, but only satisfiable where the host has NVIDIA devices. */
-function checkDeviceRequests(reqs: { Driver?: string; Capabilities?: string[][] }[] | null | undefined): void {
-  for (const r of reqs ?? []) {
-    const caps = (r.Capabilities ?? []).flat();
-    if (!caps.includes('gpu') && r.Driver !== 'nvidia') continue;
-    const hasGpu = fs.existsSync('/dev/nvidia0') || fs.existsSync('/dev/nvidiactl');
-    if (!hasGpu) throw new InvalidArgumentError(`could not select device driver "${r.Driver ?? ''}" with capabilities: ${JSON.stringify(r.Capabilities ?? []).replace(/"/g, '').replace(/,/g, ' ')}: no GPU devices found on this host`);
   }
 }
 

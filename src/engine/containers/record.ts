@@ -89,7 +89,7 @@ export interface HostConfig {
   CpusetMems: string;
   Devices: { PathOnHost: string; PathInContainer: string; CgroupPermissions: string }[] | null;
   DeviceCgroupRules?: string[] | null;
-  DeviceRequests?: { Driver?: string; Count?: number; DeviceIDs?: string[]; Capabilities?: string[][]; Options?: Record<string, string> }[] | null;
+  DeviceRequests?: { Driver?: string; Count?: number; DeviceIDs?: string[] | null; Capabilities?: string[][] | null; Options?: Record<string, string> | null }[] | null;
   MemoryReservation?: number;
   MemorySwap: number;
   MemorySwappiness?: number | null;

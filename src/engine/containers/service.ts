@@ -21,6 +21,7 @@ import { generateName } from './names.ts';
 import { inheritMounts, nameAnonymous, planMounts } from './mounts.ts';
 import { findByLinkName, recordLinks, resolveLinks } from './links.ts';
 import { plannedEndpoints } from './networking.ts';
+import { deviceEdits } from './device-requests.ts';
 import { mergeHealthcheck, type HealthMonitors } from './health.ts';
 import type { HealthConfig } from './record.ts';
 
@@ -191,6 +192,8 @@ export async function createContainer(reg: ContainerRegistry, body: unknown, nam
   const cmd = config.Cmd ?? (explicitEntrypoint ? null : image.config.Cmd ?? null);
   const argv = [...(entrypoint ?? []), ...(cmd ?? [])];
   if (argv.length === 0) throw new InvalidArgumentError('no command specified');
+  // --gpus / CDI devices this host cannot give are refused here, so no container is left behind.
+  deviceEdits(reg, { HostConfig: hostConfig, Config: { Env: mergeEnv(image.config.Env ?? [], config.Env) } }, '');
   const dir = reg.containerDir(id);
   fs.mkdirSync(dir, { recursive: true, mode: 0o710 });
   const rec: ContainerRecord = {

@@ -8,7 +8,7 @@ import { isIP, isIPv4, isIPv6 } from 'node:net';
 import os from 'node:os';
 import { InvalidArgumentError } from '../../common/errors.ts';
 import { parseBytes } from '../../common/human.ts';
-import { parseDeviceCgroupRule } from '../../oci/index.ts';
+import { isQualifiedName, parseDeviceCgroupRule } from '../../oci/index.ts';
 import type { ContainerConfig, EndpointRequest, HealthConfig, HostConfig } from './record.ts';
 
 const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -248,6 +248,7 @@ function deviceList(v: unknown): HostConfig['Devices'] {
   if (!Array.isArray(v)) throw new InvalidArgumentError(`json: cannot unmarshal ${typeof v} into Go struct field HostConfig.Devices of type []container.DeviceMapping`);
   for (const d of v) {
     if (!isObj(d)) throw new InvalidArgumentError('json: cannot unmarshal into Go struct field HostConfig.Devices of type container.DeviceMapping');
+    if (typeof d.PathOnHost === 'string' && isQualifiedName(d.PathOnHost)) continue; // a CDI device (moved to DeviceRequests)
     for (const f of ['PathOnHost', 'PathInContainer', 'CgroupPermissions']) {
       if (d[f] !== undefined && d[f] !== null && typeof d[f] !== 'string') throw new InvalidArgumentError(`json: cannot unmarshal ${typeof d[f]} into Go struct field DeviceMapping.${f} of type string`);
     }
@@ -259,6 +260,44 @@ function deviceList(v: unknown): HostConfig['Devices'] {
     if (perms && !/^[rwm]{1,3}$/.test(perms)) throw new InvalidArgumentError(`invalid device mode: ${perms}`);
   }
   return v as HostConfig['Devices'];
+}
+
+/** HostConfig.DeviceRequests, type-checked as Go would decode them (Driver `cdi` needs names). */
+function deviceRequests(v: unknown): HostConfig['DeviceRequests'] {
+  if (v === undefined || v === null) return null;
+  const bad = (what: string, field: string, type: string) => new InvalidArgumentError(`json: cannot unmarshal ${what} into Go struct field DeviceRequest.${field} of type ${type}`);
+  const kind = (x: unknown) => (Array.isArray(x) ? 'array' : x === null ? 'null' : typeof x);
+  if (!Array.isArray(v)) throw new InvalidArgumentError(`json: cannot unmarshal ${kind(v)} into Go struct field HostConfig.DeviceRequests of type []container.DeviceRequest`);
+  return v.map((d) => {
+    if (!isObj(d)) throw new InvalidArgumentError(`json: cannot unmarshal ${kind(d)} into Go struct field HostConfig.DeviceRequests of type container.DeviceRequest`);
+    if (d.Driver !== undefined && d.Driver !== null && typeof d.Driver !== 'string') throw bad(kind(d.Driver), 'Driver', 'string');
+    if (d.Count !== undefined && d.Count !== null && !(typeof d.Count === 'number' && Number.isSafeInteger(d.Count))) throw bad(kind(d.Count), 'Count', 'int');
+    if (d.DeviceIDs !== undefined && d.DeviceIDs !== null && !(Array.isArray(d.DeviceIDs) && d.DeviceIDs.every((x) => typeof x === 'string'))) throw bad(kind(d.DeviceIDs), 'DeviceIDs', '[]string');
+    const caps = d.Capabilities;
+    if (caps !== undefined && caps !== null && !(Array.isArray(caps) && caps.every((l) => Array.isArray(l) && l.every((x) => typeof x === 'string')))) throw bad(kind(caps), 'Capabilities', '[][]string');
+    if (d.Options !== undefined && d.Options !== null && !(isObj(d.Options) && Object.values(d.Options).every((x) => typeof x === 'string'))) throw bad(kind(d.Options), 'Options', 'map[string]string');
+    if (d.Count !== undefined && d.Count !== null && d.Count !== 0 && Array.isArray(d.DeviceIDs) && d.DeviceIDs.length) throw new InvalidArgumentError('cannot set both Count and DeviceIDs on device request');
+    return {
+      Driver: (d.Driver as string | undefined) ?? '',
+      Count: (d.Count as number | undefined) ?? 0,
+      DeviceIDs: (d.DeviceIDs as string[] | undefined) ?? null,
+      Capabilities: (caps as string[][] | undefined) ?? null,
+      Options: (d.Options as Record<string, string> | undefined) ?? null,
+    };
+  });
+}
+
+/**
+ * `Devices` entries naming a CDI device (`vendor.com/class=name`, what podman and docker 25's
+ * CLI accept in `--device`) become one request of the `cdi` driver, as docker's CLI sends them.
+ */
+function cdiDevices(devices: HostConfig['Devices'], reqs: HostConfig['DeviceRequests']): Pick<HostConfig, 'Devices' | 'DeviceRequests'> {
+  const names = (devices ?? []).map((d) => d.PathOnHost).filter((p): p is string => typeof p === 'string' && isQualifiedName(p));
+  if (!names.length) return { Devices: devices, DeviceRequests: reqs };
+  return {
+    Devices: (devices ?? []).filter((d) => !names.includes(d.PathOnHost!)),
+    DeviceRequests: [...(reqs ?? []), { Driver: 'cdi', Count: 0, DeviceIDs: names, Capabilities: null, Options: null }],
+  };
 }
 
 function stringMap(v: unknown, field: string): Record<string, string> | undefined {
@@ -392,12 +431,11 @@ export function normaliseHostConfig(raw: unknown): HostConfig {
     CpusetMems: str(h.CpusetMems, 'CpusetMems'),
     GroupAdd: strList(h.GroupAdd, 'GroupAdd'),
     DeviceCgroupRules: deviceCgroupRules,
-    Devices: deviceList(h.Devices),
     MemorySwap: memorySwap,
     PidsLimit: h.PidsLimit === undefined || h.PidsLimit === null ? null : num(h.PidsLimit, 'PidsLimit'),
     Ulimits: ulimits,
     Init: h.Init === undefined ? null : (h.Init as boolean | null),
-    DeviceRequests: Array.isArray(h.DeviceRequests) ? (h.DeviceRequests as HostConfig['DeviceRequests']) : null,
+    ...cdiDevices(deviceList(h.Devices), deviceRequests(h.DeviceRequests)),
     ConsoleSize: Array.isArray(h.ConsoleSize) ? (h.ConsoleSize as [number, number]) : [0, 0],
   };
 }

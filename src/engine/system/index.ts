@@ -32,8 +32,18 @@ export interface InfoSources {
   warnings(): string[];
   debug(): boolean;
   liveRestore(): boolean;
+  /** CDI spec directories, the devices their specs define and the host's GPUs. */
+  devices?(): HostDevices;
   /** `system df`: the services that own images, containers, volumes and build cache. */
   diskUsage?: DiskUsageSources;
+}
+
+export interface HostDevices {
+  cdiSpecDirs: string[];
+  /** docker's DiscoveredDevices (API 1.50): `{ Source: 'cdi', ID: 'vendor.com/class=name' }`. */
+  discovered: { Source: string; ID: string }[];
+  gpus: { Vendor: string; Index: number; Name: string; UUID: string; BusId: string; Path: string }[];
+  gpuDriverVersion: string;
 }
 
 export interface SystemServiceOptions {
@@ -75,6 +85,7 @@ export class SystemService {
     const driver = s.storageDriver();
     const reg = s.registry();
     const rt = s.runtimes();
+    const dev: HostDevices = s.devices?.() ?? { cdiSpecDirs: [], discovered: [], gpus: [], gpuDriverVersion: '' };
     const indexConfigs: Record<string, unknown> = {
       'docker.io': { Name: 'docker.io', Mirrors: reg.mirrors, Secure: true, Official: true },
     };
@@ -142,7 +153,10 @@ export class SystemService {
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },
       SecurityOptions: ['name=seccomp,profile=builtin', ...(h.cgroupVersion === '2' ? ['name=cgroupns'] : [])],
-      CDISpecDirs: [],
+      CDISpecDirs: dev.cdiSpecDirs,
+      DiscoveredDevices: dev.discovered,
+      GPUs: dev.gpus,
+      GPUDriverVersion: dev.gpuDriverVersion,
       Warnings: s.warnings(),
     };
   }

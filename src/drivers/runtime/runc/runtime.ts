@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConflictError, NotFoundError } from '../../../common/errors.ts';
 import type { ProcessSpec, RuntimeSpec } from '../../../oci/spec-types.ts';
+import { runtimeSpecJson } from '../../../oci/rlimits.ts';
 import {
   RuntimeError, type AttachStream, type CreateOptions, type ExecHandle, type ExecOptions, type ExitInfo,
   type RestoreResult, type RuntimeDriver, type RuntimeState, type RuntimeStatus, type RuntimeVersion,
@@ -38,6 +39,18 @@ interface BundleMeta {
   cols: number;
 }
 
+/** The first executable `name` on the daemon's PATH (as dockerd finds runc), else the first fallback that exists. */
+export function findBinary(name: string, ...fallbacks: string[]): string {
+  for (const dir of (process.env.PATH ?? '').split(':').filter((d) => d.startsWith('/'))) {
+    const p = path.join(dir, name);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      if (fs.statSync(p).isFile()) return p;
+    } catch { /* next */ }
+  }
+  return fallbacks.find((f) => fs.existsSync(f)) ?? fallbacks[0]!;
+}
+
 export class RuncRuntime implements RuntimeDriver {
   readonly name = 'runc';
   private readonly layout: Layout;
@@ -49,8 +62,8 @@ export class RuncRuntime implements RuntimeDriver {
 
   constructor(readonly opts: RuncRuntimeOptions) {
     this.layout = new Layout(opts.execRoot);
-    this.runc = new RuncCli(opts.runcBin ?? '/usr/sbin/runc', this.layout.runcRoot);
-    this.conmonBin = opts.conmonBin ?? '/usr/bin/conmon';
+    this.runc = new RuncCli(opts.runcBin ?? findBinary('runc', '/usr/sbin/runc'), this.layout.runcRoot);
+    this.conmonBin = opts.conmonBin ?? findBinary('conmon', '/usr/bin/conmon', '/usr/libexec/podman/conmon');
     this.cgroupProcs = opts.conmonCgroup ? prepareConmonCgroup(opts.conmonCgroup) : undefined;
     this.layout.ensure();
   }
@@ -72,7 +85,7 @@ export class RuncRuntime implements RuntimeDriver {
     fs.mkdirSync(bundle, { recursive: true, mode: 0o700 });
     const tty = o.tty ?? o.spec.process.terminal === true;
     const spec: RuntimeSpec = { ...o.spec, process: { ...o.spec.process, terminal: tty } };
-    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    fs.writeFileSync(path.join(bundle, 'config.json'), runtimeSpecJson(spec));
     const meta: BundleMeta = { tty, rows: o.consoleSize?.rows ?? 24, cols: o.consoleSize?.cols ?? 80 };
     fs.writeFileSync(path.join(bundle, 'wharf.json'), JSON.stringify(meta));
     if (o.logPath) fs.mkdirSync(path.dirname(o.logPath), { recursive: true });
