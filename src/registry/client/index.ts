@@ -13,6 +13,7 @@ export {
   RegistryUnreachableError,
   VerificationFailedError,
 } from './errors.ts';
+export { maskProxyCredentials, parseProxyUrl, proxyFromEnv, ProxyResolver, type ProxySettings } from './proxy.ts';
 export { createTransferShared, InflightGroup, Limiter, type TransferShared } from './inflight.ts';
 export * from './manifest.ts';
 export { errorEvent, humanSize, progressBar, shortId, type ProgressEvent, type ProgressSink } from './progress.ts';
