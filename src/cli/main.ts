@@ -46,7 +46,7 @@ function parseGlobals(argv: string[]): { globals: CliContext['globals']; rest: s
 
 function usage(): string {
   const lines = ['', 'Usage:  wharf [OPTIONS] COMMAND', '', 'A self-sufficient runtime for containers (Docker compatible)', '', 'Commands:'];
-  for (const [name, e] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${e.summary}`);
+  for (const [name, e] of Object.entries(COMMANDS)) if (!e.hidden) lines.push(`  ${name.padEnd(10)} ${e.summary}`);
   lines.push('', 'Global Options:',
     '  -D, --debug              Enable debug mode',
     '  -H, --host string        Daemon socket to connect to',
