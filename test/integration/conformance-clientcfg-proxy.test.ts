@@ -159,6 +159,10 @@ describe('proxies: pull, push, login and search go through HTTP(S)_PROXY, NO_PRO
     assert.equal(info.HttpProxy, `http://xxxxx:xxxxx@127.0.0.1:${proxy.port}`);
     assert.equal(info.HttpsProxy, `http://xxxxx:xxxxx@127.0.0.1:${proxy.port}`);
     assert.doesNotMatch(JSON.stringify(info), new RegExp(PROXY_PASS));
+    const cli = await d.cli(['info']);
+    assert.match(cli.stdout, new RegExp(`^ HTTP Proxy: http://xxxxx:xxxxx@127\\.0\\.0\\.1:${proxy.port}$`, 'm'));
+    assert.match(cli.stdout, /^ HTTPS Proxy: http:\/\/xxxxx:xxxxx@/m);
+    assert.doesNotMatch(cli.stdout, /No Proxy/, 'an empty value is left out, as docker does');
   });
 
   it('login, push and pull of a registry only the proxy can reach (CONNECT tunnel, TLS inside)', async () => {
