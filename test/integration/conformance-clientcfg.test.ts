@@ -256,6 +256,26 @@ describe('client config.json (shared with the docker CLI)', () => {
     await d.cli(['rm', 'cfgfmt']);
   });
 
+  it('detachKeys is the default --detach-keys (exec -i, run -i); the flag wins', async () => {
+    const dir = newDir('detach', { detachKeys: 'ctrl-x,x' });
+    ok(await d.cli(['run', '-d', '--name', 'cfgdetach', 'cfgbb:latest', 'sleep', '120']));
+    const script = ['sh', '-c', 'cat >/dev/null; echo done'];
+    const input = 'abc\x18x';
+    const plain = await wharf(newDir('nodetach'), ['exec', '-i', 'cfgdetach', ...script], input);
+    ok(plain);
+    assert.match(plain.stdout, /done/, 'ctrl-x,x is plain input by default');
+    const det = await wharf(dir, ['exec', '-i', 'cfgdetach', ...script], input);
+    ok(det);
+    assert.doesNotMatch(det.stdout, /done/, 'detached before cat saw the end of its input');
+    const flag = await wharf(dir, ['exec', '-i', '--detach-keys', 'ctrl-y', 'cfgdetach', ...script], input);
+    ok(flag);
+    assert.match(flag.stdout, /done/);
+    const run = await wharf(dir, ['run', '-i', '--name', 'cfgdetach2', 'cfgbb:latest', ...script], input);
+    ok(run);
+    assert.doesNotMatch(run.stdout, /done/);
+    await d.cli(['rm', '-f', 'cfgdetach', 'cfgdetach2']);
+  });
+
   it('proxies: build args and run/create env from proxies.default, the command line wins', async () => {
     const dir = newDir('proxies', { proxies: { default: { httpProxy: 'http://px.example:3128', noProxy: '.internal' }, 'tcp://elsewhere:2376': { httpProxy: 'http://other:1' } } });
     const run = await wharf(dir, ['run', '--rm', 'cfgbb:latest', 'sh', '-c', 'echo "$HTTP_PROXY|$http_proxy|$NO_PROXY|$no_proxy|${HTTPS_PROXY-unset}"']);
