@@ -26,6 +26,7 @@ export function parseProxyUrl(raw: string): URL {
   try {
     u = new URL(raw);
   } catch { /* no scheme */ }
+  if (!u && /^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) throw new Error(`invalid proxy address ${JSON.stringify(raw)}`);
   if (!u || !['http:', 'https:', 'socks5:', 'socks5h:'].includes(u.protocol) || !u.host) {
     try {
       u = new URL(`http://${raw}`);
