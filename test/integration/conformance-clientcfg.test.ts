@@ -138,9 +138,11 @@ describe('client config.json (shared with the docker CLI)', () => {
     assert.equal(cfgOf(dir).auths[REG], undefined);
     await rmiPulled();
     assert.notEqual((await docker(dir, ['pull', `${REG}/cfg/bb:v1`])).code, 0);
+    const before = fs.readFileSync(path.join(dir, 'config.json'), 'utf8');
     const again = await wharf(dir, ['logout', REG]);
     ok(again);
-    assert.match(again.stdout, new RegExp(`Not logged in to ${REG}`));
+    assert.match(again.stdout, new RegExp(`Removing login credentials for ${REG}`), 'docker 28 says so whether or not there was a login');
+    assert.equal(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'), before, 'nothing to remove: the file is left alone');
   });
 
   it('credsStore: login stores through docker-credential-test, pull gets from it, logout erases', async () => {

@@ -191,17 +191,15 @@ export function logout(ctx: CliContext): Command {
     .action(async (server: string | undefined) => {
       const key = serverKey(server);
       const loaded = ctx.config(true);
+      // docker 28's logout: the message whether or not there was a login; the file is
+      // rewritten only when an entry went.
       const keys = loggedInKeys(loaded, key, key === INDEX_SERVER);
-      if (keys.length === 0) {
-        ctx.out.write(`Not logged in to ${key}\n`);
-        return;
-      }
       ctx.out.write(`Removing login credentials for ${key}\n`);
       for (const k of keys) {
         const warning = eraseCredentials(loaded, k);
         if (warning) ctx.err.write(`WARNING: could not erase credentials: ${k}: ${warning}\n`);
       }
-      saveConfig(loaded);
+      if (keys.length) saveConfig(loaded);
     });
 }
 
