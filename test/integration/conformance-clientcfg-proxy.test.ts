@@ -31,6 +31,7 @@ import { importBusybox, PASS, startOurRegistry, USER, type TestRegistry } from '
 
 const NAME = 'registry.wharf-proxy.invalid';
 const PLAIN_NAME = 'plain.wharf-proxy.invalid';
+const FILES_NAME = 'files.wharf-proxy.invalid';
 const PROXY_USER = 'wharf';
 const PROXY_PASS = 'px-s3cret';
 const DUMMY_IF = 'wpx5';
@@ -121,6 +122,8 @@ describe('proxies: pull, push, login and search go through HTTP(S)_PROXY, NO_PRO
   let cfgDir: string;
   let REG: string; // NAME:port (TLS, reached through CONNECT)
   let PLAIN: string; // PLAIN_NAME:port (plain HTTP through the proxy)
+  let files: http.Server;
+  let FILES: string; // FILES_NAME:port (a file server for ADD <url>)
 
   before(async () => {
     reg = await startOurRegistry({ publicSearch: true });
@@ -129,7 +132,12 @@ describe('proxies: pull, push, login and search go through HTTP(S)_PROXY, NO_PRO
     terminator = await startTlsTerminator(certs, '127.0.0.1', '127.0.0.1', regPort);
     REG = `${NAME}:${terminator.port}`;
     PLAIN = `${PLAIN_NAME}:${regPort}`;
+    files = http.createServer((req, res) => { res.writeHead(req.url === '/hello.txt' ? 200 : 404).end(req.url === '/hello.txt' ? 'hello through the proxy\n' : ''); });
+    await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
+    const filesPort = (files.address() as net.AddressInfo).port;
+    FILES = `${FILES_NAME}:${filesPort}`;
     proxy = await startProxy((host, port) => {
+      if (host === FILES_NAME && port === filesPort) return { host: '127.0.0.1', port: filesPort };
       if (host === NAME && port === terminator.port) return { host: '127.0.0.1', port: terminator.port };
       // plain: CONNECT to it is refused (502), so the daemon falls back to http:// through the proxy
       if (host === PLAIN_NAME && port === regPort) return { host: '127.0.0.1', port: regPort };
@@ -147,6 +155,7 @@ describe('proxies: pull, push, login and search go through HTTP(S)_PROXY, NO_PRO
     await d?.stop();
     await proxy?.close();
     await terminator?.close();
+    await new Promise((r) => (files ? files.close(r) : r(undefined)));
     await reg?.close();
     if (certs) fs.rmSync(certs.dir, { recursive: true, force: true });
     if (cfgDir) fs.rmSync(cfgDir, { recursive: true, force: true });
@@ -202,6 +211,20 @@ describe('proxies: pull, push, login and search go through HTTP(S)_PROXY, NO_PRO
     assert.equal(r.status, 200, r.body);
     assert.doesNotMatch(r.body, /"error"/, r.body);
     assert.ok(proxy.log.some((l) => l.startsWith(`GET http://${PLAIN}/v2/`)), proxy.log.join('\n'));
+  });
+
+  it('a build\'s ADD <url> goes through the proxy', async () => {
+    const ctxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-proxy-build-'));
+    try {
+      fs.writeFileSync(path.join(ctxDir, 'Dockerfile'), `FROM pxbb:latest\nADD http://${FILES}/hello.txt /hello.txt\n`);
+      const b = await cli(['build', '-q', '-t', 'pxadd:1', ctxDir]);
+      assert.equal(b.code, 0, b.stdout + b.stderr);
+      assert.ok(proxy.log.includes(`GET http://${FILES}/hello.txt`), proxy.log.join('\n'));
+      const r = await cli(['run', '--rm', 'pxadd:1', 'cat', '/hello.txt']);
+      assert.equal(r.stdout, 'hello through the proxy\n');
+    } finally {
+      fs.rmSync(ctxDir, { recursive: true, force: true });
+    }
   });
 
   it('NO_PROXY skips the proxy: the daemon resolves the name itself, and fails', async () => {
