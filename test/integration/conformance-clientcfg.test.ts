@@ -172,6 +172,19 @@ describe('client config.json (shared with the docker CLI)', () => {
     assert.notEqual((await wharf(dir, ['pull', `${REG}/cfg/bb:v1`])).code, 0);
   });
 
+  it('credsStore: build sends the helper\'s logins (X-Registry-Config) for a private FROM', async () => {
+    const dir = newDir('store-build', { credsStore: 'test' });
+    ok(await wharf(dir, ['login', '-u', USER, '--password-stdin', REG], `${PASS}\n`));
+    await rmiPulled();
+    const ctxDir = newDir('store-build-ctx');
+    fs.writeFileSync(path.join(ctxDir, 'Dockerfile'), `FROM ${REG}/cfg/bb:v1\nRUN true\n`);
+    const n = helper.log().length;
+    const b = await wharf(dir, ['build', '-q', ctxDir]);
+    ok(b);
+    assert.deepEqual(helper.log().slice(n), ['list', `get ${REG}`]);
+    ok(await wharf(dir, ['logout', REG]));
+  });
+
   it('credHelpers: only the named registry uses the helper; docker login through it → wharf pull', async () => {
     const dir = newDir('helpers', { credHelpers: { [REG]: 'test' }, auths: { 'other.example': { auth: Buffer.from('x:y').toString('base64') } } });
     ok(await docker(dir, ['login', '-u', USER, '--password-stdin', REG], `${PASS}\n`));
