@@ -46,3 +46,28 @@ test('credentials are masked for display', () => {
   assert.equal(maskProxyCredentials('http://user:secret@px:3128'), 'http://xxxxx:xxxxx@px:3128');
   assert.equal(maskProxyCredentials('http://px:3128'), 'http://px:3128');
 });
+
+test('CONNECT failures read like Go\'s: refused CONNECT, unreachable or silent proxy', async () => {
+  const net = await import('node:net');
+  const { createHttpRequester } = await import('../../src/registry/client/transport.ts');
+  const listen = (onConn: (c: import('node:net').Socket) => void) => new Promise<import('node:net').Server>((r) => { const s = net.createServer(onConn); s.listen(0, '127.0.0.1', () => r(s)); });
+  const portOf = (s: import('node:net').Server) => (s.address() as import('node:net').AddressInfo).port;
+  const msg = async (httpsProxy: string, timeoutMs?: number) => {
+    try {
+      await createHttpRequester(new ProxyResolver({ httpsProxy }))({ url: 'https://reg.example.invalid/v2/', timeoutMs });
+      return 'no error';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  const forbidden = await listen((c) => c.end('HTTP/1.1 403 Forbidden\r\n\r\n'));
+  const silent = await listen(() => {});
+  try {
+    assert.equal(await msg(`127.0.0.1:${portOf(forbidden)}`), 'Get "https://reg.example.invalid/v2/": Forbidden');
+    assert.equal(await msg(`http://127.0.0.1:${portOf(silent)}`, 300), 'Get "https://reg.example.invalid/v2/": proxyconnect tcp: i/o timeout');
+    assert.match(await msg('http://127.0.0.1:1'), /^Get "https:\/\/reg\.example\.invalid\/v2\/": proxyconnect tcp: connect ECONNREFUSED 127\.0\.0\.1:1$/);
+  } finally {
+    forbidden.close();
+    silent.close();
+  }
+});

@@ -90,6 +90,8 @@ class TunnelAgent extends https.Agent {
       finish(Object.assign(new Error(`proxyconnect tcp: ${err.message}`), { code: (err as NodeJS.ErrnoException).code }));
     };
     raw.once('error', onError);
+    // A proxy that never answers the CONNECT fails like one that cannot be reached.
+    raw.setTimeout(Number(args.timeout) || 30_000, () => onError(Object.assign(new Error('i/o timeout'), { code: 'ETIMEDOUT' })));
     raw.once(proxy.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
       const auth = proxyAuthorization(proxy);
       raw.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${auth ? `Proxy-Authorization: ${auth}\r\n` : ''}\r\n`);
@@ -104,6 +106,7 @@ class TunnelAgent extends https.Agent {
       }
       raw.removeListener('data', onData);
       raw.removeListener('error', onError);
+      raw.setTimeout(0);
       raw.pause();
       const statusLine = head.subarray(0, head.indexOf('\r\n')).toString('latin1');
       const m = /^HTTP\/\d\.\d (\d{3})(?: (.*))?$/.exec(statusLine);
