@@ -30,7 +30,7 @@ export function makeContext(globals: CliContext['globals']): CliContext {
   let loadError: Error | undefined;
   const ctx: CliContext = {
     globals,
-    client: () => (client ??= new Client(resolveConnection(globals))),
+    client: () => (client ??= new Client(resolveConnection({ ...globals, configDir: configDir(globals.config) }))),
     out: process.stdout,
     err: process.stderr,
     prog: 'wharf',
