@@ -1,7 +1,9 @@
-// Bundles the two executables with esbuild. Native modules stay external.
+// Bundles the two executables with esbuild (native modules stay external), then writes the
+// man pages (dist/man/wharf.1, wharf-run.1, …) from the CLI's command table.
 // `wharfd` is one file with no lazy chunks: a long-running daemon must never load code from
 // a dist/ that a later build replaced.
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { renameSync, rmSync } from 'node:fs';
 
 const external = ['better-sqlite3', 'koffi'];
@@ -50,6 +52,9 @@ const cli = {
 await build({ ...cli, entryPoints: { 'wharf-cli': 'src/cli/main.ts' }, plugins: [lazyChildProcess], banner: { js: "const __wharfImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" } });
 await build({ ...cli, entryPoints: { wharf: 'src/cli/boot.ts' } });
 await build({ ...common, entryPoints: { wharfd: 'src/daemon/main.ts' }, splitting: false });
+// Man pages from the CLI's own command table (the hidden `__man` command of the fresh bundle).
+const man = spawnSync(process.execPath, [new URL('wharf-cli.cjs', `${next.href}/`).pathname, '__man', new URL('man', `${next.href}/`).pathname], { stdio: ['ignore', 'inherit', 'inherit'] });
+if (man.status !== 0) throw new Error(`man pages: wharf __man exited ${man.status ?? man.signal}`);
 
 try { renameSync(out, old); } catch { /* first build */ }
 renameSync(next, out);

@@ -7,11 +7,12 @@ import type { Command } from 'commander';
 import type { CliContext } from './context.ts';
 
 export type CommandModule = { default: (ctx: CliContext) => Command };
-export interface CommandEntry { summary: string; load?: () => Promise<CommandModule>; usage?: string }
+export interface CommandEntry { summary: string; load?: () => Promise<CommandModule>; usage?: string; /** Not listed (helpers the completion scripts and the build call). */ hidden?: boolean }
 
 export const COMMANDS: Record<string, CommandEntry> = {
   attach: { summary: 'Attach local standard input, output, and error streams to a running container', usage: 'CONTAINER', load: () => import('./commands/attach.ts') },
   build: { summary: 'Build an image from a Dockerfile', usage: '[OPTIONS] PATH | URL | -', load: () => import('./commands/build.ts') },
+  completion: { summary: 'Generate the autocompletion script for the specified shell', usage: 'bash|zsh|fish', load: () => import('./commands/completion.ts') },
   commit: { summary: "Create a new image from a container's changes", usage: '[OPTIONS] CONTAINER [REPOSITORY[:TAG]]', load: () => import('./commands/container-info.ts').then((m) => ({ default: m.commit })) },
   cp: { summary: 'Copy files/folders between a container and the local filesystem', usage: '[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-', load: () => import('./commands/cp.ts') },
   create: { summary: 'Create a new container', usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]', load: () => import('./commands/run.ts').then((m) => ({ default: m.create })) },
@@ -60,6 +61,8 @@ export const COMMANDS: Record<string, CommandEntry> = {
   'image-prune': { summary: 'Remove unused images', load: () => import('./commands/images.ts').then((m) => ({ default: m.imagePrune })) },
   'system-df': { summary: 'Show docker disk usage', load: () => import('./commands/system.ts').then((m) => ({ default: m.systemDf })) },
   'system-prune': { summary: 'Remove unused data', load: () => import('./commands/system.ts').then((m) => ({ default: m.systemPrune })) },
+  '__complete-names': { summary: 'List names for shell completion', hidden: true, load: () => import('./commands/completion.ts').then((m) => ({ default: m.completeNames })) },
+  __man: { summary: 'Write the man pages', hidden: true, load: () => import('./commands/completion.ts').then((m) => ({ default: m.man })) },
 };
 
 /** `wharf container ls` → `ps`, `wharf image rm` → `rmi`, … (verb → top-level command). */

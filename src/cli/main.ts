@@ -46,8 +46,9 @@ function parseGlobals(argv: string[]): { globals: CliContext['globals']; rest: s
 
 function usage(): string {
   const lines = ['', 'Usage:  wharf [OPTIONS] COMMAND', '', 'A self-sufficient runtime for containers (Docker compatible)', '', 'Commands:'];
-  for (const [name, e] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${e.summary}`);
+  for (const [name, e] of Object.entries(COMMANDS)) if (!e.hidden) lines.push(`  ${name.padEnd(10)} ${e.summary}`);
   lines.push('', 'Global Options:',
+    '      --config string      Location of client config files (default "~/.docker")',
     '  -D, --debug              Enable debug mode',
     '  -H, --host string        Daemon socket to connect to',
     '  -l, --log-level string   Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")',

@@ -26,13 +26,9 @@ export async function pullImage(ctx: CliContext, image: string, opts: { platform
     else if (!opts.all) tag = 'latest';
   }
   const res = await ctx.client().stream('/images/create', {
-    method: 'POST', query: { fromImage, tag, platform: opts.platform }, headers: authHeaders(image, configDirOf(ctx)),
+    method: 'POST', query: { fromImage, tag, platform: opts.platform }, headers: authHeaders(image, ctx.config()),
   });
   await displayJsonStream(res, opts.out ?? ctx.err, { quiet: opts.quiet });
-}
-
-export function configDirOf(ctx: CliContext): string {
-  return ctx.globals.config ?? process.env.WHARF_CONFIG ?? process.env.DOCKER_CONFIG ?? `${process.env.HOME ?? '/root'}/.wharf`;
 }
 
 /** POST /containers/create, pulling on "No such image" per --pull. Returns the id. */

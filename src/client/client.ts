@@ -172,6 +172,8 @@ export interface ConnectionFlags {
   tlscacert?: string;
   tlscert?: string;
   tlskey?: string;
+  /** The client config directory (`--config`, DOCKER_CONFIG, ~/.docker): docker's default certificate path. */
+  configDir?: string;
 }
 
 /** `-H`, then WHARF_HOST, then DOCKER_HOST, then the default socket; TLS from flags or env. */
@@ -179,7 +181,7 @@ export function resolveConnection(f: ConnectionFlags, env: NodeJS.ProcessEnv = p
   const host = f.host ?? env.WHARF_HOST ?? env.DOCKER_HOST ?? DEFAULT_HOST;
   const envVerify = (env.WHARF_TLS_VERIFY ?? env.DOCKER_TLS_VERIFY ?? '') !== '';
   const verify = !!f.tlsverify || envVerify;
-  const certPath = env.WHARF_CERT_PATH ?? env.DOCKER_CERT_PATH ?? path.join(env.HOME ?? '/root', '.docker');
+  const certPath = env.WHARF_CERT_PATH || env.DOCKER_CERT_PATH || f.configDir || path.join(env.HOME ?? '/root', '.docker');
   const useTls = verify || !!f.tls;
   const tls: TlsOptions | undefined = useTls ? {
     verify,

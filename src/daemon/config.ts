@@ -43,6 +43,8 @@ export interface DaemonConfig {
   userlandProxy: boolean;
   /** Where CDI specs are read (docker's `cdi-spec-dirs`; later directories win). */
   cdiSpecDirs: string[];
+  /** daemon.json `proxies` (`http-proxy`, `https-proxy`, `no-proxy`) or --http-proxy…; the environment's otherwise. */
+  proxies: { 'http-proxy'?: string; 'https-proxy'?: string; 'no-proxy'?: string };
   configFile: string;
 }
 
@@ -82,7 +84,10 @@ const KEYS: Record<string, { field: keyof DaemonConfig; kind: 'string' | 'bool' 
   'max-concurrent-uploads': { field: 'maxConcurrentUploads', kind: 'number' },
   'userland-proxy': { field: 'userlandProxy', kind: 'bool' },
   'cdi-spec-dirs': { field: 'cdiSpecDirs', kind: 'list' },
+  proxies: { field: 'proxies', kind: 'map' },
 };
+
+const PROXY_KEYS = ['http-proxy', 'https-proxy', 'no-proxy'] as const;
 
 /** Keys SIGHUP re-reads from the file. */
 export const RELOADABLE: (keyof DaemonConfig)[] = ['registryMirrors', 'insecureRegistries', 'debug', 'logLevel', 'labels', 'maxConcurrentDownloads', 'maxConcurrentUploads', 'liveRestore'];
@@ -95,7 +100,7 @@ export function defaults(): DaemonConfig {
     tls: false, tlsVerify: false, insecureTcp: false, storageDriver: 'overlay2', registryMirrors: [], insecureRegistries: [],
     liveRestore: true, bridge: 'wharf0', group: 'wharf', defaultRuntime: 'runc', logDriver: 'json-file', logOpts: {}, iptables: true, ipForward: true,
     dns: [], dnsSearch: [], experimental: false, noNewPrivileges: false, labels: [], maxConcurrentDownloads: 3, maxConcurrentUploads: 5,
-    userlandProxy: true, cdiSpecDirs: ['/etc/cdi', '/var/run/cdi'], configFile: '/etc/wharf/daemon.json',
+    userlandProxy: true, cdiSpecDirs: ['/etc/cdi', '/var/run/cdi'], proxies: {}, configFile: '/etc/wharf/daemon.json',
   };
 }
 
@@ -133,6 +138,9 @@ export function buildDaemonCommand(): Command {
     .option('--no-new-privileges', 'Set no-new-privileges by default for new containers')
     .option('--cdi-spec-dir <dir>', 'CDI specification directories to use', collect)
     .option('--config-file <file>', 'Daemon configuration file', '/etc/wharf/daemon.json')
+    .option('--http-proxy <url>', 'HTTP proxy URL to use for outgoing traffic')
+    .option('--https-proxy <url>', 'HTTPS proxy URL to use for outgoing traffic')
+    .addOption(new Option('--no-proxy <list>', 'Comma-separated list of hosts or IP addresses for which the proxy is skipped').argParser((v: string) => v))
     .addOption(new Option('--iptables <bool>', 'Enable addition of iptables rules').choices(['true', 'false']))
     .helpOption('-h, --help', 'Print usage')
     .version('wharfd 0.1.0', '-v, --version', 'Print version information and quit')
@@ -157,6 +165,11 @@ function flagValues(opts: Record<string, unknown>): Record<string, unknown> {
     else if (key === 'iptables') out[key] = v === 'true';
     else out[key] = v;
   }
+  const proxies: Record<string, string> = {};
+  if (typeof opts.httpProxy === 'string') proxies['http-proxy'] = opts.httpProxy;
+  if (typeof opts.httpsProxy === 'string') proxies['https-proxy'] = opts.httpsProxy;
+  if (typeof opts.proxy === 'string') proxies['no-proxy'] = opts.proxy; // --no-proxy (commander's negation name)
+  if (Object.keys(proxies).length) out.proxies = proxies;
   // commander turns --no-new-privileges into newPrivileges=false; only an explicit flag counts.
   if (opts.newPrivileges === false) out['no-new-privileges'] = true;
   return out;
@@ -188,6 +201,11 @@ export function readConfigFile(file: string, mustExist: boolean): Record<string,
       : kind === 'number' ? typeof v === 'number'
       : typeof v === 'string';
     if (!ok) throw new ConfigError(`invalid value for "${k}" in ${file}: expected ${kind}`);
+    if (k === 'proxies') {
+      const bad = Object.keys(v as object).filter((pk) => !(PROXY_KEYS as readonly string[]).includes(pk));
+      if (bad.length) throw new ConfigError(`the following directives don't match any configuration option: ${bad.map((b) => `proxies.${b}`).join(', ')}`);
+      for (const [pk, pv] of Object.entries(v as object)) if (typeof pv !== 'string') throw new ConfigError(`invalid value for "proxies.${pk}" in ${file}: expected string`);
+    }
   }
   return parsed as Record<string, unknown>;
 }
@@ -206,15 +224,22 @@ export function loadConfig(argv: string[]): DaemonConfig {
   const explicitFile = cmd.getOptionValueSource('configFile') === 'cli';
   const file = opts.configFile as string;
   const fromFile = readConfigFile(file, explicitFile);
-  const conflicts = Object.keys(flags).filter((k) => k in fromFile);
-  if (conflicts.length) {
-    const parts = conflicts.map((k) => `${k}: (from flag: ${fmt(flags[k])}, from file: ${fmt(fromFile[k])})`);
+  const conflicts = Object.keys(flags).filter((k) => k in fromFile && k !== 'proxies');
+  const flagProxies = (flags.proxies ?? {}) as Record<string, string>;
+  const fileProxies = (fromFile.proxies ?? {}) as Record<string, string>;
+  const proxyConflicts = Object.keys(flagProxies).filter((k) => k in fileProxies);
+  if (conflicts.length || proxyConflicts.length) {
+    const parts = [
+      ...conflicts.map((k) => `${k}: (from flag: ${fmt(flags[k])}, from file: ${fmt(fromFile[k])})`),
+      ...proxyConflicts.map((k) => `${k}: (from flag: ${flagProxies[k]}, from file: ${fileProxies[k]})`),
+    ];
     throw new ConfigError(`the following directives are specified both as a flag and in the configuration file: ${parts.join(', ')}`);
   }
   const cfg = defaults();
   cfg.configFile = file;
   apply(cfg, fromFile);
   apply(cfg, flags);
+  cfg.proxies = { ...fileProxies, ...flagProxies };
   return finish(cfg);
 }
 

@@ -16,6 +16,8 @@ import { systemRoutes } from '../api/routers/system/routes.ts';
 import { EventBus } from '../engine/events/index.ts';
 import { SystemService, type InfoSources } from '../engine/system/index.ts';
 import { reloadConfig, type DaemonConfig } from './config.ts';
+import { configureProxyEnv } from './proxy-env.ts';
+import { proxyFromEnv } from '../registry/client/index.ts';
 import { openDatabase } from '../store/db.ts';
 import { ContentStore } from '../store/content-store.ts';
 import { LayerStore } from '../store/layer-store.ts';
@@ -78,6 +80,7 @@ function groupId(name: string): number | undefined {
 
 export async function startDaemon(cfg: DaemonConfig): Promise<RunningDaemon> {
   const logger: Logger = createLogger(cfg.logLevel);
+  configureProxyEnv(cfg, logger);
   prepareRoots(cfg);
   const lock = DataRootLock.acquire(cfg.dataRoot);
   try {
@@ -170,7 +173,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
   const daemonIdValue = daemonId(cfg.dataRoot);
   const system = new SystemService({ events, sources, dataRoot: cfg.dataRoot, daemonId: daemonIdValue });
 
-  const distribution = new DistributionService({ images, db, logger, registryConfig: () => ({ mirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries }) });
+  const distribution = new DistributionService({ images, db, logger, registryConfig: () => ({ mirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries, proxy: proxyFromEnv() }) });
   const routes: Route[] = [
     ...systemRoutes(system),
     ...containerRoutes(containers, new ContainerTools({ containers, images, snapshots, runtime, events }), containers.execs),

@@ -85,7 +85,10 @@ export async function startDaemon(opts: StartOptions = {}): Promise<TestDaemon> 
     logs: () => output,
     api,
     cli: (args, o) => runCli(WHARF, args, { ...o, env: { WHARF_HOST: `unix://${sock}`, ...o?.env } }),
-    docker: (args, o) => runCli('docker', args, { ...o, env: { DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: path.join(dir, 'docker-config'), ...o?.env } }),
+    docker: (args, o) => {
+      seedDockerConfig(path.join(dir, 'docker-config'));
+      return runCli('docker', args, { ...o, env: { DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: path.join(dir, 'docker-config'), ...o?.env } });
+    },
     async kill9() {
       const exited = new Promise((r) => proc.once('exit', r));
       proc.kill('SIGKILL');
@@ -113,6 +116,19 @@ export async function startDaemon(opts: StartOptions = {}): Promise<TestDaemon> 
   };
   await launch();
   return d;
+}
+
+/**
+ * The docker CLI, given a config.json without logins, picks a platform credential store when
+ * its helper is installed (`docker-credential-secretservice` here), which fails without a
+ * desktop session ("Cannot autolaunch D-Bus"). A login entry for a registry that never
+ * resolves keeps it on the file, as on a machine without those helpers.
+ */
+function seedDockerConfig(dir: string): void {
+  const file = path.join(dir, 'config.json');
+  if (fs.existsSync(file)) return;
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(file, JSON.stringify({ auths: { 'seed.wharf-test.invalid': {} } }) + '\n', { mode: 0o600 });
 }
 
 /** Kills container monitors left under the exec root and unmounts what the daemon mounted. */

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EscapeDetector, StdcopyParser, parseDetachKeys, stdcopyFrame } from '../../src/cli/stream.ts';
-import { encodeAuthHeader, lookupCredentials, registryOf, serverKey, storeCredentials, eraseCredentials, INDEX_SERVER } from '../../src/cli/auth.ts';
+import { encodeAuthHeader, registryOf, serverKey, INDEX_SERVER } from '../../src/cli/auth.ts';
+import { eraseCredentials, getCredentials, storeCredentials } from '../../src/cli/credentials.ts';
 import { isExcluded, parseDockerignore, buildQuery } from '../../src/cli/build-context.ts';
 import { newCommand } from '../../src/cli/docker-command.ts';
 import { updateBody } from '../../src/cli/commands/container-info.ts';
@@ -34,12 +35,13 @@ test('credentials: keys, storage, header', () => {
   assert.equal(serverKey('http://localhost:5000/'), 'localhost:5000');
   assert.equal(registryOf('localhost:5000/app:1'), 'localhost:5000');
   assert.equal(registryOf('busybox'), INDEX_SERVER);
-  const cfg = storeCredentials({}, 'localhost:5000', 'bob', 'pw:1');
-  assert.deepEqual(cfg, { auths: { 'localhost:5000': { auth: Buffer.from('bob:pw:1').toString('base64') } } });
-  assert.deepEqual(lookupCredentials(cfg, 'localhost:5000'), { username: 'bob', password: 'pw:1', serveraddress: 'localhost:5000' });
+  const loaded = { dir: '/nonexistent', file: '/nonexistent/config.json', cfg: {} };
+  storeCredentials(loaded, 'localhost:5000', { username: 'bob', password: 'pw:1' });
+  assert.deepEqual(loaded.cfg, { auths: { 'localhost:5000': { auth: Buffer.from('bob:pw:1').toString('base64') } } });
+  assert.deepEqual(getCredentials(loaded, 'localhost:5000'), { username: 'bob', password: 'pw:1', serveraddress: 'localhost:5000' });
   assert.equal(JSON.parse(Buffer.from(encodeAuthHeader({ username: 'u' }), 'base64url').toString()).username, 'u');
-  assert.equal(eraseCredentials(cfg, 'localhost:5000'), true);
-  assert.equal(lookupCredentials(cfg, 'localhost:5000'), undefined);
+  assert.equal(eraseCredentials(loaded, 'localhost:5000'), undefined);
+  assert.equal(getCredentials(loaded, 'localhost:5000'), undefined);
 });
 
 test('.dockerignore matching', () => {

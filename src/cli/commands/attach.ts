@@ -16,6 +16,6 @@ export default function attach(ctx: CliContext): Command {
       if (c.State.Restarting) throw new CliExit(1, 'You cannot attach to a restarting container, wait until it is running');
       const stdin = o.stdin !== false && c.Config.OpenStdin;
       if (stdin && c.Config.Tty && !process.stdin.isTTY) throw new CliExit(1, 'the input device is not a TTY');
-      process.exitCode = await runAttached(ctx, { id: c.Id, tty: c.Config.Tty, stdin, stdout: true, stderr: true, detachKeys: o.detachKeys, sigProxy: o.sigProxy, autoRemove: false, start: false });
+      process.exitCode = await runAttached(ctx, { id: c.Id, tty: c.Config.Tty, stdin, stdout: true, stderr: true, detachKeys: o.detachKeys ?? ctx.config().cfg.detachKeys, sigProxy: o.sigProxy, autoRemove: false, start: false });
     });
 }

@@ -5,10 +5,11 @@ import { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { parseBytes } from '../../common/human.ts';
 import { createTar, tarStream } from '../../common/tar/index.ts';
-import { configDir, lookupCredentials, readConfig } from '../auth.ts';
+import { encodeAuthHeader } from '../auth.ts';
+import { getAllCredentials, type AuthConfig } from '../credentials.ts';
 import { buildQuery, contextEntries } from '../build-context.ts';
 import { matchesDockerignore, PatternMatcher, readDockerignore } from '../../common/dockerignore.ts';
-import { CliExit, type CliContext } from '../context.ts';
+import { CliExit, configProxyArgs, type CliContext } from '../context.ts';
 import { newCommand } from '../docker-command.ts';
 import { collect } from '../options.ts';
 import { displayJsonStream, JsonMessageError } from '../progress.ts';
@@ -26,11 +27,11 @@ function isArchive(b: Buffer): boolean {
   return (b[0] === 0x1f && b[1] === 0x8b) || b.subarray(257, 262).toString('latin1') === 'ustar';
 }
 
+/** `X-Registry-Config`: every stored login (docker's GetAllCredentials; a failing helper sends none). */
 function registryConfigHeader(ctx: CliContext): string {
-  const cfg = readConfig(configDir(ctx.globals.config));
-  const out: Record<string, unknown> = {};
-  for (const server of Object.keys(cfg.auths ?? {})) { const a = lookupCredentials(cfg, server); if (a) out[server] = a; }
-  return Buffer.from(JSON.stringify(out)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+  let all: Record<string, AuthConfig> = {};
+  try { all = getAllCredentials(ctx.config()); } catch { all = {}; }
+  return encodeAuthHeader(all);
 }
 
 export default function build(ctx: CliContext): Command {
@@ -95,7 +96,9 @@ export default function build(ctx: CliContext): Command {
         const all = () => contextEntries(context, pm, override);
         body = Readable.from(tarStream(all()));
       }
-      const q = buildQuery({ ...o, noCache: o.cache === false, shmSize: o.shmSize ? parseBytes(o.shmSize) : undefined, memory: o.memory ? parseBytes(o.memory) : undefined, file: dockerfile });
+      // docker's ParseProxyConfig: config.json's proxies as build args the command line lacks.
+      const buildArg = [...o.buildArg, ...configProxyArgs(ctx, o.buildArg)];
+      const q = buildQuery({ ...o, buildArg, noCache: o.cache === false, shmSize: o.shmSize ? parseBytes(o.shmSize) : undefined, memory: o.memory ? parseBytes(o.memory) : undefined, file: dockerfile });
       const res = await ctx.client().stream('/build', {
         method: 'POST', query: { ...q, remote } as Record<string, string | number | boolean | string[] | undefined>, stream: body ?? Readable.from([]),
         contentType: 'application/x-tar', headers: { 'X-Registry-Config': registryConfigHeader(ctx) },

@@ -41,7 +41,7 @@ export function start(ctx: CliContext): Command {
         const c = await ctx.client().json<{ Id: string; Config: { Tty: boolean; OpenStdin: boolean }; HostConfig: { AutoRemove: boolean } }>(`/containers/${ids[0]}/json`);
         process.exitCode = await runAttached(ctx, {
           id: c.Id, tty: c.Config.Tty, stdin: !!o.interactive && c.Config.OpenStdin, stdout: !!o.attach, stderr: !!o.attach,
-          detachKeys: o.detachKeys, sigProxy: true, autoRemove: c.HostConfig.AutoRemove, start: true,
+          detachKeys: o.detachKeys ?? ctx.config().cfg.detachKeys, sigProxy: true, autoRemove: c.HostConfig.AutoRemove, start: true,
         });
         return;
       }

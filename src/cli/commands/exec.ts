@@ -24,6 +24,7 @@ export default function exec(ctx: CliContext): Command {
     .option('-w, --workdir <string>', 'Working directory inside the container')
     .operandsStopOptions()
     .action(async (id: string | undefined, cmd: string[], o: ExecOpts) => {
+      o.detachKeys ??= ctx.config().cfg.detachKeys;
       if (!id || !cmd.length) throw new CliExit(1, `wharf: 'exec' requires at least 2 arguments.\nSee 'wharf exec --help'.\n\nUsage:  wharf exec [OPTIONS] CONTAINER COMMAND [ARG...]\n`);
       let env: string[];
       try {

@@ -4,7 +4,9 @@ import readline from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { authHeaders, configDir, eraseCredentials, readConfig, serverKey, storeCredentials, writeConfig, encodeAuthHeader, lookupCredentials, INDEX_SERVER } from '../auth.ts';
+import { authHeaders, serverKey, encodeAuthHeader, INDEX_SERVER } from '../auth.ts';
+import { saveConfig } from '../config-file.ts';
+import { CredentialHelperError, eraseCredentials, getCredentials, getCredentialsOrNone, loggedInKeys, storeCredentials } from '../credentials.ts';
 import { ignoreEpipe } from '../stream.ts';
 import { CliExit, type CliContext } from '../context.ts';
 import { newCommand } from '../docker-command.ts';
@@ -13,8 +15,6 @@ import { collect, filtersParam } from '../options.ts';
 import { displayJsonStream, JsonMessageError } from '../progress.ts';
 import { pullImage } from '../run-flow.ts';
 import { ellipsis } from '../container-rows.ts';
-
-const dir = (ctx: CliContext) => configDir(ctx.globals.config);
 
 async function progressOrExit(fn: () => Promise<unknown>): Promise<void> {
   try { await fn(); } catch (e) {
@@ -48,7 +48,7 @@ export function push(ctx: CliContext): Command {
       if (colon > name.lastIndexOf('/')) { repo = name.slice(0, colon); tag = name.slice(colon + 1); }
       if (!tag && !o.allTags) { ctx.out.write('Using default tag: latest\n'); tag = 'latest'; }
       await progressOrExit(async () => {
-        const res = await ctx.client().stream(`/images/${encodeURIComponent(repo)}/push`, { method: 'POST', query: { tag, platform: o.platform }, headers: authHeaders(name, dir(ctx)) });
+        const res = await ctx.client().stream(`/images/${encodeURIComponent(repo)}/push`, { method: 'POST', query: { tag, platform: o.platform }, headers: authHeaders(name, ctx.config()) });
         await displayJsonStream(res, ctx.out, { quiet: o.quiet });
       });
       if (o.quiet) ctx.out.write(`${name}\n`);
@@ -138,29 +138,68 @@ export function login(ctx: CliContext): Command {
         for await (const c of process.stdin) chunks.push(c as Buffer);
         password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
       }
-      const cfg = readConfig(dir(ctx));
+      const loaded = ctx.config(true);
       let username = o.username;
       if (!username && !password) {
-        const stored = lookupCredentials(cfg, key);
-        if (stored?.username && stored.password) { username = stored.username; password = stored.password; }
+        let stored;
+        try { stored = getCredentials(loaded, key); } catch (e) { if (!(e instanceof CredentialHelperError)) throw e; }
+        if (stored?.username && (stored.password || stored.identitytoken)) {
+          // docker's loginWithStoredCredentials: try what is stored before prompting.
+          try {
+            const res = await ctx.client().json<{ Status: string; IdentityToken?: string }>('/auth', { method: 'POST', body: { ...stored, serveraddress: key } });
+            ctx.out.write(`Authenticating with existing credentials...${stored.username ? ` [Username: ${stored.username}]` : ''}\n`);
+            if (res?.IdentityToken) saveLogin(ctx, key, { username: stored.username, identitytoken: res.IdentityToken });
+            ctx.out.write('Login Succeeded\n');
+            return;
+          } catch {
+            username = stored.username;
+          }
+        }
       }
-      if (!username) username = (await readLine(`Username${key === INDEX_SERVER ? '' : ''}: `)).trim();
+      if (!username) username = (await readLine('Username: ')).trim();
       if (!username) throw new CliExit(1, 'Error: Non-null Username Required');
       if (!password) password = await readLine('Password: ', true);
       if (!password) throw new CliExit(1, 'Error: Password Required');
       const res = await ctx.client().json<{ Status: string; IdentityToken?: string }>('/auth', { method: 'POST', body: { username, password, serveraddress: key } });
-      writeConfig(dir(ctx), storeCredentials(cfg, key, username, password, res?.IdentityToken || undefined));
+      saveLogin(ctx, key, res?.IdentityToken ? { username, identitytoken: res.IdentityToken } : { username, password });
       ctx.out.write(`${res?.Status && res.Status !== 'Login Succeeded' ? res.Status + '\n' : ''}Login Succeeded\n`);
     });
+}
+
+/** Stores a login through the helper or in the file (with docker's warning), then saves config.json. */
+function saveLogin(ctx: CliContext, key: string, creds: { username: string; password?: string; identitytoken?: string }): void {
+  const loaded = ctx.config(true);
+  let plaintext: boolean;
+  try {
+    ({ plaintext } = storeCredentials(loaded, key, { ...creds, serveraddress: key }));
+  } catch (e) {
+    if (e instanceof CredentialHelperError) throw new CliExit(1, `Error saving credentials: ${e.message}`);
+    throw e;
+  }
+  if (plaintext) {
+    ctx.err.write(`WARNING! Your password will be stored unencrypted in ${loaded.file}.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/engine/reference/commandline/login/#credentials-store\n\n`);
+  }
+  try {
+    saveConfig(loaded);
+  } catch (e) {
+    throw new CliExit(1, `Error saving credentials: ${(e as Error).message}`);
+  }
 }
 
 export function logout(ctx: CliContext): Command {
   return newCommand('logout').description('Log out from a registry').argument('[server]')
     .action(async (server: string | undefined) => {
       const key = serverKey(server);
-      const cfg = readConfig(dir(ctx));
+      const loaded = ctx.config(true);
+      // docker 28's logout: the message whether or not there was a login; the file is
+      // rewritten only when an entry went.
+      const keys = loggedInKeys(loaded, key, key === INDEX_SERVER);
       ctx.out.write(`Removing login credentials for ${key}\n`);
-      if (eraseCredentials(cfg, key)) writeConfig(dir(ctx), cfg);
+      for (const k of keys) {
+        const warning = eraseCredentials(loaded, k);
+        if (warning) ctx.err.write(`WARNING: could not erase credentials: ${k}: ${warning}\n`);
+      }
+      if (keys.length) saveConfig(loaded);
     });
 }
 
@@ -174,7 +213,9 @@ export function search(ctx: CliContext): Command {
     .option('--no-trunc', "Don't truncate output")
     .action(async (term: string, o: { filter: string[]; format?: string; limit?: string; trunc: boolean }) => {
       const server = term.includes('/') && /[.:]/.test(term.split('/')[0]!) ? term.split('/')[0]! : INDEX_SERVER;
-      const headers = { 'X-Registry-Auth': encodeAuthHeader(lookupCredentials(readConfig(dir(ctx)), server)) };
+      const key = serverKey(server);
+      const creds = getCredentialsOrNone(ctx.config(), key);
+      const headers = { 'X-Registry-Auth': encodeAuthHeader(creds ? { ...creds, serveraddress: key } : undefined) };
       const results = await ctx.client().json<SearchResult[]>('/images/search', { query: { term, limit: o.limit, filters: filtersParam(o.filter) }, headers });
       const rows = results.map((r) => ({
         Name: r.name, Description: o.trunc ? ellipsis(r.description.replace(/\n/g, ' '), 45) : r.description, StarCount: String(r.star_count),

@@ -18,6 +18,7 @@ export default function images(ctx: CliContext): Command {
     .option('--no-trunc', "Don't truncate output")
     .flag('-q, --quiet', 'Only show image IDs')
     .action(async (repo: string | undefined, o: { all?: boolean; digests?: boolean; filter: string[]; format?: string; trunc: boolean; quiet?: boolean }) => {
+      if (!o.format && !o.quiet) o.format = ctx.config().cfg.imagesFormat || undefined; // config.json's imagesFormat
       const filters = [...o.filter, ...(repo ? [`reference=${repo}`] : [])];
       const list = await ctx.client().json<ImageSummary[]>('/images/json', { query: { all: o.all, filters: filtersParam(filters), 'shared-size': (o.format ?? '').includes('SharedSize') || (o.format ?? '').includes('UniqueSize') } });
       const rows = imageRows(list, { trunc: o.trunc, digests: !!o.digests || (o.format ?? '').includes('.Digest') });

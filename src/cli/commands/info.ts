@@ -25,7 +25,10 @@ export default function infoCommand(ctx: CliContext): Command {
         ` Runtimes: ${Object.keys(info.Runtimes as object).join(' ')}`, ` Default Runtime: ${i.DefaultRuntime}`,
         ` Kernel Version: ${i.KernelVersion}`, ` Operating System: ${i.OperatingSystem}`, ` OSType: ${i.OSType}`, ` Architecture: ${i.Architecture}`,
         ` CPUs: ${i.NCPU}`, ` Total Memory: ${(Number(i.MemTotal) / 1024 ** 3).toFixed(2)}GiB`, ` Name: ${i.Name}`, ` ID: ${i.ID}`,
-        ` Docker Root Dir: ${i.DockerRootDir}`, ` Debug Mode: ${i.Debug}`, ` Experimental: ${i.ExperimentalBuild}`, ' Insecure Registries:');
+        ` Docker Root Dir: ${i.DockerRootDir}`, ` Debug Mode: ${i.Debug}`);
+      // docker's fprintlnNonEmpty: the daemon's proxies (credentials masked by the daemon)
+      for (const [label, v] of [['HTTP Proxy', i.HttpProxy], ['HTTPS Proxy', i.HttpsProxy], ['No Proxy', i.NoProxy]]) if (v) lines.push(` ${label}: ${v}`);
+      lines.push(` Experimental: ${i.ExperimentalBuild}`, ' Insecure Registries:');
       for (const r of info.RegistryConfig?.InsecureRegistryCIDRs ?? []) lines.push(`  ${r}`);
       if (info.RegistryConfig?.Mirrors?.length) { lines.push(' Registry Mirrors:'); for (const m of info.RegistryConfig.Mirrors) lines.push(`  ${m}`); }
       lines.push(` Live Restore Enabled: ${i.LiveRestoreEnabled}`);

@@ -19,6 +19,7 @@ export default function ps(ctx: CliContext): Command {
     .flag('-q, --quiet', 'Only display container IDs')
     .flag('-s, --size', 'Display total file sizes')
     .action(async (o: PsOpts) => {
+      if (!o.format && !o.quiet) o.format = ctx.config().cfg.psFormat || undefined; // config.json's psFormat
       const limit = o.latest ? 1 : o.last !== undefined && Number(o.last) > 0 ? Number(o.last) : undefined;
       const list = await ctx.client().json<ContainerSummary[]>('/containers/json', {
         query: { all: o.all || limit !== undefined, limit, size: o.size || (o.format ?? '').includes('.Size'), filters: filtersParam(o.filter) },

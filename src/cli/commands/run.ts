@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { parseBytes } from '../../common/human.ts';
-import { CliExit, type CliContext } from '../context.ts';
+import { CliExit, configProxyArgs, type CliContext } from '../context.ts';
 import { newCommand } from '../docker-command.ts';
 import { buildCreateBody } from '../run-flags.ts';
 import { addRunFlags, type RunOpts } from '../run-options.ts';
@@ -10,6 +10,9 @@ import { createContainer, runAttached } from '../run-flow.ts';
 import { FlagError } from '../spec-parse.ts';
 
 function body(ctx: CliContext, o: RunOpts, image: string, args: string[], isRun: boolean) {
+  // docker's ParseProxyConfig: config.json's proxies as -e values the command line lacks.
+  const proxyEnv = configProxyArgs(ctx, o.env ?? []);
+  if (proxyEnv.length) o = { ...o, env: [...(o.env ?? []), ...proxyEnv] };
   try {
     return buildCreateBody(o, image, args, {
       cwd: process.cwd(),
@@ -60,7 +63,7 @@ export default function run(ctx: CliContext): Command {
     }
     const code = await runAttached(ctx, {
       id, tty: !!b.Tty, stdin: !!b.AttachStdin, stdout: !!b.AttachStdout, stderr: !!b.AttachStderr,
-      detachKeys: o.detachKeys, sigProxy: o.sigProxy !== false, autoRemove: !!o.rm, start: true,
+      detachKeys: o.detachKeys ?? ctx.config().cfg.detachKeys, sigProxy: o.sigProxy !== false, autoRemove: !!o.rm, start: true,
     });
     process.exitCode = code;
   });

@@ -2,15 +2,16 @@
  * COPY and ADD: sources from the build context (or `--from=stage|image`), wildcards, a
  * directory's contents, `--chown=user[:group]` resolved in the image's own passwd/group, ADD's
  * extraction of local tar archives (plain, gzip, bzip2, xz) and ADD of a URL (downloaded as a
- * file, never extracted). Sources are hashed for the layer cache: the history line is
+ * file, never extracted; through the daemon's HTTP(S)_PROXY / NO_PROXY, as docker's is).
+ * Sources are hashed for the layer cache: the history line is
  * docker's `COPY file:<sha256> in /dest `.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidArgumentError } from '../../common/errors.ts';
+import { createHttpRequester, proxyFromEnv, ProxyResolver, type HttpResponse } from '../../registry/client/index.ts';
 import { TarReader } from '../../common/tar/index.ts';
 import { resolveUser } from '../../oci/index.ts';
 import { decompress, isTarFile } from './archive.ts';
@@ -38,21 +39,23 @@ export function resolveChown(rootfs: string, spec: string): Owner {
 }
 
 async function download(url: string, dir: string): Promise<Item> {
-  let res: Response;
+  let res: HttpResponse;
   try {
-    res = await fetch(url, { redirect: 'follow' });
+    res = await createHttpRequester(new ProxyResolver(proxyFromEnv()))({ url, maxRedirects: 10, headers: { 'User-Agent': 'wharf/0.1 (build)' } });
   } catch (err) {
     throw new InvalidArgumentError(`failed to GET ${url}: ${(err as Error).message}`);
   }
-  if (!res.ok) throw new InvalidArgumentError(`failed to GET ${url} with status ${res.status} ${res.statusText}`);
+  if (res.status < 200 || res.status > 299) {
+    res.drain();
+    throw new InvalidArgumentError(`failed to GET ${url} with status ${res.status} ${res.body.statusMessage ?? ''}`.trimEnd());
+  }
   const name = decodeURIComponent(new URL(url).pathname.split('/').filter(Boolean).pop() ?? '') || 'download';
   const sub = path.join(dir, `dl-${randomBytes(6).toString('hex')}`);
   fs.mkdirSync(sub, { recursive: true });
   const file = path.join(sub, name);
-  if (res.body) await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), fs.createWriteStream(file, { mode: 0o600 }));
-  else fs.writeFileSync(file, '', { mode: 0o600 });
+  await pipeline(res.body, fs.createWriteStream(file, { mode: 0o600 }));
   fs.chmodSync(file, 0o600);
-  const lm = res.headers.get('last-modified');
+  const lm = res.headers['last-modified'];
   const t = lm ? Date.parse(lm) : NaN;
   if (!Number.isNaN(t)) fs.utimesSync(file, t / 1000, t / 1000);
   return { rel: name, host: file, url };

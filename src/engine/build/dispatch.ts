@@ -213,7 +213,10 @@ const run: Dispatcher = async (h, st, inst) => {
   const envKeys = new Set((st.config.Env ?? []).map((e) => e.split('=')[0]));
   const argEnv: string[] = [];
   const shown: string[] = [];
-  for (const [k, v] of [...st.args].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  // docker's builtin args (HTTP_PROXY, …) given with --build-arg reach RUN without an ARG line.
+  const args = new Map(st.args);
+  for (const k of PREDEFINED_ARGS) if (!args.has(k)) { const v = h.buildArg(k); if (v !== undefined) args.set(k, v); }
+  for (const [k, v] of [...args].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (v === undefined || envKeys.has(k)) continue;
     argEnv.push(`${k}=${v}`);
     if (!PREDEFINED_ARGS.has(k)) shown.push(`${k}=${v}`);

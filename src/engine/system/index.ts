@@ -8,6 +8,7 @@ import { readHostFacts, goArch, unameMachine, type HostFacts } from '../../commo
 import { API_VERSION, MIN_API_VERSION } from '../../api/types/version.ts';
 import type { EventBus, EventQuery } from '../events/index.ts';
 import { validateEventFilters } from '../../api/types/events.ts';
+import { maskProxyCredentials, proxyFromEnv } from '../../registry/client/index.ts';
 import { diskUsage, type DiskUsageOptions, type DiskUsageSources } from './disk-usage.ts';
 
 export type { BuildCacheRecord, DiskUsageOptions, DiskUsageSources } from './disk-usage.ts';
@@ -136,9 +137,10 @@ export class SystemService {
       MemTotal: h.memTotal,
       GenericResources: null,
       DockerRootDir: this.o.dataRoot,
-      HttpProxy: process.env.HTTP_PROXY ?? process.env.http_proxy ?? '',
-      HttpsProxy: process.env.HTTPS_PROXY ?? process.env.https_proxy ?? '',
-      NoProxy: process.env.NO_PROXY ?? process.env.no_proxy ?? '',
+      // docker's getConfigOrEnv + MaskCredentials: the daemon's proxies (daemon.json's were put in its environment at start).
+      HttpProxy: maskProxyCredentials(proxyFromEnv().httpProxy ?? ''),
+      HttpsProxy: maskProxyCredentials(proxyFromEnv().httpsProxy ?? ''),
+      NoProxy: proxyFromEnv().noProxy ?? '',
       Name: this.o.name ?? h.hostname,
       Labels: [],
       ExperimentalBuild: false,

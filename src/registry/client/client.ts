@@ -24,7 +24,8 @@ import {
 } from './errors.ts';
 import { formatPlatform, manifestAccept, parseManifest, selectPlatform, type ImageManifest, type Platform } from './manifest.ts';
 import { dockerHubDomain, familiarString, type ImageReference, type RepoRef } from './reference.ts';
-import { httpRequest, readRegistryErrors, type HttpRequester, type HttpRequestSpec, type HttpResponse } from './transport.ts';
+import { ProxyResolver } from './proxy.ts';
+import { createHttpRequester, httpRequest, readRegistryErrors, type HttpRequester, type HttpRequestSpec, type HttpResponse } from './transport.ts';
 
 export interface RegistryClientOptions extends EndpointConfig {
   /** The caller's credentials, or a lookup by registry domain. */
@@ -63,7 +64,8 @@ export class RegistryClient {
   readonly logger: Logger;
 
   constructor(readonly options: RegistryClientOptions = {}) {
-    this.http = options.http ?? httpRequest;
+    const proxy = options.proxy ? new ProxyResolver(options.proxy) : undefined;
+    this.http = options.http ?? (proxy?.enabled ? createHttpRequester(proxy) : httpRequest);
     this.logger = options.logger ?? silentLogger;
   }
 

@@ -5,6 +5,7 @@
  * tried over HTTPS without certificate verification, then over plain HTTP.
  */
 import { isIP } from 'node:net';
+import type { ProxySettings } from './proxy.ts';
 import { dockerHubDomain } from './reference.ts';
 
 export interface RegistryEndpoint {
@@ -19,6 +20,8 @@ export interface EndpointConfig {
   mirrors?: string[];
   /** docker's `insecure-registries`: `host[:port]` entries or CIDRs. */
   insecureRegistries?: string[];
+  /** HTTP(S)_PROXY / NO_PROXY for every request (none: direct). */
+  proxy?: ProxySettings;
 }
 
 export const dockerHubRegistryHost = 'registry-1.docker.io';

@@ -13,8 +13,10 @@ export {
   RegistryUnreachableError,
   VerificationFailedError,
 } from './errors.ts';
+export { maskProxyCredentials, parseProxyUrl, proxyFromEnv, ProxyResolver, type ProxySettings } from './proxy.ts';
 export { createTransferShared, InflightGroup, Limiter, type TransferShared } from './inflight.ts';
 export * from './manifest.ts';
+export { createHttpRequester, httpRequest, type HttpRequester, type HttpResponse } from './transport.ts';
 export { errorEvent, humanSize, progressBar, shortId, type ProgressEvent, type ProgressSink } from './progress.ts';
 export { canonicalString, familiarName, familiarString, parseReference, type ImageReference, type RepoRef } from './reference.ts';
 export {
