@@ -1,10 +1,12 @@
 /**
  * `npm run bench`: every figure of the project, wharf side by side with Debian's docker.io
- * (started here on its own socket and roots) when it is installed. Medians over repeated
- * runs; the last column is wharf/docker (below 1 = wharf faster). Not a test: nothing asserts.
+ * and podman (`podman system service --runtime runc`), each started here on its own socket and
+ * roots when installed, all driven by the docker CLI. Medians over repeated runs; the ratio
+ * columns are to docker (below 1 = faster than docker). Not a test: nothing asserts.
  *   BENCH_ONLY=regex  runs only the figures whose name matches.
+ *   BENCH_PODMAN=0    leaves podman out.
  */
-import { startDocker, startWharf, type Peer } from './peers.ts';
+import { startDocker, startPodman, startWharf, type Peer } from './peers.ts';
 import { apiCall, cliCall, median, printTable, timeRuns, type Figure } from './measure.ts';
 import { composeUpExample, cp100MB, createStartRm, daemonRss, execLatency, healthProbeCpu, imagesWith, loadFigures, logs100MB, monitorMemory, monitorRss, psWith, publishFirstByte, runRmBridge, runRmLatency, saveLoad300MB, stats50 } from './workloads.ts';
 
@@ -51,19 +53,23 @@ async function main(): Promise<void> {
   const benches = BENCHES.filter((b) => !only || only.test(b.name));
   const wharf = await startWharf();
   let docker: Peer | undefined;
+  let podman: Peer | undefined;
   try {
     docker = await startDocker().catch((err: Error) => { console.error(`docker peer unavailable: ${err.message}`); return undefined; });
     if (!docker) console.log('(Debian docker.io not installed: wharf figures only)');
+    if (process.env.BENCH_PODMAN !== '0') podman = await startPodman().catch((err: Error) => { console.error(`podman peer unavailable: ${err.message}`); return undefined; });
     const figs: Figure[] = [];
     for (const b of benches) {
       const w = await b.run(wharf);
       const d = docker ? await b.run(docker).catch(() => undefined) : undefined;
-      figs.push({ name: b.name, unit: b.unit, wharf: w, docker: d });
+      const p = podman ? await b.run(podman).catch((err: Error) => { console.error(`podman: ${b.name}: ${err.message.split('\n')[0]}`); return undefined; }) : undefined;
+      figs.push({ name: b.name, unit: b.unit, wharf: w, docker: d, podman: p });
     }
     printTable(figs);
   } finally {
     await wharf.stop();
     await docker?.stop();
+    await podman?.stop();
   }
 }
 

@@ -40,12 +40,15 @@ export function cliCall(peer: Peer, args: string[]): Promise<void> {
   });
 }
 
-export interface Figure { name: string; unit: string; wharf: number; docker?: number }
+export interface Figure { name: string; unit: string; wharf: number; docker?: number; podman?: number }
 
 export function printTable(figs: Figure[]): void {
-  const rows = [['figure', 'wharf', 'docker', 'wharf/docker']];
+  const withPodman = figs.some((f) => f.podman !== undefined);
+  const cell = (v: number | undefined, unit: string) => (v === undefined ? '-' : `${v.toFixed(2)} ${unit}`);
+  const ratio = (v: number | undefined, d: number | undefined) => (v !== undefined && d ? (v / d).toFixed(2) : '-');
+  const rows = [['figure', 'wharf', 'docker', 'wharf/docker', ...(withPodman ? ['podman', 'podman/docker'] : [])]];
   for (const f of figs) {
-    rows.push([f.name, `${f.wharf.toFixed(2)} ${f.unit}`, f.docker === undefined ? '-' : `${f.docker.toFixed(2)} ${f.unit}`, f.docker ? (f.wharf / f.docker).toFixed(2) : '-']);
+    rows.push([f.name, cell(f.wharf, f.unit), cell(f.docker, f.unit), ratio(f.wharf, f.docker), ...(withPodman ? [cell(f.podman, f.unit), ratio(f.podman, f.docker)] : [])]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('   '));

@@ -1,6 +1,7 @@
 /**
- * The engines a benchmark compares: wharfd (from this checkout) and, when Debian's docker.io
- * is installed, a dockerd started by the bench on its own socket, data root and exec root.
+ * The engines a benchmark compares: wharfd (from this checkout) and, when installed, Debian's
+ * dockerd and podman's Docker-compatible service (`podman system service`, with runc), each
+ * started by the bench on its own socket and roots. The docker CLI drives all of them.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface Peer {
-  name: 'wharf' | 'docker';
+  name: 'wharf' | 'docker' | 'podman';
   sock: string;
   /** The CLI and its env for this peer. */
   cli: { cmd: string; args: string[]; env: Record<string, string> };
@@ -67,4 +68,30 @@ export async function startDocker(): Promise<Peer | undefined> {
   const proc = spawn(dockerd, ['--data-root', `${dir}/data`, '--exec-root', `${dir}/exec`, '--host', `unix://${sock}`, '--pidfile', `${dir}/docker.pid`, '--iptables=false'], { stdio: 'ignore' });
   await waitUp(sock, proc, 'dockerd');
   return { name: 'docker', sock, cli: { cmd: 'docker', args: [], env: { DOCKER_HOST: `unix://${sock}` } }, stop: stopper(proc, dir) };
+}
+
+/**
+ * podman's Docker-compatible API service on its own roots and socket, with runc as the runtime
+ * (crun refuses this machine's hybrid cgroups), or undefined when podman is not installed.
+ */
+export async function startPodman(): Promise<Peer | undefined> {
+  const podman = ['/usr/bin/podman', '/usr/local/bin/podman'].find((p) => fs.existsSync(p));
+  if (!podman) return undefined;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podman-bench-'));
+  const sock = path.join(dir, 'podman.sock');
+  // podman's default nofile/nproc ulimits are above this machine's hard limits: nofile is the
+  // host's hard limit; runc refuses nproc at the host's hard limit under podman, 4096 is ample.
+  const conf = path.join(dir, 'containers.conf');
+  const nofile = hardLimit('n'), nproc = Math.min(4096, hardLimit('u'));
+  fs.writeFileSync(conf, `[containers]\ndefault_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]\n`);
+  const global = ['--root', `${dir}/root`, '--runroot', `${dir}/run`, '--runtime', 'runc', '--tmpdir', `${dir}/tmp`];
+  const proc = spawn(podman, [...global, 'system', 'service', '--time=0', `unix://${sock}`], { stdio: 'ignore', env: { ...process.env, CONTAINERS_CONF: conf } });
+  await waitUp(sock, proc, 'podman system service');
+  return { name: 'podman', sock, cli: { cmd: 'docker', args: [], env: { DOCKER_HOST: `unix://${sock}` } }, stop: stopper(proc, dir) };
+}
+
+function hardLimit(flag: 'n' | 'u'): number {
+  const r = spawnSync('bash', ['-c', `ulimit -H${flag}`]);
+  const n = Number(r.stdout.toString().trim());
+  return Number.isFinite(n) && n > 0 ? n : 1024;
 }

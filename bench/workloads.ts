@@ -25,6 +25,7 @@ export function ensureBusybox(peer: Peer): void {
   rootfsTar ??= (() => {
     const f = path.join(os.tmpdir(), `wharf-bench-bb-${process.pid}.tar`);
     execFileSync('bash', [path.join(REPO, 'scripts/busybox-rootfs.sh'), f]);
+    process.once('exit', () => fs.rmSync(f, { force: true }));
     return f;
   })();
   docker(peer, ['import', '-c', 'CMD ["sh"]', rootfsTar, 'bb']);

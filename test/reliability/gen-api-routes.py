@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Regenerates test/fixtures/engine-api-routes.json from the Engine API spec (run once by hand):
-   python3 test/reliability/gen-api-routes.py /work/shared/specs/docker-engine-api-v1.47.yaml
+   python3 test/reliability/gen-api-routes.py ../shared/specs/docker-engine-api-v1.47.yaml
 Keeps, per route and method, what the fuzzer needs: parameters (where, name, type, enum) and the
 top-level fields of a JSON body with their types (refs and allOf resolved, two levels deep)."""
 import json, sys, yaml

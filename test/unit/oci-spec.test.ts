@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '../../src/common/errors.ts';
 import {
   DEFAULT_CAPABILITIES, buildExecProcess, buildRlimits, buildRuntimeSpec, capabilityMask, daemonHardLimits,
@@ -8,7 +10,9 @@ import {
 } from '../../src/oci/index.ts';
 import { busyboxRootfsDir } from '../helpers/busybox-rootfs.ts';
 
-const reference = JSON.parse(fs.readFileSync('/work/shared/specs/moby-default-seccomp.json', 'utf8'));
+/** shared/ lies beside the repository (../shared from its root), wherever it is checked out. */
+const SHARED = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared');
+const reference = JSON.parse(fs.readFileSync(path.join(SHARED, 'specs/moby-default-seccomp.json'), 'utf8'));
 
 test('default capabilities are docker\'s 14 (CapEff a80425fb)', () => {
   assert.equal(DEFAULT_CAPABILITIES.length, 14);
