@@ -6,6 +6,7 @@
  *   BENCH_ONLY=regex  runs only the figures whose name matches.
  *   BENCH_PODMAN=0    leaves podman out.
  */
+import { runcExecFloor } from './workloads-exec.ts';
 import { startDocker, startPodman, startWharf, type Peer } from './peers.ts';
 import { apiCall, cliCall, median, printTable, timeRuns, type Figure } from './measure.ts';
 import { composeUpExample, cp100MB, createStartRm, daemonRss, execLatency, healthProbeCpu, imagesWith, loadFigures, logs100MB, monitorMemory, monitorRss, psWith, publishFirstByte, runRmBridge, runRmLatency, saveLoad300MB, stats50 } from './workloads.ts';
@@ -24,6 +25,7 @@ export const BENCHES: Bench[] = [
   { name: 'CLI `info`', unit: 'ms', run: async (p) => median(await timeRuns(Math.ceil(N / 2), () => cliCall(p, ['info']))) },
   { name: '`run --rm --network none bb true`', unit: 'ms', run: (p) => runRmLatency(p, Math.ceil(N / 2)) },
   { name: '`exec C true`', unit: 'ms', run: (p) => execLatency(p, N) },
+  { name: 'floor: `runc exec C true` by hand on the same container', unit: 'ms', run: (p) => runcExecFloor(p, N) },
   { name: 'a container prints 100 MB; `logs` reads it back', unit: 's', run: (p) => logs100MB(p) },
   { name: '`images` with 500 images', unit: 'ms', run: (p) => imagesWith(p, 500) },
   { name: '`save` of a 300 MB, 4-layer image', unit: 's', run: async (p) => (await saveLoad300MB(p)).save },

@@ -15,6 +15,8 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export interface Peer {
   name: 'wharf' | 'docker' | 'podman';
   sock: string;
+  /** runc's --root for this peer's containers (the `runc exec` floor), where known. */
+  runcRoot?: string;
   /** The CLI and its env for this peer. */
   cli: { cmd: string; args: string[]; env: Record<string, string> };
   stop(): Promise<void>;
@@ -55,7 +57,7 @@ export async function startWharf(): Promise<Peer> {
   fs.writeFileSync(path.join(dir, 'daemon.json'), '{}');
   const proc = spawn(path.join(REPO, 'bin/wharfd'), ['--data-root', `${dir}/data`, '--exec-root', `${dir}/exec`, '-H', `unix://${sock}`, '--pidfile', `${dir}/pid`, '--config-file', `${dir}/daemon.json`, '--bridge', 'wbench0', '--bip', '10.213.7.1/24'], { stdio: 'ignore' });
   await waitUp(sock, proc, 'wharfd');
-  return { name: 'wharf', sock, cli: { cmd: path.join(REPO, 'bin/wharf'), args: [], env: { WHARF_HOST: `unix://${sock}` } }, stop: stopper(proc, dir) };
+  return { name: 'wharf', sock, runcRoot: `${dir}/exec/runtime/runc`, cli: { cmd: path.join(REPO, 'bin/wharf'), args: [], env: { WHARF_HOST: `unix://${sock}` } }, stop: stopper(proc, dir) };
 }
 
 /** Debian's dockerd on its own roots, or undefined when docker.io is not installed. */
@@ -67,7 +69,7 @@ export async function startDocker(): Promise<Peer | undefined> {
   // Own roots and socket; the default bridge (never --bridge=none in the host namespace).
   const proc = spawn(dockerd, ['--data-root', `${dir}/data`, '--exec-root', `${dir}/exec`, '--host', `unix://${sock}`, '--pidfile', `${dir}/docker.pid`, '--iptables=false'], { stdio: 'ignore' });
   await waitUp(sock, proc, 'dockerd');
-  return { name: 'docker', sock, cli: { cmd: 'docker', args: [], env: { DOCKER_HOST: `unix://${sock}` } }, stop: stopper(proc, dir) };
+  return { name: 'docker', sock, runcRoot: `${dir}/exec/runtime-runc/moby`, cli: { cmd: 'docker', args: [], env: { DOCKER_HOST: `unix://${sock}` } }, stop: stopper(proc, dir) };
 }
 
 /**
