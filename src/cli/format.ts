@@ -1,13 +1,62 @@
 /**
- * `--format` for CLI output: Go templates (json, table, …) over plain objects, and docker's
- * default aligned tables.
+ * `--format` for CLI output: Go templates (json, table, …) and docker's default aligned
+ * tables. Single objects (version, info, inspect, events) are first decoded into docker's Go
+ * types (docker-go-types.ts), so templates see what they see in the docker CLI: nil slices
+ * and maps with len 0, nil pointers, missing struct fields as errors, docker's field names.
  */
-import { compileTemplate, formatRows, tabwrite } from '../common/go-template/index.ts';
+import { CliExit } from './context.ts';
+import { DOCKER_TYPES } from './docker-go-types.ts';
+import { compileTemplate, formatRows, tabwrite, TemplateError, TypedDecoder } from '../common/go-template/index.ts';
+
+const decoder = new TypedDecoder(DOCKER_TYPES, new Set(['registry.ServiceConfig']));
+
+/** `data` (API JSON) as docker's Go type `type` (e.g. `container.InspectResponse`). */
+export function typed(type: string, data: unknown): unknown {
+  return decoder.decode(type, data);
+}
 
 /** One object through a template (version, info, inspect). `json` → compact JSON. */
 export function formatOne(format: string, data: unknown): string {
   if (format === 'json') return JSON.stringify(data);
   return compileTemplate(format).execute(data);
+}
+
+/**
+ * Runs `format` on one API object typed as `type`, as docker's version/info/events do;
+ * `json` means `{{json .}}`. Parse errors are CliExit(64) with docker's
+ * `template parsing error: …`; execution errors are TemplateErrors with the output written
+ * before them in `partial`.
+ */
+export function formatTyped(format: string, type: string, data: unknown, name = ''): string {
+  const tmpl = compileTemplate(format === 'json' ? '{{json .}}' : format, { name });
+  const r = tmpl.executePartial(typed(type, data));
+  if (r.error) throw Object.assign(r.error, { partial: r.output });
+  return r.output;
+}
+
+/** Parses an inspect/info/version template, or throws docker's exit-64 parse error. */
+export function parseFormat(format: string, name = '') {
+  try {
+    return compileTemplate(format === 'json' ? '{{json .}}' : format, { name });
+  } catch (e) {
+    if (e instanceof TemplateError) throw new CliExit(64, `template parsing error: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * docker's inspect with a template: runs it on the typed value; when that fails, runs it
+ * again on the raw JSON map with `missingkey=error` (docker/cli cli/command/inspect). Returns
+ * the output line, or throws TemplateError (`template parsing error: …` of the raw run).
+ */
+export function inspectFormat(tmpl: ReturnType<typeof compileTemplate>, type: string | undefined, raw: unknown): string {
+  if (type) {
+    const r = tmpl.executePartial(typed(type, raw));
+    if (!r.error) return r.output;
+  }
+  const r = tmpl.executePartial(raw, undefined, { missingKey: 'error' });
+  if (r.error) throw new TemplateError(`template parsing error: ${r.error.message}`);
+  return r.output;
 }
 
 /**
