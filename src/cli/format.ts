@@ -6,7 +6,7 @@
  */
 import { CliExit } from './context.ts';
 import { DOCKER_TYPES } from './docker-go-types.ts';
-import { compileTemplate, formatRows, tabwrite, TemplateError, TypedDecoder } from '../common/go-template/index.ts';
+import { compileTemplate, formatRows, goJson, goStruct, goTimeText, GoTime, setJsonMarshaler, tabwrite, TemplateError, TypedDecoder } from '../common/go-template/index.ts';
 
 const decoder = new TypedDecoder(DOCKER_TYPES, new Set(['registry.ServiceConfig']));
 
@@ -59,13 +59,43 @@ export function inspectFormat(tmpl: ReturnType<typeof compileTemplate>, type: st
   return r.output;
 }
 
+/** How list rows stand for docker's formatter contexts. */
+export interface ListContext {
+  /** The context's Go type, for errors: `*formatter.ContainerContext`. */
+  typeName?: string;
+  /** Per row: the labels its `.Label "key"` method reads. */
+  labels?: (Record<string, string> | null | undefined)[];
+}
+
+/**
+ * One row as docker's formatter context: a struct whose fields are its methods (`Label`
+ * taking a key, where given), and whose JSON is docker's formatter.MarshalJSON: every
+ * argument-less method in a map (sorted keys), HTML-escaped.
+ */
+export function contextRow(row: object, typeName: string, labels?: Record<string, string> | null): object {
+  const ctx: Record<string, unknown> = { ...row };
+  if (labels !== undefined) ctx.Label = (name: unknown) => (labels ?? {})[String(name)] ?? '';
+  setJsonMarshaler(ctx, () => {
+    const plain: Record<string, unknown> = {};
+    for (const k of Object.keys(row).sort()) plain[k] = (row as Record<string, unknown>)[k];
+    return goJson(plain, true);
+  });
+  return goStruct(ctx, typeName);
+}
+
 /**
  * A list through `--format` (table or per-row template) or, with no format, through the
  * default table. `headers` maps field names to column titles.
  */
-export function formatList(format: string | undefined, defaultFormat: string, rows: object[], headers: Record<string, string>): string {
+export function formatList(format: string | undefined, defaultFormat: string, rows: object[], headers: Record<string, string>, ctx: ListContext = {}): string {
   const f = format === undefined || format === '' || format === 'table' ? defaultFormat : format === 'json' ? '{{json .}}' : format;
-  return formatRows(f, rows, headers);
+  const typeName = ctx.typeName ?? '*formatter.Context';
+  return formatRows(f, rows.map((r, i) => contextRow(r, typeName, ctx.labels ? ctx.labels[i] : undefined)), headers, { typeName });
 }
 
 export { tabwrite };
+
+/** Go's time.Time.String() of an RFC 3339 timestamp (zero time when absent). */
+export function goTimeString(rfc3339: string | undefined): string {
+  return goTimeText(new GoTime(rfc3339 || '0001-01-01T00:00:00Z'));
+}

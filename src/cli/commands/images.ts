@@ -26,7 +26,7 @@ export default function images(ctx: CliContext): Command {
         for (const r of rows) if (!seen.has(r.ID)) { seen.add(r.ID); ctx.out.write(`${r.ID}\n`); }
         return;
       }
-      ctx.out.write(formatList(o.format, imagesDefaultFormat(!!o.digests), rows, IMAGE_HEADERS));
+      ctx.out.write(formatList(o.format, imagesDefaultFormat(!!o.digests), rows, IMAGE_HEADERS, { typeName: '*formatter.imageContext' }));
     });
 }
 
@@ -66,7 +66,7 @@ export function history(ctx: CliContext): Command {
       const items = await ctx.client().json<HistoryItem[]>(`/images/${encodeURIComponent(image)}/history`, { query: { platform: o.platform } });
       const rows = historyRows(items, { trunc: o.trunc, human: o.human });
       if (o.quiet) { for (const r of rows) ctx.out.write(`${r.ID}\n`); return; }
-      ctx.out.write(formatList(o.format, HISTORY_FORMAT, rows, HISTORY_HEADERS));
+      ctx.out.write(formatList(o.format, HISTORY_FORMAT, rows, HISTORY_HEADERS, { typeName: '*image.historyContext' }));
     });
 }
 
