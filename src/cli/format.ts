@@ -63,6 +63,8 @@ export function inspectFormat(tmpl: ReturnType<typeof compileTemplate>, type: st
 export interface ListContext {
   /** The context's Go type, for errors: `*formatter.ContainerContext`. */
   typeName?: string;
+  /** Per row, where rows are of different contexts (system df). */
+  typeNames?: string[];
   /** Per row: the labels its `.Label "key"` method reads. */
   labels?: (Record<string, string> | null | undefined)[];
 }
@@ -90,7 +92,7 @@ export function contextRow(row: object, typeName: string, labels?: Record<string
 export function formatList(format: string | undefined, defaultFormat: string, rows: object[], headers: Record<string, string>, ctx: ListContext = {}): string {
   const f = format === undefined || format === '' || format === 'table' ? defaultFormat : format === 'json' ? '{{json .}}' : format;
   const typeName = ctx.typeName ?? '*formatter.Context';
-  return formatRows(f, rows.map((r, i) => contextRow(r, typeName, ctx.labels ? ctx.labels[i] : undefined)), headers, { typeName });
+  return formatRows(f, rows.map((r, i) => contextRow(r, ctx.typeNames?.[i] ?? typeName, ctx.labels ? ctx.labels[i] : undefined)), headers, { typeName });
 }
 
 export { tabwrite };

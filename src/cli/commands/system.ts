@@ -53,7 +53,8 @@ export function systemDf(ctx: CliContext): Command {
       const d = await ctx.client().json<Df>('/system/df');
       if (o.verbose && !o.format) { ctx.out.write(dfVerbose(d as VerboseDf)); return; }
       ctx.out.write(formatList(o.format, 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}', dfRows(d),
-        { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' }));
+        { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' },
+        { typeNames: ['Images', 'Containers', 'Volumes', 'Builder'].map((k) => `*formatter.diskUsage${k}Context`) }));
     });
 }
 

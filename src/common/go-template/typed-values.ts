@@ -26,6 +26,12 @@ const nilValues = new WeakSet<object>();
 const mapZero = new WeakMap<object, () => unknown>();
 const structJson = new WeakMap<object, readonly JsonField[]>();
 
+/** A struct's fields for fmt's `%v`: promoted fields of an embedded struct stay grouped. */
+export type PrintLayout = readonly (string | PrintLayout)[];
+const structPrint = new WeakMap<object, PrintLayout>();
+export function setStructPrint(v: object, layout: PrintLayout): void { structPrint.set(v, layout); }
+export function structPrintLayout(v: object): PrintLayout | undefined { return structPrint.get(v); }
+
 export function markNil(v: object): void { nilValues.add(v); }
 export function setMapZero(m: object, zero: () => unknown): void { mapZero.set(m, zero); }
 export function setStructJson(v: object, fields: readonly JsonField[]): void { structJson.set(v, fields); }

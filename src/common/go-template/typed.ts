@@ -20,7 +20,7 @@
  *   map[string]string), not `<no value>`.
  */
 import { goJson, goJsonDefault } from './json.ts';
-import { GoDuration, GoNilPtr, GoTime, markNil, setJsonMarshaler, setMapZero, setStructJson, type JsonField } from './typed-values.ts';
+import { GoDuration, GoNilPtr, GoTime, markNil, setJsonMarshaler, setMapZero, setStructJson, setStructPrint, type JsonField, type PrintLayout } from './typed-values.ts';
 import { goStruct } from './values.ts';
 
 export type FieldSpec = readonly [name: string, type: string, json: string, flags: string];
@@ -33,6 +33,7 @@ interface Flat { key: string; type: string; json: string; omit: boolean }
 /** Decodes JSON data (already parsed) as Go type `type` under `schema`. */
 export class TypedDecoder {
   private readonly flat = new Map<string, Flat[]>();
+  private readonly layouts = new Map<string, PrintLayout>();
 
   /**
    * `mapJson`: struct types whose MarshalJSON goes through a map, so their JSON (and what is
@@ -68,6 +69,20 @@ export class TypedDecoder {
     }
     this.flat.set(name, f);
     return f;
+  }
+
+  /** The `%v` grouping of a struct's (flattened) fields. */
+  private layout(name: string, seen = new Set<string>()): PrintLayout {
+    const cached = this.layouts.get(name);
+    if (cached) return cached;
+    const out: (string | PrintLayout)[] = [];
+    for (const [fname, ftype, fjson, flags] of this.schema[name] ?? []) {
+      const inner = ftype.replace(/^\*/, '');
+      if (flags.includes('e') && this.schema[inner] && fjson === '') out.push(this.layout(inner, seen));
+      else out.push(fname);
+    }
+    this.layouts.set(name, out);
+    return out;
   }
 
   private value(type: string, json: unknown, viaPtr: boolean): unknown {
@@ -124,6 +139,7 @@ export class TypedDecoder {
       jsonFields.push([f.key, f.json, f.omit]);
     }
     setStructJson(out, jsonFields);
+    setStructPrint(out, this.layout(type));
     if (this.mapJson.has(type)) {
       setJsonMarshaler(out, () => goJson(sortKeys(JSON.parse(goJsonDefault(out)))));
     }

@@ -10,7 +10,7 @@
  * (missing fields are an error), function = func (called with the command's arguments).
  */
 import { formatFloat } from './float-format.ts';
-import { GoDuration, GoNilPtr, GoTime, goDurationText, goTimeText } from './typed-values.ts';
+import { GoDuration, GoNilPtr, GoTime, goDurationText, goTimeText, structPrintLayout, type PrintLayout } from './typed-values.ts';
 
 export type Kind =
   | 'invalid' | 'nil' | 'string' | 'int' | 'float' | 'bool' | 'slice' | 'bytes' | 'map'
@@ -121,8 +121,11 @@ export function formatValue(v: unknown, top = false): string {
       return `map[${mapEntries(v).map(([k, e]) => `${formatValue(k)}:${formatValue(e)}`).join(' ')}]`;
     case 'time': return v instanceof GoTime ? goTimeText(v) : goTimeString(v as Date);
     case 'func': return '0x0';
-    case 'struct':
+    case 'struct': {
+      const layout = structPrintLayout(v as object);
+      if (layout) return printLayout(v as Record<string, unknown>, layout);
       return `{${Object.values(v as object).map((e) => formatValue(e)).join(' ')}}`;
+    }
   }
 }
 
@@ -133,4 +136,8 @@ export function goTimeString(d: Date): string {
   let frac = iso.slice(19, 23).replace(/\.?0+$/, '');
   if (frac === '.') frac = '';
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${frac} +0000 UTC`;
+}
+
+function printLayout(v: Record<string, unknown>, layout: PrintLayout): string {
+  return `{${layout.map((e) => (typeof e === 'string' ? formatValue(v[e]) : printLayout(v, e))).join(' ')}}`;
 }
