@@ -57,7 +57,7 @@ function printTemplated(ctx: CliContext, items: { obj?: unknown; type?: ObjectTy
 }
 
 export async function inspectObjects(ctx: CliContext, names: string[], types: ObjectType[], opts: { format?: string; size?: boolean }): Promise<void> {
-  if (opts.format) parseFormat(opts.format);
+  if (opts.format && opts.format !== 'json') parseFormat(opts.format);
   const found: unknown[] = [];
   const errors: string[] = [];
   const items: { obj?: unknown; type?: ObjectType; error?: string }[] = [];
@@ -82,6 +82,12 @@ export async function inspectObjects(ctx: CliContext, names: string[], types: Ob
       found.push(obj);
       items.push({ obj, type });
     }
+  }
+  if (opts.format === 'json') {
+    // docker's JSON inspector: the objects as one compact array
+    ctx.out.write(`${JSON.stringify(found)}\n`);
+    if (errors.length) throw new CliExit(1, errors.join('\n'));
+    return;
   }
   if (opts.format) {
     const all = printTemplated(ctx, items, opts.format);

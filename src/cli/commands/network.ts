@@ -54,7 +54,7 @@ export default function network(ctx: CliContext): Command {
       }));
       if (o.quiet) { for (const r of rows) ctx.out.write(`${r.ID}\n`); return; }
       ctx.out.write(formatList(o.format, 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}', rows,
-        { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED', IPv4: 'IPV4' },
+        { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED AT', IPv4: 'IPV4' },
         { typeName: '*network.networkContext', labels: nets.map((n) => n.Labels ?? {}) }));
     }));
   cmd.addCommand(typedInspect(ctx, 'network'));

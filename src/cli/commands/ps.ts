@@ -30,7 +30,7 @@ export default function ps(ctx: CliContext): Command {
         for (const r of rows) ctx.out.write(`${r.ID}\n`);
         return;
       }
-      ctx.out.write(formatList(o.format, psDefaultFormat(!!o.size), rows.map((r) => ({ ...r, Platform: null })), PS_HEADERS,
+      ctx.out.write(formatList(o.format, psDefaultFormat(!!o.size), rows.map((r) => ({ ...r, Platform: null })), { ...PS_HEADERS, Platform: 'PLATFORM' },
         { typeName: CONTEXT, labels: list.map((c) => c.Labels ?? {}) }));
     });
 }

@@ -12,7 +12,7 @@ import type {
 import { nodeString } from './nodes.ts';
 import type { FuncDef, FuncMap, ParamKind } from './funcs.ts';
 import { TemplateError } from './template-error.ts';
-import { GoNilPtr } from './typed-values.ts';
+import { GoNilPtr, goMethod } from './typed-values.ts';
 import { formatValue, isTrue, kindOf, mapEntries, typeName } from './values.ts';
 
 /** Marks "no value piped in" (distinct from a piped-in missing value, `undefined`). */
@@ -242,6 +242,8 @@ export class Executor {
       this.errorf(`can't evaluate field ${name} in type ${receiver.typeName}`);
     }
     const hasArgs = args.length > 1 || final !== NO_FINAL;
+    const method = typeof receiver === 'object' ? goMethod(receiver, name) : undefined;
+    if (method) return this.evalCall(dot, { params: [], variadic: 'any', fn: method }, node, name, args, final);
     const kind = kindOf(receiver);
     if (kind === 'struct' && name in (receiver as object)) {
       const value = (receiver as Record<string, unknown>)[name];

@@ -105,3 +105,16 @@ export function setJsonMarshaler<T extends object>(v: T, fn: () => string): T {
 export function jsonMarshaler(v: object): (() => string) | undefined {
   return marshalers.get(v);
 }
+
+const methods = new WeakMap<object, Record<string, (...args: unknown[]) => unknown>>();
+
+/** Gives a value (a map, typically) Go methods, which field lookup tries before keys. */
+export function setGoMethods<T extends object>(v: T, m: Record<string, (...args: unknown[]) => unknown>): T {
+  methods.set(v, m);
+  return v;
+}
+
+export function goMethod(v: object, name: string): ((...args: unknown[]) => unknown) | undefined {
+  const m = methods.get(v);
+  return m && Object.hasOwn(m, name) ? m[name] : undefined;
+}
