@@ -31,7 +31,7 @@ before(async () => {
   const ok = async (args: string[]) => { const r = await d.cli(args); assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`); };
   await ok(['volume', 'create', '--label', 'env=prod', 'fmtvol']);
   await ok(['network', 'create', '--label', 'team=blue', '--subnet', h.subnet(), 'fmtnet']);
-  await ok(['run', '-d', '--name', 'fmtweb', '-l', 'com.example.vendor=ACME', '-e', 'A=1', '-e', 'B=two', '-p', '127.0.0.1:18080:80',
+  await ok(['run', '-d', '--name', 'fmtweb', '-l', 'com.example.vendor=ACME', '-l', 'aa.first=1', '-e', 'A=1', '-e', 'B=two', '-p', '127.0.0.1:18080:80',
     '--health-cmd', 'true', '--health-interval', '1h', '--health-start-period', '1h', 'fmtbb', 'sleep', '1000']);
   await ok(['create', '--name', 'fmtidle', '-v', 'fmtvol:/data', '--network', 'fmtnet', '--restart', 'on-failure:3', 'fmtbb']);
   until = String(Math.floor(Date.now() / 1000) + 1);
@@ -62,7 +62,7 @@ const CASES: Case[] = [
     '{{.State.Health.Status}}', '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}', '{{range .Mounts}}{{.Name}}:{{.Destination}} {{end}}',
     '{{json .Mounts}}', '{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}', '{{json .State}}',
     '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}', '{{.State.StartedAt}}', '{{.HostConfig.Binds}}', '{{.State}}'),
-  ...C(['inspect', 'fmtweb', 'fmtidle', 'nosuchthing'], '{{.Name}}', '{{.State.Health.Status}}'),
+  ...C(['inspect', 'fmtweb', 'fmtidle', 'nosuchthing'], '{{.Name}}', '{{.State.Health.Status}}', 'json'),
   // image inspect
   ...C(['image', 'inspect', 'fmtbb'],
     '{{.ID}}', '{{.Id}}', '{{.RepoTags}}', '{{json .RepoTags}}', '{{.Config.Cmd}}', '{{len .Config.OnBuild}}', '{{range .Config.OnBuild}}x{{end}}',
@@ -77,7 +77,7 @@ const CASES: Case[] = [
   // version and info
   ...C(['version'],
     '{{.Server.Version}}', '{{.Server.APIVersion}}', '{{.Server.Os}}/{{.Server.Arch}}', '{{json .Server}}',
-    '{{range .Server.Components}}{{.Name}} {{.Version}};{{end}}', '{{.Server.MinAPIVersion}}', '{{.Server.Foo}}', '{{.Client.Context}}', '{{.Foo'),
+    '{{range .Server.Components}}{{.Name}} {{.Version}};{{end}}', '{{.Server.Components}}', '{{.Server.MinAPIVersion}}', '{{.Server.Foo}}', '{{.Client.Context}}', '{{.Foo'),
   ...C(['info'],
     '{{.ServerVersion}}', '{{.OSType}}|{{.Containers}}|{{.Images}}|{{.NCPU}}', '{{json .RegistryConfig.Mirrors}}', '{{.Driver}}',
     '{{json .Plugins}}', '{{.Swarm.LocalNodeState}}', '{{.Swarm.Cluster.ID}}', '{{json .RegistryConfig}}', '{{.SecurityOptions}}',
@@ -86,14 +86,16 @@ const CASES: Case[] = [
   // list commands: docker's formatter contexts
   ...C(['ps', '-a', '--filter', 'name=fmt'],
     '{{.ID}}\t{{.Names}}', 'table {{.Names}}\t{{.Image}}\t{{.State}}', '{{.Label "com.example.vendor"}}', '{{.Labels}}', '{{.Ports}}',
-    '{{.Mounts}}|{{.LocalVolumes}}', '{{.Networks}}', '{{.Command}}', '{{.Foo}}', '{{.CreatedAt}}', '{{.Platform}}', '{{.Names}}: {{.Size}}', '{{.Foo'),
+    '{{.Mounts}}|{{.LocalVolumes}}', '{{.Networks}}', '{{.Command}}', '{{.Foo}}', '{{.CreatedAt}}', '{{.Platform}}', '{{.Names}}: {{.Size}}', '{{.Foo',
+    'table {{.Names}}\t{{.Label "com.example.vendor"}}\t{{.Platform}}', 'table {{.ID}}\t{{.Mounts}}\t{{.Networks}}\t{{.LocalVolumes}}'),
   ...C(['images', 'fmtbb'],
     '{{.Repository}}:{{.Tag}}', '{{.ID}}', 'table {{.Repository}}\t{{.Tag}}\t{{.Size}}', '{{.Size}} {{.VirtualSize}}', '{{.Digest}}',
-    '{{.CreatedAt}}', '{{json .Containers}}', '{{.Foo}}'),
+    '{{.CreatedAt}}', '{{json .Containers}}', '{{.Foo}}', 'table {{.ID}}\t{{.VirtualSize}}\t{{.SharedSize}}'),
   ...C(['history', 'fmtbb'], '{{.ID}}|{{.CreatedBy}}', '{{.Size}}|{{.Comment}}', 'table {{.ID}}\t{{.Size}}', '{{.Foo}}'),
   ...C(['stats', '--no-stream', 'fmtweb'], '{{.Name}}\t{{.ID}}', 'table {{.Container}}\t{{.Name}}', '{{.Foo}}'),
   ...C(['system', 'df'], '{{.Type}}\t{{.TotalCount}}\t{{.Active}}', 'table {{.Type}}\t{{.TotalCount}}', '{{.Foo}}'),
-  ...C(['network', 'ls', '--filter', 'name=fmtnet'], '{{.Name}}\t{{.Driver}}\t{{.Scope}}', '{{.Label "team"}}', '{{.IPv6}} {{.Internal}}', '{{json .}}'),
+  ...C(['network', 'ls', '--filter', 'name=fmtnet'], '{{.Name}}\t{{.Driver}}\t{{.Scope}}', '{{.Label "team"}}', '{{.IPv6}} {{.Internal}}', '{{json .}}',
+    'table {{.Name}}\t{{.CreatedAt}}\t{{.IPv4}}\t{{.Label "team"}}'),
   ...C(['volume', 'ls', '--filter', 'name=fmtvol'], '{{.Name}}\t{{.Driver}}', '{{.Label "env"}}', '{{json .}}', '{{.Foo}}'),
   // events, replayed between two fixed times
   ...C(() => ['events', '--since', since, '--until', until, '--filter', 'type=container'],

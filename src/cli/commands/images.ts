@@ -19,7 +19,7 @@ export default function images(ctx: CliContext): Command {
     .flag('-q, --quiet', 'Only show image IDs')
     .action(async (repo: string | undefined, o: { all?: boolean; digests?: boolean; filter: string[]; format?: string; trunc: boolean; quiet?: boolean }) => {
       const filters = [...o.filter, ...(repo ? [`reference=${repo}`] : [])];
-      const list = await ctx.client().json<ImageSummary[]>('/images/json', { query: { all: o.all, filters: filtersParam(filters), 'shared-size': (o.format ?? '').includes('SharedSize') || (o.format ?? '').includes('UniqueSize') } });
+      const list = await ctx.client().json<ImageSummary[]>('/images/json', { query: { all: o.all, filters: filtersParam(filters) } });
       const rows = imageRows(list, { trunc: o.trunc, digests: !!o.digests || (o.format ?? '').includes('.Digest') });
       if (o.quiet) {
         const seen = new Set<string>();
