@@ -67,6 +67,8 @@ export interface ListContext {
   typeNames?: string[];
   /** Per row: the labels its `.Label "key"` method reads. */
   labels?: (Record<string, string> | null | undefined)[];
+  /** Per row: the values its JSON has, where they differ from the columns (search's "true"). */
+  jsonRows?: object[];
 }
 
 /**
@@ -74,12 +76,12 @@ export interface ListContext {
  * taking a key, where given), and whose JSON is docker's formatter.MarshalJSON: every
  * argument-less method in a map (sorted keys), HTML-escaped.
  */
-export function contextRow(row: object, typeName: string, labels?: Record<string, string> | null): object {
+export function contextRow(row: object, typeName: string, labels?: Record<string, string> | null, json: object = row): object {
   const ctx: Record<string, unknown> = { ...row };
   if (labels !== undefined) ctx.Label = (name: unknown) => (labels ?? {})[String(name)] ?? '';
   setJsonMarshaler(ctx, () => {
     const plain: Record<string, unknown> = {};
-    for (const k of Object.keys(row).sort()) plain[k] = (row as Record<string, unknown>)[k];
+    for (const k of Object.keys(json).sort()) plain[k] = (json as Record<string, unknown>)[k];
     return goJson(plain, true);
   });
   return goStruct(ctx, typeName);
@@ -92,7 +94,7 @@ export function contextRow(row: object, typeName: string, labels?: Record<string
 export function formatList(format: string | undefined, defaultFormat: string, rows: object[], headers: Record<string, string>, ctx: ListContext = {}): string {
   const f = format === undefined || format === '' || format === 'table' ? defaultFormat : format === 'json' ? '{{json .}}' : format;
   const typeName = ctx.typeName ?? '*formatter.Context';
-  return formatRows(f, rows.map((r, i) => contextRow(r, ctx.typeNames?.[i] ?? typeName, ctx.labels ? ctx.labels[i] : undefined)), headers, { typeName });
+  return formatRows(f, rows.map((r, i) => contextRow(r, ctx.typeNames?.[i] ?? typeName, ctx.labels ? ctx.labels[i] : undefined, ctx.jsonRows?.[i])), headers, { typeName });
 }
 
 export { tabwrite };
