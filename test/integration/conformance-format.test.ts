@@ -29,6 +29,7 @@ before(async () => {
   since = String(Math.floor(Date.now() / 1000) - 1);
   await importBusybox(d, 'fmtbb:latest');
   const ok = async (args: string[]) => { const r = await d.cli(args); assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`); };
+  await ok(['tag', 'fmtbb:latest', 'fmtbb:second']);
   await ok(['volume', 'create', '--label', 'env=prod', 'fmtvol']);
   await ok(['network', 'create', '--label', 'team=blue', '--subnet', h.subnet(), 'fmtnet']);
   await ok(['run', '-d', '--name', 'fmtweb', '-l', 'com.example.vendor=ACME', '-l', 'aa.first=1', '-e', 'A=1', '-e', 'B=two', '-p', '127.0.0.1:18080:80',
@@ -91,6 +92,9 @@ const CASES: Case[] = [
   ...C(['images', 'fmtbb'],
     '{{.Repository}}:{{.Tag}}', '{{.ID}}', 'table {{.Repository}}\t{{.Tag}}\t{{.Size}}', '{{.Size}} {{.VirtualSize}}', '{{.Digest}}',
     '{{.CreatedAt}}', '{{json .Containers}}', '{{.Foo}}', 'table {{.ID}}\t{{.VirtualSize}}\t{{.SharedSize}}'),
+  ...C(['images', '-q', 'fmtbb'], '{{.Repository}}:{{.Tag}}', 'table'),
+  ...C(['images', '--digests', 'fmtbb'], 'table {{.Repository}}\t{{.Tag}}'),
+  ...C(['ps', '-q', '--filter', 'name=fmt'], '{{.Names}}'),
   ...C(['history', 'fmtbb'], '{{.ID}}|{{.CreatedBy}}', '{{.Size}}|{{.Comment}}', 'table {{.ID}}\t{{.Size}}', '{{.Foo}}'),
   ...C(['stats', '--no-stream', 'fmtweb'], '{{.Name}}\t{{.ID}}', 'table {{.Container}}\t{{.Name}}', '{{.Foo}}'),
   ...C(['system', 'df'], '{{.Type}}\t{{.TotalCount}}\t{{.Active}}', 'table {{.Type}}\t{{.TotalCount}}', '{{.Foo}}'),

@@ -20,6 +20,7 @@ export default function ps(ctx: CliContext): Command {
     .flag('-q, --quiet', 'Only display container IDs')
     .flag('-s, --size', 'Display total file sizes')
     .action(async (o: PsOpts) => {
+      if (o.format && o.quiet) ctx.err.write('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
       if (o.format) validate(o.format);
       const limit = o.latest ? 1 : o.last !== undefined && Number(o.last) > 0 ? Number(o.last) : undefined;
       const list = await ctx.client().json<ContainerSummary[]>('/containers/json', {
