@@ -48,8 +48,8 @@ export const DOCKER_TYPES: GoSchema = {
   'dockerspec.DockerOCIImageConfigExt': [['Healthcheck', '*dockerspec.HealthcheckConfig', '', 'o'], ['OnBuild', '[]string', '', 'o'], ['Shell', '[]string', '', 'o']],
   'image.RootFS': [['Type', 'string', '', 'o'], ['Layers', '[]string', '', 'o']],
   'image.Metadata': [['LastTagTime', 'time', '', 'o']],
-  'image.ManifestSummary': [['ID', 'string', 'ID', ''], ['Descriptor', 'ocispec.Descriptor', 'Descriptor', ''], ['Available', 'bool', 'Available', ''], ['Size', 'any', 'Content', ''], ['Kind', 'string', 'Kind', ''], ['ImageData', '*image.ImageProperties', 'ImageData', 'o'], ['AttestationData', '*image.AttestationProperties', 'AttestationData', 'o']],
-  'image.ImageProperties': [['Platform', 'ocispec.Platform', 'Platform', ''], ['Size', 'any', 'Unpacked', ''], ['Containers', '[]string', 'Containers', '']],
+  'image.ManifestSummary': [['ID', 'string', 'ID', ''], ['Descriptor', 'ocispec.Descriptor', 'Descriptor', ''], ['Available', 'bool', 'Available', ''], ['Size', 'image.ManifestSummarySize', '', ''], ['Kind', 'string', 'Kind', ''], ['ImageData', '*image.ImageProperties', 'ImageData', 'o'], ['AttestationData', '*image.AttestationProperties', 'AttestationData', 'o']],
+  'image.ImageProperties': [['Platform', 'ocispec.Platform', 'Platform', ''], ['Size', 'image.ImagePropertiesSize', '', ''], ['Containers', '[]string', 'Containers', '']],
   'image.AttestationProperties': [['For', 'string', 'For', '']],
   'network.Inspect': [['Name', 'string', '', ''], ['ID', 'string', 'Id', ''], ['Created', 'time', '', ''], ['Scope', 'string', '', ''], ['Driver', 'string', '', ''], ['EnableIPv4', 'bool', '', ''], ['EnableIPv6', 'bool', '', ''], ['IPAM', 'network.IPAM', '', ''], ['Internal', 'bool', '', ''], ['Attachable', 'bool', '', ''], ['Ingress', 'bool', '', ''], ['ConfigFrom', 'network.ConfigReference', '', ''], ['ConfigOnly', 'bool', '', ''], ['Containers', 'map[string]network.EndpointResource', '', ''], ['Options', 'map[string]string', '', ''], ['Labels', 'map[string]string', '', ''], ['Peers', '[]network.PeerInfo', '', 'o'], ['Services', 'map[string]network.ServiceInfo', '', 'o']],
   'network.IPAM': [['Driver', 'string', '', ''], ['Options', 'map[string]string', '', ''], ['Config', '[]network.IPAMConfig', '', '']],
@@ -113,4 +113,7 @@ export const DOCKER_TYPES: GoSchema = {
   'system.clientVersion': [['Platform', '*system.platformInfo', '', 'o'], ['Version', 'string', '', 'o'], ['APIVersion', 'string', 'ApiVersion', 'o'], ['DefaultAPIVersion', 'string', '', 'o'], ['GitCommit', 'string', '', 'o'], ['GoVersion', 'string', '', 'o'], ['Os', 'string', '', 'o'], ['Arch', 'string', '', 'o'], ['BuildTime', 'string', '', 'o'], ['Context', 'string', '', '']],
   'system.clientInfo': [['Debug', 'bool', '', ''], ['clientVersion', 'system.clientVersion', '', 'e'], ['Plugins', '[]any', '', ''], ['Warnings', '[]string', '', '']],
   'system.dockerInfo': [['Info', '*system.Info', '', 'oe'], ['ServerErrors', '[]string', '', 'o'], ['UserName', 'string', '-', ''], ['ClientInfo', '*system.clientInfo', '', 'o'], ['ClientErrors', '[]string', '', 'o']],
+  // anonymous structs (Go's `Size struct { … }`), named here
+  'image.ManifestSummarySize': [['Content', 'int64', '', ''], ['Total', 'int64', '', '']],
+  'image.ImagePropertiesSize': [['Unpacked', 'int64', '', '']],
 };

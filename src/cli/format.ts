@@ -8,7 +8,11 @@ import { CliExit } from './context.ts';
 import { DOCKER_TYPES } from './docker-go-types.ts';
 import { compileTemplate, formatRows, goJson, goStruct, goTimeText, GoTime, setJsonMarshaler, tabwrite, TemplateError, TypedDecoder } from '../common/go-template/index.ts';
 
-const decoder = new TypedDecoder(DOCKER_TYPES, new Set(['registry.ServiceConfig']));
+const decoder = new TypedDecoder(DOCKER_TYPES, new Set(['registry.ServiceConfig']), {
+  'units.Ulimit': (u) => `${u.Name}=${u.Soft}:${u.Hard}`,
+  'blkiodev.WeightDevice': (w) => `${w.Path}:${w.Weight}`,
+  'blkiodev.ThrottleDevice': (t) => `${t.Path}:${t.Rate}`,
+});
 
 /** `data` (API JSON) as docker's Go type `type` (e.g. `container.InspectResponse`). */
 export function typed(type: string, data: unknown): unknown {

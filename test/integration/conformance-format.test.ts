@@ -34,7 +34,7 @@ before(async () => {
   await ok(['network', 'create', '--label', 'team=blue', '--subnet', h.subnet(), 'fmtnet']);
   await ok(['run', '-d', '--name', 'fmtweb', '-l', 'com.example.vendor=ACME', '-l', 'aa.first=1', '-e', 'A=1', '-e', 'B=two', '-p', '127.0.0.1:18080:80',
     '--health-cmd', 'true', '--health-interval', '1h', '--health-start-period', '1h', 'fmtbb', 'sleep', '1000']);
-  await ok(['create', '--name', 'fmtidle', '-v', 'fmtvol:/data', '--network', 'fmtnet', '--restart', 'on-failure:3', 'fmtbb']);
+  await ok(['create', '--name', 'fmtidle', '-v', 'fmtvol:/data', '--network', 'fmtnet', '--restart', 'on-failure:3', '--ulimit', 'nofile=1024:2048', 'fmtbb']);
   until = String(Math.floor(Date.now() / 1000) + 1);
 });
 after(async () => { await h?.close(); });
@@ -62,7 +62,8 @@ const CASES: Case[] = [
   ...C(['container', 'inspect', 'fmtidle'],
     '{{.State.Health.Status}}', '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}', '{{range .Mounts}}{{.Name}}:{{.Destination}} {{end}}',
     '{{json .Mounts}}', '{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}', '{{json .State}}',
-    '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}', '{{.State.StartedAt}}', '{{.HostConfig.Binds}}', '{{.State}}'),
+    '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}', '{{.State.StartedAt}}', '{{.HostConfig.Binds}}', '{{.State}}',
+    '{{.HostConfig.Ulimits}}', '{{range .HostConfig.Ulimits}}{{.Name}}={{.Soft}}{{end}}'),
   ...C(['inspect', 'fmtweb', 'fmtidle', 'nosuchthing'], '{{.Name}}', '{{.State.Health.Status}}', 'json'),
   // image inspect
   ...C(['image', 'inspect', 'fmtbb'],

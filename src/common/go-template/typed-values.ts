@@ -118,3 +118,15 @@ export function goMethod(v: object, name: string): ((...args: unknown[]) => unkn
   const m = methods.get(v);
   return m && Object.hasOwn(m, name) ? m[name] : undefined;
 }
+
+const stringers = new WeakMap<object, () => string>();
+
+/** Gives a value a String() method: fmt's `%v` prints what it returns. */
+export function setStringer<T extends object>(v: T, fn: () => string): T {
+  stringers.set(v, fn);
+  return v;
+}
+
+export function goStringer(v: object): (() => string) | undefined {
+  return stringers.get(v);
+}

@@ -20,7 +20,7 @@
  *   map[string]string), not `<no value>`.
  */
 import { goJson, goJsonDefault } from './json.ts';
-import { GoDuration, GoNilPtr, GoTime, markNil, setJsonMarshaler, setMapZero, setStructJson, setStructPrint, type JsonField, type PrintLayout } from './typed-values.ts';
+import { GoDuration, GoNilPtr, GoTime, markNil, setJsonMarshaler, setMapZero, setStringer, setStructJson, setStructPrint, type JsonField, type PrintLayout } from './typed-values.ts';
 import { goStruct } from './values.ts';
 
 export type FieldSpec = readonly [name: string, type: string, json: string, flags: string];
@@ -39,7 +39,12 @@ export class TypedDecoder {
    * `mapJson`: struct types whose MarshalJSON goes through a map, so their JSON (and what is
    * inside) has its keys sorted (registry.ServiceConfig in docker 28).
    */
-  constructor(private readonly schema: GoSchema, private readonly mapJson: ReadonlySet<string> = new Set()) {}
+  constructor(
+    private readonly schema: GoSchema,
+    private readonly mapJson: ReadonlySet<string> = new Set(),
+    /** String() methods by struct type: `%v` prints them (units.Ulimit's `nofile=1024:2048`). */
+    private readonly stringers: Readonly<Record<string, (v: Record<string, unknown>) => string>> = {},
+  ) {}
 
   decode(type: string, json: unknown): unknown {
     return this.value(type, json, false);
@@ -140,6 +145,8 @@ export class TypedDecoder {
     }
     setStructJson(out, jsonFields);
     setStructPrint(out, this.layout(type));
+    const str = this.stringers[type];
+    if (str) setStringer(out, () => str(out));
     if (this.mapJson.has(type)) {
       setJsonMarshaler(out, () => goJson(sortKeys(JSON.parse(goJsonDefault(out)))));
     }

@@ -10,7 +10,7 @@
  * (missing fields are an error), function = func (called with the command's arguments).
  */
 import { formatFloat } from './float-format.ts';
-import { GoDuration, GoNilPtr, GoTime, goDurationText, goTimeText, structPrintLayout, type PrintLayout } from './typed-values.ts';
+import { GoDuration, GoNilPtr, GoTime, goDurationText, goStringer, goTimeText, structPrintLayout, type PrintLayout } from './typed-values.ts';
 
 export type Kind =
   | 'invalid' | 'nil' | 'string' | 'int' | 'float' | 'bool' | 'slice' | 'bytes' | 'map'
@@ -108,6 +108,8 @@ export function isTrue(v: unknown): boolean {
 
 /** fmt's `%v` of `v`; `top` renders a missing value as `<no value>` (template printing). */
 export function formatValue(v: unknown, top = false): string {
+  const str = typeof v === 'object' && v !== null ? goStringer(v) : undefined;
+  if (str) return str();
   switch (kindOf(v)) {
     case 'invalid': return top ? '<no value>' : '<nil>';
     case 'nil': return '<nil>';
