@@ -245,7 +245,7 @@ export class Executor {
     const method = typeof receiver === 'object' ? goMethod(receiver, name) : undefined;
     if (method) return this.evalCall(dot, { params: [], variadic: 'any', fn: method }, node, name, args, final);
     const kind = kindOf(receiver);
-    if (kind === 'struct' && name in (receiver as object)) {
+    if (kind === 'struct' && name in (receiver as object) && (Object.hasOwn(receiver as object, name) || !(name in Object.prototype))) {
       const value = (receiver as Record<string, unknown>)[name];
       if (typeof value === 'function') {
         const method: FuncDef = { params: [], variadic: 'any', fn: (value as (...a: unknown[]) => unknown).bind(receiver) };
