@@ -58,7 +58,11 @@ const CASES: Case[] = [
     '{{len .Config.OnBuild}}', '{{.RestartCount}} {{.Created}}', '{{lower .State.Status}} {{upper .Name}}',
     '{{printf "%s:%d" .Name .RestartCount}}', '{{.HostConfig.LogConfig.Type}}', '{{.GraphDriver.Name}}', '{{.Platform}} {{.Driver}}',
     '{{.Foo}}', '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}', '{{.HostConfig.Dns}}',
-    '{{json .HostConfig.Ulimits}}', '{{.Id}}', '{{.Config.Hostname}}', '{{with .State}}{{.Status}}{{end}}'),
+    '{{json .HostConfig.Ulimits}}', '{{.Id}}', '{{.Config.Hostname}}', '{{with .State}}{{.Status}}{{end}}',
+    // docs.docker.com "Format command and log output"
+    '{{join .Args " , "}}', '{{split .Image ":"}}', '{{title .Name}}', '{{println .Name}}', '{{range .Mounts}}{{.Source}}{{end}}',
+    '{{range .NetworkSettings.Networks}}{{.MacAddress}}{{end}}', '{{.LogPath}}', '{{pad .Name 2 2}}|{{truncate .Id 12}}',
+    '{{.Name}} {{.State.Health.Status}}', '{{.Path}} {{.Args}} {{len .Args}}'),
   ...C(['container', 'inspect', 'fmtidle'],
     '{{.State.Health.Status}}', '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}', '{{range .Mounts}}{{.Name}}:{{.Destination}} {{end}}',
     '{{json .Mounts}}', '{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}', '{{json .State}}',
