@@ -6,7 +6,7 @@
  */
 import { CliExit } from './context.ts';
 import { DOCKER_TYPES } from './docker-go-types.ts';
-import { compileTemplate, formatRows, goJson, goStruct, goTimeText, GoTime, setJsonMarshaler, tabwrite, TemplateError, TypedDecoder } from '../common/go-template/index.ts';
+import { compileTemplate, formatRows, goJson, goStruct, goTimeText, GoJsonNumber, GoTime, markGoMap, setJsonMarshaler, tabwrite, TemplateError, TypedDecoder } from '../common/go-template/index.ts';
 
 const decoder = new TypedDecoder(DOCKER_TYPES, new Set(['registry.ServiceConfig']), {
   'units.Ulimit': (u) => `${u.Name}=${u.Soft}:${u.Hard}`,
@@ -58,7 +58,7 @@ export function inspectFormat(tmpl: ReturnType<typeof compileTemplate>, type: st
     const r = tmpl.executePartial(typed(type, raw));
     if (!r.error) return r.output;
   }
-  const r = tmpl.executePartial(raw, undefined, { missingKey: 'error' });
+  const r = tmpl.executePartial(jsonNumbers(raw), undefined, { missingKey: 'error' });
   if (r.error) throw new TemplateError(`template parsing error: ${r.error.message}`);
   return r.output;
 }
@@ -89,6 +89,14 @@ export function contextRow(row: object, typeName: string, labels?: Record<string
     return goJson(plain, true);
   });
   return goStruct(ctx, typeName);
+}
+
+/** JSON decoded as docker's raw inspect data is (json.Decoder.UseNumber): numbers are json.Number. */
+function jsonNumbers(v: unknown): unknown {
+  if (typeof v === 'number') return new GoJsonNumber(String(v));
+  if (Array.isArray(v)) return v.map(jsonNumbers);
+  if (v !== null && typeof v === 'object') return markGoMap(Object.fromEntries(Object.entries(v).map(([k, e]) => [k, jsonNumbers(e)])));
+  return v;
 }
 
 /**

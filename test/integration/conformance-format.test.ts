@@ -62,7 +62,8 @@ const CASES: Case[] = [
     // docs.docker.com "Format command and log output"
     '{{join .Args " , "}}', '{{split .Image ":"}}', '{{title .Name}}', '{{println .Name}}', '{{range .Mounts}}{{.Source}}{{end}}',
     '{{range .NetworkSettings.Networks}}{{.MacAddress}}{{end}}', '{{.LogPath}}', '{{pad .Name 2 2}}|{{truncate .Id 12}}',
-    '{{.Name}} {{.State.Health.Status}}', '{{.Path}} {{.Args}} {{len .Args}}'),
+    '{{.Name}} {{.State.Health.Status}}', '{{.Path}} {{.Args}} {{len .Args}}',
+    '{{.Id}} {{.State}}', '{{.Id}} {{json .HostConfig.RestartPolicy}} {{.HostConfig.Memory}}', '{{.Id}} {{printf "%v %s" .Config.Cmd .Name}}'),
   ...C(['container', 'inspect', 'fmtidle'],
     '{{.State.Health.Status}}', '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}', '{{range .Mounts}}{{.Name}}:{{.Destination}} {{end}}',
     '{{json .Mounts}}', '{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}', '{{json .State}}',
@@ -73,7 +74,9 @@ const CASES: Case[] = [
   ...C(['image', 'inspect', 'fmtbb'],
     '{{.ID}}', '{{.Id}}', '{{.RepoTags}}', '{{json .RepoTags}}', '{{.Config.Cmd}}', '{{len .Config.OnBuild}}', '{{range .Config.OnBuild}}x{{end}}',
     '{{.Os}}/{{.Architecture}}', '{{.Size}}', '{{len .RootFS.Layers}} {{.RootFS.Type}}', '{{.Config.Entrypoint}}', '{{json .Config}}',
-    '{{range .RepoDigests}}{{.}}{{end}}', '{{.Metadata.LastTagTime}}', '{{json .GraphDriver}}', '{{index .Config.Labels "x"}}', '{{.Config.Nope}}'),
+    '{{range .RepoDigests}}{{.}}{{end}}', '{{.Metadata.LastTagTime}}', '{{json .GraphDriver}}', '{{index .Config.Labels "x"}}', '{{.Config.Nope}}',
+    // `.Id` is not a field of docker's struct (ID is): these run on the raw map, numbers as json.Number
+    '{{.Id}} {{printf "%d" .Size}}', '{{.Id}} {{json .RootFS}}', '{{.Id}} {{eq .Size 0}}', '{{.Id}} {{.Size}} {{len .Size}}', '{{.Id}} {{json .Config}}'),
   // network and volume inspect
   ...C(['network', 'inspect', 'fmtnet'],
     '{{.Name}} {{.Driver}} {{.Scope}}', '{{json .IPAM.Config}}', '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}', '{{.Created}}',

@@ -4,7 +4,7 @@
  */
 export { compileTemplate, Template, type CompileOptions, type ExecuteOptions } from './template.ts';
 export { TypedDecoder, type GoSchema, type FieldSpec } from './typed.ts';
-export { setJsonMarshaler, GoTime, goTimeText } from './typed-values.ts';
+export { setJsonMarshaler, GoJsonNumber, GoTime, goTimeText, markGoMap } from './typed-values.ts';
 export { formatRows, isTableFormat, type FormatRowsOptions } from './table-format.ts';
 export { tabwrite, tabwriteText, type TabwriterOptions } from './tabwriter.ts';
 export { TemplateError } from './template-error.ts';

@@ -6,7 +6,7 @@
  * Plain objects keep their key order (they stand for structs, which Go encodes in field
  * order); undefined members are left out, like `omitempty`.
  */
-import { GoDuration, GoTime, goTimeJson, isTypedNil, jsonMarshaler, structJsonFields, typedMapZero } from './typed-values.ts';
+import { GoDuration, GoJsonNumber, GoTime, goTimeJson, isGoMap, isTypedNil, jsonMarshaler, structJsonFields, typedMapZero } from './typed-values.ts';
 import { kindOf, mapEntries } from './values.ts';
 
 export function goJson(v: unknown, escapeHTML = false): string {
@@ -38,7 +38,7 @@ export function goJsonDefault(v: object): string {
 function encode(v: unknown, escapeHTML: boolean, seen: Set<object>, own = false): string {
   switch (kindOf(v)) {
     case 'invalid': case 'nil': case 'func': return 'null';
-    case 'string': return encodeString(v as string, escapeHTML);
+    case 'string': return v instanceof GoJsonNumber ? v.text : encodeString(v as string, escapeHTML);
     case 'bool': return v ? 'true' : 'false';
     case 'int': return String(v instanceof GoDuration ? v.ns : v);
     case 'float': {
@@ -70,7 +70,7 @@ function encode(v: unknown, escapeHTML: boolean, seen: Set<object>, own = false)
       }
       return `{${parts.join(',')}}`;
     }
-    const entries = obj instanceof Map || typedMapZero(obj) ? mapEntries(obj) : Object.entries(obj);
+    const entries = obj instanceof Map || typedMapZero(obj) || isGoMap(obj) ? mapEntries(obj) : Object.entries(obj);
     const parts: string[] = [];
     for (const [k, e] of entries) {
       if (e === undefined || typeof e === 'function') continue;

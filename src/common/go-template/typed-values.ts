@@ -13,6 +13,12 @@ export class GoTime {
   constructor(readonly text: string) {}
 }
 
+/** encoding/json's Number (docker's raw inspect data): a string type holding the number's text. */
+export class GoJsonNumber {
+  constructor(readonly text: string) {}
+  toString(): string { return this.text; }
+}
+
 /** time.Duration in nanoseconds; prints as Go's Duration.String(). */
 export class GoDuration {
   constructor(readonly ns: number) {}
@@ -33,6 +39,11 @@ export function setStructPrint(v: object, layout: PrintLayout): void { structPri
 export function structPrintLayout(v: object): PrintLayout | undefined { return structPrint.get(v); }
 
 export function markNil(v: object): void { nilValues.add(v); }
+
+const goMaps = new WeakSet<object>();
+/** Marks a plain object as a Go map: encoding/json sorts its keys. */
+export function markGoMap<T extends object>(v: T): T { goMaps.add(v); return v; }
+export function isGoMap(v: object): boolean { return goMaps.has(v); }
 export function setMapZero(m: object, zero: () => unknown): void { mapZero.set(m, zero); }
 export function setStructJson(v: object, fields: readonly JsonField[]): void { structJson.set(v, fields); }
 

@@ -10,7 +10,7 @@
  * (missing fields are an error), function = func (called with the command's arguments).
  */
 import { formatFloat } from './float-format.ts';
-import { GoDuration, GoNilPtr, GoTime, goDurationText, goStringer, goTimeText, structPrintLayout, type PrintLayout } from './typed-values.ts';
+import { GoDuration, GoJsonNumber, GoNilPtr, GoTime, goDurationText, goStringer, goTimeText, structPrintLayout, type PrintLayout } from './typed-values.ts';
 
 export type Kind =
   | 'invalid' | 'nil' | 'string' | 'int' | 'float' | 'bool' | 'slice' | 'bytes' | 'map'
@@ -42,6 +42,7 @@ export function kindOf(v: unknown): Kind {
   if (v instanceof GoNilPtr) return 'nil';
   if (v instanceof GoTime) return 'time';
   if (v instanceof GoDuration) return 'int';
+  if (v instanceof GoJsonNumber) return 'string';
   if (Array.isArray(v)) return 'slice';
   if (v instanceof Uint8Array) return 'bytes';
   if (v instanceof Map) return 'map';
@@ -56,7 +57,7 @@ export function typeName(v: unknown): string {
   switch (kindOf(v)) {
     case 'invalid': return '<nil>';
     case 'nil': return v instanceof GoNilPtr ? v.typeName : 'interface {}';
-    case 'string': return 'string';
+    case 'string': return v instanceof GoJsonNumber ? 'json.Number' : 'string';
     case 'int': return typeof v === 'bigint' ? 'int64' : v instanceof GoDuration ? 'time.Duration' : 'int';
     case 'float': return 'float64';
     case 'bool': return 'bool';
@@ -97,7 +98,7 @@ export function mapSize(v: unknown): number {
 export function isTrue(v: unknown): boolean {
   switch (kindOf(v)) {
     case 'invalid': case 'nil': return false;
-    case 'string': return (v as string).length > 0;
+    case 'string': return String(v).length > 0;
     case 'int': case 'float': return typeof v === 'bigint' ? v !== 0n : Number(v) !== 0;
     case 'bool': return v as boolean;
     case 'slice': case 'bytes': return (v as ArrayLike<unknown>).length > 0;
@@ -113,7 +114,7 @@ export function formatValue(v: unknown, top = false): string {
   switch (kindOf(v)) {
     case 'invalid': return top ? '<no value>' : '<nil>';
     case 'nil': return '<nil>';
-    case 'string': return v as string;
+    case 'string': return String(v);
     case 'int': return v instanceof GoDuration ? goDurationText(v) : String(v);
     case 'float': return formatFloat(v as number, 'g', -1);
     case 'bool': return v ? 'true' : 'false';
