@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileTemplate, TypedDecoder, type GoSchema } from '../../src/common/go-template/index.ts';
+import { compileTemplate, GoJsonNumber, markGoMap, TypedDecoder, type GoSchema } from '../../src/common/go-template/index.ts';
 import { DOCKER_TYPES } from '../../src/cli/docker-go-types.ts';
 
 const SCHEMA: GoSchema = {
@@ -71,4 +71,14 @@ test('docker\'s own types: image Config.OnBuild, version APIVersion, container H
   const c = d.decode('container.InspectResponse', { Id: 'x', State: { Status: 'running' } });
   assert.equal(run('{{.ID}} {{.State.Status}} {{.State.Health}} {{.Config}}', c), 'x running <nil> <nil>');
   assert.throws(() => run('{{.State.Health.Status}}', c), /nil pointer evaluating \*container\.Health\.Status/);
+});
+
+test('json.Number and Go maps (the raw inspect data) and String() in printf', () => {
+  const n = new GoJsonNumber('1984172');
+  const raw = markGoMap({ Size: n, B: markGoMap({ z: 1, a: 2 }) });
+  assert.equal(run('{{.Size}} {{len .Size}} {{eq .Size "1984172"}} {{printf "%d" .Size}}', raw), '1984172 7 true %!d(json.Number=1984172)');
+  assert.throws(() => run('{{eq .Size 0}}', raw), /incompatible types for comparison/);
+  assert.equal(run('{{json .}}', raw), '{"B":{"a":2,"z":1},"Size":1984172}');
+  const box = dec.decode('x.Box', { Every: 2e9, When: '2024-01-02T03:04:05Z' });
+  assert.equal(run('{{printf "%v|%s|%d" .Every .When .Every}}', box), '2s|2024-01-02 03:04:05 +0000 UTC|2000000000');
 });
