@@ -19,12 +19,6 @@ export function typed(type: string, data: unknown): unknown {
   return decoder.decode(type, data);
 }
 
-/** One object through a template (version, info, inspect). `json` → compact JSON. */
-export function formatOne(format: string, data: unknown): string {
-  if (format === 'json') return JSON.stringify(data);
-  return compileTemplate(format).execute(data);
-}
-
 /**
  * Runs `format` on one API object typed as `type`, as docker's version/info/events do;
  * `json` means `{{json .}}`. Parse errors are CliExit(64) with docker's
