@@ -82,3 +82,9 @@ test('json.Number and Go maps (the raw inspect data) and String() in printf', ()
   const box = dec.decode('x.Box', { Every: 2e9, When: '2024-01-02T03:04:05Z' });
   assert.equal(run('{{printf "%v|%s|%d" .Every .When .Every}}', box), '2s|2024-01-02 03:04:05 +0000 UTC|2000000000');
 });
+
+test('a struct\'s own field shadows a promoted one of the same name', () => {
+  const d2 = new TypedDecoder({ ...SCHEMA, 'x.Outer': [['Base', 'x.Base', '', 'e'], ['ID', 'string', 'OuterID', '']] });
+  const o = d2.decode('x.Outer', { Id: 'inner', OuterID: 'outer', Count: 3 });
+  assert.equal(run('{{.ID}} {{.Count}}', o), 'outer 3');
+});

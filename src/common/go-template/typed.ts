@@ -60,16 +60,14 @@ export class TypedDecoder {
     let f = this.flat.get(name);
     if (f) return f;
     f = [];
-    const seen = new Set<string>();
+    const promotes = (flags: string, ftype: string, fjson: string) => flags.includes('e') && !!this.schema[ftype.replace(/^\*/, '')] && fjson === '';
+    // a struct's own fields shadow the promoted ones of the same name (Go's depth rule)
+    const seen = new Set((this.schema[name] ?? []).filter(([, t, j, fl]) => !promotes(fl, t, j)).map(([n]) => n));
     for (const [fname, ftype, fjson, flags] of this.schema[name] ?? []) {
-      const embedded = flags.includes('e');
-      const inner = ftype.replace(/^\*/, '');
-      if (embedded && this.schema[inner] && fjson === '') {
-        for (const sub of this.fields(inner)) if (!seen.has(sub.key)) { seen.add(sub.key); f.push(sub); }
+      if (promotes(flags, ftype, fjson)) {
+        for (const sub of this.fields(ftype.replace(/^\*/, ''))) if (!seen.has(sub.key)) { seen.add(sub.key); f.push(sub); }
         continue;
       }
-      if (seen.has(fname)) continue;
-      seen.add(fname);
       f.push({ key: fname, type: ftype, json: fjson || fname, omit: flags.includes('o') });
     }
     this.flat.set(name, f);
@@ -77,13 +75,13 @@ export class TypedDecoder {
   }
 
   /** The `%v` grouping of a struct's (flattened) fields. */
-  private layout(name: string, seen = new Set<string>()): PrintLayout {
+  private layout(name: string): PrintLayout {
     const cached = this.layouts.get(name);
     if (cached) return cached;
     const out: (string | PrintLayout)[] = [];
     for (const [fname, ftype, fjson, flags] of this.schema[name] ?? []) {
       const inner = ftype.replace(/^\*/, '');
-      if (flags.includes('e') && this.schema[inner] && fjson === '') out.push(this.layout(inner, seen));
+      if (flags.includes('e') && this.schema[inner] && fjson === '') out.push(this.layout(inner));
       else out.push(fname);
     }
     this.layouts.set(name, out);
