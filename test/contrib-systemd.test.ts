@@ -40,6 +40,8 @@ test('systemd-analyze verify accepts wharf.socket and wharf.service', (t) => {
 
 test('the service runs wharfd on the activated socket and leaves monitors running on stop', () => {
   assert.deepEqual(directive(service, 'ExecStart'), ['/usr/local/bin/wharfd -H fd://']);
+  // wharfd tells systemd when the API serves (READY=1), reloads and stops (sd-notify.ts).
+  assert.deepEqual(directive(service, 'Type'), ['notify']);
   assert.deepEqual(directive(service, 'Requires'), ['wharf.socket']);
   assert.deepEqual(directive(service, 'KillMode'), ['process']);
   assert.deepEqual(directive(service, 'ExecReload'), ['/bin/kill -s HUP $MAINPID']);

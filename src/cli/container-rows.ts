@@ -129,7 +129,7 @@ export function psRow(c: ContainerSummary, trunc: boolean, now = Date.now()): Ps
     Status: c.Status,
     Size: size,
     Names: names.join(','),
-    Labels: Object.entries(c.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
+    Labels: Object.entries(c.Labels ?? {}).map(([k, v]) => `${k}=${v}`).sort().join(','),
     Mounts: (c.Mounts ?? []).map((m) => (m.Name ? (trunc ? ellipsis(m.Name, 15) : m.Name) : m.Source ?? '')).join(','),
     Networks: Object.keys(c.NetworkSettings?.Networks ?? {}).sort().join(','),
     LocalVolumes: String((c.Mounts ?? []).filter((m) => m.Name).length),

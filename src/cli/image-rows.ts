@@ -14,7 +14,7 @@ export interface ImageSummary {
 
 export const IMAGE_HEADERS: Record<string, string> = {
   Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT',
-  Size: 'SIZE', Containers: 'CONTAINERS', SharedSize: 'SHARED SIZE', UniqueSize: 'UNIQUE SIZE', VirtualSize: 'VIRTUAL SIZE',
+  Size: 'SIZE', Containers: 'CONTAINERS', SharedSize: 'SHARED SIZE', UniqueSize: 'UNIQUE SIZE', VirtualSize: 'SIZE',
 };
 
 export function imagesDefaultFormat(digests: boolean): string {
@@ -73,7 +73,7 @@ export function imageRows(images: ImageSummary[], opts: { trunc: boolean; digest
         ID: opts.trunc ? shortId(i.Id) : i.Id,
         CreatedSince: timeAgo(i.Created * 1000, opts.now ?? Date.now()),
         CreatedAt: new Date(i.Created * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
-        Size: humanSize(i.Size, 3), VirtualSize: humanSize(i.Size, 3),
+        Size: humanSize(i.Size, 3), VirtualSize: humanSize(i.Size, 4),
         Containers: (i.Containers ?? -1) < 0 ? 'N/A' : String(i.Containers),
         // go-units HumanSize (4 significant digits), as docker's image formatter prints these two
         SharedSize: shared < 0 ? 'N/A' : humanSize(shared, 4),

@@ -18,6 +18,7 @@ import { SystemService, type InfoSources } from '../engine/system/index.ts';
 import { reloadConfig, type DaemonConfig } from './config.ts';
 import { configureProxyEnv } from './proxy-env.ts';
 import { proxyFromEnv } from '../registry/client/index.ts';
+import { monotonicUsec, sdNotifier } from './sd-notify.ts';
 import { openDatabase } from '../store/db.ts';
 import { ContentStore } from '../store/content-store.ts';
 import { LayerStore } from '../store/layer-store.ts';
@@ -92,6 +93,8 @@ export async function startDaemon(cfg: DaemonConfig): Promise<RunningDaemon> {
 }
 
 async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Promise<RunningDaemon> {
+  // First, before any child (conmon, runc) could inherit $NOTIFY_SOCKET.
+  const notify = sdNotifier(process.env, (msg) => logger.warn(msg));
   const events = new EventBus();
   const warnings: string[] = [];
 
@@ -205,6 +208,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
   fs.writeFileSync(cfg.pidfile, String(process.pid));
 
   const onHup = () => {
+    notify(`RELOADING=1\nMONOTONIC_USEC=${monotonicUsec()}`);
     try {
       const changed = reloadConfig(cfg);
       logger.level = cfg.logLevel;
@@ -213,11 +217,13 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     } catch (err) {
       logger.error(`Error reloading configuration: ${(err as Error).message}`);
     }
+    notify('READY=1');
   };
   process.on('SIGHUP', onHup);
 
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {
+    notify('STOPPING=1');
     process.off('SIGHUP', onHup);
     await Promise.all(listeners.map((l) => l.close()));
     server.closeAllConnections();
@@ -234,6 +240,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   logger.info('Daemon has completed initialization');
+  notify('READY=1');
   return { config: cfg, listeners, stop };
 }
 

@@ -161,8 +161,12 @@ test('wharf CLI: version, info, and a clear message when the daemon is absent', 
   const v = await d.cli(['version']);
   assert.equal(v.code, 0, v.stderr);
   assert.match(v.stdout, /Server: Wharf Engine/);
-  const f = await d.cli(['version', '--format', '{{.Server.ApiVersion}}']);
+  // docker's types.Version names the field APIVersion (JSON "ApiVersion"); templates see the Go name
+  const f = await d.cli(['version', '--format', '{{.Server.APIVersion}}']);
   assert.equal(f.stdout.trim(), '1.47');
+  const json = await d.cli(['version', '--format', '{{.Server.ApiVersion}}']);
+  assert.equal(json.code, 1);
+  assert.match(json.stderr, /can't evaluate field ApiVersion in type \*types\.Version/);
   const info = await d.cli(['info', '--format', '{{json .RegistryConfig.Mirrors}}']);
   assert.equal(info.stdout.trim(), '[]');
   const gone = await d.cli(['version'], { env: { WHARF_HOST: `unix://${d.dir}/nothing.sock` } });

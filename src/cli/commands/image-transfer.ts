@@ -219,9 +219,11 @@ export function search(ctx: CliContext): Command {
       const results = await ctx.client().json<SearchResult[]>('/images/search', { query: { term, limit: o.limit, filters: filtersParam(o.filter) }, headers });
       const rows = results.map((r) => ({
         Name: r.name, Description: o.trunc ? ellipsis(r.description.replace(/\n/g, ' '), 45) : r.description, StarCount: String(r.star_count),
-        IsOfficial: r.is_official ? '[OK]' : '', IsAutomated: r.is_automated ? '[OK]' : '',
+        IsOfficial: r.is_official ? '[OK]' : '',
       }));
+      // docker 28's searchContext: no IsAutomated; in JSON, IsOfficial is "true"/"false"
       ctx.out.write(formatList(o.format, 'table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}', rows,
-        { Name: 'NAME', Description: 'DESCRIPTION', StarCount: 'STARS', IsOfficial: 'OFFICIAL', IsAutomated: 'AUTOMATED' }));
+        { Name: 'NAME', Description: 'DESCRIPTION', StarCount: 'STARS', IsOfficial: 'OFFICIAL' },
+        { typeName: '*registry.searchContext', jsonRows: rows.map((r, i) => ({ ...r, IsOfficial: String(!!results[i]!.is_official) })) }));
     });
 }

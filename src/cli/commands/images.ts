@@ -20,14 +20,14 @@ export default function images(ctx: CliContext): Command {
     .action(async (repo: string | undefined, o: { all?: boolean; digests?: boolean; filter: string[]; format?: string; trunc: boolean; quiet?: boolean }) => {
       if (!o.format && !o.quiet) o.format = ctx.config().cfg.imagesFormat || undefined; // config.json's imagesFormat
       const filters = [...o.filter, ...(repo ? [`reference=${repo}`] : [])];
-      const list = await ctx.client().json<ImageSummary[]>('/images/json', { query: { all: o.all, filters: filtersParam(filters), 'shared-size': (o.format ?? '').includes('SharedSize') || (o.format ?? '').includes('UniqueSize') } });
+      const list = await ctx.client().json<ImageSummary[]>('/images/json', { query: { all: o.all, filters: filtersParam(filters) } });
       const rows = imageRows(list, { trunc: o.trunc, digests: !!o.digests || (o.format ?? '').includes('.Digest') });
-      if (o.quiet) {
-        const seen = new Set<string>();
-        for (const r of rows) if (!seen.has(r.ID)) { seen.add(r.ID); ctx.out.write(`${r.ID}\n`); }
-        return;
-      }
-      ctx.out.write(formatList(o.format, imagesDefaultFormat(!!o.digests), rows, IMAGE_HEADERS));
+      // docker's NewImageFormat: -q only with no format or `table`; a custom format wins; a table
+      // format with --digests gets the digest column when it lacks one. One line per tag, as docker.
+      let format = o.format;
+      if (!format || format === 'table') format = o.quiet ? '{{.ID}}' : undefined;
+      else if (format.startsWith('table') && o.digests && !format.includes('{{.Digest}}')) format += '\t{{.Digest}}';
+      ctx.out.write(formatList(format, imagesDefaultFormat(!!o.digests), rows, IMAGE_HEADERS, { typeName: '*formatter.imageContext' }));
     });
 }
 
@@ -67,7 +67,7 @@ export function history(ctx: CliContext): Command {
       const items = await ctx.client().json<HistoryItem[]>(`/images/${encodeURIComponent(image)}/history`, { query: { platform: o.platform } });
       const rows = historyRows(items, { trunc: o.trunc, human: o.human });
       if (o.quiet) { for (const r of rows) ctx.out.write(`${r.ID}\n`); return; }
-      ctx.out.write(formatList(o.format, HISTORY_FORMAT, rows, HISTORY_HEADERS));
+      ctx.out.write(formatList(o.format, HISTORY_FORMAT, rows, HISTORY_HEADERS, { typeName: '*image.historyContext' }));
     });
 }
 

@@ -1,7 +1,9 @@
 /** `wharf info`: system-wide information, laid out like `docker info`. */
 import { Command } from 'commander';
 import type { CliContext } from '../context.ts';
-import { formatOne } from '../format.ts';
+import { formatTyped, parseFormat } from '../format.ts';
+import { TemplateError } from '../../common/go-template/index.ts';
+import { CLIENT } from './version.ts';
 
 type Gpu = { Index: number; Name: string; UUID: string; BusId: string };
 type Info = Record<string, unknown> & { GPUs?: Gpu[]; GPUDriverVersion?: string; CDISpecDirs?: string[]; DiscoveredDevices?: { Source: string; ID: string }[]; DriverStatus?: [string, string][]; Warnings?: string[]; RegistryConfig?: { InsecureRegistryCIDRs?: string[]; Mirrors?: string[] } };
@@ -11,9 +13,18 @@ export default function infoCommand(ctx: CliContext): Command {
     .description('Display system-wide information')
     .option('-f, --format <string>', 'Format output using a custom template')
     .action(async (opts: { format?: string }) => {
+      if (opts.format) parseFormat(opts.format);
       const info = await ctx.client().json<Info>('/info');
       if (opts.format) {
-        ctx.out.write(formatOne(opts.format, info) + '\n');
+        // docker's dockerInfo: the server's Info with the client's beside it
+        const data = { ...info, ClientInfo: { Debug: !!ctx.globals.debug, ...CLIENT, Plugins: [], Warnings: null } };
+        try {
+          ctx.out.write(formatTyped(opts.format, 'system.dockerInfo', data) + '\n');
+        } catch (e) {
+          if (!(e instanceof TemplateError)) throw e;
+          ctx.out.write(((e as TemplateError & { partial?: string }).partial ?? '') + '\n');
+          throw e;
+        }
         return;
       }
       const i = info as Record<string, string | number | boolean>;

@@ -2,14 +2,14 @@
 import type { Command } from 'commander';
 import { CliExit, type CliContext } from '../context.ts';
 import { newCommand } from '../docker-command.ts';
-import { formatList } from '../format.ts';
+import { formatList, goTimeString } from '../format.ts';
 import { collect, filtersParam } from '../options.ts';
 import { toMap } from '../spec-parse.ts';
 import { eachTarget } from './container-lifecycle.ts';
 import { confirm } from './images.ts';
 import { typedInspect } from './inspect.ts';
 
-interface Network { Id: string; Name: string; Driver: string; Scope: string; IPv6?: boolean; Internal?: boolean; Labels?: Record<string, string> | null; Created?: string }
+interface Network { Id: string; Name: string; Driver: string; Scope: string; IPv6?: boolean; EnableIPv6?: boolean; EnableIPv4?: boolean; Internal?: boolean; Labels?: Record<string, string> | null; Created?: string }
 
 interface CreateOpts { driver: string; subnet: string[]; gateway: string[]; ipRange: string[]; internal?: boolean; attachable?: boolean; ipv6?: boolean; label: string[]; opt: string[]; ipamDriver?: string; ipamOpt: string[] }
 
@@ -49,12 +49,13 @@ export default function network(ctx: CliContext): Command {
     .action(async (o: { filter: string[]; format?: string; trunc: boolean; quiet?: boolean }) => {
       const nets = (await ctx.client().json<Network[]>('/networks', { query: { filters: filtersParam(o.filter) } })).sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
       const rows = nets.map((n) => ({
-        ID: o.trunc ? n.Id.slice(0, 12) : n.Id, Name: n.Name, Driver: n.Driver, Scope: n.Scope, IPv6: String(!!n.IPv6), Internal: String(!!n.Internal),
-        Labels: Object.entries(n.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','), CreatedAt: n.Created ?? '',
+        ID: o.trunc ? n.Id.slice(0, 12) : n.Id, Name: n.Name, Driver: n.Driver, Scope: n.Scope, IPv4: String(!!n.EnableIPv4), IPv6: String(!!(n.EnableIPv6 ?? n.IPv6)), Internal: String(!!n.Internal),
+        Labels: Object.entries(n.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','), CreatedAt: goTimeString(n.Created),
       }));
       if (o.quiet) { for (const r of rows) ctx.out.write(`${r.ID}\n`); return; }
       ctx.out.write(formatList(o.format, 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}', rows,
-        { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED' }));
+        { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED AT', IPv4: 'IPV4' },
+        { typeName: '*network.networkContext', labels: nets.map((n) => n.Labels ?? {}) }));
     }));
   cmd.addCommand(typedInspect(ctx, 'network'));
   cmd.addCommand(newCommand('rm').alias('remove').description('Remove one or more networks').argument('<networks...>')

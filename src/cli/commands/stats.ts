@@ -16,7 +16,7 @@ export default function stats(ctx: CliContext): Command {
       const client = ctx.client();
       let ids = names;
       if (!ids.length) ids = (await client.json<Array<{ Id: string }>>('/containers/json', { query: { all: o.all } })).map((c) => c.Id);
-      const render = (rows: StatsRow[]) => formatList(o.format, STATS_FORMAT, rows, STATS_HEADERS);
+      const render = (rows: StatsRow[]) => formatList(o.format, STATS_FORMAT, rows, STATS_HEADERS, { typeName: '*container.statsContext' });
       if (o.stream === false) {
         const rows = await Promise.all(ids.map(async (id) => statsRow(id, await client.json<StatsJson>(`/containers/${id}/stats`, { query: { stream: 'false' } }), o.trunc)));
         ctx.out.write(render(rows));

@@ -4,7 +4,7 @@ import { ApiError } from '../../client/client.ts';
 import { humanSize } from '../../common/human.ts';
 import type { CliContext } from '../context.ts';
 import { newCommand } from '../docker-command.ts';
-import { dfVerbose, type VerboseDf } from '../df-verbose.ts';
+import { dfVerbose, dfVerboseFormat, type VerboseDf } from '../df-verbose.ts';
 import { formatList } from '../format.ts';
 import { collect, filtersParam } from '../options.ts';
 import { confirm } from './images.ts';
@@ -51,9 +51,11 @@ export function systemDf(ctx: CliContext): Command {
     .flag('-v, --verbose', 'Show detailed information on space usage')
     .action(async (o: { format?: string; verbose?: boolean }) => {
       const d = await ctx.client().json<Df>('/system/df');
-      if (o.verbose && !o.format) { ctx.out.write(dfVerbose(d as VerboseDf)); return; }
+      if (o.verbose && (!o.format || o.format === 'table')) { ctx.out.write(dfVerbose(d as VerboseDf)); return; }
+      if (o.verbose) { ctx.out.write(dfVerboseFormat(d as VerboseDf, o.format!)); return; }
       ctx.out.write(formatList(o.format, 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}', dfRows(d),
-        { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' }));
+        { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' },
+        { typeNames: ['Images', 'Containers', 'Volumes', 'Builder'].map((k) => `*formatter.diskUsage${k}Context`) }));
     });
 }
 

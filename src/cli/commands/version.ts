@@ -1,15 +1,27 @@
 /** `wharf version`: client and server versions, like `docker version`. */
 import { Command } from 'commander';
 import type { CliContext } from '../context.ts';
-import { formatOne } from '../format.ts';
+import { formatTyped, parseFormat } from '../format.ts';
+import { TemplateError, tabwriteText } from '../../common/go-template/index.ts';
 
-const CLIENT = { Platform: { Name: 'Wharf' }, Version: '0.1.0', ApiVersion: '1.47', DefaultAPIVersion: '1.47', GitCommit: 'wharf', GoVersion: `node${process.versions.node}`, Os: 'linux', Arch: process.arch === 'x64' ? 'amd64' : process.arch, BuildTime: '', Context: 'default' };
+export const CLIENT = { Platform: { Name: 'Wharf' }, Version: '0.1.0', ApiVersion: '1.47', DefaultAPIVersion: '1.47', GitCommit: 'wharf', GoVersion: `node${process.versions.node}`, Os: 'linux', Arch: process.arch === 'x64' ? 'amd64' : process.arch, BuildTime: '', Context: 'default' };
+
+/** docker adds an Engine component when the server lists none. */
+function withEngine(server: Record<string, unknown>): Record<string, unknown> {
+  const comps = Array.isArray(server.Components) ? server.Components as { Name?: string }[] : [];
+  if (comps.some((c) => c.Name === 'Engine')) return server;
+  const s = server as Record<string, string | boolean>;
+  return { ...server, Components: [...comps, { Name: 'Engine', Version: s.Version, Details: {
+    ApiVersion: s.ApiVersion, MinAPIVersion: s.MinAPIVersion, GitCommit: s.GitCommit, GoVersion: s.GoVersion, Os: s.Os, Arch: s.Arch,
+    BuildTime: s.BuildTime ?? '', Experimental: String(!!s.Experimental) } }] };
+}
 
 export default function versionCommand(ctx: CliContext): Command {
   return new Command('version')
     .description('Show the Wharf version information')
     .option('-f, --format <string>', 'Format output using a custom template')
     .action(async (opts: { format?: string }) => {
+      if (opts.format) parseFormat(opts.format, 'version');
       let server: Record<string, unknown> | undefined;
       let serverErr: unknown;
       try {
@@ -18,7 +30,19 @@ export default function versionCommand(ctx: CliContext): Command {
         serverErr = err;
       }
       if (opts.format) {
-        ctx.out.write(formatOne(opts.format, { Client: CLIENT, Server: server ?? null }) + '\n');
+        const data = { Client: CLIENT, Server: server ? withEngine(server) : null };
+        let out: string;
+        let execErr: TemplateError | undefined;
+        try {
+          out = formatTyped(opts.format, 'system.versionInfo', data, 'version');
+        } catch (e) {
+          if (!(e instanceof TemplateError)) throw e;
+          execErr = e;
+          out = (e as TemplateError & { partial?: string }).partial ?? '';
+        }
+        // docker writes through tabwriter(20, 1, 1, ' ') and always ends with a newline
+        ctx.out.write(tabwriteText(`${out}\n`, { minwidth: 20, tabwidth: 1, padding: 1 }));
+        if (execErr && !serverErr) throw execErr;
       } else {
         const c = CLIENT;
         const lines = ['Client:', ` Version:           ${c.Version}`, ` API version:       ${c.ApiVersion}`, ` Node version:      ${process.versions.node}`, ` Git commit:        ${c.GitCommit}`, ` OS/Arch:           ${c.Os}/${c.Arch}`, ` Context:           default'`.replace("'", '')];

@@ -3,13 +3,14 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { newCommand } from '../docker-command.ts';
 import { formatList } from '../format.ts';
+import { humanSize } from '../../common/human.ts';
 import { collect, filtersParam } from '../options.ts';
 import { toMap } from '../spec-parse.ts';
 import { eachTarget } from './container-lifecycle.ts';
 import { confirm, printPruned } from './images.ts';
 import { typedInspect } from './inspect.ts';
 
-interface Volume { Name: string; Driver: string; Mountpoint: string; Labels?: Record<string, string> | null; Scope: string; Options?: Record<string, string> | null }
+interface Volume { Name: string; Driver: string; Mountpoint: string; Labels?: Record<string, string> | null; Scope: string; Options?: Record<string, string> | null; UsageData?: { Size: number; RefCount: number } | null }
 
 export default function volume(ctx: CliContext): Command {
   const cmd = newCommand('volume').description('Manage volumes');
@@ -29,8 +30,11 @@ export default function volume(ctx: CliContext): Command {
       const r = await ctx.client().json<{ Volumes: Volume[] | null }>('/volumes', { query: { filters: filtersParam(o.filter) } });
       const vols = (r.Volumes ?? []).sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
       if (o.quiet) { for (const v of vols) ctx.out.write(`${v.Name}\n`); return; }
-      const rows = vols.map((v) => ({ Name: v.Name, Driver: v.Driver, Scope: v.Scope, Mountpoint: v.Mountpoint, Labels: Object.entries(v.Labels ?? {}).map(([k, x]) => `${k}=${x}`).join(','), Links: 'N/A', Size: 'N/A' }));
-      ctx.out.write(formatList(o.format, 'table {{.Driver}}\t{{.Name}}', rows, { Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Links: 'LINKS', Size: 'SIZE' }));
+      const rows = vols.map((v) => ({ Name: v.Name, Driver: v.Driver, Scope: v.Scope, Mountpoint: v.Mountpoint, Labels: Object.entries(v.Labels ?? {}).map(([k, x]) => `${k}=${x}`).join(','),
+        Links: v.UsageData ? String(v.UsageData.RefCount) : 'N/A', Size: v.UsageData ? humanSize(v.UsageData.Size, 4) : 'N/A',
+        Group: 'N/A', Availability: 'N/A', Status: 'N/A' }));
+      ctx.out.write(formatList(o.format, 'table {{.Driver}}\t{{.Name}}', rows, { Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Links: 'LINKS', Size: 'SIZE', Group: 'GROUP', Availability: 'AVAILABILITY', Status: 'STATUS' },
+        { typeName: '*formatter.volumeContext', labels: vols.map((v) => v.Labels ?? {}) }));
     }));
   cmd.addCommand(typedInspect(ctx, 'volume'));
   cmd.addCommand(newCommand('rm').alias('remove').description('Remove one or more volumes').argument('<volumes...>')

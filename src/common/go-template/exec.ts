@@ -12,6 +12,7 @@ import type {
 import { nodeString } from './nodes.ts';
 import type { FuncDef, FuncMap, ParamKind } from './funcs.ts';
 import { TemplateError } from './template-error.ts';
+import { GoNilPtr, goMethod } from './typed-values.ts';
 import { formatValue, isTrue, kindOf, mapEntries, typeName } from './values.ts';
 
 /** Marks "no value piped in" (distinct from a piped-in missing value, `undefined`). */
@@ -26,7 +27,8 @@ export class Executor {
   private node: Node | null = null;
   readonly out: string[] = [];
 
-  constructor(private readonly src: string, private readonly funcs: FuncMap) {}
+  /** `missingError`: Go's `missingkey=error` option (a map without the key is an error). */
+  constructor(private readonly src: string, private readonly funcs: FuncMap, private readonly missingError = false) {}
 
   run(root: ListNode, data: unknown): void {
     this.vars = [{ name: '$', value: data }];
@@ -230,11 +232,20 @@ export class Executor {
   }
 
   private evalField(dot: unknown, name: string, node: Node, args: Node[], final: Final, receiver: unknown): unknown {
-    if (receiver === undefined) return undefined;
+    if (receiver === undefined) {
+      if (this.missingError) this.errorf(`nil data; no entry for key "${name}"`);
+      return undefined;
+    }
     if (receiver === null) this.errorf(`nil pointer evaluating interface {}.${name}`);
+    if (receiver instanceof GoNilPtr) {
+      if (receiver.fields?.has(name)) this.errorf(`nil pointer evaluating ${receiver.typeName}.${name}`);
+      this.errorf(`can't evaluate field ${name} in type ${receiver.typeName}`);
+    }
     const hasArgs = args.length > 1 || final !== NO_FINAL;
+    const method = typeof receiver === 'object' ? goMethod(receiver, name) : undefined;
+    if (method) return this.evalCall(dot, { params: [], variadic: 'any', fn: method }, node, name, args, final);
     const kind = kindOf(receiver);
-    if (kind === 'struct' && name in (receiver as object)) {
+    if (kind === 'struct' && name in (receiver as object) && (Object.hasOwn(receiver as object, name) || !(name in Object.prototype))) {
       const value = (receiver as Record<string, unknown>)[name];
       if (typeof value === 'function') {
         const method: FuncDef = { params: [], variadic: 'any', fn: (value as (...a: unknown[]) => unknown).bind(receiver) };
@@ -245,8 +256,10 @@ export class Executor {
     }
     if (kind === 'map') {
       if (hasArgs) this.errorf(`${name} is not a method but has arguments`);
+      const has = receiver instanceof Map ? receiver.has(name) : Object.hasOwn(receiver as object, name);
+      if (!has && this.missingError) this.errorf(`map has no entry for key "${name}"`);
       if (receiver instanceof Map) return receiver.get(name);
-      return Object.hasOwn(receiver as object, name) ? (receiver as Record<string, unknown>)[name] : undefined;
+      return has ? (receiver as Record<string, unknown>)[name] : undefined;
     }
     return this.errorf(`can't evaluate field ${name} in type ${typeName(receiver)}`);
   }

@@ -10,6 +10,7 @@
  */
 import { goJson } from './json.ts';
 import { sprint, sprintf, sprintln } from './printf.ts';
+import { GoNilPtr, typedMapZero } from './typed-values.ts';
 import { formatValue, isTrue, kindOf, mapSize, typeName } from './values.ts';
 
 /** Go parameter kinds: `raw` passes a missing value through as undefined. */
@@ -67,10 +68,10 @@ function indexArg(index: unknown, cap: number): number {
 function index(item: unknown, ...indexes: unknown[]): unknown {
   if (item === null || item === undefined) throw new Error('index of untyped nil');
   for (const ix of indexes) {
-    if (item === null || item === undefined) throw new Error('index of nil pointer');
+    if (item === null || item === undefined || item instanceof GoNilPtr) throw new Error('index of nil pointer');
     const k = kindOf(item);
     if (k === 'slice' || k === 'bytes' || k === 'string') {
-      const seq = k === 'string' ? Buffer.from(item as string) : (item as ArrayLike<unknown>);
+      const seq = k === 'string' ? Buffer.from(String(item)) : (item as ArrayLike<unknown>);
       const x = indexArg(ix, seq.length);
       if (x >= seq.length) throw new Error(`index out of range: ${x}`);
       item = seq[x];
@@ -78,7 +79,8 @@ function index(item: unknown, ...indexes: unknown[]): unknown {
       if (item instanceof Map) item = item.get(ix);
       else {
         const key = String(ix);
-        item = Object.hasOwn(item as object, key) ? (item as Record<string, unknown>)[key] : undefined;
+        const zero = typedMapZero(item as object);
+        item = Object.hasOwn(item as object, key) ? (item as Record<string, unknown>)[key] : zero ? zero() : undefined;
       }
     } else {
       throw new Error(`can't index item of type ${typeName(item)}`);
@@ -89,11 +91,12 @@ function index(item: unknown, ...indexes: unknown[]): unknown {
 
 function slice(item: unknown, ...indexes: unknown[]): unknown {
   if (item === null || item === undefined) throw new Error('slice of untyped nil');
+  if (item instanceof GoNilPtr) throw new Error('slice of nil pointer');
   if (indexes.length > 3) throw new Error(`too many slice indexes: ${indexes.length}`);
   const k = kindOf(item);
   if (k === 'string' && indexes.length === 3) throw new Error('cannot 3-index slice a string');
   if (k !== 'string' && k !== 'slice' && k !== 'bytes') throw new Error(`can't slice item of type ${typeName(item)}`);
-  const seq = k === 'string' ? Buffer.from(item as string) : (item as unknown[] | Uint8Array);
+  const seq = k === 'string' ? Buffer.from(String(item)) : (item as unknown[] | Uint8Array);
   const idx = [0, seq.length];
   indexes.forEach((ix, i) => { idx[i] = indexArg(ix, seq.length); });
   if (idx[0]! > idx[1]!) throw new Error(`invalid slice index: ${idx[0]} > ${idx[1]}`);
@@ -102,9 +105,9 @@ function slice(item: unknown, ...indexes: unknown[]): unknown {
 }
 
 function len(item: unknown): number {
-  if (item === null || item === undefined) throw new Error('len of nil pointer');
+  if (item === null || item === undefined || item instanceof GoNilPtr) throw new Error('len of nil pointer');
   switch (kindOf(item)) {
-    case 'string': return Buffer.byteLength(item as string);
+    case 'string': return Buffer.byteLength(String(item));
     case 'slice': case 'bytes': return (item as ArrayLike<unknown>).length;
     case 'map': return mapSize(item);
     default: throw new Error(`len of type ${typeName(item)}`);
@@ -143,7 +146,7 @@ function eq(a: unknown, ...bs: unknown[]): boolean {
       if (a === b) return true;
       continue;
     }
-    if (typeof a === 'bigint' || typeof b === 'bigint' ? BigInt(a as number) === BigInt(b as number) : a === b) return true;
+    if (typeof a === 'bigint' || typeof b === 'bigint' ? BigInt(a as number) === BigInt(b as number) : ka === 'number' ? Number(a) === Number(b) : ka === 'string' ? String(a) === String(b) : a === b) return true;
   }
   return false;
 }
@@ -154,7 +157,7 @@ function lt(a: unknown, b: unknown): boolean {
   if (ka === 'nil' || ka === 'other' || kb === 'nil' || kb === 'other') throw new Error('invalid type for comparison');
   if (ka !== kb) throw new Error(BAD_COMPARISON);
   if (ka === 'bool') throw new Error('invalid type for comparison');
-  return (a as number | string) < (b as number | string);
+  return ka === 'number' ? Number(a) < Number(b) : String(a) < String(b);
 }
 
 function evalArgs(args: unknown[]): string {

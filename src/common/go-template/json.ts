@@ -6,6 +6,7 @@
  * Plain objects keep their key order (they stand for structs, which Go encodes in field
  * order); undefined members are left out, like `omitempty`.
  */
+import { GoDuration, GoJsonNumber, GoTime, goTimeJson, isGoMap, isTypedNil, jsonMarshaler, structJsonFields, typedMapZero } from './typed-values.ts';
 import { kindOf, mapEntries } from './values.ts';
 
 export function goJson(v: unknown, escapeHTML = false): string {
@@ -29,29 +30,47 @@ function encodeTime(d: Date): string {
   return `"${iso.slice(0, 19)}${frac === '.' ? '' : frac}Z"`;
 }
 
-function encode(v: unknown, escapeHTML: boolean, seen: Set<object>): string {
+/** goJson of `v` ignoring its own MarshalJSON (for a MarshalJSON built on the default). */
+export function goJsonDefault(v: object): string {
+  return encode(v, false, new Set(), true);
+}
+
+function encode(v: unknown, escapeHTML: boolean, seen: Set<object>, own = false): string {
   switch (kindOf(v)) {
     case 'invalid': case 'nil': case 'func': return 'null';
-    case 'string': return encodeString(v as string, escapeHTML);
+    case 'string': return v instanceof GoJsonNumber ? v.text : encodeString(v as string, escapeHTML);
     case 'bool': return v ? 'true' : 'false';
-    case 'int': return String(v);
+    case 'int': return String(v instanceof GoDuration ? v.ns : v);
     case 'float': {
       const n = v as number;
       if (!Number.isFinite(n)) throw new Error(`json: unsupported value: ${n > 0 ? '+Inf' : n < 0 ? '-Inf' : 'NaN'}`);
       return String(n);
     }
     case 'bytes': return `"${Buffer.from(v as Uint8Array).toString('base64')}"`;
-    case 'time': return encodeTime(v as Date);
+    case 'time': return v instanceof GoTime ? goTimeJson(v) : encodeTime(v as Date);
     default: break;
   }
   const obj = v as object;
+  if (isTypedNil(obj)) return 'null';
+  const marshal = own ? undefined : jsonMarshaler(obj);
+  if (marshal) return marshal();
   if (seen.has(obj)) throw new Error('json: unsupported value: encountered a cycle');
   seen.add(obj);
   try {
     if (Array.isArray(obj)) return `[${obj.map((e) => encode(e, escapeHTML, seen)).join(',')}]`;
     const toJSON = (obj as { toJSON?: () => unknown }).toJSON;
     if (typeof toJSON === 'function') return encode(toJSON.call(obj), escapeHTML, seen);
-    const entries = obj instanceof Map ? mapEntries(obj) : Object.entries(obj);
+    const fields = structJsonFields(obj);
+    if (fields) {
+      const parts: string[] = [];
+      for (const [key, name, omitempty] of fields) {
+        const e = (obj as Record<string, unknown>)[key];
+        if (name === '-' || (omitempty && isEmptyValue(e))) continue;
+        parts.push(`${encodeString(name, escapeHTML)}:${encode(e, escapeHTML, seen)}`);
+      }
+      return `{${parts.join(',')}}`;
+    }
+    const entries = obj instanceof Map || typedMapZero(obj) || isGoMap(obj) ? mapEntries(obj) : Object.entries(obj);
     const parts: string[] = [];
     for (const [k, e] of entries) {
       if (e === undefined || typeof e === 'function') continue;
@@ -60,5 +79,18 @@ function encode(v: unknown, escapeHTML: boolean, seen: Set<object>): string {
     return `{${parts.join(',')}}`;
   } finally {
     seen.delete(obj);
+  }
+}
+
+/** encoding/json's isEmptyValue, for `omitempty`. */
+function isEmptyValue(v: unknown): boolean {
+  switch (kindOf(v)) {
+    case 'invalid': case 'nil': return true;
+    case 'string': return v === '';
+    case 'bool': return v === false;
+    case 'int': case 'float': return Number(v) === 0;
+    case 'slice': case 'bytes': return (v as ArrayLike<unknown>).length === 0;
+    case 'map': return v instanceof Map ? v.size === 0 : Object.keys(v as object).length === 0;
+    default: return false;
   }
 }

@@ -7,6 +7,7 @@
  * int 5 from float64 5.0; Go would print `%!f(int=5)`).
  */
 import { formatFloat } from './float-format.ts';
+import { GoDuration, GoJsonNumber, GoTime, goDurationText, goStringer, goTimeText } from './typed-values.ts';
 import { formatValue, goTimeString, kindOf, mapEntries, typeName } from './values.ts';
 
 interface Spec {
@@ -127,16 +128,22 @@ function sign(neg: boolean, spec: Spec): string {
 function formatArg(v: unknown, verb: string, spec: Spec): string {
   if (verb === 'T') return pad(v == null ? '<nil>' : typeName(v), spec);
   if (v == null) return verb === 'v' ? pad('<nil>', spec) : badVerb(v, verb);
+  // String() methods (time.Time, time.Duration, units.Ulimit …) answer %v and %s
+  const str = v instanceof GoTime ? () => goTimeText(v) : v instanceof GoDuration ? () => goDurationText(v)
+    : typeof v === 'object' ? goStringer(v) : undefined;
+  if (str && (verb === 'v' || verb === 's')) return pad(str(), spec);
+  if (v instanceof GoTime) return badVerb(v, verb);
   const kind = kindOf(v);
   switch (kind) {
     case 'bool':
       return verb === 'v' || verb === 't' ? pad(String(v), spec) : badVerb(v, verb);
     case 'int':
-      return formatInt(typeof v === 'bigint' ? v : BigInt(v as number), verb, spec, v);
+      return formatInt(typeof v === 'bigint' ? v : BigInt(Number(v)), verb, spec, v);
     case 'float':
       return formatFloatArg(v as number, verb, spec);
     case 'string':
-      return formatString(v as string, verb, spec);
+      if (v instanceof GoJsonNumber && !'svqxX'.includes(verb)) return badVerb(v, verb);
+      return formatString(String(v), verb, spec);
     case 'bytes':
       if (verb === 's' || verb === 'q' || verb === 'x' || verb === 'X') {
         return formatString(Buffer.from(v as Uint8Array).toString('latin1'), verb, spec);

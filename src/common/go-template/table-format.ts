@@ -9,6 +9,7 @@ import { HEADER_FUNCS } from './funcs.ts';
 import { compileTemplate, type CompileOptions } from './template.ts';
 import { TemplateError } from './template-error.ts';
 import { tabwriteText } from './tabwriter.ts';
+import { setGoMethods } from './typed-values.ts';
 import { goStruct, kindOf } from './values.ts';
 
 export interface FormatRowsOptions extends CompileOptions {
@@ -68,6 +69,11 @@ export function formatRows(
   }
   if (!table) return body;
   // Docker ignores header errors and keeps what was written before them.
-  const header = tmpl.executePartial(headers, HEADER_FUNCS).output;
+  const header = tmpl.executePartial(setGoMethods({ ...headers }, { Label: headerLabel }), HEADER_FUNCS).output;
   return tabwriteText(`${header}\n${body}`);
+}
+
+/** docker's SubHeaderContext.Label: the key's last dot-part, `-` and `_` as spaces. */
+function headerLabel(name: unknown): string {
+  return String(name).split('.').pop()!.replace(/[-_]/g, ' ');
 }

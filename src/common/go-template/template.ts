@@ -13,8 +13,15 @@ import { parse } from './parser.ts';
 import { TemplateError } from './template-error.ts';
 
 export interface CompileOptions {
+  /** The template's name, as Go's error messages show it (`template: NAME:1:2: executing "NAME" …`). */
+  name?: string;
   /** Extra functions (or replacements), each called with its arguments as-is. */
   funcs?: Record<string, TemplateFunc>;
+}
+
+export interface ExecuteOptions {
+  /** Go's `missingkey=` option: `error` makes a map without the key an execution error. */
+  missingKey?: 'default' | 'error';
 }
 
 export class Template {
@@ -23,11 +30,12 @@ export class Template {
     readonly source: string,
     private readonly root: ListNode,
     private readonly funcs: FuncMap,
+    private readonly name = '',
   ) {}
 
   /** Renders the template with `data` as dot; throws TemplateError on execution errors. */
-  execute(data: unknown): string {
-    const r = this.executePartial(data);
+  execute(data: unknown, opts: ExecuteOptions = {}): string {
+    const r = this.executePartial(data, undefined, opts);
     if (r.error) throw r.error;
     return r.output;
   }
@@ -36,13 +44,13 @@ export class Template {
    * Renders like Go's Execute into a buffer: on error, `output` holds what was written
    * before it. `funcs` replaces functions by name (docker's table headers use this).
    */
-  executePartial(data: unknown, funcs?: FuncMap): { output: string; error?: TemplateError } {
-    const ex = new Executor(this.source, funcs ? { ...this.funcs, ...funcs } : this.funcs);
+  executePartial(data: unknown, funcs?: FuncMap, opts: ExecuteOptions = {}): { output: string; error?: TemplateError } {
+    const ex = new Executor(this.source, funcs ? { ...this.funcs, ...funcs } : this.funcs, opts.missingKey === 'error');
     try {
       ex.run(this.root, data);
       return { output: ex.out.join('') };
     } catch (e) {
-      if (e instanceof TemplateError) return { output: ex.out.join(''), error: e };
+      if (e instanceof TemplateError) return { output: ex.out.join(''), error: named(e, this.name) };
       if (e instanceof RangeError) {
         return { output: ex.out.join(''), error: new TemplateError(`template: : ${e.message}`) };
       }
@@ -55,6 +63,17 @@ export class Template {
 export function compileTemplate(src: string, opts: CompileOptions = {}): Template {
   const funcs: FuncMap = { ...BASE_FUNCS };
   for (const [name, fn] of Object.entries(opts.funcs ?? {})) funcs[name] = wrapFunc(fn);
-  const root = parse(src, (name) => Object.hasOwn(funcs, name));
-  return new Template(src, root, funcs);
+  let root: ListNode;
+  try {
+    root = parse(src, (name) => Object.hasOwn(funcs, name));
+  } catch (e) {
+    throw e instanceof TemplateError ? named(e, opts.name ?? '') : e;
+  }
+  return new Template(src, root, funcs, opts.name ?? '');
+}
+
+/** Puts the template's name where Go's messages have it. */
+function named(e: TemplateError, name: string): TemplateError {
+  if (!name) return e;
+  return new TemplateError(e.message.replace(/^template: :/, `template: ${name}:`).replace(/ executing "" at /, ` executing "${name}" at `));
 }

@@ -10,6 +10,7 @@
  * (missing fields are an error), function = func (called with the command's arguments).
  */
 import { formatFloat } from './float-format.ts';
+import { GoDuration, GoJsonNumber, GoNilPtr, GoTime, goDurationText, goStringer, goTimeText, structPrintLayout, type PrintLayout } from './typed-values.ts';
 
 export type Kind =
   | 'invalid' | 'nil' | 'string' | 'int' | 'float' | 'bool' | 'slice' | 'bytes' | 'map'
@@ -38,6 +39,10 @@ export function kindOf(v: unknown): Kind {
     case 'object': break;
     default: return 'string';
   }
+  if (v instanceof GoNilPtr) return 'nil';
+  if (v instanceof GoTime) return 'time';
+  if (v instanceof GoDuration) return 'int';
+  if (v instanceof GoJsonNumber) return 'string';
   if (Array.isArray(v)) return 'slice';
   if (v instanceof Uint8Array) return 'bytes';
   if (v instanceof Map) return 'map';
@@ -51,9 +56,9 @@ export function kindOf(v: unknown): Kind {
 export function typeName(v: unknown): string {
   switch (kindOf(v)) {
     case 'invalid': return '<nil>';
-    case 'nil': return 'interface {}';
-    case 'string': return 'string';
-    case 'int': return typeof v === 'bigint' ? 'int64' : 'int';
+    case 'nil': return v instanceof GoNilPtr ? v.typeName : 'interface {}';
+    case 'string': return v instanceof GoJsonNumber ? 'json.Number' : 'string';
+    case 'int': return typeof v === 'bigint' ? 'int64' : v instanceof GoDuration ? 'time.Duration' : 'int';
     case 'float': return 'float64';
     case 'bool': return 'bool';
     case 'slice': return '[]interface {}';
@@ -93,8 +98,8 @@ export function mapSize(v: unknown): number {
 export function isTrue(v: unknown): boolean {
   switch (kindOf(v)) {
     case 'invalid': case 'nil': return false;
-    case 'string': return (v as string).length > 0;
-    case 'int': case 'float': return typeof v === 'bigint' ? v !== 0n : v !== 0;
+    case 'string': return String(v).length > 0;
+    case 'int': case 'float': return typeof v === 'bigint' ? v !== 0n : Number(v) !== 0;
     case 'bool': return v as boolean;
     case 'slice': case 'bytes': return (v as ArrayLike<unknown>).length > 0;
     case 'map': return mapSize(v) > 0;
@@ -104,21 +109,26 @@ export function isTrue(v: unknown): boolean {
 
 /** fmt's `%v` of `v`; `top` renders a missing value as `<no value>` (template printing). */
 export function formatValue(v: unknown, top = false): string {
+  const str = typeof v === 'object' && v !== null ? goStringer(v) : undefined;
+  if (str) return str();
   switch (kindOf(v)) {
     case 'invalid': return top ? '<no value>' : '<nil>';
     case 'nil': return '<nil>';
-    case 'string': return v as string;
-    case 'int': return String(v);
+    case 'string': return String(v);
+    case 'int': return v instanceof GoDuration ? goDurationText(v) : String(v);
     case 'float': return formatFloat(v as number, 'g', -1);
     case 'bool': return v ? 'true' : 'false';
     case 'slice': return `[${(v as unknown[]).map((e) => formatValue(e)).join(' ')}]`;
     case 'bytes': return `[${Array.from(v as Uint8Array).join(' ')}]`;
     case 'map':
       return `map[${mapEntries(v).map(([k, e]) => `${formatValue(k)}:${formatValue(e)}`).join(' ')}]`;
-    case 'time': return goTimeString(v as Date);
+    case 'time': return v instanceof GoTime ? goTimeText(v) : goTimeString(v as Date);
     case 'func': return '0x0';
-    case 'struct':
+    case 'struct': {
+      const layout = structPrintLayout(v as object);
+      if (layout) return printLayout(v as Record<string, unknown>, layout);
       return `{${Object.values(v as object).map((e) => formatValue(e)).join(' ')}}`;
+    }
   }
 }
 
@@ -129,4 +139,8 @@ export function goTimeString(d: Date): string {
   let frac = iso.slice(19, 23).replace(/\.?0+$/, '');
   if (frac === '.') frac = '';
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${frac} +0000 UTC`;
+}
+
+function printLayout(v: Record<string, unknown>, layout: PrintLayout): string {
+  return `{${layout.map((e) => (typeof e === 'string' ? formatValue(v[e]) : printLayout(v, e))).join(' ')}}`;
 }

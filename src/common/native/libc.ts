@@ -21,6 +21,7 @@ interface Libc {
   connect: Fn;
   close: Fn;
   recv: Fn;
+  sendto: Fn;
 }
 
 let libc: Libc | undefined;
@@ -42,6 +43,7 @@ function load(): Libc {
     connect: lib.func('int connect(int fd, const void *addr, uint32_t len)') as Fn,
     close: lib.func('int close(int fd)') as Fn,
     recv: lib.func('intptr_t recv(int fd, _Out_ void *buf, size_t len, int flags)') as Fn,
+    sendto: lib.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)') as Fn,
   };
   return libc;
 }
@@ -193,5 +195,33 @@ export function recvNow(fd: number, buf: Buffer): number {
     const n = Number(c.recv(fd, buf, buf.length, MSG_DONTWAIT));
     if (n >= 0) return n;
     if (c.errno() !== os.constants.errno.EINTR) return -1;
+  }
+}
+
+const SOCK_DGRAM = 2;
+const MSG_NOSIGNAL = 0x4000;
+
+/**
+ * Sends one datagram to the unix socket at `path` (Node has no unix datagram sockets); a
+ * leading `@` names an abstract socket, as $NOTIFY_SOCKET does. Throws a Node-style error.
+ */
+export function sendUnixDatagram(path: string, data: Buffer): void {
+  const c = load();
+  const abstract = path.startsWith('@');
+  const name = abstract ? Buffer.concat([Buffer.from([0]), Buffer.from(path.slice(1))]) : Buffer.from(path);
+  if (name.length > 107) throw sysError('sendto', os.constants.errno.ENAMETOOLONG, path);
+  const addr = Buffer.alloc(2 + name.length + (abstract ? 0 : 1));
+  if (os.endianness() === 'LE') addr.writeUInt16LE(AF_UNIX, 0);
+  else addr.writeUInt16BE(AF_UNIX, 0);
+  name.copy(addr, 2);
+  const fd = check(c.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), 'socket', path);
+  try {
+    for (;;) {
+      if (Number(c.sendto(fd, data, data.length, MSG_NOSIGNAL, addr, addr.length)) >= 0) return;
+      const e = c.errno();
+      if (e !== os.constants.errno.EINTR) throw sysError('sendto', e, path);
+    }
+  } finally {
+    c.close(fd);
   }
 }
