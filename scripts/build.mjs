@@ -50,6 +50,8 @@ const cli = {
 await build({ ...cli, entryPoints: { 'wharf-cli': 'src/cli/main.ts' }, plugins: [lazyChildProcess], banner: { js: "const __wharfImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" } });
 await build({ ...cli, entryPoints: { wharf: 'src/cli/boot.ts' } });
 await build({ ...common, entryPoints: { wharfd: 'src/daemon/main.ts' }, splitting: false });
+// The json-file log monitor: one small process per exec root that outlives the daemon (log-monitor.ts).
+await build({ ...common, entryPoints: { 'wharf-logmon': 'src/drivers/runtime/runc/log-monitor-main.ts' }, splitting: false });
 
 try { renameSync(out, old); } catch { /* first build */ }
 renameSync(next, out);

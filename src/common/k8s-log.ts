@@ -1,5 +1,6 @@
 /**
- * Reader for conmon's k8s-file container logs: one record per line,
+ * Reader for container logs on disk, in either format (picked per file by its first byte):
+ * docker's json-file (`{"log":…}` lines, json-log.ts) or conmon's k8s-file, one record per line,
  *   `<RFC3339Nano time> <stdout|stderr> <F|P> <bytes>\n`
  * where `P` (partial) records carry a chunk without its own newline and `F` ends a line.
  * P fragments are joined per stream into whole lines, as `docker logs` shows them.
@@ -7,9 +8,10 @@
  * readK8sLogBatches in hot paths and readK8sLog for convenience.
  */
 import fs from 'node:fs';
+import { JsonLogParser } from './json-log.ts';
 
 export interface LogEntry {
-  /** The record's timestamp as conmon wrote it (local time with offset, nanoseconds). */
+  /** The record's timestamp as written (k8s-file: conmon's local time with offset; json-file: RFC3339Nano UTC). */
   time: string;
   stream: 'stdout' | 'stderr';
   /** The line's bytes, including its trailing '\n' unless the process ended mid-line. */
@@ -53,7 +55,12 @@ export function parseK8sTime(time: string): number {
   return Date.parse(time);
 }
 
-class Parser {
+interface LineParser {
+  feed(chunk: Buffer, out: LogEntry[]): void;
+  flush(out: LogEntry[]): void;
+}
+
+class Parser implements LineParser {
   private rest: Buffer | undefined;
   private pending: { stdout: Buffer[]; stderr: Buffer[]; stdoutTime: string; stderrTime: string } = { stdout: [], stderr: [], stdoutTime: '', stderrTime: '' };
 
@@ -153,7 +160,7 @@ export async function* readK8sLogBatches(file: string, opts: ReadLogOptions = {}
   let fh = await fs.promises.open(file, 'r');
   let ino = (await fh.stat()).ino;
   let drainedRotated = false;
-  const parser = new Parser();
+  let parser: LineParser | undefined;
   const filter = opts.since !== undefined || opts.until !== undefined;
   const keep = (e: LogEntry) => {
     if (!filter) return true;
@@ -179,6 +186,7 @@ export async function* readK8sLogBatches(file: string, opts: ReadLogOptions = {}
       const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
       if (bytesRead > 0) {
         pos += bytesRead;
+        parser ??= buf[0] === 0x7b /* '{': json-file */ ? new JsonLogParser() : new Parser();
         // Handed over in 64 KiB slices: ~1000 entries at a time die young in V8.
         for (let off = 0; off < bytesRead; off += SLICE) {
           let batch: LogEntry[] = [];
@@ -219,7 +227,7 @@ export async function* readK8sLogBatches(file: string, opts: ReadLogOptions = {}
       if (why === 'stop') stopping = true;
     }
     const rest: LogEntry[] = [];
-    parser.flush(rest);
+    parser?.flush(rest);
     const kept = rest.filter(keep);
     if (kept.length) yield kept;
   } finally {

@@ -25,8 +25,12 @@ export interface ConmonLaunch {
   cuuid: string;
   bundle: string;
   pidFile: string;
-  /** `k8s-file:PATH` or `none`. */
+  /** `k8s-file:PATH`, `journald` or `none`. */
   log: string;
+  /** -n: the container's name (journald's CONTAINER_NAME); the cid when absent. */
+  name?: string;
+  /** --log-tag (journald only). */
+  logTag?: string;
   exitDir: string;
   socketDir: string;
   tmpDir: string;
@@ -52,11 +56,12 @@ export interface SyncMessage {
 
 function conmonArgs(l: ConmonLaunch): string[] {
   const a = [
-    '--api-version', '1', '-c', l.cid, '-u', l.cuuid, '-n', l.cid, '-r', l.runcBin,
+    '--api-version', '1', '-c', l.cid, '-u', l.cuuid, '-n', l.name || l.cid, '-r', l.runcBin,
     '--runtime-arg', '--root', '--runtime-arg', l.runcRoot,
     '-b', l.bundle, '-p', l.pidFile, '-l', l.log,
     '--exit-dir', l.exitDir, '--socket-dir-path', l.socketDir,
   ];
+  if (l.logTag) a.push('--log-tag', l.logTag);
   if (l.persistDir) a.push('--persist-dir', l.persistDir);
   if (l.conmonPidFile) a.push('--conmon-pidfile', l.conmonPidFile);
   if (l.tty) a.push('-t');
