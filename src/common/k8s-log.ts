@@ -186,7 +186,7 @@ export async function* readK8sLogBatches(file: string, opts: ReadLogOptions = {}
       const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
       if (bytesRead > 0) {
         pos += bytesRead;
-        parser ??= buf[0] === 0x7b /* '{': json-file */ ? new JsonLogParser() : new Parser();
+        parser ??= buf[0] === 0x7b /* "{": json-file */ ? new JsonLogParser() : new Parser();
         // Handed over in 64 KiB slices: ~1000 entries at a time die young in V8.
         for (let off = 0; off < bytesRead; off += SLICE) {
           let batch: LogEntry[] = [];

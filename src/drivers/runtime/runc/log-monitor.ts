@@ -25,7 +25,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { encodeJsonLogLine, k8sTimeToUtc, rfc3339NanoUtc } from '../../../common/json-log.ts';
+import { encodeJsonLogInto, encodeJsonLogLine, k8sTimeToUtc, rfc3339NanoUtc } from '../../../common/json-log.ts';
 
 export interface StreamConfig {
   /** The json-file log (docker's LogPath). */
@@ -40,6 +40,9 @@ export interface StreamConfig {
 
 const NL = 0x0a;
 const SP = 0x20;
+const NLBUF = Buffer.from('\n');
+/** One output buffer for every stream: a chunk's lines are written before the next chunk is read. */
+const OUT = Buffer.allocUnsafe(1 << 18);
 
 /** One container's FIFO → json-file. */
 class Stream {
@@ -48,6 +51,8 @@ class Stream {
   private out: number;
   private size: number;
   private rest: Buffer | undefined;
+  private lastRaw = '';
+  private lastTime = '';
   readonly since = Date.now();
   closed = false;
 
@@ -88,44 +93,61 @@ class Stream {
     let buf = chunk;
     if (this.rest) { buf = Buffer.concat([this.rest, chunk]); this.rest = undefined; }
     let start = 0;
-    let pending = '';
+    let o = 0;
     for (;;) {
       const nl = buf.indexOf(NL, start);
       if (nl < 0) break;
-      const line = this.record(buf, start, nl);
-      start = nl + 1;
-      if (line === undefined) continue;
-      const len = Buffer.byteLength(line);
+      const sp1 = buf.indexOf(SP, start);
+      const sp2 = sp1 < 0 || sp1 >= nl ? -1 : buf.indexOf(SP, sp1 + 1);
+      if (sp2 < 0 || sp2 >= nl) { start = nl + 1; continue; } // not a k8s-file record
       if (this.cfg.maxSize && this.size >= this.cfg.maxSize) {
-        this.write(pending);
-        pending = '';
+        this.write(o);
+        o = 0;
         this.rotate();
       }
-      pending += line;
-      this.size += len;
-      if (pending.length > 1 << 16) { this.write(pending); pending = ''; }
+      // `<time> <stream> <F|P> <bytes>`: a P record is part of a line (no "\n" of its own).
+      const stream = buf[sp1 + 4] === 0x65 /* 'e' of stderr */ ? 'stderr' : 'stdout';
+      const partial = buf[sp2 + 1] === 0x50; /* 'P' */
+      const payload = buf.subarray(Math.min(sp2 + 3, nl), nl);
+      const time = this.time(buf, start, sp1);
+      let n = encodeJsonLogInto(OUT, o, stream, payload, !partial, time);
+      if (n < 0) {
+        this.write(o);
+        o = 0;
+        n = encodeJsonLogInto(OUT, 0, stream, payload, !partial, time);
+        if (n < 0) { this.writeString(encodeJsonLogLine(stream, partial ? payload : Buffer.concat([payload, NLBUF]), time)); n = 0; }
+      }
+      this.size += n - o;
+      o = n;
+      start = nl + 1;
     }
-    this.write(pending);
+    this.write(o);
     if (start < buf.length) this.rest = Buffer.from(buf.subarray(start));
   }
 
-  /** A k8s-file record `<time> <stream> <F|P> <bytes>` as a json-file line. */
-  private record(buf: Buffer, start: number, nl: number): string | undefined {
-    const sp1 = buf.indexOf(SP, start);
-    if (sp1 < 0 || sp1 >= nl) return undefined;
-    const sp2 = buf.indexOf(SP, sp1 + 1);
-    if (sp2 < 0 || sp2 >= nl) return undefined;
-    const stream = buf[sp1 + 4] === 0x65 /* 'e' of stderr */ ? 'stderr' : 'stdout';
-    const partial = buf[sp2 + 1] === 0x50; /* 'P' */
-    const payload = buf.subarray(Math.min(sp2 + 3, nl), partial ? nl : nl + 1);
-    const time = k8sTimeToUtc(buf.toString('latin1', start, sp1)) ?? rfc3339NanoUtc(new Date());
-    return encodeJsonLogLine(stream, payload, time);
+  /** conmon stamps every record of one read alike: the conversion is cached on the raw bytes. */
+  private time(buf: Buffer, start: number, end: number): string {
+    const raw = buf.toString('latin1', start, end);
+    if (raw !== this.lastRaw) {
+      this.lastRaw = raw;
+      this.lastTime = k8sTimeToUtc(raw) ?? rfc3339NanoUtc(new Date());
+    }
+    return this.lastTime;
   }
 
-  private write(s: string): void {
-    if (!s) return;
+  private writeString(s: string): void {
     try {
       fs.writeSync(this.out, s);
+    } catch (e) {
+      this.onError(`log stream ${this.id}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Writes OUT[0, n). */
+  private write(n: number): void {
+    if (n <= 0) return;
+    try {
+      fs.writeSync(this.out, OUT, 0, n);
     } catch (e) {
       // A full disk: the lines are dropped (docker's json-file logs the error and goes on too).
       this.onError(`log stream ${this.id}: ${(e as Error).message}`);
