@@ -132,6 +132,28 @@ test('json-file through rotations and a daemon restart: lines printed while the 
   await d.cli(['rm', 'keeps']);
 });
 
+test('a log monitor that is killed is started again and loses no line', async () => {
+  const run = await d.cli(['run', '-d', '--name', 'survivor', 'bb', 'sh', '-c', 'i=0; while [ $i -lt 300 ]; do i=$((i+1)); echo "s-$i"; usleep 10000; done']);
+  assert.equal(run.code, 0, run.stderr);
+  const c = await inspect('survivor');
+  const logPath = c.LogPath as string;
+  await waitFor('the first lines', () => fs.existsSync(logPath) && readJsonLines(logPath).length > 10);
+  // The FIFO conmon holds is no fd of the container's.
+  const fds = fs.readdirSync(`/proc/${c.State.Pid}/fd`).map((f) => { try { return fs.readlinkSync(`/proc/${c.State.Pid}/fd/${f}`); } catch { return ''; } });
+  assert.ok(!fds.some((l) => l.includes('logmon')), `container fds: ${fds}`);
+  const monitors = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try { return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(path.join(d.execRoot, 'runtime', 'logmon')); } catch { return false; }
+  });
+  assert.equal(monitors.length, 1, 'one monitor for the exec root');
+  process.kill(Number(monitors[0]), 'SIGKILL');
+  const atKill = readJsonLines(logPath).length;
+  // Not a request of ours: the daemon notices the monitor's death by itself.
+  await waitFor('lines after the kill', () => readJsonLines(logPath).length > atKill + 20, 15_000);
+  await waitFor('the container to exit', async () => (await inspect('survivor')).State.Running === false, 60_000);
+  assert.deepEqual(readJsonLines(logPath).map((e) => e.log), Array.from({ length: 300 }, (_, i) => `s-${i + 1}\n`));
+  await d.cli(['rm', 'survivor']);
+});
+
 test('none: no log file, and logs answers docker\'s 501', async () => {
   const r = await d.cli(['run', '--name', 'quiet', '--log-driver', 'none', 'bb', 'echo', 'hello']);
   assert.equal(r.code, 0, r.stderr);

@@ -31,6 +31,12 @@ export interface ConmonLaunch {
   name?: string;
   /** --log-tag (journald only). */
   logTag?: string;
+  /**
+   * An fd conmon inherits and keeps open while the container runs (conmon closes inherited fds
+   * only at the container's exit): the json-file FIFO's read end, so the FIFO always has a
+   * reader and conmon waits instead of losing lines to EPIPE while a log monitor is restarted.
+   */
+  holdFd?: number;
   exitDir: string;
   socketDir: string;
   tmpDir: string;
@@ -175,6 +181,7 @@ export async function launchConmon(l: ConmonLaunch): Promise<SyncMessage> {
   if (attachPipe) env._OCI_ATTACHPIPE = '5';
   const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', outFd, outFd, syncFd, 'pipe'];
   if (attachPipe) stdio.push('pipe');
+  if (l.holdFd !== undefined) { if (!attachPipe) stdio.push('ignore'); stdio.push(l.holdFd); }
   let child;
   try {
     // cwd = the bundle: conmon drops files (e.g. 'oom') in its cwd when it has no persist dir.

@@ -25,6 +25,8 @@ export function defaultLogMonitorCommand(): string[] {
 
 export class LogMonitorClient {
   private starting: Promise<void> | undefined;
+  private watcher: net.Socket | undefined;
+  private closed = false;
 
   constructor(readonly dir: string, private readonly command: string[] = defaultLogMonitorCommand(), private readonly cgroupProcs?: string) {
     fs.mkdirSync(path.join(dir, 'c'), { recursive: true, mode: 0o700 });
@@ -71,6 +73,41 @@ export class LogMonitorClient {
       answer = await this.send(`${cmd} ${id}\n`);
     }
     if (answer !== 'ok') throw new Error(`log monitor: ${answer.replace(/^error /, '')}`);
+    if (cmd === 'add') this.watch();
+  }
+
+  /**
+   * Holds one idle connection to the monitor: when it drops while streams remain (the monitor
+   * was killed), a new monitor is started at once and adopts every FIFO, so conmon never waits
+   * long on a full one. Unref'd: it keeps no daemon alive.
+   */
+  private watch(): void {
+    if (this.watcher || this.closed) return;
+    const c = net.connect(this.sock);
+    this.watcher = c;
+    c.unref();
+    c.on('connect', () => c.write('watch -\n'));
+    c.on('data', () => undefined);
+    c.on('error', () => undefined);
+    c.on('close', () => {
+      this.watcher = undefined;
+      if (this.closed || !this.hasStreams()) return;
+      setTimeout(() => {
+        if (this.closed || !this.hasStreams()) return;
+        this.start().then(() => this.watch(), () => undefined);
+      }, 50).unref();
+    });
+  }
+
+  private hasStreams(): boolean {
+    try { return fs.readdirSync(path.join(this.dir, 'c')).length > 0; } catch { return false; }
+  }
+
+  /** Daemon shutdown: stop watching (the monitor and its streams carry on). */
+  stopWatching(): void {
+    this.closed = true;
+    this.watcher?.destroy();
+    this.watcher = undefined;
   }
 
   private send(line: string): Promise<string> {

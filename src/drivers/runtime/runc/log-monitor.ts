@@ -8,7 +8,9 @@
  *
  * Layout under `<execRoot>/runtime/logmon/` (0700):
  *   monitor.sock               control socket: one request line, one answer line
- *                              (`add ID` / `flush ID` / `close ID` → `ok` | `error MESSAGE`)
+ *                              (`add ID` / `flush ID` / `close ID` → `ok` | `error MESSAGE`);
+ *                              `watch -` answers `ok` and stays open: the daemon starts a new
+ *                              monitor when that connection drops while streams remain
  *   monitor.log                its own stderr
  *   c/<id>/fifo                the FIFO conmon writes k8s-file records to (`-l k8s-file:FIFO`)
  *   c/<id>/config.json         { path, maxSize?, maxFile?, conmonPidFile? }
@@ -206,7 +208,13 @@ export function runLogMonitor(dir: string, idleMs = 10_000): void {
   };
 
   for (const id of fs.readdirSync(cdir)) {
-    try { add(id); } catch (e) { warn(`adopting log stream ${id}: ${(e as Error).message}`); }
+    try {
+      add(id);
+    } catch (e) {
+      // Unusable (its container's directory or config is gone): dropped, not retried forever.
+      warn(`adopting log stream ${id}: ${(e as Error).message}`);
+      fs.rmSync(path.join(cdir, id), { recursive: true, force: true });
+    }
   }
 
   const sockPath = path.join(dir, 'monitor.sock');
@@ -222,6 +230,7 @@ export function runLogMonitor(dir: string, idleMs = 10_000): void {
         if (cmd === 'add') add(id);
         else if (cmd === 'flush') streams.get(id)?.drain();
         else if (cmd === 'close') close(id, true);
+        else if (cmd === 'watch') { c.write('ok\n'); return; } // held open: the daemon learns of our death by its close
         else throw new Error(`unknown request ${JSON.stringify(cmd)}`);
         c.end('ok\n');
       } catch (e) {

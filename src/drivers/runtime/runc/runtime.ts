@@ -84,9 +84,12 @@ export class RuncRuntime implements RuntimeDriver {
     if (logSpec.path) fs.mkdirSync(path.dirname(logSpec.path), { recursive: true });
     fs.mkdirSync(this.layout.persist(id), { recursive: true });
     let msg;
+    let holdFd: number | undefined;
     try {
       const log = await this.conmonLog(id, logSpec);
+      if (logSpec.driver === 'json-file') holdFd = fs.openSync(log.slice('k8s-file:'.length), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
       msg = await launchConmon({
+        holdFd,
         ...this.launchBase(), cid: id, cuuid: this.layout.sockName(id), bundle,
         pidFile: this.layout.pidFile(id), log, name: logSpec.driver === 'journald' ? logSpec.name : undefined,
         logTag: logSpec.driver === 'journald' ? logSpec.tag : undefined,
@@ -97,6 +100,8 @@ export class RuncRuntime implements RuntimeDriver {
     } catch (err) {
       await this.discard(id);
       throw err;
+    } finally {
+      if (holdFd !== undefined) fs.closeSync(holdFd);
     }
     if (msg.data < 0) {
       await this.discard(id);
@@ -308,6 +313,7 @@ export class RuncRuntime implements RuntimeDriver {
   /** Stops watching exit files (daemon shutdown); containers and monitors keep running. */
   close(): void {
     this.exits.close();
+    this.logmon.stopWatching();
   }
 
   /** Whether runc has state for `id` (its directory under --root). */
