@@ -54,6 +54,7 @@ class Stream {
   private size: number;
   private rest: Buffer | undefined;
   private lastRaw = '';
+  private lastError = '';
   private lastTime = '';
   readonly since = Date.now();
   closed = false;
@@ -141,18 +142,25 @@ class Stream {
     try {
       fs.writeSync(this.out, s);
     } catch (e) {
-      this.onError(`log stream ${this.id}: ${(e as Error).message}`);
+      this.writeFailed(e as Error);
     }
+  }
+
+  /** A full disk: the lines are dropped (docker's json-file does so too), and said once, not per chunk. */
+  private writeFailed(e: Error): void {
+    if (e.message !== this.lastError) this.onError(`log stream ${this.id}: ${e.message} (lines dropped until writes succeed)`);
+    this.lastError = e.message;
   }
 
   /** Writes OUT[0, n). */
   private write(n: number): void {
     if (n <= 0) return;
     try {
-      fs.writeSync(this.out, OUT, 0, n);
+      // A short write (the disk filled up mid-buffer) is carried on, so no line is torn while writes succeed.
+      for (let off = 0; off < n;) off += fs.writeSync(this.out, OUT, off, n - off);
+      this.lastError = '';
     } catch (e) {
-      // A full disk: the lines are dropped (docker's json-file logs the error and goes on too).
-      this.onError(`log stream ${this.id}: ${(e as Error).message}`);
+      this.writeFailed(e as Error);
     }
   }
 
