@@ -154,6 +154,21 @@ test('a log monitor that is killed is started again and loses no line', async ()
   await d.cli(['rm', 'survivor']);
 });
 
+test('a log written in k8s-file by an older daemon becomes json-file when its container starts again', async () => {
+  const created = await d.api('POST', '/containers/create?name=legacy', { Image: 'bb', Cmd: ['echo', 'new line'] });
+  assert.equal(created.status, 201, created.body);
+  const logPath = (await inspect('legacy')).LogPath as string;
+  fs.mkdirSync(path.dirname(logPath), { recursive: true });
+  fs.writeFileSync(logPath, '2026-01-02T03:04:05.600000000+00:00 stdout P old \n2026-01-02T03:04:05.600000000+00:00 stdout F line\n2026-01-02T04:04:05.000000001+01:00 stderr F old error\n');
+  const start = await d.cli(['start', '-a', 'legacy']);
+  assert.equal(start.code, 0, start.stderr);
+  const entries = readJsonLines(logPath);
+  assert.deepEqual(entries.map((e) => [e.stream, e.log, e.time]).slice(0, 2), [['stdout', 'old line\n', '2026-01-02T03:04:05.6Z'], ['stderr', 'old error\n', '2026-01-02T03:04:05.000000001Z']]);
+  assert.deepEqual(entries.slice(2).map((e) => e.log), ['new line\n']);
+  assert.equal((await d.cli(['logs', 'legacy'])).stdout, 'old line\nnew line\n');
+  await d.cli(['rm', 'legacy']);
+});
+
 test('none: no log file, and logs answers docker\'s 501', async () => {
   const r = await d.cli(['run', '--name', 'quiet', '--log-driver', 'none', 'bb', 'echo', 'hello']);
   assert.equal(r.code, 0, r.stderr);

@@ -16,7 +16,7 @@ import { connectNetworks, disconnectAll, writeStandaloneFiles } from './networki
 import { linkEnv } from './links.ts';
 import { parseSignal } from './signals.ts';
 import { logLimits, watchLogSize } from './log-rotation.ts';
-import { checkLogDriver, runtimeLogSpec } from './log-config.ts';
+import { checkLogDriver, runtimeLogSpec, upgradeLegacyLog } from './log-config.ts';
 
 function now(): string {
   return new Date().toISOString();
@@ -72,6 +72,7 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
     const limits = containerLogLimits(reg, l);
     checkLogDriver(rec.HostConfig.LogConfig.Type || 'json-file');
     const log = containerLogSpec(reg, l);
+    if (log.driver === 'json-file' && log.path) await upgradeLegacyLog(log.path);
     const rootfs = await deps.snapshots.mount(id);
     ensureBindSources(rec.MountPoints);
     prepareVolumes(reg, rec, rootfs);

@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, NotImplementedError } from '../../common/errors.ts';
 import type { LogSpec } from '../../drivers/runtime/contract.ts';
-import { logLimits } from './log-rotation.ts';
+import { logFiles, logLimits } from './log-rotation.ts';
+import { readK8sLogBatches } from '../../common/k8s-log.ts';
+import { encodeJsonLogLine, k8sTimeToUtc } from '../../common/json-log.ts';
 
 export type LogConfig = { Type: string; Config: Record<string, string> };
 
@@ -62,4 +64,30 @@ export function runtimeLogSpec(lc: LogConfig, logPath: string, name: string): Lo
 /** docker's answer to `logs` on a container whose driver keeps no readable log. */
 export function checkReadable(lc: LogConfig): void {
   if (lc.Type === 'none' || lc.Type === 'journald') throw new NotImplementedError('configured logging driver does not support reading');
+}
+
+/**
+ * A json-file container made before json-file was written as such has conmon's k8s-file records
+ * at its LogPath (and rotated files): they are rewritten once as json-file lines before the
+ * container starts again, so the monitor never appends docker's lines to a k8s-file file.
+ */
+export async function upgradeLegacyLog(logPath: string): Promise<void> {
+  for (const f of logFiles(logPath)) {
+    let first: Buffer;
+    try {
+      const fd = fs.openSync(f, 'r');
+      try { first = Buffer.alloc(1); if (fs.readSync(fd, first, 0, 1, 0) === 0) continue; } finally { fs.closeSync(fd); }
+    } catch { continue; }
+    if (first[0] === 0x7b /* '{': json-file already */) continue;
+    const tmp = `${f}.upgrade`;
+    const out = fs.openSync(tmp, 'w', 0o640);
+    try {
+      for await (const batch of readK8sLogBatches(f)) {
+        fs.writeSync(out, batch.map((e) => encodeJsonLogLine(e.stream, e.line, k8sTimeToUtc(e.time) ?? e.time)).join(''));
+      }
+    } finally {
+      fs.closeSync(out);
+    }
+    fs.renameSync(tmp, f);
+  }
 }
