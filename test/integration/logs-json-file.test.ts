@@ -218,6 +218,16 @@ test('k8s-file stays a driver choice: conmon\'s own format, read back by logs', 
   assert.equal(logs.stdout, 'out\n');
   assert.equal(logs.stderr, 'err\n');
   await d.cli(['rm', 'k8s']);
+  // Its max-size/max-file: the engine renames, conmon reopens.
+  const rot = await d.cli(['run', '--name', 'k8srot', '--log-driver', 'k8s-file', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=2', 'bb', 'sh', '-c', 'for i in $(seq 1 150); do echo k-$i-0123456789abcdef; usleep 5000; done']);
+  assert.equal(rot.code, 0, rot.stderr);
+  const rp = (await inspect('k8srot')).LogPath as string;
+  assert.ok(fs.existsSync(`${rp}.1`) && !fs.existsSync(`${rp}.2`), 'rotated, 2 files');
+  const rotLines = (await d.cli(['logs', 'k8srot'])).stdout.trim().split('\n');
+  assert.equal(rotLines.at(-1), 'k-150-0123456789abcdef');
+  const nums = rotLines.map((l) => Number(/^k-(\d+)-/.exec(l)?.[1]));
+  assert.deepEqual(nums, Array.from({ length: nums.length }, (_, i) => 150 - nums.length + 1 + i));
+  await d.cli(['rm', 'k8srot']);
 });
 
 test('daemon.json log-driver and log-opts are the defaults; info shows the driver', async () => {

@@ -39,6 +39,7 @@ export class LogMonitorClient {
   async prepare(id: string, cfg: StreamConfig): Promise<string> {
     const d = this.streamDir(id);
     await this.close(id);
+    fs.rmSync(d, { recursive: true, force: true }); // a stale FIFO of a run nobody closed
     fs.mkdirSync(d, { recursive: true, mode: 0o700 });
     const fifo = path.join(d, 'fifo');
     mknod(fifo, S_IFIFO | 0o600);
