@@ -21,6 +21,7 @@ interface Libc {
   connect: Fn;
   close: Fn;
   recv: Fn;
+  fcntl: Fn;
 }
 
 let libc: Libc | undefined;
@@ -42,6 +43,7 @@ function load(): Libc {
     connect: lib.func('int connect(int fd, const void *addr, uint32_t len)') as Fn,
     close: lib.func('int close(int fd)') as Fn,
     recv: lib.func('intptr_t recv(int fd, _Out_ void *buf, size_t len, int flags)') as Fn,
+    fcntl: lib.func('int fcntl(int fd, int cmd, int arg)') as Fn,
   };
   return libc;
 }
@@ -194,4 +196,11 @@ export function recvNow(fd: number, buf: Buffer): number {
     if (n >= 0) return n;
     if (c.errno() !== os.constants.errno.EINTR) return -1;
   }
+}
+
+const F_SETPIPE_SZ = 1031;
+
+/** fcntl(F_SETPIPE_SZ): a pipe's (or open FIFO's) buffer size; returns the size the kernel set. */
+export function setPipeSize(fd: number, bytes: number): number {
+  return check(load().fcntl(fd, F_SETPIPE_SZ, bytes), 'fcntl');
 }
