@@ -8,6 +8,8 @@
  * readK8sLogBatches in hot paths and readK8sLog for convenience.
  */
 import fs from 'node:fs';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import { JsonLogParser } from './json-log.ts';
 
 export interface LogEntry {
@@ -39,6 +41,7 @@ export interface ReadLogOptions {
   reuseBuffer?: boolean;
 }
 
+const gunzip = promisify(zlib.gunzip);
 const CHUNK = 1 << 20;
 const SLICE = 1 << 16;
 const NL = 0x0a;
@@ -155,8 +158,12 @@ function waitForChange(file: string, pos: number, ino: number, signal: AbortSign
   });
 }
 
-/** Batches of log entries, in file order. */
+/** Batches of log entries, in file order. A `.gz` file (a rotated json-file log under `compress`) is read whole, never followed. */
 export async function* readK8sLogBatches(file: string, opts: ReadLogOptions = {}): AsyncGenerator<LogEntry[]> {
+  if (file.endsWith('.gz')) {
+    yield* readGzipLogBatches(file, opts);
+    return;
+  }
   let fh = await fs.promises.open(file, 'r');
   let ino = (await fh.stat()).ino;
   let drainedRotated = false;
@@ -233,6 +240,27 @@ export async function* readK8sLogBatches(file: string, opts: ReadLogOptions = {}
   } finally {
     await fh.close();
   }
+}
+
+async function* readGzipLogBatches(file: string, opts: ReadLogOptions): AsyncGenerator<LogEntry[]> {
+  const data = await gunzip(await fs.promises.readFile(file));
+  if (!data.length) return;
+  const parser: LineParser = data[0] === 0x7b ? new JsonLogParser() : new Parser();
+  const keep = (e: LogEntry) => {
+    const t = parseK8sTime(e.time);
+    if (opts.since !== undefined && (opts.sinceNs === undefined ? t < opts.since : k8sTimeNs(e.time, t) < opts.sinceNs)) return false;
+    if (opts.until !== undefined && (opts.untilNs === undefined ? t > opts.until : k8sTimeNs(e.time, t) > opts.untilNs)) return false;
+    return true;
+  };
+  const all: LogEntry[] = [];
+  for (let off = 0; off < data.length; off += SLICE) {
+    const batch: LogEntry[] = [];
+    parser.feed(data.subarray(off, Math.min(off + SLICE, data.length)), batch);
+    const kept = batch.filter(keep);
+    if (opts.tail !== undefined && opts.tail >= 0) all.push(...kept);
+    else if (kept.length) yield kept;
+  }
+  if (opts.tail !== undefined && opts.tail >= 0 && opts.tail > 0) yield all.slice(-opts.tail);
 }
 
 /** Log entries one by one (convenience over readK8sLogBatches). */

@@ -9,6 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { importBusybox } from '../helpers/images.ts';
 
@@ -169,6 +170,32 @@ test('a log written in k8s-file by an older daemon becomes json-file when its co
   await d.cli(['rm', 'legacy']);
 });
 
+test('compress: rotated files are LogPath.N.gz, gzipped json-file lines; logs reads through them', async () => {
+  const r = await d.cli(['run', '--name', 'gz', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=3', '--log-opt', 'compress=true', 'bb', 'sh', '-c', 'for i in $(seq 1 300); do echo z-$i-0123456789abcdef; usleep 3000; done']);
+  assert.equal(r.code, 0, r.stderr);
+  const logPath = (await inspect('gz')).LogPath as string;
+  await waitFor('the compressions', () => fs.existsSync(`${logPath}.1.gz`) && fs.existsSync(`${logPath}.2.gz`) && !fs.existsSync(`${logPath}.1`) && !fs.existsSync(`${logPath}.2`), 15_000);
+  assert.ok(!fs.existsSync(`${logPath}.3.gz`) && !fs.existsSync(`${logPath}.3`));
+  const entries: Entry[] = [];
+  for (const f of [`${logPath}.2.gz`, `${logPath}.1.gz`]) {
+    const plain = path.join(path.dirname(logPath), `plain-${path.basename(f)}`);
+    fs.writeFileSync(plain, zlib.gunzipSync(fs.readFileSync(f)));
+    entries.push(...readJsonLines(plain));
+    fs.rmSync(plain);
+  }
+  entries.push(...readJsonLines(logPath));
+  const nums = entries.map((e) => Number(/^z-(\d+)-0123456789abcdef\n$/.exec(e.log)?.[1]));
+  assert.equal(nums.at(-1), 300);
+  assert.deepEqual(nums, Array.from({ length: nums.length }, (_, i) => 300 - nums.length + 1 + i));
+  assert.equal((await d.cli(['logs', 'gz'])).stdout, entries.map((e) => e.log).join(''));
+  const since = entries[Math.floor(entries.length / 2)]!.time;
+  const tail = await d.cli(['logs', '--tail', '3', 'gz']);
+  assert.equal(tail.stdout, entries.slice(-3).map((e) => e.log).join(''));
+  const windowed = await d.cli(['logs', '--since', since, 'gz']);
+  assert.ok(windowed.stdout.length > 0 && entries.map((e) => e.log).join('').endsWith(windowed.stdout));
+  await d.cli(['rm', 'gz']);
+});
+
 test('none: no log file, and logs answers docker\'s 501', async () => {
   const r = await d.cli(['run', '--name', 'quiet', '--log-driver', 'none', 'bb', 'echo', 'hello']);
   assert.equal(r.code, 0, r.stderr);
@@ -192,9 +219,9 @@ test('local and unknown drivers are refused with a 400; journald only where jour
   assert.match(local.json.message, /local log driver is not supported/);
   const bogus = await d.api('POST', '/containers/create', { Image: 'bb', HostConfig: { LogConfig: { Type: 'bogus', Config: {} } } });
   assert.equal(bogus.status, 400);
-  const compress = await d.api('POST', '/containers/create', { Image: 'bb', HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-size': '1k', 'max-file': '2', compress: 'true' } } } });
+  const compress = await d.api('POST', '/containers/create', { Image: 'bb', HostConfig: { LogConfig: { Type: 'k8s-file', Config: { 'max-size': '1k', 'max-file': '2', compress: 'true' } } } });
   assert.equal(compress.status, 400);
-  assert.match(compress.json.message, /compress/);
+  assert.equal(compress.json.message, 'compress is not supported by the k8s-file log driver');
   const jd = await d.api('POST', '/containers/create', { Image: 'bb', HostConfig: { LogConfig: { Type: 'journald', Config: {} } } });
   if (fs.existsSync('/run/systemd/journal/socket')) {
     assert.equal(jd.status, 201, jd.body);
@@ -219,14 +246,14 @@ test('k8s-file stays a driver choice: conmon\'s own format, read back by logs', 
   assert.equal(logs.stderr, 'err\n');
   await d.cli(['rm', 'k8s']);
   // Its max-size/max-file: the engine renames, conmon reopens.
-  const rot = await d.cli(['run', '--name', 'k8srot', '--log-driver', 'k8s-file', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=2', 'bb', 'sh', '-c', 'for i in $(seq 1 150); do echo k-$i-0123456789abcdef; usleep 5000; done']);
+  const rot = await d.cli(['run', '--name', 'k8srot', '--log-driver', 'k8s-file', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=2', 'bb', 'sh', '-c', 'for i in $(seq 1 200); do echo k-$i-0123456789abcdef; usleep 10000; done']);
   assert.equal(rot.code, 0, rot.stderr);
   const rp = (await inspect('k8srot')).LogPath as string;
   assert.ok(fs.existsSync(`${rp}.1`) && !fs.existsSync(`${rp}.2`), 'rotated, 2 files');
   const rotLines = (await d.cli(['logs', 'k8srot'])).stdout.trim().split('\n');
-  assert.equal(rotLines.at(-1), 'k-150-0123456789abcdef');
+  assert.equal(rotLines.at(-1), 'k-200-0123456789abcdef');
   const nums = rotLines.map((l) => Number(/^k-(\d+)-/.exec(l)?.[1]));
-  assert.deepEqual(nums, Array.from({ length: nums.length }, (_, i) => 150 - nums.length + 1 + i));
+  assert.deepEqual(nums, Array.from({ length: nums.length }, (_, i) => 200 - nums.length + 1 + i));
   await d.cli(['rm', 'k8srot']);
 });
 

@@ -68,6 +68,8 @@ export interface LogSpec {
   path?: string;
   maxSize?: number;
   maxFile?: number;
+  /** json-file: rotated files are gzipped (`path.N.gz`). */
+  compress?: boolean;
   /** journald: CONTAINER_NAME and SYSLOG_IDENTIFIER. */
   name?: string;
   /** journald: CONTAINER_TAG and SYSLOG_IDENTIFIER. */

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, NotImplementedError } from '../../common/errors.ts';
 import type { LogSpec } from '../../drivers/runtime/contract.ts';
-import { logFiles, logLimits } from './log-rotation.ts';
+import { logFiles, logLimits, parseGoBool } from './log-rotation.ts';
 import { readK8sLogBatches } from '../../common/k8s-log.ts';
 import { encodeJsonLogLine, k8sTimeToUtc } from '../../common/json-log.ts';
 
@@ -56,7 +56,8 @@ export function runtimeLogSpec(lc: LogConfig, logPath: string, name: string): Lo
     default: {
       // json-file (and records from before the merge, whose LogPath is the json-file's).
       const limits = logLimits(lc.Config);
-      return { driver: 'json-file', path: logPath, maxSize: limits?.maxSize, maxFile: limits?.maxFile };
+      const compress = lc.Config.compress !== undefined && parseGoBool(lc.Config.compress);
+      return { driver: 'json-file', path: logPath, maxSize: limits?.maxSize, maxFile: limits?.maxFile, ...(compress ? { compress } : {}) };
     }
   }
 }
@@ -73,6 +74,7 @@ export function checkReadable(lc: LogConfig): void {
  */
 export async function upgradeLegacyLog(logPath: string): Promise<void> {
   for (const f of logFiles(logPath)) {
+    if (f.endsWith('.gz')) continue; // compressed by this daemon: json-file already
     let first: Buffer;
     try {
       const fd = fs.openSync(f, 'r');

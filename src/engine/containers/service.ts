@@ -165,8 +165,8 @@ export async function createContainer(reg: ContainerRegistry, body: unknown, nam
   checkLogDriver(hostConfig.LogConfig.Type);
   if (hostConfig.LogConfig.Type !== 'none') {
     logLimits(hostConfig.LogConfig.Config);
-    if (hostConfig.LogConfig.Type === 'json-file' && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(hostConfig.LogConfig.Config.compress ?? '')) {
-      throw new InvalidArgumentError('compress is not supported by this daemon\'s json-file driver: rotated files stay uncompressed');
+    if (hostConfig.LogConfig.Type === 'k8s-file' && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(hostConfig.LogConfig.Config.compress ?? '')) {
+      throw new InvalidArgumentError('compress is not supported by the k8s-file log driver');
     }
   }
   validateCapabilities(hostConfig.CapAdd ?? [], hostConfig.CapDrop ?? []);

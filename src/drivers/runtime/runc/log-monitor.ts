@@ -13,7 +13,7 @@
  *                              monitor when that connection drops while streams remain
  *   monitor.log                its own stderr
  *   c/<id>/fifo                the FIFO conmon writes k8s-file records to (`-l k8s-file:FIFO`)
- *   c/<id>/config.json         { path, maxSize?, maxFile?, conmonPidFile? }
+ *   c/<id>/config.json         { path, maxSize?, maxFile?, compress?, conmonPidFile? }
  * At start it adopts every c/<id> (a monitor that died and came back loses nothing that is still
  * in the FIFOs: conmon waits on a full FIFO rather than dropping lines, as docker's blocking mode
  * does). A stream ends on `close` (the daemon, after the container exited), when conmon's pid is
@@ -27,6 +27,8 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
 import { encodeJsonLogInto, encodeJsonLogLine, k8sTimeToUtc, rfc3339NanoUtc } from '../../../common/json-log.ts';
 
 export interface StreamConfig {
@@ -36,6 +38,8 @@ export interface StreamConfig {
   maxSize?: number;
   /** Files kept, the current one included (default 1). */
   maxFile?: number;
+  /** Rotated files are gzipped (`LogPath.N.gz`), docker's `compress`. */
+  compress?: boolean;
   /** conmon's pid file: the stream ends once that process is gone. */
   conmonPidFile?: string;
 }
@@ -55,6 +59,7 @@ class Stream {
   private rest: Buffer | undefined;
   private lastRaw = '';
   private lastError = '';
+  private rotations = 0;
   private lastTime = '';
   readonly since = Date.now();
   closed = false;
@@ -173,11 +178,13 @@ class Stream {
         fs.renameSync(p, `${p}.rotating`);
         fs.rmSync(`${p}.rotating`, { force: true });
       } else {
-        fs.rmSync(`${p}.${maxFile - 1}`, { force: true });
+        // A rotated file is `.N` or, once compressed, `.N.gz`: both shift.
+        for (const ext of ['', '.gz']) fs.rmSync(`${p}.${maxFile - 1}${ext}`, { force: true });
         for (let n = maxFile - 2; n >= 1; n--) {
-          if (fs.existsSync(`${p}.${n}`)) fs.renameSync(`${p}.${n}`, `${p}.${n + 1}`);
+          for (const ext of ['', '.gz']) if (fs.existsSync(`${p}.${n}${ext}`)) fs.renameSync(`${p}.${n}${ext}`, `${p}.${n + 1}${ext}`);
         }
         fs.renameSync(p, `${p}.1`);
+        this.rotations++;
       }
     } catch (e) {
       this.onError(`log rotation of ${this.id}: ${(e as Error).message}`);
@@ -186,8 +193,40 @@ class Stream {
     fs.closeSync(this.out);
     this.out = fs.openSync(p, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
     this.size = 0;
+    if (this.cfg.compress && maxFile > 1) this.compress(this.rotations);
+  }
+
+  /**
+   * docker's `compress`: the file just rotated to `.1` becomes `.1.gz`, off the event loop
+   * (zlib on the thread pool, streamed). Rotations may shift it meanwhile: it is renamed to
+   * where it is by then (`.<1 + rotations since>`), or dropped if it rotated away.
+   */
+  private compress(gen: number): void {
+    const p = this.cfg.path;
+    const src = `${p}.1`;
+    const tmp = `${p}.gz-${gen}.tmp`;
+    pendingJobs++;
+    let input: fs.ReadStream;
+    try { input = fs.createReadStream(src); } catch { pendingJobs--; return; }
+    pipeline(input, zlib.createGzip({ level: zlib.constants.Z_BEST_SPEED }), fs.createWriteStream(tmp, { mode: 0o640 }))
+      .then(() => {
+        const n = 1 + this.rotations - gen;
+        const at = `${p}.${n}`;
+        if (n > (this.cfg.maxFile ?? 1) - 1 || !fs.existsSync(at)) { fs.rmSync(tmp, { force: true }); return; }
+        // The .gz first, then the plain file goes: a reader in between sees the lines twice, never none.
+        fs.renameSync(tmp, `${at}.gz`);
+        fs.rmSync(at, { force: true });
+      })
+      .catch((e: Error) => {
+        fs.rmSync(tmp, { force: true });
+        this.onError(`compressing the log of ${this.id}: ${e.message} (the rotated file stays uncompressed)`);
+      })
+      .finally(() => { pendingJobs--; });
   }
 }
+
+/** Compressions still running: the monitor does not exit under them. */
+let pendingJobs = 0;
 
 function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
@@ -263,7 +302,7 @@ export function runLogMonitor(dir: string, idleMs = 10_000): void {
       // conmon gone (exited while the daemon was down), or never started and nobody closed it.
       if ((pid > 0 && !alive(pid)) || (pid === 0 && Date.now() - s.since > 60_000)) close(id, true);
     }
-    if (streams.size) idleSince = Date.now();
+    if (streams.size || pendingJobs) idleSince = Date.now();
     else if (Date.now() - idleSince > idleMs) exit();
   }, 1000);
   process.on('SIGTERM', exit);

@@ -119,7 +119,7 @@ export class RuncRuntime implements RuntimeDriver {
       case 'json-file': {
         if (!l.path) throw new RuntimeError('create', -1, '', `log driver ${l.driver} needs a path`);
         if (l.driver === 'k8s-file') return `k8s-file:${l.path}`;
-        const fifo = await this.logmon.prepare(id, { path: l.path, maxSize: l.maxSize, maxFile: l.maxFile, conmonPidFile: this.layout.conmonPidFile(id) });
+        const fifo = await this.logmon.prepare(id, { path: l.path, maxSize: l.maxSize, maxFile: l.maxFile, compress: l.compress, conmonPidFile: this.layout.conmonPidFile(id) });
         return `k8s-file:${fifo}`;
       }
       default: throw new RuntimeError('create', -1, '', `unknown log driver ${JSON.stringify((l as LogSpec).driver)}`);
