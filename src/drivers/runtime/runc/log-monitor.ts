@@ -69,7 +69,10 @@ class Stream {
     this.out = fs.openSync(cfg.path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
     this.size = fs.fstatSync(this.out).size;
     this.sock = new net.Socket({ fd: this.fifoFd, readable: true, writable: false });
-    this.sock.on('data', (c: Buffer) => this.feed(c));
+    this.sock.on('data', (c: Buffer) => {
+      // Nothing a chunk does may take the monitor (and every other container's log) down.
+      try { this.feed(c); } catch (e) { this.onError(`log stream ${id}: ${(e as Error).message}`); }
+    });
     this.sock.on('error', (e) => this.onError(`log stream ${id}: ${e.message}`));
   }
 
@@ -94,7 +97,7 @@ class Stream {
     this.closed = true;
     try { this.drain(); } catch (e) { this.onError(`log stream ${this.id}: ${(e as Error).message}`); }
     this.sock.destroy(); // closes the FIFO's fd
-    fs.closeSync(this.out);
+    if (this.out >= 0) fs.closeSync(this.out);
   }
 
   private feed(chunk: Buffer): void {
@@ -144,6 +147,7 @@ class Stream {
   }
 
   private writeString(s: string): void {
+    if (this.out < 0 && !this.reopen()) return;
     try {
       fs.writeSync(this.out, s);
     } catch (e) {
@@ -160,6 +164,7 @@ class Stream {
   /** Writes OUT[0, n). */
   private write(n: number): void {
     if (n <= 0) return;
+    if (this.out < 0 && !this.reopen()) return;
     try {
       // A short write (the disk filled up mid-buffer) is carried on, so no line is torn while writes succeed.
       for (let off = 0; off < n;) off += fs.writeSync(this.out, OUT, off, n - off);
@@ -190,10 +195,23 @@ class Stream {
       this.onError(`log rotation of ${this.id}: ${(e as Error).message}`);
       return;
     }
-    fs.closeSync(this.out);
-    this.out = fs.openSync(p, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
+    if (this.out >= 0) fs.closeSync(this.out);
+    this.out = -1;
     this.size = 0;
+    this.reopen();
     if (this.cfg.compress && maxFile > 1) this.compress(this.rotations);
+  }
+
+  /** Opens LogPath for appending; false (said once) when it cannot, and the lines are dropped until it can. */
+  private reopen(): boolean {
+    try {
+      this.out = fs.openSync(this.cfg.path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
+      this.size = fs.fstatSync(this.out).size;
+      return true;
+    } catch (e) {
+      this.writeFailed(e as Error);
+      return false;
+    }
   }
 
   /**
@@ -258,9 +276,12 @@ export function runLogMonitor(dir: string, idleMs = 10_000): void {
     try {
       add(id);
     } catch (e) {
-      // Unusable (its container's directory or config is gone): dropped, not retried forever.
       warn(`adopting log stream ${id}: ${(e as Error).message}`);
-      fs.rmSync(path.join(cdir, id), { recursive: true, force: true });
+      // Its container is gone (no config, no log directory): dropped. Anything else (a full
+      // disk, no fds) is tried again by the next monitor the daemon starts.
+      let gone = true;
+      try { gone = !fs.existsSync(path.dirname((JSON.parse(fs.readFileSync(path.join(cdir, id, 'config.json'), 'utf8')) as StreamConfig).path)); } catch { /* unreadable config: gone */ }
+      if (gone) fs.rmSync(path.join(cdir, id), { recursive: true, force: true });
     }
   }
 
