@@ -149,7 +149,7 @@ test('a log monitor that is killed is started again and loses no line', async ()
   process.kill(Number(monitors[0]), 'SIGKILL');
   const atKill = readJsonLines(logPath).length;
   // Not a request of ours: the daemon notices the monitor's death by itself.
-  await waitFor('lines after the kill', () => readJsonLines(logPath).length > atKill + 20, 15_000);
+  await waitFor('lines after the kill', () => readJsonLines(logPath).length > atKill + 20, 30_000);
   await waitFor('the container to exit', async () => (await inspect('survivor')).State.Running === false, 60_000);
   assert.deepEqual(readJsonLines(logPath).map((e) => e.log), Array.from({ length: 300 }, (_, i) => `s-${i + 1}\n`));
   await d.cli(['rm', 'survivor']);
