@@ -20,7 +20,8 @@ export function defaultLogMonitorCommand(): string[] {
   const bundled = path.join(path.dirname(here), 'wharf-logmon.mjs');
   const flags = ['--max-semi-space-size=1', '--max-old-space-size=64'];
   if (fs.existsSync(bundled)) return [process.execPath, ...flags, bundled];
-  return [process.execPath, ...flags, '--import', 'tsx', path.join(path.dirname(here), 'log-monitor-main.ts')];
+  // The monitor runs with cwd '/': tsx by its resolved location, not by name.
+  return [process.execPath, ...flags, '--import', import.meta.resolve('tsx'), path.join(path.dirname(here), 'log-monitor-main.ts')];
 }
 
 export class LogMonitorClient {
