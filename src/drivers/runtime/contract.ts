@@ -54,6 +54,10 @@ export interface CreateOptions {
   consoleSize?: { rows: number; cols: number };
 }
 
+/** The log drivers a RuntimeDriver may be asked for. */
+export const RUNTIME_LOG_DRIVERS = ['json-file', 'k8s-file', 'journald', 'none'] as const;
+export type RuntimeLogDriver = (typeof RUNTIME_LOG_DRIVERS)[number];
+
 /**
  * A container's log driver:
  *  - `json-file`: docker's json-file lines at `path`, written while the daemon is down too,
@@ -64,7 +68,7 @@ export interface CreateOptions {
  *  - `none`: nothing is logged.
  */
 export interface LogSpec {
-  driver: 'json-file' | 'k8s-file' | 'journald' | 'none';
+  driver: RuntimeLogDriver;
   path?: string;
   maxSize?: number;
   maxFile?: number;
@@ -161,9 +165,6 @@ export interface RuntimeDriver {
   list(): Promise<RuntimeState[]>;
   version(): Promise<RuntimeVersion>;
 }
-
-/** The log drivers a RuntimeDriver may be asked for. */
-export const RUNTIME_LOG_DRIVERS = ['json-file', 'k8s-file', 'journald', 'none'] as const;
 
 /** runc (or conmon) failed; `exitCode` and `stderr` are runc's. Callers branch on the class, never the text. */
 export class RuntimeError extends SystemError {

@@ -8,15 +8,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, NotImplementedError } from '../../common/errors.ts';
-import type { LogSpec } from '../../drivers/runtime/contract.ts';
+import { RUNTIME_LOG_DRIVERS, type LogSpec } from '../../drivers/runtime/contract.ts';
 import { logFiles, logLimits, parseGoBool } from './log-rotation.ts';
 import { readK8sLogBatches } from '../../common/k8s-log.ts';
 import { encodeJsonLogLine, k8sTimeToUtc } from '../../common/json-log.ts';
 
 export type LogConfig = { Type: string; Config: Record<string, string> };
 
-/** Drivers wharf runs (docker's `none` included). */
-export const LOG_DRIVERS = ['json-file', 'k8s-file', 'journald', 'none'] as const;
+/** Drivers wharf runs (docker's `none` included): the runtime's. */
+export const LOG_DRIVERS = RUNTIME_LOG_DRIVERS;
 
 /** The journal's socket: conmon's journald driver needs a running systemd-journald. */
 export const JOURNAL_SOCKET = '/run/systemd/journal/socket';
