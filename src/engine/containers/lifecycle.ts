@@ -70,7 +70,8 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
   try {
     checkDeviceRequests(rec.HostConfig.DeviceRequests);
     const limits = containerLogLimits(reg, l);
-    checkLogDriver(rec.HostConfig.LogConfig.Type || 'json-file');
+    // `local` records from before it was refused keep running as they always did: as json-file.
+    if (rec.HostConfig.LogConfig.Type !== 'local') checkLogDriver(rec.HostConfig.LogConfig.Type || 'json-file');
     const log = containerLogSpec(reg, l);
     if (log.driver === 'json-file' && log.path) await upgradeLegacyLog(log.path);
     const rootfs = await deps.snapshots.mount(id);
