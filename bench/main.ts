@@ -10,6 +10,7 @@ import { runcExecFloor } from './workloads-exec.ts';
 import { startDocker, startPodman, startWharf, type Peer } from './peers.ts';
 import { apiCall, cliCall, median, printTable, timeRuns, type Figure } from './measure.ts';
 import { composeUpExample, cp100MB, createStartRm, daemonRss, execLatency, healthProbeCpu, imagesWith, loadFigures, logs100MB, monitorMemory, monitorRss, psWith, publishFirstByte, runRmBridge, runRmLatency, saveLoad300MB, stats50 } from './workloads.ts';
+import { logWrite100MB } from './workloads-logs.ts';
 
 interface Bench { name: string; unit: string; run(peer: Peer): Promise<number> }
 
@@ -27,6 +28,7 @@ export const BENCHES: Bench[] = [
   { name: '`exec C true`', unit: 'ms', run: (p) => execLatency(p, N) },
   { name: 'floor: `runc exec C true` by hand on the same container', unit: 'ms', run: (p) => runcExecFloor(p, N) },
   { name: 'a container prints 100 MB; `logs` reads it back', unit: 's', run: (p) => logs100MB(p) },
+  { name: 'a detached container prints 100 MB into its json-file log (start to exit)', unit: 's', run: (p) => logWrite100MB(p) },
   { name: '`images` with 500 images', unit: 'ms', run: (p) => imagesWith(p, 500) },
   { name: '`save` of a 300 MB, 4-layer image', unit: 's', run: async (p) => (await saveLoad300MB(p)).save },
   { name: '`load` of a 300 MB, 4-layer image', unit: 's', run: async (p) => (await saveLoad300MB(p)).load },

@@ -52,6 +52,8 @@ const cli = {
 await build({ ...cli, entryPoints: { 'wharf-cli': 'src/cli/main.ts' }, plugins: [lazyChildProcess], banner: { js: "const __wharfImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" } });
 await build({ ...cli, entryPoints: { wharf: 'src/cli/boot.ts' } });
 await build({ ...common, entryPoints: { wharfd: 'src/daemon/main.ts' }, splitting: false });
+// The json-file log monitor: one small process per exec root that outlives the daemon (log-monitor.ts).
+await build({ ...common, entryPoints: { 'wharf-logmon': 'src/drivers/runtime/runc/log-monitor-main.ts' }, splitting: false });
 // Man pages from the CLI's own command table (the hidden `__man` command of the fresh bundle).
 const man = spawnSync(process.execPath, [new URL('wharf-cli.cjs', `${next.href}/`).pathname, '__man', new URL('man', `${next.href}/`).pathname], { stdio: ['ignore', 'inherit', 'inherit'] });
 if (man.status !== 0) throw new Error(`man pages: wharf __man exited ${man.status ?? man.signal}`);

@@ -1,5 +1,6 @@
 /**
- * Reader for conmon's k8s-file container logs: one record per line,
+ * Reader for container logs on disk, in either format (picked per file by its first byte):
+ * docker's json-file (`{"log":…}` lines, json-log.ts) or conmon's k8s-file, one record per line,
  *   `<RFC3339Nano time> <stdout|stderr> <F|P> <bytes>\n`
  * where `P` (partial) records carry a chunk without its own newline and `F` ends a line.
  * P fragments are joined per stream into whole lines, as `docker logs` shows them.
@@ -7,9 +8,12 @@
  * readK8sLogBatches in hot paths and readK8sLog for convenience.
  */
 import fs from 'node:fs';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import { JsonLogParser } from './json-log.ts';
 
 export interface LogEntry {
-  /** The record's timestamp as conmon wrote it (local time with offset, nanoseconds). */
+  /** The record's timestamp as written (k8s-file: conmon's local time with offset; json-file: RFC3339Nano UTC). */
   time: string;
   stream: 'stdout' | 'stderr';
   /** The line's bytes, including its trailing '\n' unless the process ended mid-line. */
@@ -37,6 +41,7 @@ export interface ReadLogOptions {
   reuseBuffer?: boolean;
 }
 
+const gunzip = promisify(zlib.gunzip);
 const CHUNK = 1 << 20;
 const SLICE = 1 << 16;
 const NL = 0x0a;
@@ -53,7 +58,12 @@ export function parseK8sTime(time: string): number {
   return Date.parse(time);
 }
 
-class Parser {
+interface LineParser {
+  feed(chunk: Buffer, out: LogEntry[]): void;
+  flush(out: LogEntry[]): void;
+}
+
+class Parser implements LineParser {
   private rest: Buffer | undefined;
   private pending: { stdout: Buffer[]; stderr: Buffer[]; stdoutTime: string; stderrTime: string } = { stdout: [], stderr: [], stdoutTime: '', stderrTime: '' };
 
@@ -148,12 +158,16 @@ function waitForChange(file: string, pos: number, ino: number, signal: AbortSign
   });
 }
 
-/** Batches of log entries, in file order. */
+/** Batches of log entries, in file order. A `.gz` file (a rotated json-file log under `compress`) is read whole, never followed. */
 export async function* readK8sLogBatches(file: string, opts: ReadLogOptions = {}): AsyncGenerator<LogEntry[]> {
+  if (file.endsWith('.gz')) {
+    yield* readGzipLogBatches(file, opts);
+    return;
+  }
   let fh = await fs.promises.open(file, 'r');
   let ino = (await fh.stat()).ino;
   let drainedRotated = false;
-  const parser = new Parser();
+  let parser: LineParser | undefined;
   const filter = opts.since !== undefined || opts.until !== undefined;
   const keep = (e: LogEntry) => {
     if (!filter) return true;
@@ -179,6 +193,7 @@ export async function* readK8sLogBatches(file: string, opts: ReadLogOptions = {}
       const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
       if (bytesRead > 0) {
         pos += bytesRead;
+        parser ??= buf[0] === 0x7b /* "{": json-file */ ? new JsonLogParser() : new Parser();
         // Handed over in 64 KiB slices: ~1000 entries at a time die young in V8.
         for (let off = 0; off < bytesRead; off += SLICE) {
           let batch: LogEntry[] = [];
@@ -219,12 +234,33 @@ export async function* readK8sLogBatches(file: string, opts: ReadLogOptions = {}
       if (why === 'stop') stopping = true;
     }
     const rest: LogEntry[] = [];
-    parser.flush(rest);
+    parser?.flush(rest);
     const kept = rest.filter(keep);
     if (kept.length) yield kept;
   } finally {
     await fh.close();
   }
+}
+
+async function* readGzipLogBatches(file: string, opts: ReadLogOptions): AsyncGenerator<LogEntry[]> {
+  const data = await gunzip(await fs.promises.readFile(file));
+  if (!data.length) return;
+  const parser: LineParser = data[0] === 0x7b ? new JsonLogParser() : new Parser();
+  const keep = (e: LogEntry) => {
+    const t = parseK8sTime(e.time);
+    if (opts.since !== undefined && (opts.sinceNs === undefined ? t < opts.since : k8sTimeNs(e.time, t) < opts.sinceNs)) return false;
+    if (opts.until !== undefined && (opts.untilNs === undefined ? t > opts.until : k8sTimeNs(e.time, t) > opts.untilNs)) return false;
+    return true;
+  };
+  const all: LogEntry[] = [];
+  for (let off = 0; off < data.length; off += SLICE) {
+    const batch: LogEntry[] = [];
+    parser.feed(data.subarray(off, Math.min(off + SLICE, data.length)), batch);
+    const kept = batch.filter(keep);
+    if (opts.tail !== undefined && opts.tail >= 0) all.push(...kept);
+    else if (kept.length) yield kept;
+  }
+  if (opts.tail !== undefined && opts.tail >= 0 && opts.tail > 0) yield all.slice(-opts.tail);
 }
 
 /** Log entries one by one (convenience over readK8sLogBatches). */

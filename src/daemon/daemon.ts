@@ -15,6 +15,9 @@ import type { Route } from '../api/server/context.ts';
 import { systemRoutes } from '../api/routers/system/routes.ts';
 import { EventBus } from '../engine/events/index.ts';
 import { SystemService, type InfoSources } from '../engine/system/index.ts';
+import { checkLogDriver } from '../engine/containers/log-config.ts';
+import { logLimits } from '../engine/containers/log-rotation.ts';
+import { validateLogOpts } from '../engine/containers/validate.ts';
 import { reloadConfig, type DaemonConfig } from './config.ts';
 import { configureProxyEnv } from './proxy-env.ts';
 import { proxyFromEnv } from '../registry/client/index.ts';
@@ -111,6 +114,12 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
   const layers = new LayerStore(db, content, snapshots);
   const images = new ImagesService({ db, content, layers, events, driver: snapshots });
 
+  // daemon.json `log-driver`/`log-opts`: checked as a container's would be; a bad default stops the start.
+  // (journald's availability is checked per container: the journal may come up later.)
+  if (cfg.logDriver !== 'journald') checkLogDriver(cfg.logDriver);
+  validateLogOpts(cfg.logDriver, cfg.logOpts);
+  if (cfg.logDriver !== 'none') logLimits(cfg.logOpts);
+
   // Execution: runtime (runc + conmon) and networking (bridge + iptables).
   const runtime = new RuncRuntime({ execRoot: cfg.execRoot, onCleanupFailure: (kind, id, err) => cleanups.fail(kind, id, err) });
   const rtVersion = await runtime.version().catch((err: Error) => { warnings.push(`runtime unavailable: ${err.message}`); return undefined; });
@@ -139,7 +148,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
         return { id: r.id, config: (r.config as { config?: Record<string, unknown> }).config ?? {}, topChainId: r.topChainId ?? undefined, size: r.record.size };
       },
     },
-    events, logger, cleanups, noNewPrivileges: cfg.noNewPrivileges, logOpts: cfg.logOpts, dns: cfg.dns, cdiSpecDirs: cfg.cdiSpecDirs,
+    events, logger, cleanups, noNewPrivileges: cfg.noNewPrivileges, logDriver: cfg.logDriver, logOpts: cfg.logOpts, dns: cfg.dns, cdiSpecDirs: cfg.cdiSpecDirs,
   });
   images.setUsage((imageId: string) => containers.containerUsingImage(imageId));
   volumes.setUsage((name: string) => containers.list({ all: true, size: false, filters: { volume: [name] } }).map((c) => String(c.Id)));
@@ -174,7 +183,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     },
   };
   const daemonIdValue = daemonId(cfg.dataRoot);
-  const system = new SystemService({ events, sources, dataRoot: cfg.dataRoot, daemonId: daemonIdValue });
+  const system = new SystemService({ events, sources, dataRoot: cfg.dataRoot, daemonId: daemonIdValue, loggingDriver: cfg.logDriver });
 
   const distribution = new DistributionService({ images, db, logger, registryConfig: () => ({ mirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries, proxy: proxyFromEnv() }) });
   const routes: Route[] = [

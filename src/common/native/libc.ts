@@ -22,6 +22,7 @@ interface Libc {
   close: Fn;
   recv: Fn;
   sendto: Fn;
+  fcntl: Fn;
 }
 
 let libc: Libc | undefined;
@@ -44,6 +45,7 @@ function load(): Libc {
     close: lib.func('int close(int fd)') as Fn,
     recv: lib.func('intptr_t recv(int fd, _Out_ void *buf, size_t len, int flags)') as Fn,
     sendto: lib.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)') as Fn,
+    fcntl: lib.func('int fcntl(int fd, int cmd, int arg)') as Fn,
   };
   return libc;
 }
@@ -224,4 +226,11 @@ export function sendUnixDatagram(path: string, data: Buffer): void {
   } finally {
     c.close(fd);
   }
+}
+
+const F_SETPIPE_SZ = 1031;
+
+/** fcntl(F_SETPIPE_SZ): a pipe's (or open FIFO's) buffer size; returns the size the kernel set. */
+export function setPipeSize(fd: number, bytes: number): number {
+  return check(load().fcntl(fd, F_SETPIPE_SZ, bytes), 'fcntl');
 }

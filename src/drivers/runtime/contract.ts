@@ -46,10 +46,38 @@ export interface CreateOptions {
    * container's stdin for good — `docker run -i`. Without it a client EOF is ignored (`-di`).
    */
   stdinOnce?: boolean;
-  /** k8s-file log path (conmon writes "<time> <stream> <F|P> <bytes>"); none when absent. */
+  /** Shorthand for `log: { driver: 'k8s-file', path }` (conmon writes "<time> <stream> <F|P> <bytes>"). */
   logPath?: string;
+  /** Where the container's output is logged; no logging when neither this nor logPath is given. */
+  log?: LogSpec;
   /** Initial tty size sent right after start (default 24×80). */
   consoleSize?: { rows: number; cols: number };
+}
+
+/** The log drivers a RuntimeDriver may be asked for. */
+export const RUNTIME_LOG_DRIVERS = ['json-file', 'k8s-file', 'journald', 'none'] as const;
+export type RuntimeLogDriver = (typeof RUNTIME_LOG_DRIVERS)[number];
+
+/**
+ * A container's log driver:
+ *  - `json-file`: docker's json-file lines at `path`, written while the daemon is down too,
+ *    rotated at `maxSize` into `path.1` … `path.<maxFile - 1>` by the driver.
+ *  - `k8s-file`: conmon's own format at `path` (what kubelet reads for CRI containers); rotation
+ *    is the caller's (rename the file, then reopenLog).
+ *  - `journald`: conmon's journald driver (CONTAINER_ID_FULL, CONTAINER_NAME = `name`).
+ *  - `none`: nothing is logged.
+ */
+export interface LogSpec {
+  driver: RuntimeLogDriver;
+  path?: string;
+  maxSize?: number;
+  maxFile?: number;
+  /** json-file: rotated files are gzipped (`path.N.gz`). */
+  compress?: boolean;
+  /** journald: CONTAINER_NAME and SYSLOG_IDENTIFIER. */
+  name?: string;
+  /** journald: CONTAINER_TAG and SYSLOG_IDENTIFIER. */
+  tag?: string;
 }
 
 export interface ExitInfo {
@@ -127,8 +155,10 @@ export interface RuntimeDriver {
   delete(id: string, force?: boolean): Promise<void>;
   attach(id: string): Promise<AttachStream>;
   resize(id: string, rows: number, cols: number): Promise<void>;
-  /** Makes the monitor reopen its log file (after the caller renamed it away: log rotation). */
+  /** Makes the monitor reopen its log file (after the caller renamed it away: log rotation; k8s-file only). */
   reopenLog(id: string): Promise<void>;
+  /** Resolves once what the container wrote so far is in its log file (json-file goes through a monitor). */
+  syncLog(id: string): Promise<void>;
   exec(id: string, execId: string, process: ProcessSpec, opts?: ExecOptions): Promise<ExecHandle>;
   execResize(id: string, execId: string, rows: number, cols: number): Promise<void>;
   restore(id: string): Promise<RestoreResult>;

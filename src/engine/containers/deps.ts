@@ -54,7 +54,9 @@ export interface ContainersDeps {
   cleanups?: CleanupJournal;
   /** Daemon-wide `--no-new-privileges`. */
   noNewPrivileges?: boolean;
-  /** Daemon default log options (max-size, max-file). */
+  /** Daemon default log driver (daemon.json `log-driver`; json-file when absent). */
+  logDriver?: string;
+  /** Daemon default log options (max-size, max-file), for containers of the default driver. */
   logOpts?: Record<string, string>;
   dns?: string[];
   /** Where CDI specs are read (daemon.json `cdi-spec-dirs`); /etc/cdi and /var/run/cdi when absent. */

@@ -13,6 +13,7 @@ import { ContainerRegistry, createContainer, renameContainer, waitContainer } fr
 import { killContainer, pauseContainer, restartContainer, restoreContainers, startContainer, stopContainer, unpauseContainer } from './lifecycle.ts';
 import { finishRemovals, removeContainer, pruneContainers, type RemoveOptions } from './remove.ts';
 import { inspectContainer, listContainers, type ListOptions } from './view.ts';
+import { checkReadable } from './log-config.ts';
 import { attachContainer, streamLogs, type AttachOptions, type ClientStream } from './io.ts';
 import { ExecManager } from './exec.ts';
 import { HealthMonitors } from './health.ts';
@@ -79,6 +80,7 @@ export class ContainersService {
   inspect(ref: string, size = false) { return inspectContainer(this.registry, ref, size); }
   attach(ref: string, client: ClientStream, o: AttachOptions) { return attachContainer(this.registry, ref, client, o); }
   logs(...args: Parameters<typeof streamLogs> extends [unknown, ...infer R] ? R : never) { return streamLogs(this.registry, ...args); }
+  checkLogsReadable(ref: string): void { checkReadable(this.registry.get(ref).rec.HostConfig.LogConfig); }
   /** `POST /containers/prune`: filters `until`, `label`, `label!` (docker's; others are refused before anything goes). */
   prune(filters: Record<string, string[]>) {
     for (const k of Object.keys(filters)) if (!['until', 'label', 'label!'].includes(k)) throw new InvalidArgumentError(`invalid filter '${k}'`);

@@ -1,7 +1,7 @@
 /**
  * Container streams: attach (hijacked connection ⇄ the monitor's attach socket, with detach
- * keys and stdcopy framing when there is no TTY) and logs (conmon's k8s-file log read back
- * in docker's format, optionally followed).
+ * keys and stdcopy framing when there is no TTY) and logs (the json-file or k8s-file log read
+ * back in docker's format, optionally followed).
  */
 import fs from 'node:fs';
 import { InvalidArgumentError } from '../../common/errors.ts';
@@ -12,6 +12,7 @@ import type { ContainerRegistry, Live } from './service.ts';
 import { DetachScanner, parseDetachKeys } from './detach-keys.ts';
 import { readK8sLogBatches, type LogEntry } from '../../common/k8s-log.ts';
 import { logFiles } from './log-rotation.ts';
+import { checkReadable } from './log-config.ts';
 import { pumpOutput } from './output-pump.ts';
 
 /** The hijacked client connection, as the API server hands it over. */
@@ -32,7 +33,8 @@ export async function attachContainer(reg: ContainerRegistry, ref: string, clien
   const keys = parseDetachKeys(o.detachKeys ?? undefined);
   const tty = l.rec.Config.Tty;
   const send = (stream: 1 | 2, data: Buffer) => { if (!client.isClosed) client.write(tty ? data : frame(stream, data)); };
-  if (o.logs && fs.existsSync(l.rec.LogPath)) {
+  if (o.logs && l.rec.LogPath && fs.existsSync(l.rec.LogPath)) {
+    if (l.rec.State.Running) await reg.deps.runtime.syncLog(l.rec.Id).catch(() => undefined);
     // At the client's pace: a batch at a time (~64 KiB of the log), then wait for it to drain.
     for await (const batch of readK8sLogBatches(l.rec.LogPath)) {
       if (client.isClosed) break;
@@ -120,7 +122,11 @@ async function streamLogsInner(reg: ContainerRegistry, ref: string, q: { stdout:
     tail = Number(q.tail);
     if (!Number.isInteger(tail) || tail < 0) tail = undefined;
   }
+  checkReadable(l.rec.HostConfig.LogConfig);
   const running = reg.live.has(l.rec.Id) && l.rec.State.Running;
+  // json-file lines pass through the runtime's log monitor: what the container wrote before this request is read.
+  if (running) await reg.deps.runtime.syncLog(l.rec.Id).catch((e: Error) => reg.deps.logger.warn(`log of ${l.rec.Id}: ${e.message}`));
+  if (!l.rec.LogPath) return;
   if (!fs.existsSync(l.rec.LogPath)) {
     if (!q.follow || !running) return;
     fs.writeFileSync(l.rec.LogPath, '', { flag: 'a' });

@@ -9,7 +9,7 @@ import { ConflictError, InvalidArgumentError, NotFoundError, NotModifiedError, W
 import { isGone } from '../../common/cleanups.ts';
 import { buildRuntimeSpec, resolveUser, type RuntimeSpec } from '../../oci/index.ts';
 import { applyDeviceEdits, deviceEdits } from './device-requests.ts';
-import { ContainerStartError, type ExitInfo } from '../../drivers/runtime/contract.ts';
+import { ContainerStartError, type ExitInfo, type LogSpec } from '../../drivers/runtime/contract.ts';
 import type { ContainerRegistry, Live } from './service.ts';
 import { ensureBindSources, toOciMounts } from './mounts.ts';
 import { prepareVolumes, releaseVolumes } from './volume-use.ts';
@@ -17,6 +17,7 @@ import { connectNetworks, disconnectAll, writeStandaloneFiles } from './networki
 import { linkEnv } from './links.ts';
 import { parseSignal } from './signals.ts';
 import { logLimits, watchLogSize } from './log-rotation.ts';
+import { checkLogDriver, runtimeLogSpec, upgradeLegacyLog } from './log-config.ts';
 
 function now(): string {
   return new Date().toISOString();
@@ -34,10 +35,20 @@ export function loadSpec(reg: ContainerRegistry, id: string): RuntimeSpec {
   return JSON.parse(fs.readFileSync(specPath(reg, id), 'utf8')) as RuntimeSpec;
 }
 
-/** `max-size`/`max-file` of a container's log (none for the `none` driver); throws on bad options. */
+/**
+ * `max-size`/`max-file` that the engine enforces itself: only k8s-file logs (conmon's file,
+ * renamed here and reopened by conmon); json-file rotates in the runtime's log monitor.
+ */
 function containerLogLimits(reg: ContainerRegistry, l: Live): ReturnType<typeof logLimits> {
   const lc = l.rec.HostConfig.LogConfig;
-  return lc.Type === 'none' ? undefined : logLimits(lc.Config, reg.deps.logOpts);
+  return lc.Type === 'k8s-file' ? logLimits(lc.Config, lc.Type === (reg.deps.logDriver ?? 'json-file') ? reg.deps.logOpts : {}) : undefined;
+}
+
+/** What the runtime logs for this container; records made before the daemon merged its log-opts get them now. */
+function containerLogSpec(reg: ContainerRegistry, l: Live): LogSpec {
+  const lc = l.rec.HostConfig.LogConfig;
+  const merged = lc.Type === (reg.deps.logDriver ?? 'json-file') ? { ...lc, Config: { ...(reg.deps.logOpts ?? {}), ...lc.Config } } : lc;
+  return runtimeLogSpec(merged, l.rec.LogPath, l.rec.Name);
 }
 
 export async function startContainer(reg: ContainerRegistry, ref: string): Promise<void> {
@@ -61,6 +72,10 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
     // Refused before anything is mounted or connected: nothing to undo.
     deviceEdits(reg, rec, '');
     const limits = containerLogLimits(reg, l);
+    // `local` records from before it was refused keep running as they always did: as json-file.
+    if (rec.HostConfig.LogConfig.Type !== 'local') checkLogDriver(rec.HostConfig.LogConfig.Type || 'json-file');
+    const log = containerLogSpec(reg, l);
+    if (log.driver === 'json-file' && log.path) await upgradeLegacyLog(log.path);
     const rootfs = await deps.snapshots.mount(id);
     ensureBindSources(rec.MountPoints);
     prepareVolumes(reg, rec, rootfs);
@@ -116,7 +131,7 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
     fs.renameSync(specPath(reg, id) + '.tmp', specPath(reg, id));
     const [rows, cols] = hc.ConsoleSize ?? [0, 0];
     const created = await deps.runtime.create(id, {
-      spec, tty: rec.Config.Tty, openStdin: rec.Config.OpenStdin, stdinOnce: rec.Config.StdinOnce, logPath: rec.LogPath,
+      spec, tty: rec.Config.Tty, openStdin: rec.Config.OpenStdin, stdinOnce: rec.Config.StdinOnce, log,
       consoleSize: rows && cols ? { rows, cols } : undefined,
     });
     // Attach requests made before start connect now, so no output is lost.

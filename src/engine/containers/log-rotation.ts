@@ -36,17 +36,18 @@ export function logLimits(opts: Record<string, string>, daemonOpts: Record<strin
 }
 
 /** Go's strconv.ParseBool. */
-function parseGoBool(v: string): boolean {
+export function parseGoBool(v: string): boolean {
   if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
   if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
   throw new InvalidArgumentError(`strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
 }
 
-/** The log's files, oldest first (rotated ones, then the current file). */
+/** The log's files, oldest first (rotated ones, plain or gzipped by `compress`, then the current file). */
 export function logFiles(logPath: string): string[] {
   const rotated: { n: number; f: string }[] = [];
   for (let n = 1; ; n++) {
-    const f = `${logPath}.${n}`;
+    // Both exist for a moment while a compression ends: the .gz is whole then.
+    const f = fs.existsSync(`${logPath}.${n}.gz`) ? `${logPath}.${n}.gz` : `${logPath}.${n}`;
     if (!fs.existsSync(f)) break;
     rotated.push({ n, f });
   }

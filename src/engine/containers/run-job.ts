@@ -56,7 +56,8 @@ export async function runToCompletion(reg: ContainerRegistry, o: RunJobOptions):
     Labels: o.labels ?? {},
     AttachStdout: true,
     AttachStderr: true,
-    HostConfig: { NetworkMode: o.networkMode || 'default', Tmpfs: tmpfs, ExtraHosts: o.extraHosts?.length ? o.extraHosts : null },
+    // Read back here while it runs, never by a user: conmon's own file, whatever the daemon's default driver.
+    HostConfig: { LogConfig: { Type: 'k8s-file', Config: {} }, NetworkMode: o.networkMode || 'default', Tmpfs: tmpfs, ExtraHosts: o.extraHosts?.length ? o.extraHosts : null },
   };
   const { Id: id } = await createContainer(reg, body, null, { job: true });
   o.onCreated?.(id);

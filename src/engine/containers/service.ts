@@ -14,9 +14,10 @@ import type { Db } from '../../store/db.ts';
 import type { ContainersDeps } from './deps.ts';
 import type { AttachStream } from '../../drivers/runtime/contract.ts';
 import { freshState, statusText, type ContainerRecord, type MountPointRecord } from './record.ts';
-import { normaliseCreate, validateName } from './validate.ts';
+import { normaliseCreate, validateLogOpts, validateName } from './validate.ts';
 import { validateCapabilities, validateSecurityOpt } from '../../oci/index.ts';
 import { logLimits } from './log-rotation.ts';
+import { checkLogDriver, logPathFor, mergeLogConfig } from './log-config.ts';
 import { generateName } from './names.ts';
 import { inheritMounts, nameAnonymous, planMounts } from './mounts.ts';
 import { findByLinkName, recordLinks, resolveLinks } from './links.ts';
@@ -160,7 +161,15 @@ export class ContainerRegistry {
 export async function createContainer(reg: ContainerRegistry, body: unknown, nameParam: string | null, opts: { job?: boolean } = {}): Promise<{ Id: string; Warnings: string[] }> {
   const { config, hostConfig, networking } = normaliseCreate(body);
   validateSecurityOpt(hostConfig.SecurityOpt ?? []);
-  if (hostConfig.LogConfig.Type !== 'none') logLimits(hostConfig.LogConfig.Config, reg.deps.logOpts);
+  hostConfig.LogConfig = mergeLogConfig(hostConfig.LogConfig, reg.deps.logDriver ?? 'json-file', reg.deps.logOpts ?? {});
+  validateLogOpts(hostConfig.LogConfig.Type, hostConfig.LogConfig.Config);
+  checkLogDriver(hostConfig.LogConfig.Type);
+  if (hostConfig.LogConfig.Type !== 'none') {
+    logLimits(hostConfig.LogConfig.Config);
+    if (hostConfig.LogConfig.Type === 'k8s-file' && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(hostConfig.LogConfig.Config.compress ?? '')) {
+      throw new InvalidArgumentError('compress is not supported by the k8s-file log driver');
+    }
+  }
   validateCapabilities(hostConfig.CapAdd ?? [], hostConfig.CapDrop ?? []);
   const name = nameParam ? validateName(nameParam) : generateName((n) => reg.names.has(n));
   if (reg.names.has(name)) {
@@ -223,7 +232,7 @@ export async function createContainer(reg: ContainerRegistry, body: unknown, nam
     RestartCount: 0,
     Driver: reg.deps.snapshots.name,
     Platform: 'linux',
-    LogPath: path.join(dir, `${id}-json.log`),
+    LogPath: logPathFor(hostConfig.LogConfig.Type, dir, id),
     MountPoints: mounts,
     Endpoints: {},
     Ports: {},

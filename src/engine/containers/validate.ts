@@ -223,10 +223,11 @@ const LOG_DRIVER_OPTS: Record<string, string[]> = {
   'json-file': ['max-file', 'max-size', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag'],
   'k8s-file': ['max-file', 'max-size', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag'],
   local: ['max-file', 'max-size', 'compress'],
+  journald: ['tag', 'labels', 'labels-regex', 'env', 'env-regex'],
 };
 
 /** moby daemon/logger ValidateLogOpts: the generic options, the driver, then its option keys (values: logLimits). */
-function validateLogOpts(driver: string, opts: Record<string, string>): void {
+export function validateLogOpts(driver: string, opts: Record<string, string>): void {
   if (driver === 'none') return;
   const mode = opts.mode ?? '';
   if (!['', 'blocking', 'non-blocking'].includes(mode)) throw new InvalidArgumentError(`logger: logging mode not supported: ${mode}`);
@@ -387,9 +388,10 @@ export function normaliseHostConfig(raw: unknown): HostConfig {
     }
   }
   const logConfig = isObj(h.LogConfig) ? h.LogConfig : {};
-  const logType = str(logConfig.Type, 'LogConfig.Type') || 'json-file';
+  // Empty: the daemon's default driver, filled in at create (log-config.ts mergeLogConfig).
+  const logType = str(logConfig.Type, 'LogConfig.Type');
   const logOpts = isObj(logConfig.Config) ? (logConfig.Config as Record<string, string>) : {};
-  validateLogOpts(logType, logOpts);
+  if (logType) validateLogOpts(logType, logOpts);
   const deviceCgroupRules = strList(h.DeviceCgroupRules, 'DeviceCgroupRules');
   for (const r of deviceCgroupRules ?? []) parseDeviceCgroupRule(r);
   const shm = num(h.ShmSize, 'ShmSize');

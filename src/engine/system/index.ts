@@ -100,7 +100,7 @@ export class SystemService {
       Images: s.imageCount(),
       Driver: driver.name,
       DriverStatus: driver.status,
-      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'none'], Authorization: null, Log: ['json-file', 'k8s-file'] },
+      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'none'], Authorization: null, Log: ['journald', 'json-file', 'k8s-file'] },
       MemoryLimit: true,
       SwapLimit: true,
       CpuCfsPeriod: true,

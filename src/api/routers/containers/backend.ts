@@ -22,6 +22,8 @@ export interface ContainersBackend {
   inspect(ref: string, size?: boolean): Record<string, unknown>;
   attach(ref: string, client: HijackedStream, o: AttachQuery): Promise<void>;
   logs(ref: string, q: LogsQuery, out: Writer, signal: AbortSignal): Promise<void>;
+  /** Throws docker's 501 when the container's log driver keeps nothing to read (none, journald). */
+  checkLogsReadable(ref: string): void;
   /** Whether the container has a TTY (raw vs multiplexed streams). */
   record(ref: string): { Config: { Tty: boolean } };
   prune(filters: Record<string, string[]>): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>;

@@ -67,6 +67,7 @@ export function containerHandlers(b: ContainersBackend, tools: ContainerToolsBac
       };
       if (!q.stdout && !q.stderr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
       const rec = b.record(id);
+      b.checkLogsReadable(id);
       const res = ctx.stream(rec.Config.Tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
       try {
         await b.logs(id, q, res, ctx.signal);

@@ -25,8 +25,18 @@ export interface ConmonLaunch {
   cuuid: string;
   bundle: string;
   pidFile: string;
-  /** `k8s-file:PATH` or `none`. */
+  /** `k8s-file:PATH`, `journald` or `none`. */
   log: string;
+  /** -n: the container's name (journald's CONTAINER_NAME); the cid when absent. */
+  name?: string;
+  /** --log-tag (journald only). */
+  logTag?: string;
+  /**
+   * An fd conmon inherits and keeps open while the container runs (conmon closes inherited fds
+   * only at the container's exit): the json-file FIFO's read end, so the FIFO always has a
+   * reader and conmon waits instead of losing lines to EPIPE while a log monitor is restarted.
+   */
+  holdFd?: number;
   exitDir: string;
   socketDir: string;
   tmpDir: string;
@@ -52,11 +62,12 @@ export interface SyncMessage {
 
 function conmonArgs(l: ConmonLaunch): string[] {
   const a = [
-    '--api-version', '1', '-c', l.cid, '-u', l.cuuid, '-n', l.cid, '-r', l.runcBin,
+    '--api-version', '1', '-c', l.cid, '-u', l.cuuid, '-n', l.name || l.cid, '-r', l.runcBin,
     '--runtime-arg', '--root', '--runtime-arg', l.runcRoot,
     '-b', l.bundle, '-p', l.pidFile, '-l', l.log,
     '--exit-dir', l.exitDir, '--socket-dir-path', l.socketDir,
   ];
+  if (l.logTag) a.push('--log-tag', l.logTag);
   if (l.persistDir) a.push('--persist-dir', l.persistDir);
   if (l.conmonPidFile) a.push('--conmon-pidfile', l.conmonPidFile);
   if (l.tty) a.push('-t');
@@ -170,6 +181,7 @@ export async function launchConmon(l: ConmonLaunch): Promise<SyncMessage> {
   if (attachPipe) env._OCI_ATTACHPIPE = '5';
   const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', outFd, outFd, syncFd, 'pipe'];
   if (attachPipe) stdio.push('pipe');
+  if (l.holdFd !== undefined) { if (!attachPipe) stdio.push('ignore'); stdio.push(l.holdFd); }
   let child;
   try {
     // cwd = the bundle: conmon drops files (e.g. 'oom') in its cwd when it has no persist dir.

@@ -12,12 +12,13 @@ import { ConflictError, NotFoundError } from '../../../common/errors.ts';
 import type { ProcessSpec, RuntimeSpec } from '../../../oci/spec-types.ts';
 import { runtimeSpecJson } from '../../../oci/rlimits.ts';
 import {
-  RuntimeError, type AttachStream, type CreateOptions, type ExecHandle, type ExecOptions, type ExitInfo,
+  RuntimeError, type AttachStream, type CreateOptions, type LogSpec, type ExecHandle, type ExecOptions, type ExitInfo,
   type RestoreResult, type RuntimeDriver, type RuntimeState, type RuntimeStatus, type RuntimeVersion,
 } from '../contract.ts';
 import { connectAttach } from './attach.ts';
 import { directExec } from './direct-exec.ts';
 import { launchConmon, type ConmonLaunch } from './conmon.ts';
+import { LogMonitorClient } from './log-monitor-client.ts';
 import { ExitWatcher, readExitFile } from './exit-watcher.ts';
 import { Layout, checkId } from './layout.ts';
 import { cgroupOomKilled, processAlive, readPidFile, rmQuiet, unlinkQuiet, writeCtl } from './proc-files.ts';
@@ -34,6 +35,8 @@ export interface RuncRuntimeOptions {
   conmonCgroup?: string;
   /** Told about a cleanup that failed (the daemon logs it and retries it at its next start). */
   onCleanupFailure?: (kind: 'runtime-delete' | 'remove-path', target: string, err: Error) => void;
+  /** How to run the json-file log monitor (default: log-monitor-client.ts defaultLogMonitorCommand). */
+  logMonitorCommand?: string[];
 }
 
 interface BundleMeta {
@@ -62,6 +65,7 @@ export class RuncRuntime implements RuntimeDriver {
   private readonly exits = new ExitWatcher();
   private readonly waits = new Map<string, Promise<ExitInfo>>();
   private readonly cgroupProcs: string | undefined;
+  private readonly logmon: LogMonitorClient;
 
   constructor(readonly opts: RuncRuntimeOptions) {
     this.layout = new Layout(opts.execRoot);
@@ -69,6 +73,7 @@ export class RuncRuntime implements RuntimeDriver {
     this.conmonBin = opts.conmonBin ?? findBinary('conmon', '/usr/bin/conmon', '/usr/libexec/podman/conmon');
     this.cgroupProcs = opts.conmonCgroup ? prepareConmonCgroup(opts.conmonCgroup) : undefined;
     this.layout.ensure();
+    this.logmon = new LogMonitorClient(path.join(this.layout.base, 'logmon'), opts.logMonitorCommand, this.cgroupProcs);
   }
 
   private launchBase(): Pick<ConmonLaunch, 'conmonBin' | 'runcBin' | 'runcRoot' | 'socketDir' | 'tmpDir' | 'cgroupProcs'> {
@@ -91,13 +96,19 @@ export class RuncRuntime implements RuntimeDriver {
     fs.writeFileSync(path.join(bundle, 'config.json'), runtimeSpecJson(spec));
     const meta: BundleMeta = { tty, rows: o.consoleSize?.rows ?? 24, cols: o.consoleSize?.cols ?? 80 };
     fs.writeFileSync(path.join(bundle, 'wharf.json'), JSON.stringify(meta));
-    if (o.logPath) fs.mkdirSync(path.dirname(o.logPath), { recursive: true });
+    const logSpec: LogSpec = o.log ?? (o.logPath ? { driver: 'k8s-file', path: o.logPath } : { driver: 'none' });
+    if (logSpec.path) fs.mkdirSync(path.dirname(logSpec.path), { recursive: true });
     fs.mkdirSync(this.layout.persist(id), { recursive: true });
     let msg;
+    let holdFd: number | undefined;
     try {
+      const log = await this.conmonLog(id, logSpec);
+      if (logSpec.driver === 'json-file') holdFd = fs.openSync(log.slice('k8s-file:'.length), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
       msg = await launchConmon({
+        holdFd,
         ...this.launchBase(), cid: id, cuuid: this.layout.sockName(id), bundle,
-        pidFile: this.layout.pidFile(id), log: o.logPath ? `k8s-file:${o.logPath}` : 'none',
+        pidFile: this.layout.pidFile(id), log, name: logSpec.driver === 'journald' ? logSpec.name : undefined,
+        logTag: logSpec.driver === 'journald' ? logSpec.tag : undefined,
         exitDir: this.layout.exits, syncFile: path.join(bundle, 'sync'), outFile: path.join(bundle, 'conmon.out'),
         persistDir: this.layout.persist(id), conmonPidFile: this.layout.conmonPidFile(id),
         tty, stdin: o.openStdin === true && !tty, leaveStdinOpen: o.openStdin === true && !tty && o.stdinOnce !== true,
@@ -105,12 +116,35 @@ export class RuncRuntime implements RuntimeDriver {
     } catch (err) {
       await this.discard(id);
       throw err;
+    } finally {
+      if (holdFd !== undefined) fs.closeSync(holdFd);
     }
     if (msg.data < 0) {
       await this.discard(id);
       throw runcError('create', id, 1, msg.message ?? '');
     }
     return { pid: msg.data };
+  }
+
+  /** conmon's `-l` for a log spec; json-file registers the container's FIFO with the log monitor. */
+  private async conmonLog(id: string, l: LogSpec): Promise<string> {
+    switch (l.driver) {
+      case 'none': return 'none';
+      case 'journald': return 'journald';
+      case 'k8s-file':
+      case 'json-file': {
+        if (!l.path) throw new RuntimeError('create', -1, '', `log driver ${l.driver} needs a path`);
+        if (l.driver === 'k8s-file') return `k8s-file:${l.path}`;
+        const fifo = await this.logmon.prepare(id, { path: l.path, maxSize: l.maxSize, maxFile: l.maxFile, compress: l.compress, conmonPidFile: this.layout.conmonPidFile(id) });
+        return `k8s-file:${fifo}`;
+      }
+      default: throw new RuntimeError('create', -1, '', `unknown log driver ${JSON.stringify((l as LogSpec).driver)}`);
+    }
+  }
+
+  async syncLog(id: string): Promise<void> {
+    checkId(id);
+    await this.logmon.flush(id);
   }
 
   async start(id: string): Promise<void> {
@@ -134,11 +168,11 @@ export class RuncRuntime implements RuntimeDriver {
   waitExit(id: string): Promise<ExitInfo> {
     let p = this.waits.get(id);
     if (!p) {
-      p = this.exits.wait(this.layout.exits, id, () => this.conmonAlive(id)).then((f) => ({
-        exitCode: f ? f.code : -1,
-        exitedAt: f ? f.at : new Date(),
-        oomKilled: this.oomKilled(id),
-      }));
+      p = this.exits.wait(this.layout.exits, id, () => this.conmonAlive(id)).then(async (f) => {
+        // conmon wrote the last output before its exit file: the log holds all of it once this resolves.
+        await this.logmon.close(id).catch(() => undefined);
+        return { exitCode: f ? f.code : -1, exitedAt: f ? f.at : new Date(), oomKilled: this.oomKilled(id) };
+      });
       this.waits.set(id, p);
     }
     return p;
@@ -266,6 +300,8 @@ export class RuncRuntime implements RuntimeDriver {
   async restore(id: string): Promise<RestoreResult> {
     checkId(id);
     const monitorAlive = processAlive(readPidFile(this.layout.conmonPidFile(id)), ['conmon', id]);
+    // A json-file log monitor that died meanwhile is started again (it adopts every FIFO).
+    if (monitorAlive) await this.logmon.ensure(id).catch(() => undefined);
     const st = await this.runc.state(id);
     if (!st) {
       if (readExitFile(this.layout.exitFile(id))) return { status: 'stopped', pid: 0, monitorAlive };
@@ -296,6 +332,7 @@ export class RuncRuntime implements RuntimeDriver {
   /** Stops watching exit files (daemon shutdown); containers and monitors keep running. */
   close(): void {
     this.exits.close();
+    this.logmon.stopWatching();
   }
 
   /** Whether runc has state for `id` (its directory under --root). */
@@ -341,6 +378,7 @@ export class RuncRuntime implements RuntimeDriver {
   }
 
   private async cleanupFiles(id: string): Promise<void> {
+    await this.logmon.close(id).catch((e: Error) => this.opts.onCleanupFailure?.('remove-path', this.logmon.streamDir(id), e));
     await Promise.all([
       ...[path.join(this.layout.socks, this.layout.sockName(id)), this.layout.exitFile(id), this.layout.pidFile(id), this.layout.conmonPidFile(id)].map((f) => unlinkQuiet(f, this.cleanupFailed(f))),
       ...[this.layout.bundle(id), this.layout.persist(id)].map((d) => rmQuiet(d, this.cleanupFailed(d))),
