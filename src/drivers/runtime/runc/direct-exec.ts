@@ -6,8 +6,10 @@
  *
  * What it gives up: the process's stdio are the daemon's pipes, so a process still running
  * when the daemon stops loses its output (docker's exec sessions do not survive a daemon
- * restart either: their records are in dockerd's memory). Execs with a terminal and
- * detached ones (`exec -d`, whose exit code must outlive the request) keep a conmon.
+ * restart either: their records are in dockerd's memory). Execs with a terminal, detached
+ * ones (`exec -d`, whose exit code must outlive the request) and those whose stdout and
+ * stderr must keep their order (healthcheck probes: runc's foreground mode copies the two
+ * streams in two goroutines, so bytes written close together can swap) keep a conmon.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -30,7 +32,8 @@ export interface DirectExec {
 export async function directExec(d: DirectExec): Promise<ExecHandle> {
   const pidFile = path.join(d.dir, 'pid');
   const logFile = path.join(d.dir, 'runc.log');
-  const child = spawn(d.runcBin, ['--root', d.runcRoot, '--log', logFile, 'exec', '--process', path.join(d.dir, 'process.json'), '--pid-file', pidFile, d.id], {
+  const runcArgs = ['--root', d.runcRoot, '--log', logFile, 'exec', '--process', path.join(d.dir, 'process.json'), '--pid-file', pidFile, d.id];
+  const child = spawn(d.runcBin, runcArgs, {
     stdio: [d.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -41,6 +44,9 @@ export async function directExec(d: DirectExec): Promise<ExecHandle> {
   // Output held until the process is known to run: runc repeats its own error on stderr.
   const stdout = new PassThrough({ highWaterMark: 64 * 1024 });
   const stderr = new PassThrough({ highWaterMark: 64 * 1024 });
+  // Listened for at once: a process may close a stream before its pid is read.
+  const ended = (s: NodeJS.ReadableStream) => new Promise<void>((r) => { s.once('end', r); s.once('close', r); s.once('error', () => r()); });
+  const closed = Promise.all([ended(child.stdout!), ended(child.stderr!)]).then(() => undefined);
   const pid = await untilPidFile(pidFile, exitCode);
   if (!pid) {
     const code = await exitCode;
@@ -54,8 +60,6 @@ export async function directExec(d: DirectExec): Promise<ExecHandle> {
   child.stdout!.pipe(stdout);
   child.stderr!.pipe(stderr);
   let detached = false;
-  const ended = (s: NodeJS.ReadableStream) => new Promise<void>((r) => { s.once('end', r); s.once('close', r); s.once('error', () => r()); });
-  const closed = Promise.all([ended(child.stdout!), ended(child.stderr!)]).then(() => undefined);
   let stdinStream: Writable;
   if (child.stdin) stdinStream = child.stdin;
   else { const sink = new PassThrough(); sink.resume(); stdinStream = sink; }

@@ -242,7 +242,7 @@ export class RuncRuntime implements RuntimeDriver {
     fs.mkdirSync(exitDir, { recursive: true, mode: 0o700 });
     const tty = o.tty === true;
     fs.writeFileSync(path.join(dir, 'process.json'), JSON.stringify({ ...proc, terminal: tty }));
-    if (!tty && o.attach === true) {
+    if (!tty && o.attach === true && o.combinedOutput !== true) {
       return directExec({ runcBin: this.runc.bin, runcRoot: this.runc.root, id, dir, stdin: o.stdin === true, cleanup: () => rmQuiet(dir, this.cleanupFailed(dir)) });
     }
     let attach: AttachStream | undefined;
