@@ -294,12 +294,15 @@ export async function stopLive(reg: ContainerRegistry, l: Live, timeout: number 
   if (t !== 0) {
     await reg.deps.runtime.kill(rec.Id, sig).catch(signalled(`stop signal ${sig}`));
     reg.deps.events.publish('container', 'kill', rec.Id, attrs(l, { signal: String(sig) }));
-    const timedOut = t < 0 ? exited.then(() => false) : Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), t * 1000))]);
-    if (!(await timedOut)) { reg.deps.events.publish('container', 'stop', rec.Id, attrs(l)); return; }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = t < 0 ? exited.then(() => false) : Promise.race([exited.then(() => false), new Promise<boolean>((r) => { timer = setTimeout(() => r(true), t * 1000); })]);
+    const late = await timedOut;
+    clearTimeout(timer);
+    if (!late) { reg.deps.events.publish('container', 'stop', rec.Id, attrs(l)); return; }
   }
   await reg.deps.runtime.kill(rec.Id, 9).catch(signalled('SIGKILL'));
   reg.deps.events.publish('container', 'kill', rec.Id, attrs(l, { signal: '9' }));
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+  await waitOrTimeout(exited, KILL_WAIT_MS);
   reg.deps.events.publish('container', 'stop', rec.Id, attrs(l));
 }
 
