@@ -89,18 +89,34 @@ export async function fakeEngine(o: FakeEngineOptions = {}): Promise<FakeEngine>
       tick();
     }),
     restart: async (liveRestore = true) => {
-      // The old service's timers (restart back-offs) die with its "process".
-      for (const l of e.containers.registry.live.values()) if (l.restartTimer) clearTimeout(l.restartTimer);
+      // The old service's timers and waits die with its "process".
+      await quiesce(e.containers);
+      runtime.daemonRestarted();
       e.containers = build();
       await e.containers.restore(liveRestore);
       return e.containers;
     },
     close: async () => {
-      for (const l of e.containers.registry.live.values()) { if (l.restartTimer) clearTimeout(l.restartTimer); l.stopLogWatch?.(); e.containers.registry.health?.stop(l, false); }
+      await quiesce(e.containers);
       for (const id of runtime.procs.keys()) await runtime.delete(id, true).catch(() => undefined);
       db.close();
       fs.rmSync(dataRoot, { recursive: true, force: true });
     },
   };
   return e;
+}
+
+/** Ends a service's activity: no more restarts, timers or exit handling (its daemon "died"). */
+async function quiesce(svc: ContainersService): Promise<void> {
+  const live = [...svc.registry.live.values()];
+  for (const l of live) {
+    l.stopping = true;
+    if (l.restartTimer) clearTimeout(l.restartTimer);
+    l.restartTimer = undefined;
+    l.stopLogWatch?.();
+    svc.registry.health?.stop(l, false);
+  }
+  await Promise.all(live.map((l) => l.queue));
+  svc.registry.live.clear();
+  svc.registry.names.clear();
 }

@@ -195,8 +195,8 @@ export class FakeRuntime implements RuntimeDriver {
     if (b.startDelayMs) await new Promise((r) => setTimeout(r, b.startDelayMs));
     if (b.failStart) throw b.failStart;
     p.status = 'running';
-    if (b.oomOnStart) { setImmediate(() => this.exit(id, 137, { oomKilled: true })); return; }
-    if (b.exitOnStart !== undefined) { const code = b.exitOnStart; setImmediate(() => this.exit(id, code)); return; }
+    if (b.oomOnStart) { setImmediate(() => this.exitIfLive(p, 137, { oomKilled: true })); return; }
+    if (b.exitOnStart !== undefined) { const code = b.exitOnStart; setImmediate(() => this.exitIfLive(p, code)); return; }
     this.run(p, interpret(p.opts.spec.process.args));
   }
 
@@ -208,7 +208,7 @@ export class FakeRuntime implements RuntimeDriver {
       if (!s || 'forever' in s) return;
       if ('echo' in s) { this.write(p.id, s.stream, s.echo); next(i + 1); return; }
       if ('sleep' in s) { p.timers.push(setTimeout(() => next(i + 1), s.sleep)); return; }
-      this.exit(p.id, s.exit);
+      this.exitIfLive(p, s.exit);
     };
     // After start returns, as a real process runs after `runc start`.
     setImmediate(() => next(0));
@@ -239,6 +239,24 @@ export class FakeRuntime implements RuntimeDriver {
     p.resolveExit(p.exitInfo);
   }
 
+  /**
+   * The daemon went away and a new driver instance took over the same runtime state: the old
+   * daemon's waitExit() promises never resolve (its process is gone); containers keep running.
+   */
+  daemonRestarted(): void {
+    for (const p of this.procs.values()) {
+      if (p.exitInfo) continue;
+      let resolveExit!: (e: ExitInfo) => void;
+      (p as { exited: Promise<ExitInfo> }).exited = new Promise<ExitInfo>((r) => { resolveExit = r; });
+      p.resolveExit = resolveExit;
+    }
+  }
+
+  /** An exit from the process's own timeline: nothing when it was deleted meanwhile. */
+  private exitIfLive(p: FakeProcess, code: number, o: { oomKilled?: boolean } = {}): void {
+    if (this.procs.get(p.id) === p && p.status !== 'stopped') this.exit(p.id, code, o);
+  }
+
   /** The OOM killer ends the container (exit 137, oomKilled). */
   oom(id: string): void {
     this.exit(id, 137, { oomKilled: true });
@@ -255,9 +273,9 @@ export class FakeRuntime implements RuntimeDriver {
   }
 
   private deliver(p: FakeProcess, sig: number): void {
-    if (sig === 9) { setImmediate(() => this.exit(p.id, 137)); return; }
+    if (sig === 9) { setImmediate(() => this.exitIfLive(p, 137)); return; }
     if (HARMLESS.has(sig) || (this.b(p.id).ignore ?? []).includes(sig)) return;
-    setImmediate(() => this.exit(p.id, 128 + sig));
+    setImmediate(() => this.exitIfLive(p, 128 + sig));
   }
 
   async state(id: string): Promise<RuntimeState> {

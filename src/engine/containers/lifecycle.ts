@@ -42,7 +42,11 @@ function containerLogLimits(reg: ContainerRegistry, l: Live): ReturnType<typeof 
 
 export async function startContainer(reg: ContainerRegistry, ref: string): Promise<void> {
   const l = reg.get(ref);
-  await reg.serial(l, () => startLocked(reg, l, false));
+  await reg.serial(l, () => {
+    // A user's start begins the restart policy afresh (moby's ResetRestartManager).
+    if (!l.rec.State.Running || l.rec.State.Restarting) l.rec.RestartCount = 0;
+    return startLocked(reg, l, false);
+  });
 }
 
 async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean): Promise<void> {
@@ -231,7 +235,7 @@ export async function killContainer(reg: ContainerRegistry, ref: string, signal:
   const sig = parseSignal(signal ?? undefined, 'SIGKILL');
   if (!l.rec.State.Running || l.rec.State.Restarting) {
     if (l.rec.State.Restarting) { cancelRestart(reg, l); return; }
-    throw new ConflictError(`Container ${l.rec.Id} is not running`);
+    throw new ConflictError(`Cannot kill container: ${ref}: Container ${l.rec.Id} is not running`);
   }
   const stopSig = parseSignal(l.rec.Config.StopSignal ?? undefined, 'SIGTERM');
   const stops = sig === stopSig || sig === 9;
@@ -277,7 +281,8 @@ export async function stopContainer(reg: ContainerRegistry, ref: string, timeout
   await stopLive(reg, l, timeout, signal ?? undefined);
 }
 
-export async function stopLive(reg: ContainerRegistry, l: Live, timeout: number | undefined, signal?: string): Promise<void> {
+/** `stopEvent: false`: no `stop` event (rm -f, which docker does with a kill). */
+export async function stopLive(reg: ContainerRegistry, l: Live, timeout: number | undefined, signal?: string, stopEvent = true): Promise<void> {
   const rec = l.rec;
   l.stopping = true;
   rec.ManuallyStopped = true;
@@ -303,13 +308,14 @@ export async function stopLive(reg: ContainerRegistry, l: Live, timeout: number 
   await reg.deps.runtime.kill(rec.Id, 9).catch(signalled('SIGKILL'));
   reg.deps.events.publish('container', 'kill', rec.Id, attrs(l, { signal: '9' }));
   await waitOrTimeout(exited, KILL_WAIT_MS);
-  reg.deps.events.publish('container', 'stop', rec.Id, attrs(l));
+  if (stopEvent) reg.deps.events.publish('container', 'stop', rec.Id, attrs(l));
 }
 
 export async function restartContainer(reg: ContainerRegistry, ref: string, timeout: number | undefined, signal?: string | null): Promise<void> {
   const l = reg.get(ref);
   if (l.rec.State.Running && !l.rec.State.Restarting) await stopLive(reg, l, timeout, signal ?? undefined);
   await reg.serial(l, async () => {
+    l.rec.RestartCount = 0;
     await startLocked(reg, l, true);
   });
   reg.deps.events.publish('container', 'restart', l.rec.Id, attrs(l));

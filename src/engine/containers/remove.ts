@@ -49,7 +49,7 @@ export async function removeContainer(reg: ContainerRegistry, ref: string, opts:
   // A container waiting for its restart-policy restart counts as running, as in docker.
   if (rec.State.Running && !opts.force) throw stillRunning(rec, opts.apiVersion);
   if (rec.State.Restarting) cancelRestart(reg, l);
-  else if (rec.State.Running) await stopLive(reg, l, 0);
+  else if (rec.State.Running) await stopLive(reg, l, 0, undefined, false);
   await reg.serial(l, async () => {
     if (!reg.live.has(rec.Id)) return;
     // Saved first: a daemon killed from here on finishes the removal at its next start
