@@ -132,9 +132,10 @@ export function listContainers(reg: ContainerRegistry, o: ListOptions): Record<s
   const f = o.filters;
   let recs = [...reg.live.values()].map((l) => l.rec).sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));
   const all = o.all || (o.limit !== undefined && o.limit > 0) || !!f.status?.length || !!f.exited?.length;
-  const byRef = (r: string) => reg.find(r)?.rec;
-  if (f.before?.length) { const b = byRef(f.before[0]!); recs = b ? recs.filter((r) => r.Created < b.Created) : []; }
-  if (f.since?.length) { const s = byRef(f.since[0]!); recs = s ? recs.filter((r) => r.Created > s.Created) : []; }
+  // An unknown reference is the client's mistake (docker 20.10: 500 "no such container x").
+  const byRef = (r: string) => reg.get(r).rec;
+  if (f.before?.length) { const b = byRef(f.before[0]!); recs = recs.filter((r) => r.Created < b.Created); }
+  if (f.since?.length) { const s = byRef(f.since[0]!); recs = recs.filter((r) => r.Created > s.Created); }
   recs = recs.filter((r) => {
     const status = r.State.Paused ? 'paused' : r.State.Status;
     if (!all && !r.State.Running) return false;
