@@ -428,3 +428,61 @@ describe('names', () => {
     await rejectsWith(async () => e.inspect(shared), 400, `multiple IDs found with provided prefix: ${shared}`);
   });
 });
+
+describe('races', () => {
+  test('the process exits on its own while stop waits for it: no error, its own code, kill/die/stop', async () => {
+    const id = await create('c1');
+    e.runtime.behave(id, { ignore: [15] });
+    await e.containers.start(id);
+    const stopping = e.containers.stop(id, 10);
+    e.runtime.exit(id, 0);
+    await stopping;
+    assert.equal(e.inspect(id).State.ExitCode, 0);
+    assert.deepEqual(e.actions(id), ['create', 'start', 'kill', 'die', 'stop']);
+  });
+
+  test('kill just after the process exited (exit not yet handled): no error, the real exit code', async () => {
+    const id = await run('c1');
+    e.runtime.exit(id, 5);
+    await e.containers.kill(id, null);
+    await e.until(() => status(id) === 'exited');
+    assert.equal(e.inspect(id).State.ExitCode, 5);
+  });
+
+  test('stop just after the process exited: 304 or done, never an error; state exited with its code', async () => {
+    const id = await run('c1');
+    e.runtime.exit(id, 6);
+    await e.containers.stop(id, 10).catch((err: { status?: number }) => assert.equal(err.status, 304));
+    await e.until(() => status(id) === 'exited');
+    assert.equal(e.inspect(id).State.ExitCode, 6);
+  });
+
+  test('rm -f during a slow start: the start finishes, then everything goes', async () => {
+    const id = await create('c1');
+    e.runtime.behave(id, { startDelayMs: 20 });
+    const starting = e.containers.start(id);
+    const removing = e.containers.remove(id, { force: true });
+    await starting;
+    await removing;
+    assert.equal(e.containers.has(id), false);
+    assert.equal(e.runtime.procs.has(id), false);
+    assert.equal(e.snapshots.snapshots.has(id), false);
+    assert.equal(e.actions(id).at(-1), 'destroy');
+  });
+
+  test('two stops at once: both answer, one exit', async () => {
+    const id = await run('c1');
+    await Promise.all([e.containers.stop(id, 10), e.containers.stop(id, 10)]);
+    assert.equal(status(id), 'exited');
+    assert.equal(e.actions(id).filter((a) => a === 'die').length, 1);
+  });
+
+  test('an exit during pause handling: a paused container the OOM killer ends is exited, not paused', async () => {
+    const id = await run('c1');
+    await e.containers.pause(id);
+    e.runtime.oom(id);
+    await e.until(() => status(id) === 'exited');
+    const s = e.inspect(id).State;
+    assert.deepEqual([s.Paused, s.Running, s.OOMKilled], [false, false, true]);
+  });
+});
