@@ -147,7 +147,7 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
     if (rec.State.Status === 'exited') rec.State.FinishedAt = now();
     reg.save(l);
     for (const p of l.pendingAttach.splice(0)) p(undefined);
-    deps.events.publish('container', 'die', id, attrs(l, { exitCode: String(code) }));
+    // No `die` event: the process never ran (docker 20.10 publishes nothing for a failed start).
     for (const w of l.exitWaiters.splice(0)) w(code);
     if (rec.HostConfig.AutoRemove) {
       setImmediate(() => {
