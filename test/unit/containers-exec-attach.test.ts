@@ -105,3 +105,36 @@ test('a CMD healthcheck: starting, then healthy after a passing probe; unhealthy
   assert.ok(e.actions(ok).includes('health_status: healthy'));
   assert.ok(e.actions(bad).includes('health_status: unhealthy'));
 });
+
+test('attach before start (docker run -a): connected at start, nothing of the output lost', async () => {
+  const { Id: id } = await e.containers.create({ Image: 'busybox', Cmd: ['sh', '-c', 'echo first; exit 0'] }, 'c1');
+  const client = new FakeClient();
+  const attached = e.containers.attach(id, client, { stdin: false, stdout: true, stderr: true, stream: true, logs: false });
+  await new Promise((r) => setImmediate(r));
+  await e.containers.start(id);
+  await attached;
+  assert.deepEqual(client.demux(), { stdout: 'first\n', stderr: '' });
+});
+
+test('attach before start, the client gone before the start: no connection is left', async () => {
+  const { Id: id } = await e.containers.create({ Image: 'busybox', Cmd: ['sleep', '100'] }, 'c1');
+  const client = new FakeClient();
+  const attached = e.containers.attach(id, client, { stdin: false, stdout: true, stderr: true, stream: true, logs: false });
+  await new Promise((r) => setImmediate(r));
+  client.hangUp();
+  await attached;
+  await e.containers.start(id);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(e.runtime.procs.get(id)!.attaches.length, 0);
+});
+
+test('a tty container: raw output, no frames', async () => {
+  const id = await run('c1', { Tty: true, OpenStdin: true });
+  const client = new FakeClient();
+  const attached = e.containers.attach(id, client, { stdin: false, stdout: true, stderr: true, stream: true, logs: false });
+  await e.until(() => e.runtime.procs.get(id)!.attaches.length === 1);
+  e.runtime.write(id, 'stderr', 'to the tty\r\n');
+  e.runtime.exit(id, 0);
+  await attached;
+  assert.equal(client.raw(), 'to the tty\r\n');
+});
