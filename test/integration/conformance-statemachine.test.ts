@@ -71,3 +71,12 @@ test('ps --filter before/since naming no container: 404', async () => {
   assert.equal(r.status, 404);
   assert.equal(r.json.message, 'No such container: sm-nosuch');
 });
+
+test('start of a paused container: 409, try unpause', async () => {
+  await d.cli(['run', '-d', '--name', 'sm-paused', 'bb', 'sleep', '100']);
+  await d.cli(['pause', 'sm-paused']);
+  const r = await d.api('POST', '/containers/sm-paused/start');
+  assert.equal(r.status, 409);
+  assert.equal(r.json.message, 'cannot start a paused container, try unpause instead');
+  await d.cli(['rm', '-f', 'sm-paused']);
+});

@@ -156,6 +156,19 @@ describe('the back-off window', () => {
     assert.deepEqual(e.actions(id), ['create', 'start', 'die', 'destroy']);
   });
 
+  test('pause and exec during the back-off: 409, wait until the container is running (docker\'s errContainerIsRestarting)', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    const id = await create('c', 'always');
+    await e.containers.start(id);
+    e.runtime.exit(id, 1);
+    await settle(() => state(id).Restarting);
+    const msg = `Container ${id} is restarting, wait until the container is running`;
+    await assert.rejects(e.containers.pause(id), { status: 409, message: msg });
+    assert.throws(() => e.containers.execs.create(id, { Cmd: ['true'] }), { status: 409, message: msg });
+    assert.equal(state(id).Status, 'restarting');
+    await e.containers.stop(id, 10);
+  });
+
   test('a stop of a running always container is not restarted', async () => {
     const id = await create('c', 'always');
     await e.containers.start(id);

@@ -160,6 +160,21 @@ describe('pause and unpause', () => {
     await rejectsWith(e.containers.pause(id), 409, `Container ${id} is not running`);
   });
 
+  test('start of a paused container: 409, try unpause (docker 20.10)', async () => {
+    const id = await run('c1');
+    await e.containers.pause(id);
+    await rejectsWith(e.containers.start(id), 409, 'cannot start a paused container, try unpause instead');
+    assert.equal(status(id), 'paused');
+  });
+
+  test('restart of a paused container: thawed, stopped, started again', async () => {
+    const id = await run('c1');
+    await e.containers.pause(id);
+    await e.containers.restart(id, 10);
+    const s = e.inspect(id).State;
+    assert.deepEqual([s.Status, s.Paused, s.Running], ['running', false, true]);
+  });
+
   test('a paused container that is stopped is thawed and exits; Paused is cleared', async () => {
     const id = await run('c1');
     await e.containers.pause(id);

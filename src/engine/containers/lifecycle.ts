@@ -51,6 +51,7 @@ export async function startContainer(reg: ContainerRegistry, ref: string): Promi
 
 async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean): Promise<void> {
   const rec = l.rec;
+  if (rec.State.Paused && !fromPolicy) throw new ConflictError('cannot start a paused container, try unpause instead');
   if (rec.State.Running && !rec.State.Restarting) {
     if (fromPolicy) return;
     throw new NotModifiedError('container already started');
@@ -325,6 +326,7 @@ export async function pauseContainer(reg: ContainerRegistry, ref: string, opts: 
   const l = reg.get(ref);
   if (!l.rec.State.Running) throw new ConflictError(`Container ${l.rec.Id} is not running`);
   if (l.rec.State.Paused) throw new ConflictError(`Container ${l.rec.Id} is already paused`);
+  if (l.rec.State.Restarting) throw new ConflictError(`Container ${l.rec.Id} is restarting, wait until the container is running`);
   // Saved before the freeze: a daemon killed during the commit thaws the container at its next start.
   if (opts.forCommit) {
     l.rec.CommitPause = true;
