@@ -80,3 +80,12 @@ test('start of a paused container: 409, try unpause', async () => {
   assert.equal(r.json.message, 'cannot start a paused container, try unpause instead');
   await d.cli(['rm', '-f', 'sm-paused']);
 });
+
+test('rename to its own name or to nothing: 400 with docker\'s text', async () => {
+  await d.cli(['create', '--name', 'sm-ren', 'bb', 'true']);
+  let r = await d.api('POST', '/containers/sm-ren/rename?name=sm-ren');
+  assert.deepEqual([r.status, r.json.message], [400, 'Renaming a container with the same name as its current name']);
+  r = await d.api('POST', '/containers/sm-ren/rename?name=');
+  assert.deepEqual([r.status, r.json.message], [400, 'Neither old nor new names may be empty']);
+  await d.cli(['rm', 'sm-ren']);
+});

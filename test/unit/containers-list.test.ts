@@ -67,6 +67,7 @@ describe('ps filters', () => {
     assert.deepEqual(ps({ exited: ['0'] }), ['exited0']);
     assert.deepEqual(ps({ exited: ['0', '3'] }), ['exited3', 'exited0']);
     assert.deepEqual(ps({ exited: ['1'] }), []);
+    assert.throws(() => ps({ exited: ['x'] }), { status: 400, message: 'strconv.Atoi: parsing "x": invalid syntax' });
   });
 
   test('label: key, key=value, several are ANDed', () => {

@@ -434,6 +434,16 @@ describe('names', () => {
     assert.equal(e.log.find((x) => x.Action === 'rename')!.Actor.Attributes.oldName, '/c1');
   });
 
+  test('rename refusals as docker 20.10: same name 400, empty 400, invalid name with its slash 400, taken 409', async () => {
+    const id = await create('c1');
+    await create('c2');
+    await rejectsWith(e.containers.rename(id, 'c1'), 400, 'Renaming a container with the same name as its current name');
+    await rejectsWith(e.containers.rename(id, ''), 400, 'Neither old nor new names may be empty');
+    await rejectsWith(e.containers.rename(id, 'bad name'), 400, 'Error when allocating new name: Invalid container name (/bad name), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed');
+    await rejectsWith(e.containers.rename(id, 'c2'), 409, /^Error when allocating new name: Conflict\. The container name "\/c2" is already in use/);
+    assert.deepEqual(e.actions(id), ['create']);
+  });
+
   test('lookup by unique id prefix; an ambiguous one is 400', async () => {
     const a = await create('a');
     assert.equal(e.inspect(a.slice(0, 12)).Id, a);
