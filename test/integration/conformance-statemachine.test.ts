@@ -89,3 +89,12 @@ test('rename to its own name or to nothing: 400 with docker\'s text', async () =
   assert.deepEqual([r.status, r.json.message], [400, 'Neither old nor new names may be empty']);
   await d.cli(['rm', 'sm-ren']);
 });
+
+test('wait next-exit on a container removed without running: answered at the removal', async () => {
+  await d.cli(['create', '--name', 'sm-wait', 'bb', 'true']);
+  const waiting = d.api('POST', '/containers/sm-wait/wait?condition=next-exit');
+  await new Promise((r) => setTimeout(r, 200));
+  await d.cli(['rm', 'sm-wait']);
+  const r = await waiting;
+  assert.deepEqual([r.status, r.json.StatusCode], [200, 0]);
+});

@@ -343,6 +343,13 @@ describe('restart, start again, wait', () => {
     await rejectsWith(async () => e.containers.wait(id, 'bogus'), 400, 'invalid condition: "bogus"');
   });
 
+  test('wait next-exit or not-running on a container removed without running: answered at the removal (docker\'s waitRemove)', async () => {
+    const id = await create('c1');
+    const next = e.containers.wait(id, 'next-exit');
+    await e.containers.remove(id, {});
+    assert.deepEqual(await next, { StatusCode: 0, Error: null });
+  });
+
   test('wait removed: answers once the container is gone', async () => {
     const id = await run('c1');
     const removed = e.containers.wait(id, 'removed');
@@ -445,7 +452,7 @@ describe('names', () => {
   });
 
   test('lookup by unique id prefix; an ambiguous one is 400', async () => {
-    const a = await create('a');
+    const a = await create('first'); // no name that is a hex prefix: names win over id prefixes
     assert.equal(e.inspect(a.slice(0, 12)).Id, a);
     for (let i = 0; i < 40; i++) await create(`n${i}`);
     const ids = [...e.containers.registry.live.keys()];

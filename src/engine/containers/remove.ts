@@ -105,6 +105,9 @@ async function removeLocked(reg: ContainerRegistry, l: Live, volumes: boolean): 
   reg.store.remove(rec.Id);
   refreshLinkParents(reg, rec.Id, dropLinksTo(reg, rec.Id));
   deps.events.publish('container', 'destroy', rec.Id, { image: rec.Config.Image, name: rec.Name.slice(1), ...rec.Config.Labels });
+  // Every wait ends with the removal (moby's State.Wait also selects on waitRemove): a
+  // `next-exit` waiter of a container removed without running would otherwise hang.
+  for (const w of l.exitWaiters.splice(0)) w(rec.State.ExitCode);
   for (const w of l.removeWaiters.splice(0)) w();
 }
 
