@@ -29,21 +29,31 @@ async function settle(cond: () => boolean, rounds = 20_000): Promise<void> {
 
 describe('on-failure', () => {
   test('on-failure:2: two restarts, then exited; RestartCount 2; start/die pairs', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
     const id = await create('c', 'on-failure', 2);
     e.runtime.behave(id, { exitOnStart: 1 });
     await e.containers.start(id);
-    await e.until(() => e.inspect(id).RestartCount === 2 && state(id).Status === 'exited');
+    const l = e.containers.registry.live.get(id)!;
+    for (const [i, delay] of [100, 200].entries()) {
+      await settle(() => l.restartTimer !== undefined && starts(id) === i + 1);
+      mock.timers.tick(delay);
+    }
+    await settle(() => e.inspect(id).RestartCount === 2 && state(id).Status === 'exited');
+    mock.timers.tick(120_000);
+    await new Promise((r) => setImmediate(r));
     const s = state(id);
     assert.deepEqual([s.Running, s.Restarting, s.ExitCode, s.Pid], [false, false, 1, 0]);
     assert.deepEqual(e.actions(id), ['create', 'start', 'die', 'start', 'die', 'start', 'die']);
   });
 
   test('on-failure: an exit 0 is not restarted', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
     const id = await create('c', 'on-failure');
     e.runtime.behave(id, { exitOnStart: 0 });
     await e.containers.start(id);
-    await e.until(() => state(id).Status === 'exited');
-    await new Promise((r) => setTimeout(r, 150));
+    await settle(() => state(id).Status === 'exited');
+    mock.timers.tick(120_000);
+    await new Promise((r) => setImmediate(r));
     assert.equal(e.inspect(id).RestartCount, 0);
     assert.deepEqual(e.actions(id), ['create', 'start', 'die']);
   });
@@ -170,15 +180,17 @@ describe('the back-off window', () => {
   });
 
   test('a stop of a running always container is not restarted', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
     const id = await create('c', 'always');
     await e.containers.start(id);
     await e.containers.stop(id, 10);
-    await new Promise((r) => setTimeout(r, 150));
+    mock.timers.tick(120_000);
+    await new Promise((r) => setImmediate(r));
     assert.equal(state(id).Status, 'exited');
     assert.deepEqual(e.actions(id), ['create', 'start', 'kill', 'die', 'stop']);
   });
 
-  test('--rm wins over a restart policy refusal is at create; a plain exit with --rm is not restarted', async () => {
+  test('--rm: an exit is not restarted, the container goes', async () => {
     const id = (await e.containers.create({ Image: 'busybox', Cmd: ['sleep', '1'], HostConfig: { AutoRemove: true } }, 'r')).Id;
     await e.containers.start(id);
     const gone = e.containers.wait(id, 'removed');
