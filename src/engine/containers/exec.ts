@@ -52,7 +52,8 @@ export class ExecManager implements ProbeRunner {
 
   create(ref: string, body: Record<string, unknown> | undefined): { Id: string } {
     const l = this.reg.get(ref);
-    if (!l.rec.State.Running || l.rec.State.Restarting) throw new ConflictError(`Container ${l.rec.Id} is not running`);
+    if (l.rec.State.Restarting) throw new ConflictError(`Container ${l.rec.Id} is restarting, wait until the container is running`);
+    if (!l.rec.State.Running) throw new ConflictError(`Container ${l.rec.Id} is not running`);
     if (l.rec.State.Paused) throw new ConflictError(`Container ${l.rec.Id} is paused, unpause the container before exec`);
     // docker decodes the body with Go's case-insensitive field matching: docker-py sends `detachKeys`.
     const b = jsonFields(body ?? {});

@@ -53,11 +53,16 @@ function containerLogSpec(reg: ContainerRegistry, l: Live): LogSpec {
 
 export async function startContainer(reg: ContainerRegistry, ref: string): Promise<void> {
   const l = reg.get(ref);
-  await reg.serial(l, () => startLocked(reg, l, false));
+  await reg.serial(l, () => {
+    // A user's start begins the restart policy afresh (moby's ResetRestartManager).
+    if (!l.rec.State.Running || l.rec.State.Restarting) l.rec.RestartCount = 0;
+    return startLocked(reg, l, false);
+  });
 }
 
 async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean): Promise<void> {
   const rec = l.rec;
+  if (rec.State.Paused && !fromPolicy) throw new ConflictError('cannot start a paused container, try unpause instead');
   if (rec.State.Running && !rec.State.Restarting) {
     if (fromPolicy) return;
     throw new NotModifiedError('container already started');
@@ -158,7 +163,7 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
     if (rec.State.Status === 'exited') rec.State.FinishedAt = now();
     reg.save(l);
     for (const p of l.pendingAttach.splice(0)) p(undefined);
-    deps.events.publish('container', 'die', id, attrs(l, { exitCode: String(code) }));
+    // No `die` event: the process never ran (docker 20.10 publishes nothing for a failed start).
     for (const w of l.exitWaiters.splice(0)) w(code);
     if (rec.HostConfig.AutoRemove) {
       setImmediate(() => {
@@ -246,7 +251,7 @@ export async function killContainer(reg: ContainerRegistry, ref: string, signal:
   const sig = parseSignal(signal ?? undefined, 'SIGKILL');
   if (!l.rec.State.Running || l.rec.State.Restarting) {
     if (l.rec.State.Restarting) { cancelRestart(reg, l); return; }
-    throw new ConflictError(`Container ${l.rec.Id} is not running`);
+    throw new ConflictError(`Cannot kill container: ${ref}: Container ${l.rec.Id} is not running`);
   }
   const stopSig = parseSignal(l.rec.Config.StopSignal ?? undefined, 'SIGTERM');
   const stops = sig === stopSig || sig === 9;
@@ -292,7 +297,8 @@ export async function stopContainer(reg: ContainerRegistry, ref: string, timeout
   await stopLive(reg, l, timeout, signal ?? undefined);
 }
 
-export async function stopLive(reg: ContainerRegistry, l: Live, timeout: number | undefined, signal?: string): Promise<void> {
+/** `stopEvent: false`: no `stop` event (rm -f, which docker does with a kill). */
+export async function stopLive(reg: ContainerRegistry, l: Live, timeout: number | undefined, signal?: string, stopEvent = true): Promise<void> {
   const rec = l.rec;
   l.stopping = true;
   rec.ManuallyStopped = true;
@@ -309,19 +315,23 @@ export async function stopLive(reg: ContainerRegistry, l: Live, timeout: number 
   if (t !== 0) {
     await reg.deps.runtime.kill(rec.Id, sig).catch(signalled(`stop signal ${sig}`));
     reg.deps.events.publish('container', 'kill', rec.Id, attrs(l, { signal: String(sig) }));
-    const timedOut = t < 0 ? exited.then(() => false) : Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), t * 1000))]);
-    if (!(await timedOut)) { reg.deps.events.publish('container', 'stop', rec.Id, attrs(l)); return; }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = t < 0 ? exited.then(() => false) : Promise.race([exited.then(() => false), new Promise<boolean>((r) => { timer = setTimeout(() => r(true), t * 1000); })]);
+    const late = await timedOut;
+    clearTimeout(timer);
+    if (!late) { reg.deps.events.publish('container', 'stop', rec.Id, attrs(l)); return; }
   }
   await reg.deps.runtime.kill(rec.Id, 9).catch(signalled('SIGKILL'));
   reg.deps.events.publish('container', 'kill', rec.Id, attrs(l, { signal: '9' }));
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
-  reg.deps.events.publish('container', 'stop', rec.Id, attrs(l));
+  await waitOrTimeout(exited, KILL_WAIT_MS);
+  if (stopEvent) reg.deps.events.publish('container', 'stop', rec.Id, attrs(l));
 }
 
 export async function restartContainer(reg: ContainerRegistry, ref: string, timeout: number | undefined, signal?: string | null): Promise<void> {
   const l = reg.get(ref);
   if (l.rec.State.Running && !l.rec.State.Restarting) await stopLive(reg, l, timeout, signal ?? undefined);
   await reg.serial(l, async () => {
+    l.rec.RestartCount = 0;
     await startLocked(reg, l, true);
   });
   reg.deps.events.publish('container', 'restart', l.rec.Id, attrs(l));
@@ -331,6 +341,7 @@ export async function pauseContainer(reg: ContainerRegistry, ref: string, opts: 
   const l = reg.get(ref);
   if (!l.rec.State.Running) throw new ConflictError(`Container ${l.rec.Id} is not running`);
   if (l.rec.State.Paused) throw new ConflictError(`Container ${l.rec.Id} is already paused`);
+  if (l.rec.State.Restarting) throw new ConflictError(`Container ${l.rec.Id} is restarting, wait until the container is running`);
   // Saved before the freeze: a daemon killed during the commit thaws the container at its next start.
   if (opts.forCommit) {
     l.rec.CommitPause = true;

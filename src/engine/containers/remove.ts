@@ -49,7 +49,7 @@ export async function removeContainer(reg: ContainerRegistry, ref: string, opts:
   // A container waiting for its restart-policy restart counts as running, as in docker.
   if (rec.State.Running && !opts.force) throw stillRunning(rec, opts.apiVersion);
   if (rec.State.Restarting) cancelRestart(reg, l);
-  else if (rec.State.Running) await stopLive(reg, l, 0);
+  else if (rec.State.Running) await stopLive(reg, l, 0, undefined, false);
   await reg.serial(l, async () => {
     if (!reg.live.has(rec.Id)) return;
     // Saved first: a daemon killed from here on finishes the removal at its next start
@@ -105,6 +105,9 @@ async function removeLocked(reg: ContainerRegistry, l: Live, volumes: boolean): 
   reg.store.remove(rec.Id);
   refreshLinkParents(reg, rec.Id, dropLinksTo(reg, rec.Id));
   deps.events.publish('container', 'destroy', rec.Id, { image: rec.Config.Image, name: rec.Name.slice(1), ...rec.Config.Labels });
+  // Every wait ends with the removal (moby's State.Wait also selects on waitRemove): a
+  // `next-exit` waiter of a container removed without running would otherwise hang.
+  for (const w of l.exitWaiters.splice(0)) w(rec.State.ExitCode);
   for (const w of l.removeWaiters.splice(0)) w();
 }
 

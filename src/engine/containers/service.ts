@@ -285,13 +285,15 @@ export function stateStatus(rec: ContainerRecord): string {
 
 export async function renameContainer(reg: ContainerRegistry, ref: string, newName: string): Promise<void> {
   const l = reg.get(ref);
+  if (!newName) throw new InvalidArgumentError('Neither old nor new names may be empty');
   let name: string;
   try {
-    name = validateName(newName);
+    // Checked with its slash, as docker's rename does: "Invalid container name (/bad name), …".
+    name = validateName(newName.startsWith('/') ? newName : `/${newName}`);
   } catch (err) {
     throw new InvalidArgumentError(`Error when allocating new name: ${(err as Error).message}`);
   }
-  if (name === l.rec.Name) throw new ConflictError(`Renaming a container with the same name as its current name`);
+  if (name === l.rec.Name) throw new InvalidArgumentError('Renaming a container with the same name as its current name');
   const other = reg.names.get(name);
   if (other) throw new ConflictError(`Error when allocating new name: Conflict. The container name "${name}" is already in use by container "${other}". You have to remove (or rename) that container to be able to reuse that name.`);
   const old = l.rec.Name;

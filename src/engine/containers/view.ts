@@ -129,12 +129,15 @@ export function listContainers(reg: ContainerRegistry, o: ListOptions): Record<s
   for (const k of Object.keys(o.filters)) if (!FILTERS.includes(k)) throw new InvalidArgumentError(`invalid filter '${k}'`);
   for (const s of o.filters.status ?? []) if (!STATUSES.includes(s)) throw new InvalidArgumentError(`invalid filter 'status=${s}'`);
   for (const h of o.filters.health ?? []) if (!HEALTH.includes(h)) throw new InvalidArgumentError(`Unrecognised filter value for health: ${h}`);
+  // moby's strconv.Atoi text (docker 20.10 answers it with 500; a client's mistake is 400 here).
+  for (const x of o.filters.exited ?? []) if (!/^[+-]?\d+$/.test(x)) throw new InvalidArgumentError(`strconv.Atoi: parsing ${JSON.stringify(x)}: invalid syntax`);
   const f = o.filters;
   let recs = [...reg.live.values()].map((l) => l.rec).sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));
   const all = o.all || (o.limit !== undefined && o.limit > 0) || !!f.status?.length || !!f.exited?.length;
-  const byRef = (r: string) => reg.find(r)?.rec;
-  if (f.before?.length) { const b = byRef(f.before[0]!); recs = b ? recs.filter((r) => r.Created < b.Created) : []; }
-  if (f.since?.length) { const s = byRef(f.since[0]!); recs = s ? recs.filter((r) => r.Created > s.Created) : []; }
+  // An unknown reference is the client's mistake (docker 20.10: 500 "no such container x").
+  const byRef = (r: string) => reg.get(r).rec;
+  if (f.before?.length) { const b = byRef(f.before[0]!); recs = recs.filter((r) => r.Created < b.Created); }
+  if (f.since?.length) { const s = byRef(f.since[0]!); recs = recs.filter((r) => r.Created > s.Created); }
   recs = recs.filter((r) => {
     const status = r.State.Paused ? 'paused' : r.State.Status;
     if (!all && !r.State.Running) return false;
