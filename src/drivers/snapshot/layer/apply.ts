@@ -19,6 +19,7 @@ import path from 'node:path';
 import { InvalidArgumentError } from '../../../common/errors.ts';
 import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../../../common/native/libc.ts';
 import { TarReader, type TarHeader } from '../../../common/tar/index.ts';
+import type { SplitRecorder } from '../../../common/tar/split.ts';
 import type { ApplyResult } from '../contract.ts';
 
 export type WhiteoutMode = 'overlay' | 'delete';
@@ -53,10 +54,12 @@ class Extractor {
   readonly #dirs = new Set<string>(['']);
   readonly #dirTimes = new Map<string, number>();
   size = 0;
+  readonly #split: SplitRecorder | undefined;
 
-  constructor(root: string, mode: WhiteoutMode) {
+  constructor(root: string, mode: WhiteoutMode, split?: SplitRecorder) {
     this.#root = root;
     this.#mode = mode;
+    this.#split = split;
   }
 
   #abs(rel: string): string {
@@ -89,6 +92,7 @@ class Extractor {
 
   /** Removes a path (never following symlinks) and forgets what was known below it. */
   #remove(rel: string): void {
+    this.#split?.spill(rel, this.#root);
     fs.rmSync(this.#abs(rel), { recursive: true, force: true });
     const prefix = `${rel}/`;
     for (const set of [this.#dirs, this.#dirTimes, this.#created] as (Set<string> | Map<string, unknown>)[]) {
@@ -228,10 +232,13 @@ class Extractor {
   }
 }
 
-/** Applies a layer tar (plain or gzip) into `root` (an existing private directory). */
-export async function applyLayerTar(root: string, tar: AsyncIterable<Buffer | Uint8Array>, mode: WhiteoutMode): Promise<ApplyResult> {
-  const reader = new TarReader(tar, { digest: true });
-  const x = new Extractor(root, mode);
+/**
+ * Applies a layer tar (plain or gzip) into `root` (an existing private directory). With
+ * `split`, what it takes to regenerate the tar from `root` is recorded on the way.
+ */
+export async function applyLayerTar(root: string, tar: AsyncIterable<Buffer | Uint8Array>, mode: WhiteoutMode, split?: SplitRecorder): Promise<ApplyResult> {
+  const reader = new TarReader(tar, { digest: true, split });
+  const x = new Extractor(root, mode, split);
   let slice = Date.now();
   for await (const { header, body } of reader) {
     await x.entry(header, body);
