@@ -14,7 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import { InvalidArgumentError } from './errors.ts';
 import { peekStream } from './peek-stream.ts';
@@ -59,10 +59,15 @@ export function throughProcess(cmd: string, args: string[], src: Readable, what:
   });
   src.pipe(child.stdin);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  // Read from now on: a child that exits before anyone reads would have its unread output
+  // dropped (Node resumes stdout streams nobody listens to when the process exits).
+  const held = new PassThrough({ highWaterMark: 256 * 1024 });
+  child.stdout.pipe(held);
+  const stdout = held[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   async function* out(): AsyncGenerator<Buffer> {
     let done = false;
     try {
-      for await (const c of child.stdout as AsyncIterable<Buffer>) yield c;
+      for (let r = await stdout.next(); !r.done; r = await stdout.next()) yield r.value;
       const { code, signal } = await exited;
       done = true;
       if (srcError) throw srcError;
