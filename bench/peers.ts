@@ -1,6 +1,7 @@
 /**
  * The engines a benchmark compares: wharfd (from this checkout) and, when Debian's docker.io
  * is installed, a dockerd started by the bench on its own socket, data root and exec root.
+ * BENCH_BRIDGE / BENCH_BIP give wharfd another bridge than wbench0 (two benches at once).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -52,7 +53,7 @@ export async function startWharf(): Promise<Peer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-bench-'));
   const sock = path.join(dir, 'wharf.sock');
   fs.writeFileSync(path.join(dir, 'daemon.json'), '{}');
-  const proc = spawn(path.join(REPO, 'bin/wharfd'), ['--data-root', `${dir}/data`, '--exec-root', `${dir}/exec`, '-H', `unix://${sock}`, '--pidfile', `${dir}/pid`, '--config-file', `${dir}/daemon.json`, '--bridge', 'wbench0', '--bip', '10.213.7.1/24'], { stdio: 'ignore' });
+  const proc = spawn(path.join(REPO, 'bin/wharfd'), ['--data-root', `${dir}/data`, '--exec-root', `${dir}/exec`, '-H', `unix://${sock}`, '--pidfile', `${dir}/pid`, '--config-file', `${dir}/daemon.json`, '--bridge', process.env.BENCH_BRIDGE ?? 'wbench0', '--bip', process.env.BENCH_BIP ?? '10.213.7.1/24'], { stdio: 'ignore' });
   await waitUp(sock, proc, 'wharfd');
   return { name: 'wharf', sock, cli: { cmd: path.join(REPO, 'bin/wharf'), args: [], env: { WHARF_HOST: `unix://${sock}` } }, stop: stopper(proc, dir) };
 }

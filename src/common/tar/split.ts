@@ -283,6 +283,8 @@ export async function* splitTarStream(file: string, root: string): AsyncGenerato
       if (!abs.startsWith(root + path.sep)) throw new Error(`tar-split: ${rel} is outside the layer`);
       const f = await fs.promises.open(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
       try {
+        const st = await f.stat();
+        if (!st.isFile() || st.size !== size) throw new Error(`tar-split: ${rel} is not the file the layer wrote (${st.size} bytes, recorded ${size})`);
         yield* readExact(f.fd, 0, size, rel);
       } finally {
         await f.close();
