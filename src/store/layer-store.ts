@@ -270,6 +270,10 @@ export class LayerStore {
       this.staged.delete(diffId);
       return this.commitStaged(staged, parent);
     }
+    // Another job may be placing the only copy of this DiffID (its staged layer) elsewhere.
+    if (!this.db.prepare('SELECT 1 FROM layers WHERE diff_id = ? LIMIT 1').get(diffId) && !this.content.has(diffId)) {
+      await Promise.allSettled([...this.inflight.values()]);
+    }
     return this.applyBlob(diffId, parent);
   }
 

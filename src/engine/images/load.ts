@@ -78,19 +78,23 @@ async function peekBody(body: AsyncIterable<Buffer>, n: number): Promise<{ head:
   return { head: Buffer.concat(parts).subarray(0, n), all: all() };
 }
 
-/** Stages one layer member, hashing its bytes as they pass. */
-async function stageMember(g: ImageGraph, body: AsyncGenerator<Buffer>): Promise<StagedMember> {
-  const hash = createHash('sha256');
+/**
+ * Stages one layer member, hashing its bytes as they pass (a plain tar's digest is its
+ * DiffID, which staging computes anyway).
+ */
+async function stageMember(g: ImageGraph, head: Buffer, body: AsyncGenerator<Buffer>): Promise<StagedMember> {
+  const plain = detectCompression(head) === 'none';
+  const hash = plain ? undefined : createHash('sha256');
   async function* hashed(): AsyncGenerator<Buffer> {
     for await (const c of body) {
-      hash.update(c);
+      hash!.update(c);
       yield c;
     }
   }
-  const raw = Readable.from(hashed(), { objectMode: false });
+  const raw = Readable.from(plain ? body : hashed(), { objectMode: false });
   try {
     const staged = await g.layers.stage(await decompressed(raw));
-    return { staged, digest: `sha256:${hash.digest('hex')}` };
+    return { staged, digest: hash ? `sha256:${hash.digest('hex')}` : staged.diffId };
   } catch (error) {
     return { error, digest: '' };
   }
@@ -118,7 +122,7 @@ async function extract(g: ImageGraph, src: Readable, dir: string, staged: Staged
       if (staged.has(dest) || fs.existsSync(dest)) throw new InvalidArgumentError(`invalid archive: duplicate member ${JSON.stringify(h.name)}`);
       const { head, all } = await peekBody(body, 512);
       if (looksLikeLayer(head, h.size)) {
-        staged.set(dest, await stageMember(g, all));
+        staged.set(dest, await stageMember(g, head, all));
         continue;
       }
       await pipeline(Readable.from(all), fs.createWriteStream(dest, { flags: 'wx' }));
