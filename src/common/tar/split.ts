@@ -28,6 +28,8 @@ const FLUSH = 1 << 20;
 
 /** The root-relative path a layer entry is extracted to (as the extractor cleans it). */
 export function splitPath(name: string): string {
+  // Most names are clean already (`usr/bin/x`, `etc/`): path.posix only for the others.
+  if (name !== '' && !name.startsWith('/') && !name.includes('//') && !/(^|\/)\.\.?(\/|$)/.test(name)) return name.endsWith('/') ? name.slice(0, -1) : name;
   return path.posix.relative('/', path.posix.normalize(`/${name}`));
 }
 
@@ -47,10 +49,10 @@ export class SplitRecorder implements SplitSink {
   #spillFd = -1;
   #spillLen = 0;
   #recordsLen = 0;
-  #pending: Buffer[] = [];
-  #pendingLen = 0;
-  #raw: Buffer[] = [];
-  #rawLen = 0;
+  /** Serialized records not yet compressed; `#rawAt` is the offset of an open 'R' record's header. */
+  #acc = Buffer.allocUnsafe(FLUSH + 64 * 1024);
+  #accLen = 0;
+  #rawAt = -1;
   #tarSize = 0;
   #records = 0;
   /** rel path → record number of the content now on disk there. */
@@ -66,22 +68,35 @@ export class SplitRecorder implements SplitSink {
   }
 
   raw(b: Buffer): void {
-    if (b.length === 0) return;
-    this.#raw.push(Buffer.from(b));
-    this.#rawLen += b.length;
     this.#tarSize += b.length;
+    for (let off = 0; off < b.length; ) {
+      if (this.#rawAt < 0) {
+        if (this.#accLen + 5 >= this.#acc.length) this.#flushPending();
+        this.#rawAt = this.#accLen;
+        this.#acc[this.#accLen] = 0x52; // R
+        this.#accLen += 5;
+      }
+      const n = Math.min(b.length - off, this.#acc.length - this.#accLen);
+      b.copy(this.#acc, this.#accLen, off, off + n);
+      this.#accLen += n;
+      off += n;
+      if (this.#accLen === this.#acc.length) this.#flushPending();
+    }
   }
 
   file(name: string, size: number): void {
-    this.#flushRaw();
-    const p = Buffer.from(splitPath(name));
-    const rec = Buffer.alloc(1 + 8 + 4);
-    rec.write('F', 0);
-    rec.writeBigUInt64BE(BigInt(size), 1);
-    rec.writeUInt32BE(p.length, 9);
-    this.#push(rec);
-    this.#push(p);
-    this.#onDisk.set(splitPath(name), this.#records);
+    this.#closeRaw();
+    const rel = splitPath(name);
+    const plen = Buffer.byteLength(rel);
+    if (13 + plen > this.#acc.length) throw new Error('tar-split: path too long');
+    if (this.#accLen + 13 + plen > this.#acc.length) this.#flushPending();
+    const a = this.#acc;
+    a[this.#accLen] = 0x46; // F
+    a.writeBigUInt64BE(BigInt(size), this.#accLen + 1);
+    a.writeUInt32BE(plen, this.#accLen + 9);
+    a.write(rel, this.#accLen + 13);
+    this.#accLen += 13 + plen;
+    this.#onDisk.set(rel, this.#records);
     this.#records++;
     this.#tarSize += size;
   }
@@ -112,36 +127,25 @@ export class SplitRecorder implements SplitSink {
     }
   }
 
-  #flushRaw(): void {
-    if (this.#rawLen === 0) return;
-    const head = Buffer.alloc(5);
-    head.write('R', 0);
-    head.writeUInt32BE(this.#rawLen, 1);
-    this.#push(head);
-    for (const b of this.#raw) this.#push(b);
-    this.#raw = [];
-    this.#rawLen = 0;
+  /** Ends an open 'R' record (its length goes into its header). */
+  #closeRaw(): void {
+    if (this.#rawAt < 0) return;
+    this.#acc.writeUInt32BE(this.#accLen - this.#rawAt - 5, this.#rawAt + 1);
+    this.#rawAt = -1;
     this.#records++;
   }
 
-  #push(b: Buffer): void {
-    this.#pending.push(b);
-    this.#pendingLen += b.length;
-    if (this.#pendingLen >= FLUSH) this.#flushPending();
-  }
-
   #flushPending(): void {
-    if (this.#pendingLen === 0) return;
-    const gz = gzipSync(Buffer.concat(this.#pending), { level: 6 });
+    this.#closeRaw();
+    if (this.#accLen === 0) return;
+    const gz = gzipSync(this.#acc.subarray(0, this.#accLen), { level: 1 });
     for (let off = 0; off < gz.length; ) off += fs.writeSync(this.#recordsFd, gz, off, gz.length - off);
     this.#recordsLen += gz.length;
-    this.#pending = [];
-    this.#pendingLen = 0;
+    this.#accLen = 0;
   }
 
   /** Writes the tar-split file (fsynced) and removes the temp files. Returns the tar's size. */
   finish(): number {
-    this.#flushRaw();
     this.#flushPending();
     fs.closeSync(this.#recordsFd);
     this.#recordsFd = -1;
