@@ -16,6 +16,9 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { tarStream, type TarWriteEntry } from '../src/common/tar/index.ts';
 import type { Peer } from './peers.ts';
 import { REPO } from './peers.ts';
 import { median } from './measure.ts';
@@ -45,39 +48,41 @@ function sync(): void {
 
 let fixtureDir: string | undefined;
 /** The 347 MB docker-save archive (built once per bench run); its image is `bench-img:v1`. */
-function archive(): string {
+export async function archive(): Promise<string> {
   if (fixtureDir) return path.join(fixtureDir, 'img.tar');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-bench-img-'));
   const stage = path.join(dir, 'stage');
   const diffIds: string[] = [];
   const layers: string[] = [];
-  const addLayer = (root: string, i: number) => {
+  // Layer tars are written straight from memory (no tree created and deleted: a mass delete
+  // slows file creation on this machine's ext4 for minutes, which would skew the next load).
+  const T = 1767225600;
+  const addLayer = async (i: number, entries: Iterable<TarWriteEntry>) => {
     fs.mkdirSync(path.join(stage, `l${i}`), { recursive: true });
     const tar = path.join(stage, `l${i}`, 'layer.tar');
-    execFileSync('tar', ['--sort=name', '--mtime=2026-01-01', '--owner=0', '--group=0', '--numeric-owner', '-C', root, '-cf', tar, '.']);
+    await pipeline(Readable.from(tarStream(entries)), fs.createWriteStream(tar));
     diffIds.push(`sha256:${execFileSync('sha256sum', [tar]).toString().split(' ')[0]}`);
     layers.push(`l${i}/layer.tar`);
   };
   for (let i = 0; i < 3; i++) {
-    const root = path.join(dir, `r${i}`);
-    fs.mkdirSync(path.join(root, 'data'), { recursive: true });
-    execFileSync('head', ['-c', String(100 * MiB), '/dev/urandom'], { stdio: ['ignore', fs.openSync(path.join(root, 'data', `big${i}`), 'w'), 'ignore'] });
-    addLayer(root, i);
-    fs.rmSync(root, { recursive: true, force: true });
+    const chunks = function* () { for (let k = 0; k < 100; k++) yield randomBytes(MiB); };
+    await addLayer(i, [
+      { header: { name: 'data/', type: 'dir', mode: 0o755, mtime: T } },
+      { header: { name: `data/big${i}`, type: 'file', mode: 0o644, mtime: T, size: 100 * MiB }, body: chunks() },
+    ]);
   }
-  const small = path.join(dir, 'r3');
   const pool = randomBytes(4 * MiB);
-  for (let d = 0; d < 100; d++) {
-    const sub = path.join(small, 'files', `d${d}`);
-    fs.mkdirSync(sub, { recursive: true });
-    for (let f = 0; f < 200; f++) {
-      const n = ((d * 200 + f) * 37) % 1700 + 64;
-      const off = ((d * 200 + f) * 1031) % (pool.length - n);
-      fs.writeFileSync(path.join(sub, `f${f}`), pool.subarray(off, off + n));
+  await addLayer(3, (function* (): Generator<TarWriteEntry> {
+    yield { header: { name: 'files/', type: 'dir', mode: 0o755, mtime: T } };
+    for (let d = 0; d < 100; d++) {
+      yield { header: { name: `files/d${d}/`, type: 'dir', mode: 0o755, mtime: T } };
+      for (let f = 0; f < 200; f++) {
+        const n = ((d * 200 + f) * 37) % 1700 + 64;
+        const off = ((d * 200 + f) * 1031) % (pool.length - n);
+        yield { header: { name: `files/d${d}/f${f}`, type: 'file', mode: 0o644, mtime: T, size: n }, body: pool.subarray(off, off + n) };
+      }
     }
-  }
-  addLayer(small, 3);
-  fs.rmSync(small, { recursive: true, force: true });
+  })());
   const config = JSON.stringify({
     architecture: 'amd64', os: 'linux', created: '2026-01-01T00:00:00Z', config: { Cmd: ['/bin/sh'] },
     rootfs: { type: 'layers', diff_ids: diffIds },
@@ -110,7 +115,7 @@ export function load347(peer: Peer): Promise<{ seconds: number; diskBytes: numbe
   let p = loads.get(peer.sock);
   if (!p) {
     p = (async () => {
-      const file = archive();
+      const file = await archive();
       const times: number[] = [];
       let diskBytes = 0;
       removeImage(peer, 'bench-img:v1');
@@ -181,7 +186,7 @@ function benchRegistry(pusher: Peer): Promise<Registry> {
     }
     process.on('exit', () => { proc.kill('SIGKILL'); fs.rmSync(dir, { recursive: true, force: true }); });
     await waitPort(port);
-    docker(pusher, ['load', '-q', '-i', archive()]);
+    docker(pusher, ['load', '-q', '-i', await archive()]);
     docker(pusher, ['tag', 'bench-img:v1', `${host}/bench/img:v1`]);
     docker(pusher, ['push', `${host}/bench/img:v1`]);
     removeImage(pusher, `${host}/bench/img:v1`);
