@@ -1,17 +1,22 @@
 /**
- * Layers by ChainID. A layer is an uncompressed tar (kept verbatim as a content blob named by
- * its DiffID, so `save` reproduces the exact bytes) extracted once by the snapshot driver into
- * a snapshot keyed by its ChainID:
+ * Layers by ChainID. A layer is an uncompressed tar extracted once by the snapshot driver into
+ * a snapshot keyed by its ChainID; the tar itself is not kept: its tar-split (common/tar/
+ * split.ts, named by the DiffID) lets `tarStream` give the exact bytes back from the files,
+ * checked against the DiffID (stores from before keep the tar as a content blob, still read).
  *
  *   ChainID(L0) = DiffID(L0);  ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln))
  *
- * On disk: rows in `layers` / `layer_mounts` (metadata.db); the tar in
- * content/sha256/<diffId hex>; the extracted tree wherever the driver keeps `chainId`.
+ *   const s = await layers.stage(tarStream);          // extracted, hashed; invisible (a temp dir)
+ *   const rec = await layers.commitStaged(s, parent);  // placed: the ChainID of s.diffId over parent
  *
- * Crash safety: the blob is renamed into place after it is verified, the driver applies
- * atomically, and the row is inserted only after both — so a killed daemon leaves at most a
- * driver layer or blob without a row, which `reconcile()` removes at startup (together with
- * rows whose driver layer vanished, and every layer above them).
+ * On disk: rows in `layers` / `layer_mounts` (metadata.db); the tar-split in
+ * content/tar-split/<diffId hex>; the extracted tree wherever the driver keeps `chainId`.
+ *
+ * Crash safety: a layer is staged in the driver's temp dir (removed at start) and its
+ * tar-split in content/tmp; commit renames the driver dir into place, then the tar-split,
+ * and inserts the row last — so a killed daemon leaves at most a driver layer or tar-split
+ * without a row, which `reconcile()` / `removeOrphanSplits()` remove at startup (together
+ * with rows whose driver layer vanished, and every layer above them).
  *
  * A layer is held by: an image whose top layer it is (the caller's predicate), a layer whose
  * parent it is, or a container's writable snapshot registered with `addMount`.
