@@ -184,6 +184,7 @@ function benchRegistry(pusher: Peer): Promise<Registry> {
     } else {
       proc = spawn(path.join(REPO, 'bin/wharf'), ['registry', 'serve', '--addr', host, '--root', path.join(dir, 'data'), '--log-level', 'error'], { stdio: 'ignore' });
     }
+    proc.unref(); // the bench exits when its figures are done; the exit handler stops the registry
     process.on('exit', () => { proc.kill('SIGKILL'); fs.rmSync(dir, { recursive: true, force: true }); });
     await waitPort(port);
     docker(pusher, ['load', '-q', '-i', await archive()]);
