@@ -8,6 +8,7 @@
  */
 import { runcExecFloor } from './workloads-exec.ts';
 import { startDocker, startPodman, startWharf, type Peer } from './peers.ts';
+import { load347, pullFromLoopback } from './workloads-images.ts';
 import { apiCall, cliCall, median, printTable, timeRuns, type Figure } from './measure.ts';
 import { composeUpExample, cp100MB, createStartRm, daemonRss, execLatency, healthProbeCpu, imagesWith, loadFigures, logs100MB, monitorMemory, monitorRss, psWith, publishFirstByte, runRmBridge, runRmLatency, saveLoad300MB, stats50 } from './workloads.ts';
 import { logWrite100MB } from './workloads-logs.ts';
@@ -32,6 +33,10 @@ export const BENCHES: Bench[] = [
   { name: '`images` with 500 images', unit: 'ms', run: (p) => imagesWith(p, 500) },
   { name: '`save` of a 300 MB, 4-layer image', unit: 's', run: async (p) => (await saveLoad300MB(p)).save },
   { name: '`load` of a 300 MB, 4-layer image', unit: 's', run: async (p) => (await saveLoad300MB(p)).load },
+  { name: '`load` of a 347 MB image (3 × 100 MiB + 20,000 small files)', unit: 's', run: async (p) => (await load347(p)).seconds },
+  { name: 'disk bytes per image after `load` (347 MB image)', unit: 'MB', run: async (p) => (await load347(p)).diskBytes / 1e6 },
+  { name: '`pull` of the same image from a registry on loopback', unit: 'MB/s', run: async (p) => (await pullFromLoopback(p)).mbps },
+  { name: 'disk bytes per image after `pull`', unit: 'MB', run: async (p) => (await pullFromLoopback(p)).diskBytes / 1e6 },
   { name: 'create+start+rm of 100 containers, sequential', unit: 's', run: (p) => createStartRm(p, 100, 1) },
   { name: 'create+start+rm of 100 containers, 8 in parallel', unit: 's', run: (p) => createStartRm(p, 100, 8) },
   { name: 'daemon RSS with 100 running containers', unit: 'MB', run: (p) => daemonRss(p, 100) },

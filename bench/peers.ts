@@ -2,6 +2,7 @@
  * The engines a benchmark compares: wharfd (from this checkout) and, when installed, Debian's
  * dockerd and podman's Docker-compatible service (`podman system service`, with runc), each
  * started by the bench on its own socket and roots. The docker CLI drives all of them.
+ * BENCH_BRIDGE / BENCH_BIP give wharfd another bridge than wbench0 (two benches at once).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -55,7 +56,7 @@ export async function startWharf(): Promise<Peer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-bench-'));
   const sock = path.join(dir, 'wharf.sock');
   fs.writeFileSync(path.join(dir, 'daemon.json'), '{}');
-  const proc = spawn(path.join(REPO, 'bin/wharfd'), ['--data-root', `${dir}/data`, '--exec-root', `${dir}/exec`, '-H', `unix://${sock}`, '--pidfile', `${dir}/pid`, '--config-file', `${dir}/daemon.json`, '--bridge', 'wbench0', '--bip', '10.213.7.1/24'], { stdio: 'ignore' });
+  const proc = spawn(path.join(REPO, 'bin/wharfd'), ['--data-root', `${dir}/data`, '--exec-root', `${dir}/exec`, '-H', `unix://${sock}`, '--pidfile', `${dir}/pid`, '--config-file', `${dir}/daemon.json`, '--bridge', process.env.BENCH_BRIDGE ?? 'wbench0', '--bip', process.env.BENCH_BIP ?? '10.213.7.1/24'], { stdio: 'ignore' });
   await waitUp(sock, proc, 'wharfd');
   return { name: 'wharf', sock, runcRoot: `${dir}/exec/runtime/runc`, cli: { cmd: path.join(REPO, 'bin/wharf'), args: [], env: { WHARF_HOST: `unix://${sock}` } }, stop: stopper(proc, dir) };
 }

@@ -1,5 +1,6 @@
 /**
- * Content-addressed blobs (image configs, uncompressed layer tars, manifests).
+ * Content-addressed blobs (image configs, manifests; layer tars only in stores from before
+ * tar-split, see layer-store.ts).
  *
  * On disk, under the store root:
  *   content/sha256/<hex>   one immutable blob, named by the sha256 of its bytes

@@ -21,6 +21,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../../src/common/errors.ts';
+import { encodeJsonLogLine, rfc3339NanoUtc } from '../../src/common/json-log.ts';
 import {
   ContainerStartError, type AttachStream, type CreateOptions, type ExecHandle, type ExecOptions, type ExitInfo,
   type RestoreResult, type RuntimeDriver, type RuntimeState, type RuntimeStatus, type RuntimeVersion,
@@ -219,10 +220,14 @@ export class FakeRuntime implements RuntimeDriver {
     const p = this.get(id);
     const s = p.opts.tty ? 'stdout' : stream;
     for (const a of p.attaches) a[s].write(text);
-    if (p.opts.logPath) {
+    const log = p.opts.log ?? (p.opts.logPath ? { driver: 'k8s-file' as const, path: p.opts.logPath } : undefined);
+    if (log?.path && log.driver === 'k8s-file') {
       const now = new Date().toISOString();
       const lines = text.split(/(?<=\n)/).map((l) => `${now} ${s} ${l.endsWith('\n') ? 'F' : 'P'} ${l.replace(/\n$/, '')}\n`);
-      fs.appendFileSync(p.opts.logPath, lines.join(''));
+      fs.appendFileSync(log.path, lines.join(''));
+    } else if (log?.path && log.driver === 'json-file') {
+      const now = rfc3339NanoUtc(new Date());
+      fs.appendFileSync(log.path, text.split(/(?<=\n)/).map((l) => encodeJsonLogLine(s, l, now)).join(''));
     }
   }
 
@@ -330,6 +335,11 @@ export class FakeRuntime implements RuntimeDriver {
     const p = this.procs.get(id);
     if (!p || p.status === 'stopped') throw new ConflictError(`Container ${id} is not running`);
     p.tty = { rows, cols };
+  }
+
+  /** Logs are written synchronously by write(): nothing is ever pending. */
+  async syncLog(id: string): Promise<void> {
+    if (!this.procs.has(id)) throw new NotFoundError(`No such container: ${id}`);
   }
 
   async reopenLog(id: string): Promise<void> {

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { ConflictError, NotFoundError } from '../../src/common/errors.ts';
 import { TarReader, createTar, type TarWriteEntry } from '../../src/common/tar/index.ts';
-import type { ApplyResult, Mount, SnapshotDriver } from '../../src/drivers/snapshot/contract.ts';
+import type { ApplyResult, Mount, SnapshotDriver, StagedLayer } from '../../src/drivers/snapshot/contract.ts';
 
 type Node = { type: 'dir'; mode: number } | { type: 'file'; mode: number; body: Buffer } | { type: 'symlink'; target: string };
 type Op = { put: string; node: Node } | { whiteout: string } | { opaque: string };
@@ -60,9 +60,44 @@ export class FakeSnapshots implements SnapshotDriver {
     fs.mkdirSync(root, { recursive: true });
   }
 
+  private readonly staged = new Map<string, { ops: Op[]; diffId: string; size: number }>();
+  private stagedSeq = 0;
+
   async applyLayer(chainId: string, parent: string | undefined, tar: Readable): Promise<ApplyResult> {
     if (this.layers.has(chainId)) { tar.resume(); throw new ConflictError(`layer ${chainId} already exists`); }
     if (parent !== undefined && !this.layers.has(parent)) { tar.resume(); throw new NotFoundError(`layer ${parent} does not exist`); }
+    const { ops, diffId, size } = await this.readOps(tar);
+    this.layers.set(chainId, { parent, ops, diffId, size });
+    return { diffId, size };
+  }
+
+  async stageLayer(tar: Readable): Promise<StagedLayer> {
+    const read = await this.readOps(tar);
+    const ref = `staged-${++this.stagedSeq}`;
+    this.staged.set(ref, read);
+    return { diffId: read.diffId, size: read.size, ref };
+  }
+
+  async commitStaged(staged: StagedLayer, chainId: string, parent: string | undefined): Promise<ApplyResult> {
+    const s = this.staged.get(staged.ref);
+    this.staged.delete(staged.ref);
+    if (!s) throw new NotFoundError(`staged layer ${staged.ref} does not exist`);
+    if (this.layers.has(chainId)) throw new ConflictError(`layer ${chainId} already exists`);
+    if (parent !== undefined && !this.layers.has(parent)) throw new NotFoundError(`layer ${parent} does not exist`);
+    this.layers.set(chainId, { parent, ops: s.ops, diffId: s.diffId, size: s.size });
+    return { diffId: s.diffId, size: s.size };
+  }
+
+  async discardStaged(staged: StagedLayer): Promise<void> {
+    this.staged.delete(staged.ref);
+  }
+
+  /** Where the layer's files would lie (the fake keeps them in memory: no tar-split regeneration). */
+  layerRoot(chainId: string): string {
+    return this.layerPaths(chainId).Dir!;
+  }
+
+  private async readOps(tar: Readable): Promise<{ ops: Op[]; diffId: string; size: number }> {
     const reader = new TarReader(tar, { digest: true });
     const ops: Op[] = [];
     let size = 0;
@@ -84,8 +119,7 @@ export class FakeSnapshots implements SnapshotDriver {
       }
       // Devices, fifos: not kept (no root here).
     }
-    this.layers.set(chainId, { parent, ops, diffId: reader.digest(), size });
-    return { diffId: reader.digest(), size };
+    return { ops, diffId: reader.digest(), size };
   }
 
   hasLayer(chainId: string): boolean {

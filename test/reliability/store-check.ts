@@ -7,7 +7,8 @@
  *   const temps = tempLeftovers(d.dataRoot);      // [] after a start
  *
  * Rules (each broken one is a line in the answer):
- *   - every layer row has its snapshot-driver directory and its tar blob (content, by DiffID),
+ *   - every layer row has its snapshot-driver directory and its tar-split (or, for layers from
+ *     before tar-split, its tar blob; content, by DiffID),
  *     and its parent row; every driver layer directory has a row; every layer is held (an
  *     image's top, a layer's parent, or under a container snapshot)
  *   - every image row has its config blob, and its top layer row (when it has layers)
@@ -62,6 +63,7 @@ export function storeProblems(dataRoot: string): string[] {
   const v = readStore(dataRoot);
   const blobDir = path.join(dataRoot, 'content', 'content', 'sha256');
   const blobs = new Set(ls(blobDir));
+  const splits = new Set(ls(path.join(dataRoot, 'content', 'tar-split')));
   const snapRoot = path.join(dataRoot, 'overlay2');
 
   // Driver directories: layers (a `chain` file) and snapshots (a `snapshot` file).
@@ -82,7 +84,7 @@ export function storeProblems(dataRoot: string): string[] {
   const layerRows = new Map(v.layers.map((l) => [l.chain_id, l]));
   for (const l of v.layers) {
     if (!driverLayers.has(l.cache_id)) out.push(`layer ${l.chain_id}: row without its driver layer`);
-    if (!blobs.has(hex(l.diff_id))) out.push(`layer ${l.chain_id}: row without its tar blob ${l.diff_id}`);
+    if (!blobs.has(hex(l.diff_id)) && !splits.has(hex(l.diff_id))) out.push(`layer ${l.chain_id}: row without its tar-split (or tar blob) ${l.diff_id}`);
     if (l.parent && !layerRows.has(l.parent)) out.push(`layer ${l.chain_id}: parent ${l.parent} has no row`);
   }
   // Every layer is held: the top of an image, the parent of a layer, or under a container snapshot.
@@ -100,6 +102,7 @@ export function storeProblems(dataRoot: string): string[] {
   for (const r of v.refs) if (!imageIds.has(r.image)) out.push(`reference ${r.name}: names missing image ${r.image}`);
   const named = new Set([...v.layers.map((l) => hex(l.diff_id)), ...v.images.map((i) => hex(i.id))]);
   for (const b of blobs) if (!named.has(b)) out.push(`blob sha256:${b}: named by no layer or image`);
+  for (const b of splits) if (!named.has(b)) out.push(`tar-split sha256:${b}: named by no layer`);
 
   const ctrs = new Set(v.containers);
   const ctrDirs = new Set(ls(path.join(dataRoot, 'containers')));

@@ -17,6 +17,7 @@ import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InvalidArchiveError } from '../errors.ts';
 import { BLOCK, applyPax, decodeBlock, isZeroBlock, parsePax, type TarHeader } from './header.ts';
+import type { SplitSink } from './split.ts';
 
 export interface TarEntry {
   header: TarHeader;
@@ -34,10 +35,13 @@ export class TarReader implements AsyncIterable<TarEntry> {
   #digest: string | undefined;
   #bytes = 0;
   #pending = 0; // unread body + padding bytes of the current entry
+  readonly #split: SplitSink | undefined;
 
-  constructor(input: AsyncIterable<Buffer | Uint8Array>, opts: { digest?: boolean } = {}) {
+  /** `split` receives the uncompressed bytes as they are consumed (see split.ts). */
+  constructor(input: AsyncIterable<Buffer | Uint8Array>, opts: { digest?: boolean; split?: SplitSink } = {}) {
     this.#input = input;
     if (opts.digest) this.#hash = createHash('sha256');
+    this.#split = opts.split;
   }
 
   /** sha256 of the uncompressed tar stream; available once iteration completed. */
@@ -116,17 +120,19 @@ export class TarReader implements AsyncIterable<TarEntry> {
     while (this.#buf.length < n) if (!(await this.#more())) break;
     const out = this.#buf.subarray(0, Math.min(n, this.#buf.length));
     this.#buf = this.#buf.subarray(out.length);
+    this.#split?.raw(out);
     return out;
   }
 
   /** Streams n bytes without copying; throws on truncated input. */
-  async *#take(n: number): AsyncGenerator<Buffer> {
+  async *#take(n: number, content = false): AsyncGenerator<Buffer> {
     while (n > 0) {
       if (this.#buf.length === 0 && !(await this.#more())) throw new InvalidArchiveError('archive/tar: unexpected EOF');
       const c = this.#buf.subarray(0, Math.min(n, this.#buf.length));
       this.#buf = this.#buf.subarray(c.length);
       n -= c.length;
       this.#pending -= c.length;
+      if (!content) this.#split?.raw(c);
       yield c;
     }
   }
@@ -145,8 +151,12 @@ export class TarReader implements AsyncIterable<TarEntry> {
   }
 
   async #finish(): Promise<void> {
+    this.#split?.raw(this.#buf);
     this.#buf = Buffer.alloc(0);
-    while (await this.#more()) this.#buf = Buffer.alloc(0);
+    while (await this.#more()) {
+      this.#split?.raw(this.#buf);
+      this.#buf = Buffer.alloc(0);
+    }
     if (this.#hash) this.#digest = `sha256:${this.#hash.digest('hex')}`;
   }
 
@@ -189,14 +199,15 @@ export class TarReader implements AsyncIterable<TarEntry> {
       const dataSize = h.type === 'file' || h.type === 'other' ? h.size : 0;
       if (h.type !== 'file') h.size = dataSize;
       this.#pending = dataSize + ((BLOCK - (dataSize % BLOCK)) % BLOCK);
-      const body = this.#body(dataSize);
+      const body = this.#body(dataSize, h.type === 'file' ? h.name : undefined);
       yield { header: h, body };
     }
     await this.#finish();
   }
 
-  async *#body(size: number): AsyncGenerator<Buffer> {
-    yield* this.#take(size);
+  async *#body(size: number, name?: string): AsyncGenerator<Buffer> {
+    if (name !== undefined) this.#split?.file(name, size);
+    yield* this.#take(size, name !== undefined);
     const pad = (BLOCK - (size % BLOCK)) % BLOCK;
     for await (const _ of this.#take(pad)) { /* padding */ }
   }

@@ -38,12 +38,42 @@ export interface ApplyResult {
   size: number;
 }
 
+export interface ApplyOptions {
+  /**
+   * A file to write the layer's tar-split to (common/tar/split.ts): with it, the tar can be
+   * given back byte for byte from `layerRoot` without keeping it.
+   */
+  tarSplit?: string;
+}
+
+/** A layer extracted before its place in a chain is known (stageLayer); invisible until committed. */
+export interface StagedLayer {
+  /** sha256 of the tar as read, once staging read it all (vfs learns it at commit). */
+  readonly diffId: string;
+  /** DiffSize, when staging learnt it. */
+  readonly size?: number;
+  /** The driver's own handle. */
+  readonly ref: string;
+  readonly tarSplit?: string;
+}
+
 export interface SnapshotDriver {
   readonly name: 'overlay2' | 'vfs';
   /** Temp directories (interrupted work, failed removals) the driver could not remove at start. */
   readonly tempLeftovers?: { path: string; error: string }[];
   /** Extracts a layer tar into a new layer snapshot `chainId` on top of `parent`. */
-  applyLayer(chainId: string, parent: string | undefined, tar: Readable): Promise<ApplyResult>;
+  applyLayer(chainId: string, parent: string | undefined, tar: Readable, opts?: ApplyOptions): Promise<ApplyResult>;
+  /**
+   * Reads a layer tar into a staged layer, not yet part of any chain (layers of a pull or load
+   * are read in parallel, their order known later). A killed daemon leaves only temp dirs.
+   */
+  stageLayer(tar: Readable, opts?: ApplyOptions): Promise<StagedLayer>;
+  /** Makes a staged layer the layer `chainId` over `parent`; the staged handle is used up (also on failure). */
+  commitStaged(staged: StagedLayer, chainId: string, parent: string | undefined): Promise<ApplyResult>;
+  /** Drops a staged layer that will not be committed. */
+  discardStaged(staged: StagedLayer): Promise<void>;
+  /** The directory holding the files of this layer's own tar (tar-split regeneration). */
+  layerRoot(chainId: string): string;
   hasLayer(chainId: string): boolean;
   removeLayer(chainId: string): Promise<void>;
   /** Directories of a layer for `inspect` GraphDriver.Data (LowerDir/UpperDir/MergedDir/WorkDir). */

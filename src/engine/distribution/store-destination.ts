@@ -1,20 +1,23 @@
 /**
  * The local image store as a pull destination (registry client's ImageDestination).
  *
- * putBlob: the verifying download is inflated while it streams (gzip by its magic bytes,
- * plain tar otherwise) and ingested into the content store under its DiffID — the ingest
- * checks the DiffID, the download checks the compressed digest; nothing lands in content/
- * unless both hold. commit: the layers are applied bottom-up through the LayerStore (pinned
- * until the image row exists), then `images.addPulled` writes the image, its tag and its
- * RepoDigest. abort: blobs this pull ingested that no layer row and no other running pull
- * uses are deleted, and layers it applied that nothing holds are released.
+ * putBlob: the verifying download is decompressed while it streams (gzip, zstd, or a plain
+ * tar, by its magic bytes; in a child process where Debian's tools are installed) and
+ * extracted at once into a staged layer (LayerStore.stage: the DiffID and tar-split are
+ * computed on the way). Layers of a pull run in parallel (the transfer limit), each a
+ * pipeline download → decompress → extract. The download checks the compressed digest (an
+ * error of the stream fails the staging), the staged DiffID is checked against the config;
+ * a staged layer is invisible (a temp dir) until commit. commit: the layers are placed
+ * bottom-up (LayerStore.applyDiff: a rename each; pinned until the image row exists), then
+ * `images.addPulled` writes the image, its tag and its RepoDigest. abort: staged layers this
+ * pull made that no other running pull uses are dropped, and layers it placed that nothing
+ * holds are released.
  *
  * `BlobHolds` is shared by every pull of the daemon: which DiffIDs running pulls rely on.
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import { InvalidArgumentError } from '../../common/errors.ts';
+import { decompress } from '../../common/compression.ts';
 import { isGone } from '../../common/cleanups.ts';
 import type { Logger } from '../../common/logger.ts';
 import {
@@ -73,25 +76,29 @@ export class StoreDestination implements ImageDestination {
 
   async hasLayer(layer: { digest: string; diffId: string }): Promise<boolean> {
     this.o.holds.hold(layer.diffId, this);
-    return this.graph.content.has(layer.diffId) && this.graph.layers.diffIds().has(layer.diffId);
+    return this.graph.layers.hasDiff(layer.diffId);
   }
 
   async putBlob(stream: Readable, info: LayerBlobInfo & { diffId: string; index: number }): Promise<string> {
     this.o.holds.hold(info.diffId, this);
-    const { out, drain } = inflate(stream);
+    const { out, drain } = tracked(stream);
+    const layers = this.graph.layers;
     try {
-      const blob = await this.graph.content.ingest(out, { expected: info.diffId });
-      this.stored.add(blob.digest);
-      return blob.digest;
+      const { stream: plain } = await decompress(out);
+      const staged = await layers.stage(plain);
+      if (staged.diffId !== info.diffId) {
+        await layers.discardStaged(staged);
+        throw new VerificationFailedError(`filesystem layer verification failed for digest ${info.digest}: its content is not the config's diffID ${info.diffId}`);
+      }
+      this.stored.add(staged.diffId);
+      await layers.offerStaged(staged);
+      return staged.diffId;
     } catch (err) {
       if (err instanceof VerificationFailedError) throw err;
       // A corrupt blob usually breaks the decompression before the digest check at its end
       // runs: let the rest of the download decide which error it is.
       const verdict = await drain();
       if (verdict) throw verdict;
-      if (err instanceof InvalidArgumentError && /digest mismatch/.test(err.message)) {
-        throw new VerificationFailedError(`filesystem layer verification failed for digest ${info.digest}: its content is not the config's diffID ${info.diffId}`);
-      }
       throw err;
     }
   }
@@ -104,7 +111,7 @@ export class StoreDestination implements ImageDestination {
     const layers = this.graph.layers;
     let parent: string | null = null;
     for (const l of c.layers) {
-      const rec = await layers.applyBlob(l.diffId, parent);
+      const rec = await layers.applyDiff(l.diffId, parent);
       this.unpins.push(layers.pin(rec.chainId));
       parent = rec.chainId;
       this.appliedTop = parent;
@@ -116,8 +123,10 @@ export class StoreDestination implements ImageDestination {
     const named = this.graph.parseTarget(tag ?? digestRef);
     const before = this.graph.refs.get(named);
     await this.o.images.addPulled(c.config, { tag, digestRef });
-    for (const l of c.layers) await this.o.cache.set(l.diffId, this.o.registry, { digest: l.digest, size: l.size });
+    for (const l of c.layers) await this.o.cache.set(l.diffId, this.o.registry, { digest: l.digest, size: l.size, mediaType: l.mediaType });
     this.unpinAll();
+    // Staged copies of layers this image already had (its chain existed) are not needed.
+    for (const d of this.stored) if (!this.o.holds.heldByOthers(d, this)) await layers.dropStaged(d);
     this.o.holds.releaseAll(this);
     return { updated: before !== id };
   }
@@ -129,10 +138,9 @@ export class StoreDestination implements ImageDestination {
     // start-up reconcile (unreferenced layers and blobs), so it is logged, not recorded.
     const warn = (what: string) => (e: Error) => { if (!isGone(e)) this.o.logger?.warn(`aborted pull: ${what}: ${e.message}`); };
     if (this.appliedTop) await g.layers.release(this.appliedTop, (chainId) => g.images.holdsLayer(chainId)).catch(warn(`release of layer ${this.appliedTop}`));
-    const inUse = g.layers.diffIds();
     for (const d of this.stored) {
-      if (inUse.has(d) || this.o.holds.heldByOthers(d, this)) continue;
-      await g.content.delete(d).catch(warn(`removal of blob ${d}`));
+      if (this.o.holds.heldByOthers(d, this)) continue;
+      await g.layers.dropStaged(d).catch(warn(`removal of staged layer ${d}`));
     }
     this.o.holds.releaseAll(this);
   }
@@ -143,10 +151,10 @@ export class StoreDestination implements ImageDestination {
 }
 
 /**
- * The uncompressed bytes of a layer blob. `drain()` reads what the download has left and
- * resolves with its error, if any (the digest verdict), once the consumer gave up.
+ * The download as a stream whose error is remembered: `drain()` reads what the download has
+ * left and resolves with its error, if any (the digest verdict), once the consumer gave up.
  */
-function inflate(src: Readable): { out: Readable; drain(): Promise<unknown> } {
+function tracked(src: Readable): { out: Readable; drain(): Promise<unknown> } {
   const it = src[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let srcError: unknown;
   let finished = false;
@@ -168,33 +176,7 @@ function inflate(src: Readable): { out: Readable; drain(): Promise<unknown> } {
       yield r.value;
     }
   }
-  async function* sniffed(): AsyncGenerator<Buffer> {
-    const head: Buffer[] = [];
-    let len = 0;
-    const gen = raw();
-    while (len < 4) {
-      const r = await gen.next();
-      if (r.done) break;
-      head.push(r.value);
-      len += r.value.length;
-    }
-    const first = Buffer.concat(head);
-    if (first.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) throw new InvalidArgumentError('zstd compressed layers are not supported');
-    const all = async function* (): AsyncGenerator<Buffer> {
-      if (first.length) yield first;
-      yield* gen;
-    };
-    if (first[0] === 0x1f && first[1] === 0x8b) {
-      const gz = createGunzip();
-      const input = Readable.from(all(), { objectMode: false });
-      input.on('error', (e) => gz.destroy(e));
-      input.pipe(gz);
-      for await (const c of gz as AsyncIterable<Buffer>) yield c;
-      return;
-    }
-    yield* all();
-  }
-  const out = Readable.from(sniffed(), { objectMode: false });
+  const out = Readable.from(raw(), { objectMode: false });
   return {
     out,
     async drain() {

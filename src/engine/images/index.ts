@@ -82,7 +82,8 @@ export class ImagesService {
    * Startup, before serving: temp files go, layers and rows that disagree with the driver
    * go, images whose layers or config vanished go, references to missing images go, layers
    * nothing holds go, and
-   * content blobs no layer or image names go (`keepBlobs` adds digests other owners keep).
+   * content blobs and layer tar-splits no layer or image names go (`keepBlobs` adds digests
+   * other owners keep); `blobsRemoved` counts both.
    */
   async reconcile(keepBlobs: Iterable<string> = []): Promise<ReconcileReport> {
     const g = this.graph;
@@ -98,7 +99,7 @@ export class ImagesService {
       if (g.layers.get(l.chainId)) layersReleased.push(...await g.layers.release(l.chainId, (c) => g.images.holdsLayer(c)));
     }
     const keep = new Set<string>([...g.layers.diffIds(), ...g.images.all().map((i) => i.id), ...keepBlobs]);
-    let blobsRemoved = 0;
+    let blobsRemoved = await g.layers.removeOrphanSplits();
     for (const d of g.content.list()) if (!keep.has(d)) { await g.content.delete(d); blobsRemoved++; }
     return { tempFiles, layerDirsRemoved: removedDirs, layerRowsDropped: droppedRows, imagesDropped, refsDropped, layersReleased, blobsRemoved };
   }

@@ -1,12 +1,16 @@
 /**
  * `docker load`: a docker save archive (manifest.json + config + layer tars, docker ≤24
  * `<id>/layer.tar` or ≥25 `blobs/sha256/…`) or an OCI image layout (oci-layout + index.json +
- * blobs), the archive itself gzip or not, layers gzip or not.
+ * blobs), the archive itself and each layer compressed (gzip, bzip2, xz, zstd) or not.
  *
- * The archive is extracted first into a private dir under the store's tmp/ (docker does the
- * same: manifest.json comes last in docker 25's archives), then each image's layers are
- * registered bottom-up (verified against the config's diff_ids), then the config, then tags.
- * The dir is removed on every exit; a crash leaves it for the startup cleanup.
+ * One pass over the archive: manifest.json comes last, so a member that looks like a layer
+ * (a tar, or compressed data) is extracted at once into a staged layer (the snapshot
+ * driver's temp dir), its DiffID and tar-split computed on the way, its own digest too (an
+ * OCI layout's descriptors are checked against it). Other members (configs, manifests) go
+ * to a private dir under the store's tmp/. Then each image's layers are placed bottom-up
+ * (checked against the config's diff_ids), then the config, then tags. Staged layers no
+ * image used and the dir are removed on every exit; a crash leaves only temp dirs, removed
+ * at the next start.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -16,7 +20,10 @@ import { Readable } from 'node:stream';
 import { InvalidArgumentError } from '../../common/errors.ts';
 import { familiarString, parseNormalizedNamed, withDefaultTag, type Reference } from '../../common/reference.ts';
 import { TarReader } from '../../common/tar/index.ts';
-import { chainIdOf } from '../../store/layer-store.ts';
+import { chainIdOf, type LayerRecord } from '../../store/layer-store.ts';
+import { detectCompression } from '../../common/compression.ts';
+import type { StagedLayer } from '../../drivers/snapshot/contract.ts';
+import { createHash } from 'node:crypto';
 import { diffIdsOf, parseImageConfig } from './config.ts';
 import { decompressed } from './decompress.ts';
 import type { ImageGraph } from './graph.ts';
@@ -25,7 +32,72 @@ import { goArch } from '../../common/host.ts';
 interface LoadItem {
   configPath: string;
   layerPaths: string[];
+  /** The blob digest each layer path must have (OCI layout descriptors). */
+  layerDigests?: string[];
   tags: Reference[];
+}
+
+/** A member read as a layer: staged (or the error staging it gave), and its own sha256. */
+interface StagedMember {
+  staged?: StagedLayer;
+  error?: unknown;
+  digest: string;
+  /** Placed in a chain already (the next use applies it from that layer). */
+  used?: boolean;
+}
+
+/** Archive members extracted as layers, by their path in the extraction dir. */
+type Staged = Map<string, StagedMember>;
+
+const USTAR = Buffer.from('ustar');
+
+/** Whether a member's first bytes say layer: compressed data, or a tar (ustar magic, or an empty tar's zero blocks). */
+function looksLikeLayer(head: Buffer, size: number): boolean {
+  if (detectCompression(head) !== 'none') return true;
+  if (size < 1024 || head.length < 512) return false;
+  return head.subarray(257, 262).equals(USTAR) || head.subarray(0, 512).every((b) => b === 0);
+}
+
+/** The first `n` bytes of a body (fewer when shorter) and the whole body again. */
+async function peekBody(body: AsyncIterable<Buffer>, n: number): Promise<{ head: Buffer; all: AsyncGenerator<Buffer> }> {
+  const it = body[Symbol.asyncIterator]();
+  const parts: Buffer[] = [];
+  let len = 0;
+  let done = false;
+  while (len < n) {
+    const r = await it.next();
+    if (r.done) { done = true; break; }
+    parts.push(r.value);
+    len += r.value.length;
+  }
+  async function* all(): AsyncGenerator<Buffer> {
+    yield* parts;
+    if (done) return;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  }
+  return { head: Buffer.concat(parts).subarray(0, n), all: all() };
+}
+
+/**
+ * Stages one layer member, hashing its bytes as they pass (a plain tar's digest is its
+ * DiffID, which staging computes anyway).
+ */
+async function stageMember(g: ImageGraph, head: Buffer, body: AsyncGenerator<Buffer>): Promise<StagedMember> {
+  const plain = detectCompression(head) === 'none';
+  const hash = plain ? undefined : createHash('sha256');
+  async function* hashed(): AsyncGenerator<Buffer> {
+    for await (const c of body) {
+      hash!.update(c);
+      yield c;
+    }
+  }
+  const raw = Readable.from(plain ? body : hashed(), { objectMode: false });
+  try {
+    const staged = await g.layers.stage(await decompressed(raw));
+    return { staged, digest: hash ? `sha256:${hash.digest('hex')}` : staged.diffId };
+  } catch (error) {
+    return { error, digest: '' };
+  }
 }
 
 /** Resolves a member path inside `root`, refusing anything that escapes it. */
@@ -35,8 +107,11 @@ function inside(root: string, name: string): string {
   return path.join(root, clean);
 }
 
-/** Extracts regular files, dirs and (in-archive) links of `src` into `dir`. */
-async function extract(src: Readable, dir: string): Promise<void> {
+/**
+ * Reads the archive `src`: layer members into staged layers (`staged`), other regular files,
+ * dirs and (in-archive) links into `dir`.
+ */
+async function extract(g: ImageGraph, src: Readable, dir: string, staged: Staged): Promise<void> {
   const links: { at: string; target: string; hard: boolean }[] = [];
   for await (const { header: h, body } of new TarReader(src)) {
     if (h.name === '.' || h.name === './') continue;
@@ -44,15 +119,36 @@ async function extract(src: Readable, dir: string): Promise<void> {
     if (h.type === 'dir') { await fsp.mkdir(dest, { recursive: true }); continue; }
     await fsp.mkdir(path.dirname(dest), { recursive: true });
     if (h.type === 'file') {
-      await pipeline(Readable.from(body), fs.createWriteStream(dest, { flags: 'wx' }));
+      if (staged.has(dest) || fs.existsSync(dest)) throw new InvalidArgumentError(`invalid archive: duplicate member ${JSON.stringify(h.name)}`);
+      const { head, all } = await peekBody(body, 512);
+      if (looksLikeLayer(head, h.size)) {
+        staged.set(dest, await stageMember(g, head, all));
+        continue;
+      }
+      await pipeline(Readable.from(all), fs.createWriteStream(dest, { flags: 'wx' }));
     } else if (h.type === 'symlink' || h.type === 'link') {
       const target = h.type === 'link' ? inside(dir, h.linkname) : path.resolve(path.dirname(dest), h.linkname);
       if (!target.startsWith(dir + path.sep)) throw new InvalidArgumentError(`invalid archive link ${JSON.stringify(h.name)}`);
       links.push({ at: dest, target, hard: h.type === 'link' });
     }
   }
-  // Links (old docker dedupes identical layer.tar files with symlinks) become copies-by-link.
+  // Links (old docker dedupes identical layer.tar files with symlinks) become copies-by-link;
+  // one to a staged layer names the same staged layer.
+  const byPath = new Map(links.map((l) => [l.at, l]));
   for (const l of links) {
+    let target = l.target;
+    for (let i = 0; i < 16 && byPath.has(target) && !staged.has(target); i++) {
+      const next = byPath.get(target)!;
+      target = next.target;
+    }
+    const member = staged.get(target);
+    if (member) {
+      staged.set(l.at, member);
+      continue;
+    }
+  }
+  for (const l of links) {
+    if (staged.has(l.at)) continue;
     // A dangling link target is checked (and refused) as written.
     const real = await fsp.realpath(l.target).catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return l.target; throw e; });
     if (!real.startsWith(dir + path.sep)) throw new InvalidArgumentError('invalid archive link');
@@ -120,7 +216,7 @@ async function fromOciLayout(dir: string): Promise<LoadItem[]> {
   for (const d of index.manifests ?? []) {
     const m = await manifestOf(dir, d);
     const key = m.config.digest;
-    const item = items.get(key) ?? { configPath: blobPath(dir, m.config.digest), layerPaths: m.layers.map((l) => blobPath(dir, l.digest)), tags: [] };
+    const item = items.get(key) ?? { configPath: blobPath(dir, m.config.digest), layerPaths: m.layers.map((l) => blobPath(dir, l.digest)), layerDigests: m.layers.map((l) => l.digest), tags: [] };
     const name = d.annotations?.['io.containerd.image.name'] ?? d.annotations?.['org.opencontainers.image.ref.name'];
     const ref = name && (name.includes('/') || name.includes(':')) ? parseTag(name) : undefined;
     if (ref) item.tags.push(ref);
@@ -129,8 +225,30 @@ async function fromOciLayout(dir: string): Promise<LoadItem[]> {
   return [...items.values()];
 }
 
+/** Places the layer at `file` (a staged member, or a file of the dir) over `parent`. */
+async function placeLayer(g: ImageGraph, staged: Staged, file: string, parent: string | null, diffId: string, blobDigest: string | undefined): Promise<LayerRecord> {
+  const member = staged.get(file);
+  if (!member) {
+    if (!fs.existsSync(file)) throw new InvalidArgumentError(`invalid archive: missing layer ${path.basename(file)}`);
+    // Closed on every exit: a registration that fails (a full disk) half-way through would
+    // otherwise keep the extracted file open, its space held after the temp dir is gone.
+    const f = fs.createReadStream(file);
+    try {
+      return await g.layers.register(await decompressed(f), parent, diffId);
+    } finally {
+      f.destroy();
+    }
+  }
+  if (member.error) throw member.error;
+  if (blobDigest !== undefined && member.digest !== blobDigest) throw new InvalidArgumentError(`invalid archive: blob ${path.basename(file)} has digest ${member.digest}, its descriptor says ${blobDigest}`);
+  if (member.staged!.diffId !== diffId) throw new InvalidArgumentError(`digest mismatch: expected ${diffId}, got ${member.staged!.diffId}`);
+  if (member.used) return g.layers.applyDiff(diffId, parent);
+  member.used = true;
+  return g.layers.commitStaged(member.staged!, parent);
+}
+
 /** Loads one image: layers, then config, then tags. Returns the lines docker prints. */
-async function loadItem(g: ImageGraph, item: LoadItem): Promise<string[]> {
+async function loadItem(g: ImageGraph, item: LoadItem, staged: Staged): Promise<string[]> {
   const configBytes = await fsp.readFile(item.configPath).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'ENOTDIR') throw new InvalidArgumentError(`invalid archive: missing config ${path.basename(item.configPath)}`);
     throw e;
@@ -144,17 +262,7 @@ async function loadItem(g: ImageGraph, item: LoadItem): Promise<string[]> {
   try {
     for (let i = 0; i < diffIds.length; i++) {
       const chainId = chainIdOf(parent, diffIds[i]!);
-      if (!g.layers.get(chainId)) {
-        if (!fs.existsSync(item.layerPaths[i]!)) throw new InvalidArgumentError(`invalid archive: missing layer ${path.basename(item.layerPaths[i]!)}`);
-        // Closed on every exit: a registration that fails (a full disk) half-way through would
-        // otherwise keep the extracted layer open, its space held after the temp dir is gone.
-        const file = fs.createReadStream(item.layerPaths[i]!);
-        try {
-          await g.layers.register(await decompressed(file), parent, diffIds[i]);
-        } finally {
-          file.destroy();
-        }
-      }
+      if (!g.layers.get(chainId)) await placeLayer(g, staged, item.layerPaths[i]!, parent, diffIds[i]!, item.layerDigests?.[i]);
       unpins.push(g.layers.pin(chainId));
       parent = chainId;
     }
@@ -178,18 +286,20 @@ async function loadItem(g: ImageGraph, item: LoadItem): Promise<string[]> {
 export async function loadArchive(g: ImageGraph, src: Readable, onLine: (line: string) => void = () => {}): Promise<string[]> {
   const dir = g.content.tempPath('load');
   await fsp.mkdir(dir, { recursive: true });
+  const staged: Staged = new Map();
   try {
-    await extract(await decompressed(src), dir);
+    await extract(g, await decompressed(src), dir, staged);
     let items: LoadItem[];
     if (fs.existsSync(path.join(dir, 'manifest.json'))) items = await fromDockerManifest(dir);
     else if (fs.existsSync(path.join(dir, 'index.json'))) items = await fromOciLayout(dir);
     else throw new InvalidArgumentError('invalid archive: no manifest.json or index.json found (legacy pre-1.10 archives are not supported)');
     const all: string[] = [];
     for (const item of items) {
-      for (const line of await loadItem(g, item)) { all.push(line); onLine(line); }
+      for (const line of await loadItem(g, item, staged)) { all.push(line); onLine(line); }
     }
     return all;
   } finally {
+    for (const m of new Set(staged.values())) if (m.staged && !m.used) await g.layers.discardStaged(m.staged).catch(() => {});
     await fsp.rm(dir, { recursive: true, force: true });
   }
 }

@@ -3,6 +3,7 @@
  * layout plus docker's manifest.json and repositories:
  *
  *   blobs/sha256/<diffId hex>     each layer tar, uncompressed, byte-identical to what was loaded
+ *                                 (regenerated from the layer's files and tar-split, verified)
  *   blobs/sha256/<config hex>     the config, verbatim (its digest is the image ID)
  *   blobs/sha256/<manifest hex>   an OCI image manifest per image
  *   index.json                    one descriptor per tag (io.containerd.image.name, ref.name)
@@ -13,7 +14,6 @@
  * Names are resolved (and errors thrown) before the first byte is produced; the archive is
  * then streamed with back-pressure, layer bodies straight from the content store.
  */
-import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { NotFoundError } from '../../common/errors.ts';
@@ -66,9 +66,9 @@ const hexOf = (d: string) => d.slice('sha256:'.length);
 export function saveImages(g: ImageGraph, names: string[]): Readable {
   const items = collect(g, names);
   // Plan everything up front (small JSON documents), stream blobs lazily.
-  const blobs: { digest: string; file?: string; data?: Buffer; size: number }[] = [];
+  const blobs: { digest: string; chainId?: string; data?: Buffer; size: number }[] = [];
   const seen = new Set<string>();
-  const addBlob = (b: { digest: string; file?: string; data?: Buffer; size: number }) => { if (!seen.has(b.digest)) { seen.add(b.digest); blobs.push(b); } };
+  const addBlob = (b: { digest: string; chainId?: string; data?: Buffer; size: number }) => { if (!seen.has(b.digest)) { seen.add(b.digest); blobs.push(b); } };
   const manifestJson: unknown[] = [];
   const indexManifests: unknown[] = [];
   const repositories: Record<string, Record<string, string>> = {};
@@ -79,7 +79,7 @@ export function saveImages(g: ImageGraph, names: string[]): Readable {
       const diffId = diffIdsOf(r.config)[i]!;
       const l = g.layers.get(c);
       if (!l) throw new NotFoundError(`layer does not exist: ${c}`);
-      return { digest: diffId, file: g.content.path(diffId), size: g.content.size(diffId) };
+      return { digest: diffId, chainId: c, size: g.layers.tarSize(c) };
     });
     for (const l of layers) addBlob(l);
     addBlob({ digest: it.id, data: configBytes, size: configBytes.length });
@@ -111,7 +111,7 @@ export function saveImages(g: ImageGraph, names: string[]): Readable {
     yield { header: { name: 'blobs/sha256/', type: 'dir', mode: 0o755, mtime } };
     for (const b of blobs) {
       const header = { name: `blobs/sha256/${hexOf(b.digest)}`, type: 'file' as const, mode: 0o444, size: b.size, mtime };
-      yield { header, body: b.data ?? fs.createReadStream(b.file!) };
+      yield { header, body: b.data ?? g.layers.tarStream(b.chainId!) };
     }
     for (const [name, data] of docs) yield { header: { name, type: 'file', mode: 0o644, size: data.length, mtime }, body: data };
   }

@@ -62,10 +62,11 @@ export interface ImageSource {
   openLayer(diffId: string): Promise<Readable>;
 }
 
-/** diffId → compressed blob pushed earlier, so a re-push is "Layer already exists". */
+/** diffId → compressed blob pushed earlier (or pulled), so a re-push is "Layer already exists". */
 export interface CompressedDigestCache {
-  get(diffId: string, registry: string): Promise<{ digest: string; size: number } | undefined>;
-  set(diffId: string, registry: string, blob: { digest: string; size: number }): Promise<void>;
+  /** `mediaType` absent: docker's gzip layer. */
+  get(diffId: string, registry: string): Promise<{ digest: string; size: number; mediaType?: string } | undefined>;
+  set(diffId: string, registry: string, blob: { digest: string; size: number; mediaType?: string }): Promise<void>;
 }
 
 export interface PullOptions {

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { InvalidArgumentError } from '../../../common/errors.ts';
 import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../../../common/native/libc.ts';
 import { TarReader, type TarHeader } from '../../../common/tar/index.ts';
+import type { SplitRecorder } from '../../../common/tar/split.ts';
 import type { ApplyResult } from '../contract.ts';
 
 export type WhiteoutMode = 'overlay' | 'delete';
@@ -29,6 +30,24 @@ export const OPAQUE_XATTR = 'trusted.overlay.opaque';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 const SLICE_MS = 10;
+/** Files of this size and more are written asynchronously, 1 MiB at a time. */
+const ASYNC_FILE = 1 << 20;
+
+/** Writes every byte of `bufs` at the file's position (writev on the thread pool). */
+async function writeAll(fd: number, bufs: Buffer[]): Promise<void> {
+  let left = bufs;
+  while (left.length) {
+    const n = await new Promise<number>((resolve, reject) => fs.writev(fd, left, (err, written) => (err ? reject(err) : resolve(written))));
+    let skip = n;
+    const rest: Buffer[] = [];
+    for (const b of left) {
+      if (skip >= b.length) { skip -= b.length; continue; }
+      rest.push(skip ? b.subarray(skip) : b);
+      skip = 0;
+    }
+    left = rest;
+  }
+}
 
 /** Cleans a tar path to a root-relative one ('' = root); throws on `..` escapes. */
 export function cleanLayerPath(name: string): string {
@@ -53,10 +72,12 @@ class Extractor {
   readonly #dirs = new Set<string>(['']);
   readonly #dirTimes = new Map<string, number>();
   size = 0;
+  readonly #split: SplitRecorder | undefined;
 
-  constructor(root: string, mode: WhiteoutMode) {
+  constructor(root: string, mode: WhiteoutMode, split?: SplitRecorder) {
     this.#root = root;
     this.#mode = mode;
+    this.#split = split;
   }
 
   #abs(rel: string): string {
@@ -89,6 +110,7 @@ class Extractor {
 
   /** Removes a path (never following symlinks) and forgets what was known below it. */
   #remove(rel: string): void {
+    this.#split?.spill(rel, this.#root);
     fs.rmSync(this.#abs(rel), { recursive: true, force: true });
     const prefix = `${rel}/`;
     for (const set of [this.#dirs, this.#dirTimes, this.#created] as (Set<string> | Map<string, unknown>)[]) {
@@ -158,8 +180,26 @@ class Extractor {
       fd = fs.openSync(full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
     }
     try {
-      for await (const chunk of body) {
-        for (let off = 0; off < chunk.length; ) off += fs.writeSync(fd, chunk, off, chunk.length - off);
+      if (h.size < ASYNC_FILE) {
+        for await (const chunk of body) {
+          for (let off = 0; off < chunk.length; ) off += fs.writeSync(fd, chunk, off, chunk.length - off);
+        }
+      } else {
+        // Big files in 1 MiB writes on the thread pool: a write the kernel holds back (dirty
+        // page throttling on a busy disk) then stalls this file only, not every download and
+        // request the event loop serves.
+        let batch: Buffer[] = [];
+        let len = 0;
+        for await (const chunk of body) {
+          batch.push(chunk);
+          len += chunk.length;
+          if (len >= ASYNC_FILE) {
+            await writeAll(fd, batch);
+            batch = [];
+            len = 0;
+          }
+        }
+        if (len) await writeAll(fd, batch);
       }
       this.size += h.size;
       fs.fchownSync(fd, h.uid, h.gid); // before caps/mode: chown clears setuid and security.capability
@@ -228,10 +268,13 @@ class Extractor {
   }
 }
 
-/** Applies a layer tar (plain or gzip) into `root` (an existing private directory). */
-export async function applyLayerTar(root: string, tar: AsyncIterable<Buffer | Uint8Array>, mode: WhiteoutMode): Promise<ApplyResult> {
-  const reader = new TarReader(tar, { digest: true });
-  const x = new Extractor(root, mode);
+/**
+ * Applies a layer tar (plain or gzip) into `root` (an existing private directory). With
+ * `split`, what it takes to regenerate the tar from `root` is recorded on the way.
+ */
+export async function applyLayerTar(root: string, tar: AsyncIterable<Buffer | Uint8Array>, mode: WhiteoutMode, split?: SplitRecorder): Promise<ApplyResult> {
+  const reader = new TarReader(tar, { digest: true, split });
+  const x = new Extractor(root, mode, split);
   let slice = Date.now();
   for await (const { header, body } of reader) {
     await x.entry(header, body);

@@ -22,7 +22,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { ConflictError, NotFoundError, SystemError } from '../../../common/errors.ts';
 import { tarStream } from '../../../common/tar/index.ts';
-import type { ApplyResult, Mount, SnapshotDriver } from '../contract.ts';
+import type { ApplyOptions, ApplyResult, Mount, SnapshotDriver, StagedLayer } from '../contract.ts';
+import { SplitRecorder } from '../../../common/tar/split.ts';
 import { applyLayerTar } from '../layer/apply.ts';
 import { overlayChanges, overlayDiffEntries } from '../layer/diff-overlay.ts';
 import { buildAtomically, cleanTemp, layerDirName, readText, removeAtomically, snapshotDirName } from '../layer/dir-store.ts';
@@ -94,26 +95,67 @@ export class Overlay2Driver implements SnapshotDriver {
     fs.symlinkSync(`../${name}/diff`, path.join(this.#root, 'l', link));
   }
 
-  async applyLayer(chainId: string, parent: string | undefined, tar: Readable): Promise<ApplyResult> {
-    const name = layerDirName(chainId);
+  async applyLayer(chainId: string, parent: string | undefined, tar: Readable, opts: ApplyOptions = {}): Promise<ApplyResult> {
+    layerDirName(chainId);
     if (parent !== undefined) this.#requireLayer(parent);
-    let result: ApplyResult | undefined;
-    let link: string | undefined;
+    const staged = await this.stageLayer(tar, opts);
+    return this.commitStaged(staged, chainId, parent);
+  }
+
+  /** Extracts into `<root>/.tmp-*` /diff (removed at start if the daemon dies first). */
+  async stageLayer(tar: Readable, opts: ApplyOptions = {}): Promise<StagedLayer> {
+    const tmp = fs.mkdtempSync(path.join(this.#root, '.tmp-'));
+    const split = opts.tarSplit ? new SplitRecorder(opts.tarSplit) : undefined;
     try {
-      await buildAtomically(this.#root, path.join(this.#root, name), async (tmp) => {
-        fs.mkdirSync(path.join(tmp, 'diff'), 0o755);
-        result = await applyLayerTar(path.join(tmp, 'diff'), tar, 'overlay');
-        if (parent !== undefined) fs.writeFileSync(path.join(tmp, 'parent'), parent);
-        this.#linkUp(tmp, name, parent);
-        link = readText(path.join(tmp, 'link'));
-        fs.writeFileSync(path.join(tmp, 'chain'), chainId);
-      });
+      fs.chmodSync(tmp, 0o700);
+      fs.mkdirSync(path.join(tmp, 'diff'), 0o755);
+      const r = await applyLayerTar(path.join(tmp, 'diff'), tar, 'overlay', split);
+      split?.finish();
+      return { diffId: r.diffId, size: r.size, ref: tmp, tarSplit: opts.tarSplit };
     } catch (err) {
-      if (link) fs.rmSync(path.join(this.#root, 'l', link), { force: true });
+      split?.discardTemp();
+      if (opts.tarSplit) fs.rmSync(opts.tarSplit, { force: true });
+      fs.rmSync(tmp, { recursive: true, force: true });
       tar.destroy();
       throw err;
     }
-    return result!;
+  }
+
+  async commitStaged(staged: StagedLayer, chainId: string, parent: string | undefined): Promise<ApplyResult> {
+    const tmp = staged.ref;
+    const name = layerDirName(chainId);
+    let link: string | undefined;
+    try {
+      if (path.dirname(tmp) !== this.#root || !path.basename(tmp).startsWith('.tmp-')) throw new Error(`not a staged layer: ${tmp}`);
+      if (parent !== undefined) this.#requireLayer(parent);
+      const final = path.join(this.#root, name);
+      if (fs.existsSync(final)) throw new ConflictError(`${name} already exists`);
+      if (parent !== undefined) fs.writeFileSync(path.join(tmp, 'parent'), parent);
+      this.#linkUp(tmp, name, parent);
+      link = readText(path.join(tmp, 'link'));
+      fs.writeFileSync(path.join(tmp, 'chain'), chainId);
+      try {
+        fs.renameSync(tmp, final);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new ConflictError(`${name} already exists`);
+        throw err;
+      }
+    } catch (err) {
+      if (link) fs.rmSync(path.join(this.#root, 'l', link), { force: true });
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw err;
+    }
+    return { diffId: staged.diffId, size: staged.size ?? 0 };
+  }
+
+  async discardStaged(staged: StagedLayer): Promise<void> {
+    if (path.dirname(staged.ref) !== this.#root || !path.basename(staged.ref).startsWith('.tmp-')) return;
+    await fs.promises.rm(staged.ref, { recursive: true, force: true });
+  }
+
+  layerRoot(chainId: string): string {
+    return path.join(this.#requireLayer(chainId), 'diff');
   }
 
   async removeLayer(chainId: string): Promise<void> {

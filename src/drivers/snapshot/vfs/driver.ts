@@ -14,11 +14,14 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { promisify } from 'node:util';
 import { ConflictError, NotFoundError, SystemError } from '../../../common/errors.ts';
 import { tarStream } from '../../../common/tar/index.ts';
-import type { ApplyResult, Mount, SnapshotDriver } from '../contract.ts';
+import type { ApplyOptions, ApplyResult, Mount, SnapshotDriver, StagedLayer } from '../contract.ts';
+import { SplitRecorder } from '../../../common/tar/split.ts';
+import { createHash } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
 import { applyLayerTar } from '../layer/apply.ts';
 import { backingFs } from '../layer/backing-fs.ts';
 import { naiveChanges, naiveDiffEntries } from '../layer/diff-naive.ts';
@@ -68,22 +71,67 @@ export class VfsDriver implements SnapshotDriver {
     else await copyTree(path.join(this.#requireLayer(parent), 'rootfs'), dst);
   }
 
-  async applyLayer(chainId: string, parent: string | undefined, tar: Readable): Promise<ApplyResult> {
+  async applyLayer(chainId: string, parent: string | undefined, tar: Readable, opts: ApplyOptions = {}): Promise<ApplyResult> {
     const name = layerDirName(chainId);
     if (parent !== undefined) this.#requireLayer(parent);
     let result: ApplyResult | undefined;
+    const split = opts.tarSplit ? new SplitRecorder(opts.tarSplit) : undefined;
     try {
       await buildAtomically(this.#root, path.join(this.#root, name), async (tmp) => {
         await this.#rootfsFrom(parent, path.join(tmp, 'rootfs'));
-        result = await applyLayerTar(path.join(tmp, 'rootfs'), tar, 'delete');
+        result = await applyLayerTar(path.join(tmp, 'rootfs'), tar, 'delete', split);
+        split?.finish();
         if (parent !== undefined) fs.writeFileSync(path.join(tmp, 'parent'), parent);
         fs.writeFileSync(path.join(tmp, 'chain'), chainId);
       });
     } catch (err) {
+      split?.discardTemp();
+      if (opts.tarSplit) fs.rmSync(opts.tarSplit, { force: true });
       tar.destroy();
       throw err;
     }
     return result!;
+  }
+
+  /**
+   * A vfs layer is a copy of its parent, unknown while staging: the tar is kept in
+   * `<root>/.tmp-*` /layer.tar (hashed on the way) and applied at commit.
+   */
+  async stageLayer(tar: Readable, opts: ApplyOptions = {}): Promise<StagedLayer> {
+    const tmp = fs.mkdtempSync(path.join(this.#root, '.tmp-'));
+    try {
+      fs.chmodSync(tmp, 0o700);
+      const hash = createHash('sha256');
+      const tap = new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(null, c); } });
+      await pipeline(tar, tap, fs.createWriteStream(path.join(tmp, 'layer.tar'), { flags: 'wx', mode: 0o600 }));
+      return { diffId: `sha256:${hash.digest('hex')}`, ref: tmp, tarSplit: opts.tarSplit };
+    } catch (err) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  async commitStaged(staged: StagedLayer, chainId: string, parent: string | undefined): Promise<ApplyResult> {
+    if (path.dirname(staged.ref) !== this.#root || !path.basename(staged.ref).startsWith('.tmp-')) throw new Error(`not a staged layer: ${staged.ref}`);
+    try {
+      const r = await this.applyLayer(chainId, parent, fs.createReadStream(path.join(staged.ref, 'layer.tar')), { tarSplit: staged.tarSplit });
+      if (r.diffId !== staged.diffId) {
+        await this.removeLayer(chainId);
+        throw new SystemError(`vfs: staged layer changed: ${staged.diffId} read back as ${r.diffId}`);
+      }
+      return r;
+    } finally {
+      await fs.promises.rm(staged.ref, { recursive: true, force: true });
+    }
+  }
+
+  async discardStaged(staged: StagedLayer): Promise<void> {
+    if (path.dirname(staged.ref) !== this.#root || !path.basename(staged.ref).startsWith('.tmp-')) return;
+    await fs.promises.rm(staged.ref, { recursive: true, force: true });
+  }
+
+  layerRoot(chainId: string): string {
+    return path.join(this.#requireLayer(chainId), 'rootfs');
   }
 
   async removeLayer(chainId: string): Promise<void> {
