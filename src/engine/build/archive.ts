@@ -56,10 +56,15 @@ export async function decompress(src: Readable): Promise<{ kind: Compression; st
 }
 
 /** Whether a file is a tar archive (plain or compressed): its first header block says ustar or checks out. */
-export async function isTarFile(file: string): Promise<boolean> {
+export function isTarFile(file: string): Promise<boolean> {
+  return isTarArchive(() => fs.createReadStream(file));
+}
+
+/** isTarFile for bytes from anywhere: `open` gives a fresh stream of them. */
+export async function isTarArchive(open: () => Readable): Promise<boolean> {
   let stream: Readable;
   try {
-    stream = (await decompress(fs.createReadStream(file))).stream;
+    stream = (await decompress(open())).stream;
   } catch {
     return false;
   }

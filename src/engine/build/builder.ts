@@ -12,9 +12,9 @@ import { randomBytes } from 'node:crypto';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../../common/errors.ts';
 import { familiarString, parseNormalizedNamed, referenceString, withDefaultTag } from '../../common/reference.ts';
 import type { ContainerConfig, ImagesService } from '../images/index.ts';
-import { BuildContext } from './context.ts';
 import { DISPATCHERS } from './dispatch.ts';
 import { ImageCache } from './image-cache.ts';
+import type { ReceivedContext } from './received-context.ts';
 import { parseDockerfile, parseInstruction, splitStages, type Instruction } from './parser.ts';
 import { DEFAULT_SHELL, PREDEFINED_ARGS, type StageState, type StepHost } from './state.ts';
 import { processWord, rawWords, type Env } from './substitute.ts';
@@ -25,7 +25,6 @@ const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 export class Builder implements StepHost {
   readonly escape: string;
   readonly workDir: string;
-  readonly contextDir: string;
   private readonly metaArgs = new Map<string, string | undefined>();
   private readonly usedArgs = new Set<string>();
   private readonly stages: StageState[] = [];
@@ -34,11 +33,10 @@ export class Builder implements StepHost {
   private step = 0;
   private total = 0;
 
-  constructor(private readonly deps: BuildDeps, private readonly req: BuildRequest, buildDir: string, escape = '\\') {
+  constructor(private readonly deps: BuildDeps, private readonly req: BuildRequest, buildDir: string, readonly context: ReceivedContext, escape = '\\') {
     this.images = deps.images;
     this.cache = new ImageCache(deps.images, req.cacheFrom, deps.logger);
     this.workDir = buildDir;
-    this.contextDir = path.join(buildDir, 'context');
     this.escape = escape;
   }
 
@@ -86,7 +84,7 @@ export class Builder implements StepHost {
 
   /** Runs the whole build; returns the final image id (tagged). */
   async run(): Promise<string> {
-    const context = BuildContext.at(this.contextDir);
+    const { context } = this;
     const dockerfile = context.locateDockerfile(this.req.dockerfile || 'Dockerfile');
     const df = parseDockerfile(dockerfile.text);
     (this as { escape: string }).escape = df.escape;
