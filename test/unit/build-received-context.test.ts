@@ -13,7 +13,7 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const file = (name: string, body: string, mode = 0o644, mtime = 1_600_000_000) => ({ header: { name, type: 'file' as const, size: body.length, mode, mtime }, body });
 let n = 0;
-const receive = (entries: Parameters<typeof createTar>[0]) => ReceivedContext.receive(path.join(tmp, `c${n++}`), Readable.from([createTar(entries)]));
+const receive = (entries: Parameters<typeof createTar>[0], memoryLimit?: number) => ReceivedContext.receive(path.join(tmp, `c${n++}`), Readable.from([createTar(entries)]), memoryLimit);
 
 test('entries stay inside; sources refuse escapes; the Dockerfile is read from the spool', async () => {
   const marker = `wharf-unit-evil-${process.pid}`;
@@ -59,12 +59,12 @@ test('the content hash follows bytes, modes, names and links, not times', async 
   assert.notEqual(await hashOf([file('a', 'x')], 'a'), await hashOf([file('b', 'x')], 'b'));
 });
 
-test('copyInto writes files, links and trees with their modes and times, owned as asked', async () => {
+test('copyInto writes files, links and trees with their modes and times, owned as asked (spool partly on disk)', async () => {
   const big = 'z'.repeat(3 << 20);
   const ctx = await receive([
     file('t/x', 'hello', 0o4755, 1_500_000_000), file('t/big', big), { header: { name: 't/l', type: 'symlink', linkname: '/etc/passwd' } },
     { header: { name: 't/h', type: 'link', linkname: 't/x' } },
-  ]);
+  ], 1000);
   const out = path.join(tmp, 'out');
   fs.mkdirSync(out);
   fs.symlinkSync('/etc', path.join(out, 't'));

@@ -108,7 +108,7 @@ export class Builder implements StepHost {
       st = await this.from(i, insts[0]!);
       for (const inst of insts.slice(1)) {
         this.checkAborted();
-        this.say(`Step ${++this.step}/${this.total} : ${inst.original}\n`);
+        await this.announce(`Step ${++this.step}/${this.total} : ${inst.original}\n`);
         await this.dispatch(st, inst);
       }
     }
@@ -126,6 +126,16 @@ export class Builder implements StepHost {
     }
     if (this.req.quiet) this.req.out({ stream: `${id}\n` }, true);
     return id;
+  }
+
+  /**
+   * A step's first line, then a turn of the event loop: the response socket is uncorked on
+   * the next tick, which a step that works synchronously until its first I/O (a COPY of
+   * thousands of files) would otherwise hold back until it ended.
+   */
+  private async announce(text: string): Promise<void> {
+    this.say(text);
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   private checkAborted(): void {
@@ -149,7 +159,7 @@ export class Builder implements StepHost {
 
   /** FROM: the base (stage name, image, or scratch), then its ONBUILD triggers. */
   private async from(index: number, inst: Instruction): Promise<StageState> {
-    this.say(`Step ${++this.step}/${this.total} : ${inst.original}\n`);
+    await this.announce(`Step ${++this.step}/${this.total} : ${inst.original}\n`);
     const words = inst.args.trim().split(/\s+/);
     if (words.length !== 1 && !(words.length === 3 && words[1]!.toLowerCase() === 'as')) {
       throw new InvalidArgumentError('FROM requires either one or three arguments');

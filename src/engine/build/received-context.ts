@@ -1,8 +1,8 @@
 /**
  * The uploaded build context, read once as it arrives and never extracted as a whole: the tar
  * (plain, gzip, bzip2 or xz) becomes an in-memory tree of entries (names, modes, times, link
- * targets, the sha256 of every file's bytes) and one spool file holding the files' bytes back
- * to back. The layer cache keys COPY/ADD on the tree alone (`hash`), so a fully cached build
+ * targets, the sha256 of every file's bytes) and one spool holding the files' bytes back to
+ * back (in memory up to SPOOL_MEMORY, then in a file: spool.ts). The layer cache keys COPY/ADD on the tree alone (`hash`), so a fully cached build
  * costs the upload and the hashing; only a step that really copies writes files, straight
  * from the spool into the step's rootfs (`copyInto`).
  *
@@ -18,7 +18,7 @@
  *   ctx.copyInto(node, '/rootfs/app/x', { uid: 0, gid: 0 });
  *   ctx.close();
  *
- * On disk: `<dir>/context.data` (the spool, 0600).
+ * On disk: `<dir>/context.data` (the spool beyond its memory part, 0600).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -30,10 +30,13 @@ import { TarReader } from '../../common/tar/index.ts';
 import { decompress } from './archive.ts';
 import { globToRegExp, terminated } from './context.ts';
 import { clear, entryName, OutsideRootError, type Owner } from './scoped-fs.ts';
+import { Spool } from './spool.ts';
 
 const MAX_LINKS = 255;
 const GLOB = /[*?[]/;
-const STAGE = 1 << 20;
+const COPY_BUF = 1 << 20;
+/** Context bytes kept in memory before the spool goes to disk. */
+export const SPOOL_MEMORY = 256 << 20;
 
 /** One entry of the context tree. */
 export interface CtxNode {
@@ -68,23 +71,33 @@ function sortedNames(n: CtxNode): string[] {
   return [...n.children!.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** Runs `create`; false when its target existed (EEXIST), other errors thrown. */
+function tryCreate(create: () => void): boolean {
+  try {
+    create();
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+}
+
 export class ReceivedContext {
   private readonly root: CtxNode;
-  private fd: number;
-  private readonly buf = Buffer.allocUnsafe(STAGE);
+  private buf: Buffer | undefined;
 
-  private constructor(private readonly spool: string, fd: number, root: CtxNode) {
-    this.fd = fd;
+  private constructor(private readonly spool: Spool, root: CtxNode) {
     this.root = root;
   }
 
-  /** Reads the request body into a tree and a spool under `dir` (created). An empty body is an empty context. */
-  static async receive(dir: string, body: Readable): Promise<ReceivedContext> {
+  /**
+   * Reads the request body into a tree and a spool (`<dir>/context.data` beyond `memoryLimit`
+   * bytes; `dir` is created). An empty body is an empty context.
+   */
+  static async receive(dir: string, body: Readable, memoryLimit = SPOOL_MEMORY): Promise<ReceivedContext> {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const spool = path.join(dir, 'context.data');
-    const fd = fs.openSync(spool, 'wx+', 0o600);
     const now = Date.now() / 1000;
-    const ctx = new ReceivedContext(spool, fd, dirNode(0o755, now));
+    const ctx = new ReceivedContext(new Spool(path.join(dir, 'context.data'), memoryLimit), dirNode(0o755, now));
     try {
       await ctx.read(body, now);
     } catch (err) {
@@ -96,15 +109,7 @@ export class ReceivedContext {
 
   private async read(body: Readable, now: number): Promise<void> {
     const { stream } = await decompress(body);
-    const stage = this.buf;
-    let staged = 0;
-    let written = 0;
-    const flush = () => {
-      let o = 0;
-      while (o < staged) o += fs.writeSync(this.fd, stage, o, staged - o);
-      written += staged;
-      staged = 0;
-    };
+    const spool = this.spool;
     for await (const { header: h, body: data } of new TarReader(terminated(stream))) {
       const name = entryName(h.name);
       if (name === undefined) { for await (const _ of data) { /* drain */ } continue; }
@@ -118,14 +123,12 @@ export class ReceivedContext {
       }
       if (h.type === 'file') {
         const hash = createHash('sha256');
-        const offset = written + staged;
-        let size = 0;
+        const offset = spool.length;
         for await (const c of data) {
           hash.update(c);
-          size += c.length;
-          if (c.length > STAGE - staged) flush();
-          if (c.length >= STAGE) { let o = 0; while (o < c.length) o += fs.writeSync(this.fd, c, o, c.length - o); written += c.length; } else { c.copy(stage, staged); staged += c.length; }
+          spool.append(c);
         }
+        const size = spool.length - offset;
         parent.children!.set(base, { type: 'file', mode, mtime: h.mtime, size, offset, digest: hash.digest('hex'), linkname: '' });
         continue;
       }
@@ -141,12 +144,24 @@ export class ReceivedContext {
       }
       // devices and fifos are not part of a build context
     }
-    flush();
   }
 
   close(): void {
-    if (this.fd >= 0) fs.closeSync(this.fd);
-    this.fd = -1;
+    this.spool.close();
+  }
+
+  /** `n` bytes of the spool at `pos` (a view when they are in memory). */
+  private slice(pos: number, n: number, into?: Buffer): Buffer {
+    const v = this.spool.view(pos, n);
+    if (v) return v;
+    const out = into && into.length >= n ? into.subarray(0, n) : Buffer.allocUnsafe(n);
+    let o = 0;
+    while (o < n) {
+      const r = this.spool.read(out, o, n - o, pos + o);
+      if (r <= 0) throw new Error(`build context spool: short read at ${pos + o}`);
+      o += r;
+    }
+    return out;
   }
 
   /**
@@ -214,14 +229,7 @@ export class ReceivedContext {
   }
 
   private bytes(n: CtxNode): Buffer {
-    const out = Buffer.allocUnsafe(n.size);
-    let o = 0;
-    while (o < n.size) {
-      const r = fs.readSync(this.fd, out, o, n.size - o, n.offset + o);
-      if (r <= 0) throw new Error(`build context spool: short read at ${n.offset + o}`);
-      o += r;
-    }
-    return out;
+    return Buffer.from(this.slice(n.offset, n.size));
   }
 
   /** The Dockerfile: its text and the name it was found under (a missing `Dockerfile` falls back to `dockerfile`, as docker does). */
@@ -315,8 +323,10 @@ export class ReceivedContext {
 
   /** A file's bytes as a stream (ADD's archive sniffing and extraction). */
   open(n: CtxNode): Readable {
-    if (n.size === 0) return Readable.from([]);
-    return fs.createReadStream(this.spool, { start: n.offset, end: n.offset + n.size - 1 });
+    const self = this;
+    return Readable.from((function* () {
+      for (let o = 0; o < n.size; o += COPY_BUF) yield Buffer.from(self.slice(n.offset + o, Math.min(COPY_BUF, n.size - o)));
+    })());
   }
 
   /** The children of a directory entry, by name. */
@@ -331,30 +341,29 @@ export class ReceivedContext {
    */
   copyInto(n: CtxNode, dst: string, owner: Owner): void {
     if (n.type === 'dir') {
-      clear(dst, true);
-      if (!fs.existsSync(dst)) fs.mkdirSync(dst);
+      if (!tryCreate(() => fs.mkdirSync(dst))) {
+        clear(dst, true);
+        if (!fs.existsSync(dst)) fs.mkdirSync(dst);
+      }
       for (const [name, c] of this.entries(n)) this.copyInto(c, path.join(dst, name), owner);
       fs.chmodSync(dst, n.mode);
       fs.lchownSync(dst, owner.uid, owner.gid);
       fs.utimesSync(dst, n.mtime, n.mtime);
       return;
     }
-    clear(dst, false);
     if (n.type === 'symlink') {
-      fs.symlinkSync(n.linkname, dst);
+      if (!tryCreate(() => fs.symlinkSync(n.linkname, dst))) { clear(dst, false); fs.symlinkSync(n.linkname, dst); }
       fs.lchownSync(dst, owner.uid, owner.gid);
       return;
     }
-    const out = fs.openSync(dst, 'wx', 0o600);
+    // O_EXCL: an existing entry (a symlink above all) is removed first, never followed.
+    let out = -1;
+    if (!tryCreate(() => { out = fs.openSync(dst, 'wx', 0o600); })) { clear(dst, false); out = fs.openSync(dst, 'wx', 0o600); }
     try {
-      let done = 0;
-      while (done < n.size) {
-        const want = Math.min(this.buf.length, n.size - done);
-        const r = fs.readSync(this.fd, this.buf, 0, want, n.offset + done);
-        if (r <= 0) throw new Error(`build context spool: short read at ${n.offset + done}`);
-        let o = 0;
-        while (o < r) o += fs.writeSync(out, this.buf, o, r - o);
-        done += r;
+      for (let done = 0; done < n.size;) {
+        const part = this.slice(n.offset + done, Math.min(COPY_BUF, n.size - done), this.buf ??= Buffer.allocUnsafe(COPY_BUF));
+        for (let o = 0; o < part.length;) o += fs.writeSync(out, part, o, part.length - o);
+        done += part.length;
       }
       fs.fchownSync(out, owner.uid, owner.gid);
       fs.fchmodSync(out, n.mode);
