@@ -22,13 +22,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { matchesDockerignore, readDockerignore } from '../../common/dockerignore.ts';
 import { InvalidArgumentError } from '../../common/errors.ts';
-import { TarReader } from '../../common/tar/index.ts';
+import { TarPushReader } from '../../common/tar/push-reader.ts';
 import { decompress } from './archive.ts';
-import { globToRegExp, terminated } from './context.ts';
+import { globToRegExp } from './context.ts';
 import { clear, entryName, OutsideRootError, type Owner } from './scoped-fs.ts';
 import { Spool } from './spool.ts';
 
@@ -110,40 +110,46 @@ export class ReceivedContext {
   private async read(body: Readable, now: number): Promise<void> {
     const { stream } = await decompress(body);
     const spool = this.spool;
-    for await (const { header: h, body: data } of new TarReader(terminated(stream))) {
-      const name = entryName(h.name);
-      if (name === undefined) { for await (const _ of data) { /* drain */ } continue; }
-      const parent = this.mkdirs(path.posix.dirname(name), now);
-      const base = path.posix.basename(name);
-      const mode = h.mode & 0o7777;
-      if (h.type === 'dir') {
-        const old = parent.children!.get(base);
-        if (old?.type === 'dir') { old.mode = mode; old.mtime = h.mtime; } else parent.children!.set(base, dirNode(mode, h.mtime));
-        continue;
-      }
-      if (h.type === 'file') {
-        const hash = createHash('sha256');
-        const offset = spool.length;
-        for await (const c of data) {
-          hash.update(c);
-          spool.append(c);
+    let file: { parent: CtxNode; base: string; hash: Hash; offset: number } | undefined;
+    const parser = new TarPushReader({
+      entry: (h) => {
+        const name = entryName(h.name);
+        if (name === undefined) return;
+        const parent = this.mkdirs(path.posix.dirname(name), now);
+        const base = path.posix.basename(name);
+        const mode = h.mode & 0o7777;
+        if (h.type === 'dir') {
+          const old = parent.children!.get(base);
+          if (old?.type === 'dir') { old.mode = mode; old.mtime = h.mtime; } else parent.children!.set(base, dirNode(mode, h.mtime));
+        } else if (h.type === 'file') {
+          file = { parent, base, hash: createHash('sha256'), offset: spool.length };
+        } else if (h.type === 'symlink') {
+          parent.children!.set(base, { type: 'symlink', mode: 0o777, mtime: h.mtime, size: 0, offset: 0, digest: '', linkname: h.linkname });
+        } else if (h.type === 'link') {
+          const linkRel = entryName(h.linkname);
+          if (linkRel === undefined) throw new OutsideRootError(`invalid hardlink ${h.name} -> ${h.linkname}`);
+          const src = this.lookup(this.resolve(linkRel, { followLast: false }));
+          if (!src || src.type === 'dir') throw new InvalidArgumentError(`invalid hardlink ${h.name} -> ${h.linkname}`);
+          parent.children!.set(base, { ...src });
         }
-        const size = spool.length - offset;
-        parent.children!.set(base, { type: 'file', mode, mtime: h.mtime, size, offset, digest: hash.digest('hex'), linkname: '' });
-        continue;
-      }
-      for await (const _ of data) { /* drain */ }
-      if (h.type === 'symlink') {
-        parent.children!.set(base, { type: 'symlink', mode: 0o777, mtime: h.mtime, size: 0, offset: 0, digest: '', linkname: h.linkname });
-      } else if (h.type === 'link') {
-        const linkRel = entryName(h.linkname);
-        if (linkRel === undefined) throw new OutsideRootError(`invalid hardlink ${h.name} -> ${h.linkname}`);
-        const src = this.lookup(this.resolve(linkRel, { followLast: false }));
-        if (!src || src.type === 'dir') throw new InvalidArgumentError(`invalid hardlink ${h.name} -> ${h.linkname}`);
-        parent.children!.set(base, { ...src });
-      }
-      // devices and fifos are not part of a build context
-    }
+        // devices and fifos are not part of a build context
+      },
+      data: (c) => {
+        if (!file) return; // the bytes of an entry that is not kept
+        file.hash.update(c);
+        spool.append(c);
+      },
+      end: (h) => {
+        if (!file) return;
+        const f = file;
+        file = undefined;
+        f.parent.children!.set(f.base, { type: 'file', mode: h.mode & 0o7777, mtime: h.mtime, size: spool.length - f.offset, offset: f.offset, digest: f.hash.digest('hex'), linkname: '' });
+      },
+    });
+    for await (const c of stream) parser.push(c as Buffer);
+    // The docker CLI (classic builder, `-f` outside the context) ends the stream after the
+    // last entry's data, without padding or end-of-archive blocks; Go's reader accepts that.
+    parser.finish({ lenient: true });
   }
 
   close(): void {
