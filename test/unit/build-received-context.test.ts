@@ -25,6 +25,9 @@ test('entries stay inside; sources refuse escapes; the Dockerfile is read from t
   assert.equal(fs.existsSync(`/tmp/${marker}`), false);
   assert.equal(ctx.sources(`tmp/${marker}`, 'COPY')[0]!.node.size, 4);
   assert.deepEqual(ctx.locateDockerfile('Dockerfile'), { name: 'Dockerfile', text: 'FROM x\n' });
+  const empty = await receive([file('Dockerfile', '')]);
+  assert.deepEqual(empty.locateDockerfile('Dockerfile'), { name: 'Dockerfile', text: '' });
+  empty.close();
   assert.deepEqual(ctx.sources('sub/*.txt', 'COPY').map((s) => s.rel), ['sub/a.txt']);
   assert.throws(() => ctx.sources('../x', 'COPY'), /forbidden path outside the build context: \.\.\/x/);
   assert.throws(() => ctx.sources('etc/passwd', 'COPY'), /forbidden path outside the build context/);

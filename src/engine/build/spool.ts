@@ -53,6 +53,7 @@ export class Spool {
 
   /** The bytes at `pos` without a copy when they lie in one memory chunk; undefined otherwise. */
   view(pos: number, n: number): Buffer | undefined {
+    if (n === 0) return Buffer.alloc(0);
     if (pos + n > this.memoryLimit || pos + n > this.length) return undefined;
     const i = Math.floor(pos / CHUNK);
     const at = pos % CHUNK;
