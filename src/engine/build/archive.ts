@@ -4,9 +4,8 @@
  * (`bzip2 -dc`, `xz -dc`), and tell whether the plain bytes are a tar archive.
  *
  *   const { kind, stream } = await decompress(fs.createReadStream(file));
- *   if (await isTarFile(file)) …
+ *   if (await isTarArchive(() => fs.createReadStream(file))) …
  */
-import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { PassThrough, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -55,12 +54,10 @@ export async function decompress(src: Readable): Promise<{ kind: Compression; st
   return { kind, stream: tool(kind, raw) };
 }
 
-/** Whether a file is a tar archive (plain or compressed): its first header block says ustar or checks out. */
-export function isTarFile(file: string): Promise<boolean> {
-  return isTarArchive(() => fs.createReadStream(file));
-}
-
-/** isTarFile for bytes from anywhere: `open` gives a fresh stream of them. */
+/**
+ * Whether some bytes (a file, a context entry) are a tar archive, plain or compressed: the
+ * first header block says ustar or checks out. `open` gives a fresh stream of them.
+ */
 export async function isTarArchive(open: () => Readable): Promise<boolean> {
   let stream: Readable;
   try {

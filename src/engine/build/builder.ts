@@ -7,7 +7,6 @@
  * so a failed or killed build never leaves a tagged partial image (SECURITY-CHECKS 25).
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../../common/errors.ts';
 import { familiarString, parseNormalizedNamed, referenceString, withDefaultTag } from '../../common/reference.ts';

@@ -160,7 +160,7 @@ export class BuildContext {
  * last entry's padding and without the end-of-archive blocks; Go's tar reader takes that as
  * a clean end. Pad the stream to a block boundary and add the end marker so ours does too.
  */
-export async function* terminated(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+async function* terminated(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   let n = 0;
   for await (const c of src) { n += c.length; yield c; }
   yield Buffer.alloc((512 - (n % 512)) % 512 + 1024);
