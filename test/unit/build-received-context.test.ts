@@ -37,6 +37,23 @@ test('entries stay inside; sources refuse escapes; the Dockerfile is read from t
   await assert.rejects(receive([{ header: { name: 'h', type: 'link', linkname: 'missing' } }]), /invalid hardlink/);
 });
 
+test('compressed contexts (gzip in-process) and a body cut mid-entry', async () => {
+  const { gzipSync } = await import('node:zlib');
+  const tar = createTar([file('Dockerfile', 'FROM y\n')]);
+  for (const chunks of [[gzipSync(tar)], [gzipSync(tar).subarray(0, 3), gzipSync(tar).subarray(3)]]) {
+    const ctx = await ReceivedContext.receive(path.join(tmp, `c${n++}`), Readable.from(chunks));
+    assert.equal(ctx.locateDockerfile('Dockerfile').text, 'FROM y\n');
+    ctx.close();
+  }
+  const plainSplit = await ReceivedContext.receive(path.join(tmp, `c${n++}`), Readable.from([tar.subarray(0, 2), tar.subarray(2)]));
+  assert.equal(plainSplit.locateDockerfile('Dockerfile').text, 'FROM y\n');
+  plainSplit.close();
+  await assert.rejects(ReceivedContext.receive(path.join(tmp, `c${n++}`), Readable.from([tar.subarray(0, 515)])), /unexpected EOF/);
+  const empty = await ReceivedContext.receive(path.join(tmp, `c${n++}`), Readable.from([]));
+  assert.throws(() => empty.locateDockerfile('Dockerfile'), /Cannot locate specified Dockerfile/);
+  empty.close();
+});
+
 test('.dockerignore drops only the Dockerfile and itself', async () => {
   const ctx = await receive([file('Dockerfile', 'FROM x\n'), file('.dockerignore', 'Dockerfile\n.dockerignore\n*.md\n'), file('a.md', 'a')]);
   ctx.removeIgnoredBuildFiles('Dockerfile');

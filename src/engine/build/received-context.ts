@@ -27,7 +27,7 @@ import { Readable } from 'node:stream';
 import { matchesDockerignore, readDockerignore } from '../../common/dockerignore.ts';
 import { InvalidArgumentError } from '../../common/errors.ts';
 import { TarPushReader } from '../../common/tar/push-reader.ts';
-import { decompress } from './archive.ts';
+import { forEachPlainChunk } from './archive.ts';
 import { globToRegExp } from './context.ts';
 import { clear, entryName, OutsideRootError, type Owner } from './scoped-fs.ts';
 import { Spool } from './spool.ts';
@@ -108,7 +108,6 @@ export class ReceivedContext {
   }
 
   private async read(body: Readable, now: number): Promise<void> {
-    const { stream } = await decompress(body);
     const spool = this.spool;
     let file: { parent: CtxNode; base: string; hash: Hash; offset: number } | undefined;
     const parser = new TarPushReader({
@@ -146,7 +145,7 @@ export class ReceivedContext {
         f.parent.children!.set(f.base, { type: 'file', mode: h.mode & 0o7777, mtime: h.mtime, size: spool.length - f.offset, offset: f.offset, digest: f.hash.digest('hex'), linkname: '' });
       },
     });
-    for await (const c of stream) parser.push(c as Buffer);
+    await forEachPlainChunk(body, (c) => parser.push(c));
     // The docker CLI (classic builder, `-f` outside the context) ends the stream after the
     // last entry's data, without padding or end-of-archive blocks; Go's reader accepts that.
     parser.finish({ lenient: true });
