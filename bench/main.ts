@@ -12,6 +12,7 @@ import { load347, pullFromLoopback } from './workloads-images.ts';
 import { apiCall, cliCall, median, printTable, timeRuns, type Figure } from './measure.ts';
 import { composeUpExample, cp100MB, createStartRm, daemonRss, execLatency, healthProbeCpu, imagesWith, loadFigures, logs100MB, monitorMemory, monitorRss, psWith, publishFirstByte, runRmBridge, runRmLatency, saveLoad300MB, stats50 } from './workloads.ts';
 import { logWrite100MB } from './workloads-logs.ts';
+import { buildCold, buildWarm } from './workloads-build.ts';
 
 interface Bench { name: string; unit: string; run(peer: Peer): Promise<number> }
 
@@ -54,6 +55,8 @@ export const BENCHES: Bench[] = [
   { name: 'load (200 clients, 60 s): GET /containers/json p99', unit: 'ms', run: async (p) => (await LOAD(p)).psP99 },
   { name: 'load (200 clients, 60 s): create+start p50', unit: 'ms', run: async (p) => (await LOAD(p)).createStartP50 },
   { name: 'load (200 clients, 60 s): create+start p99', unit: 'ms', run: async (p) => (await LOAD(p)).createStartP99 },
+  { name: 'build, warm cache (6 of 6 cached; 50 MiB / 5000-file context)', unit: 's', run: (p) => buildWarm(p, Math.ceil(N / 3)) },
+  { name: 'build, cold (--no-cache, COPY + 5 RUN)', unit: 's', run: (p) => buildCold(p, Math.ceil(N / 6)) },
   { name: 'daemon CPU, 50 containers with a healthcheck every 1 s (20 s)', unit: '% core', run: (p) => healthProbeCpu(p, 50, 20) },
 ];
 

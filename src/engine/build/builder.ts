@@ -7,14 +7,13 @@
  * so a failed or killed build never leaves a tagged partial image (SECURITY-CHECKS 25).
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../../common/errors.ts';
 import { familiarString, parseNormalizedNamed, referenceString, withDefaultTag } from '../../common/reference.ts';
 import type { ContainerConfig, ImagesService } from '../images/index.ts';
-import { BuildContext } from './context.ts';
 import { DISPATCHERS } from './dispatch.ts';
 import { ImageCache } from './image-cache.ts';
+import type { ReceivedContext } from './received-context.ts';
 import { parseDockerfile, parseInstruction, splitStages, type Instruction } from './parser.ts';
 import { DEFAULT_SHELL, PREDEFINED_ARGS, type StageState, type StepHost } from './state.ts';
 import { processWord, rawWords, type Env } from './substitute.ts';
@@ -25,7 +24,6 @@ const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 export class Builder implements StepHost {
   readonly escape: string;
   readonly workDir: string;
-  readonly contextDir: string;
   private readonly metaArgs = new Map<string, string | undefined>();
   private readonly usedArgs = new Set<string>();
   private readonly stages: StageState[] = [];
@@ -34,11 +32,10 @@ export class Builder implements StepHost {
   private step = 0;
   private total = 0;
 
-  constructor(private readonly deps: BuildDeps, private readonly req: BuildRequest, buildDir: string, escape = '\\') {
+  constructor(private readonly deps: BuildDeps, private readonly req: BuildRequest, buildDir: string, readonly context: ReceivedContext, escape = '\\') {
     this.images = deps.images;
     this.cache = new ImageCache(deps.images, req.cacheFrom, deps.logger);
     this.workDir = buildDir;
-    this.contextDir = path.join(buildDir, 'context');
     this.escape = escape;
   }
 
@@ -86,7 +83,7 @@ export class Builder implements StepHost {
 
   /** Runs the whole build; returns the final image id (tagged). */
   async run(): Promise<string> {
-    const context = BuildContext.at(this.contextDir);
+    const { context } = this;
     const dockerfile = context.locateDockerfile(this.req.dockerfile || 'Dockerfile');
     const df = parseDockerfile(dockerfile.text);
     (this as { escape: string }).escape = df.escape;
@@ -110,7 +107,7 @@ export class Builder implements StepHost {
       st = await this.from(i, insts[0]!);
       for (const inst of insts.slice(1)) {
         this.checkAborted();
-        this.say(`Step ${++this.step}/${this.total} : ${inst.original}\n`);
+        await this.announce(`Step ${++this.step}/${this.total} : ${inst.original}\n`);
         await this.dispatch(st, inst);
       }
     }
@@ -128,6 +125,16 @@ export class Builder implements StepHost {
     }
     if (this.req.quiet) this.req.out({ stream: `${id}\n` }, true);
     return id;
+  }
+
+  /**
+   * A step's first line, then a turn of the event loop: the response socket is uncorked on
+   * the next tick, which a step that works synchronously until its first I/O (a COPY of
+   * thousands of files) would otherwise hold back until it ended.
+   */
+  private async announce(text: string): Promise<void> {
+    this.say(text);
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   private checkAborted(): void {
@@ -151,7 +158,7 @@ export class Builder implements StepHost {
 
   /** FROM: the base (stage name, image, or scratch), then its ONBUILD triggers. */
   private async from(index: number, inst: Instruction): Promise<StageState> {
-    this.say(`Step ${++this.step}/${this.total} : ${inst.original}\n`);
+    await this.announce(`Step ${++this.step}/${this.total} : ${inst.original}\n`);
     const words = inst.args.trim().split(/\s+/);
     if (words.length !== 1 && !(words.length === 3 && words[1]!.toLowerCase() === 'as')) {
       throw new InvalidArgumentError('FROM requires either one or three arguments');

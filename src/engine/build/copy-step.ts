@@ -14,16 +14,18 @@ import { InvalidArgumentError } from '../../common/errors.ts';
 import { createHttpRequester, proxyFromEnv, ProxyResolver, type HttpResponse } from '../../registry/client/index.ts';
 import { TarReader } from '../../common/tar/index.ts';
 import { resolveUser } from '../../oci/index.ts';
-import { decompress, isTarFile } from './archive.ts';
-import { BuildContext, hashTree, type ContextSource } from './context.ts';
+import { decompress, isTarArchive } from './archive.ts';
+import { BuildContext, hashTree } from './context.ts';
 import type { Instruction } from './parser.ts';
+import type { CtxNode, ReceivedContext } from './received-context.ts';
 import { copyTree, extractTarInto, mkdirInRoot, resolveInRoot, type Owner } from './scoped-fs.ts';
 import type { StageState, StepHost } from './state.ts';
 import { processWord, processWords } from './substitute.ts';
 
 const NOP = '/bin/sh -c #(nop) ';
 
-interface Item extends ContextSource { url?: string }
+/** A source on disk (`--from` rootfs, ADD download) or an entry of the received context. */
+type Item = { rel: string; host: string; url?: string } | { rel: string; node: CtxNode; ctx: ReceivedContext };
 
 function isUrl(s: string): boolean {
   return /^https?:\/\//i.test(s);
@@ -62,15 +64,19 @@ async function download(url: string, dir: string): Promise<Item> {
 }
 
 async function place(rootfs: string, item: Item, dest: string, intoDir: boolean, owner: Owner, extract: boolean, chowned: boolean): Promise<void> {
-  const st = fs.lstatSync(item.host);
-  if (st.isDirectory()) {
+  const onDisk = 'host' in item;
+  const isDir = onDisk ? fs.lstatSync(item.host).isDirectory() : item.node.type === 'dir';
+  if (isDir) {
     const target = mkdirInRoot(rootfs, dest);
-    for (const e of fs.readdirSync(item.host).sort()) copyTree(path.join(item.host, e), path.join(target, e), owner);
+    if (onDisk) for (const e of fs.readdirSync(item.host).sort()) copyTree(path.join(item.host, e), path.join(target, e), owner);
+    else for (const [name, c] of item.ctx.entries(item.node)) item.ctx.copyInto(c, path.join(target, name), owner);
     return;
   }
-  if (extract && st.isFile() && await isTarFile(item.host)) {
+  const open = () => (onDisk ? fs.createReadStream(item.host) : item.ctx.open(item.node));
+  const isFile = onDisk ? fs.lstatSync(item.host).isFile() : item.node.type === 'file';
+  if (extract && isFile && await isTarArchive(open)) {
     mkdirInRoot(rootfs, dest);
-    const { stream } = await decompress(fs.createReadStream(item.host));
+    const { stream } = await decompress(open());
     await extractTarInto(rootfs, dest, new TarReader(stream), { owner: chowned ? owner : undefined });
     return;
   }
@@ -79,11 +85,13 @@ async function place(rootfs: string, item: Item, dest: string, intoDir: boolean,
     target = path.posix.join(dest, path.posix.basename(item.rel));
   }
   const parent = mkdirInRoot(rootfs, path.posix.dirname(target));
-  copyTree(item.host, path.join(parent, path.posix.basename(target)), owner);
+  const to = path.join(parent, path.posix.basename(target));
+  if (onDisk) copyTree(item.host, to, owner);
+  else item.ctx.copyInto(item.node, to, owner);
 }
 
 function sourceHash(items: Item[]): string {
-  const parts = items.map((i) => { const h = hashTree(i.host); return `${h.kind}:${h.hex}`; });
+  const parts = items.map((i) => { const h = 'host' in i ? hashTree(i.host) : i.ctx.hash(i.node, i.rel); return `${h.kind}:${h.hex}`; });
   if (parts.length === 1) return parts[0]!;
   return `multi:${createHash('sha256').update(parts.join(',')).digest('hex')}`;
 }
@@ -104,19 +112,19 @@ export async function dispatchCopy(h: StepHost, st: StageState, inst: Instructio
   const multi = srcs.length > 1 || srcs.some((s) => /[*?[]/.test(s));
   if (multi && !dirSyntax) throw new InvalidArgumentError(`When using ${cmd} with more than one source file, the destination must be a directory and end with a /`);
 
-  const run = async (ctx: BuildContext): Promise<void> => {
+  const run = async (sources: (src: string) => Item[]): Promise<void> => {
     const items: Item[] = [];
     for (const s of srcs) {
       if (isAdd && isUrl(s)) items.push(await download(s, h.workDir));
-      else items.push(...ctx.sources(s, cmd));
+      else items.push(...sources(s));
     }
     if (items.length > 1 && !dirSyntax) throw new InvalidArgumentError(`When using ${cmd} with more than one source file, the destination must be a directory and end with a /`);
     const createdBy = `${NOP}${cmd} ${chown ? `--chown=${chown} ` : ''}${from !== undefined ? `--from=${from} ` : ''}${sourceHash(items)} in ${dest}${dirSyntax && dest !== '/' ? '/' : ''} `;
     await h.commitFiles(st, createdBy, async (rootfs) => {
       const owner = chown ? resolveChown(rootfs, chown) : { uid: 0, gid: 0 };
-      for (const item of items) await place(rootfs, item, dest, dirSyntax || items.length > 1, owner, isAdd && !item.url, !!chown);
+      for (const item of items) await place(rootfs, item, dest, dirSyntax || items.length > 1, owner, isAdd && !('url' in item && item.url), !!chown);
     });
   };
-  if (from !== undefined) await h.withSourceRoot(from, (root) => run(BuildContext.at(root, false)));
-  else await run(BuildContext.at(h.contextDir));
+  if (from !== undefined) await h.withSourceRoot(from, (root) => run((s) => BuildContext.at(root, false).sources(s, cmd)));
+  else await run((s) => h.context.sources(s, cmd).map((c) => ({ ...c, ctx: h.context })));
 }

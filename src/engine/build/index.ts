@@ -6,8 +6,8 @@
  *   const builder = new BuildService({ images, containers, snapshots, dataRoot, logger });
  *   const id = await builder.build({ context: req, tags: ['app:1'], …, out: (m) => res.write(JSON.stringify(m) + '\r\n') });
  *
- * On disk: `<data-root>/build/<id>/` for each build in progress (`context/` = the extracted
- * context, `dl-*` = ADD downloads); removed when the build ends. Build snapshots are keyed
+ * On disk: `<data-root>/build/<id>/` for each build in progress (`context.data` = the spool
+ * of the received context, see received-context.ts; `dl-*` = ADD downloads); removed when the build ends. Build snapshots are keyed
  * `build-<hex>` in the snapshot driver. Leftovers of a killed daemon (directories, snapshots)
  * are removed when the service starts; a RUN step's container is a job container that the
  * containers service removes at its start (see run-job.ts). Tags are set only after the last
@@ -18,7 +18,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError } from '../../common/errors.ts';
 import { Builder } from './builder.ts';
-import { BuildContext } from './context.ts';
+import { ReceivedContext } from './received-context.ts';
 import type { BuildDeps, BuildRequest } from './types.ts';
 
 export type { BuildDeps, BuildRequest } from './types.ts';
@@ -62,8 +62,12 @@ export class BuildService {
     const dir = path.join(this.root, randomBytes(16).toString('hex'));
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     try {
-      await BuildContext.extract(path.join(dir, 'context'), req.context);
-      return await new Builder(this.deps, req, dir).run();
+      const context = await ReceivedContext.receive(dir, req.context);
+      try {
+        return await new Builder(this.deps, req, dir, context).run();
+      } finally {
+        context.close();
+      }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -81,7 +81,7 @@ export function mkdirInRoot(root: string, p: string, owner: Owner = { uid: 0, gi
 }
 
 /** Removes whatever is at host path `p` (a symlink is removed, never followed). */
-function clear(p: string, keepDir: boolean): void {
+export function clear(p: string, keepDir: boolean): void {
   let st: fs.Stats;
   try { st = fs.lstatSync(p); } catch { return; }
   if (keepDir && st.isDirectory()) return;
@@ -96,7 +96,7 @@ export interface ExtractOptions {
 }
 
 /** Normalised entry name relative to the extraction dir, or undefined for `.`; throws for escapes. */
-function entryName(name: string): string | undefined {
+export function entryName(name: string): string | undefined {
   const n = path.posix.normalize(name.replace(/^\/+/, ''));
   if (n === '.' || n === './' || n === '') return undefined;
   if (n === '..' || n.startsWith('../')) throw new OutsideRootError(`forbidden path outside the build context: ${name}`);

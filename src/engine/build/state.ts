@@ -5,6 +5,7 @@
  */
 import type { ContainerConfig } from '../images/index.ts';
 import type { Instruction } from './parser.ts';
+import type { ReceivedContext } from './received-context.ts';
 import type { Env } from './substitute.ts';
 
 export interface StageState {
@@ -52,8 +53,8 @@ export interface StepHost {
   withSourceRoot<T>(from: string, fn: (root: string) => Promise<T>): Promise<T>;
   /** Scratch directory of this build (downloads). */
   readonly workDir: string;
-  /** The extracted build context. */
-  readonly contextDir: string;
+  /** The build context as received (a tree over a spool, never extracted as a whole). */
+  readonly context: ReceivedContext;
   /** Runs an instruction as part of the current step (ONBUILD triggers). */
   dispatch(st: StageState, inst: Instruction): Promise<void>;
 }

@@ -59,7 +59,26 @@ export function fsEntry(abs: string, rel: string, st: fs.Stats, links: LinkMap):
   }
 }
 
+/** Files up to this size are read with one synchronous read (no thread-pool round trips). */
+const SMALL_FILE = 1 << 20;
+
 async function* readExactly(abs: string, size: number): AsyncGenerator<Buffer> {
+  if (size <= SMALL_FILE) {
+    // Three async calls per file (open, read, close) made a 5000-file diff ~6x slower.
+    const fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    const buf = Buffer.allocUnsafe(size);
+    try {
+      for (let off = 0; off < size;) {
+        const n = fs.readSync(fd, buf, off, size - off, off);
+        if (n === 0) throw new Error(`${abs}: file shrank while being archived`);
+        off += n;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (size > 0) yield buf;
+    return;
+  }
   const fh = await fs.promises.open(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
   try {
     for (let left = size; left > 0; ) {
