@@ -11,7 +11,6 @@ import { unixTimeNs, type UnixTime } from '../../api/types/docker-time.ts';
 import type { ContainerRegistry, Live } from './service.ts';
 import { DetachScanner, parseDetachKeys } from './detach-keys.ts';
 import { readK8sLogBatches, type LogEntry } from '../../common/k8s-log.ts';
-import { logFiles } from './log-rotation.ts';
 import { checkReadable } from './log-config.ts';
 import { pumpOutput } from './output-pump.ts';
 
@@ -152,23 +151,10 @@ async function streamLogsInner(reg: ContainerRegistry, ref: string, q: { stdout:
     else writeBatched(batch, q, tty, out);
     await sinkDrained(out, signal);
   };
-  const rotated = logFiles(l.rec.LogPath).slice(0, -1);
-  if (rotated.length) {
-    // Rotated files first (oldest first), then what the current file holds now.
-    const backlog: LogEntry[] = [];
-    for (const f of [...rotated, l.rec.LogPath]) {
-      for await (const batch of readK8sLogBatches(f, { ...window, reuseBuffer: true })) {
-        if (tail === undefined) await emitBatch(batch);
-        else backlog.push(...batch.map((e) => ({ ...e, line: Buffer.from(e.line) })));
-      }
-    }
-    if (tail !== undefined) await emitBatch(backlog.slice(tail === 0 ? backlog.length : -tail));
-    if (!(q.follow && running)) return;
-    // New lines only from here on.
-    for await (const batch of readK8sLogBatches(l.rec.LogPath, { ...window, follow: true, signal, stopWhen, tail: 0, reuseBuffer: true })) await emitBatch(batch);
-    return;
-  }
-  const opts = { follow: q.follow && running, signal, stopWhen, tail, ...window, reuseBuffer: true };
+  // One reader from the oldest rotated file on, following (when asked) through the rotations
+  // the container makes meanwhile: no line between the files already there and the new ones is
+  // lost, however late this read gets to them.
+  const opts = { follow: q.follow && running, signal, stopWhen, tail, ...window, reuseBuffer: true, rotated: true };
   for await (const batch of readK8sLogBatches(l.rec.LogPath, opts)) await emitBatch(batch);
 }
 
