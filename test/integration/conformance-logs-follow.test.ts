@@ -77,3 +77,22 @@ test('a follower whose client stops reading while the log rotates many times get
   assert.deepEqual(lines.map((l) => Number(/^big-(\d+)-/.exec(l)?.[1])), range(400));
   await d.cli(['rm', 'stalled']);
 });
+
+test('logs reads the rotated files of a k8s-file log whose last rotation was never reopened', async () => {
+  const run = await d.cli(['run', '--name', 'unreopened', '--log-driver', 'k8s-file', '--log-opt', 'max-size=1k', '--log-opt', 'max-file=3', 'bb', 'sh', '-c',
+    'for i in $(seq 1 60); do echo u-$i-0123456789abcdef; usleep 10000; done']);
+  assert.equal(run.code, 0, run.stderr);
+  const logPath = (await d.api('GET', '/containers/unreopened/json')).json.LogPath as string;
+  const before = (await d.cli(['logs', 'unreopened'])).stdout;
+  // What the engine's rotation leaves when conmon exits before it reopens: the files shifted, no LogPath.
+  assert.ok(fs.existsSync(`${logPath}.1`), 'rotated');
+  const dropped = fs.existsSync(`${logPath}.2`) ? fs.readFileSync(`${logPath}.2`, 'utf8').trim().split('\n').length : 0;
+  fs.rmSync(`${logPath}.2`, { force: true });
+  fs.renameSync(`${logPath}.1`, `${logPath}.2`);
+  fs.renameSync(logPath, `${logPath}.1`);
+  const logs = await d.cli(['logs', 'unreopened']);
+  assert.equal(logs.code, 0, logs.stderr);
+  assert.equal(logs.stdout, before.split('\n').slice(dropped).join('\n'));
+  assert.match(logs.stdout, /u-60-0123456789abcdef\n$/);
+  await d.cli(['rm', 'unreopened']);
+});

@@ -11,6 +11,7 @@ import { unixTimeNs, type UnixTime } from '../../api/types/docker-time.ts';
 import type { ContainerRegistry, Live } from './service.ts';
 import { DetachScanner, parseDetachKeys } from './detach-keys.ts';
 import { readK8sLogBatches, type LogEntry } from '../../common/k8s-log.ts';
+import { listChain } from '../../common/log-chain.ts';
 import { checkReadable } from './log-config.ts';
 import { pumpOutput } from './output-pump.ts';
 
@@ -126,7 +127,9 @@ async function streamLogsInner(reg: ContainerRegistry, ref: string, q: { stdout:
   // json-file lines pass through the runtime's log monitor: what the container wrote before this request is read.
   if (running) await reg.deps.runtime.syncLog(l.rec.Id).catch((e: Error) => reg.deps.logger.warn(`log of ${l.rec.Id}: ${e.message}`));
   if (!l.rec.LogPath) return;
-  if (!fs.existsSync(l.rec.LogPath)) {
+  // No LogPath but rotated files: a k8s-file rotation whose reopen conmon never made (it exited
+  // first); they are read all the same, and a follower waits for the LogPath to come.
+  if (!fs.existsSync(l.rec.LogPath) && !listChain(l.rec.LogPath).length) {
     if (!q.follow || !running) return;
     fs.writeFileSync(l.rec.LogPath, '', { flag: 'a' });
   }
