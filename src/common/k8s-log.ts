@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { JsonLogParser } from './json-log.ts';
+import { openNext, type HeldFile } from './log-chain.ts';
 
 export interface LogEntry {
   /** The record's timestamp as written (k8s-file: conmon's local time with offset; json-file: RFC3339Nano UTC). */
@@ -39,6 +40,11 @@ export interface ReadLogOptions {
    * left ~50 MB of RSS behind after reading 100 MB (freed memory glibc keeps).
    */
   reuseBuffer?: boolean;
+  /**
+   * `file` is a LogPath that rotates (`LogPath.1` … `LogPath.N`, `.N.gz` once compressed): its
+   * rotated files are read first, oldest first, then the file itself.
+   */
+  rotated?: boolean;
 }
 
 const gunzip = promisify(zlib.gunzip);
@@ -158,15 +164,42 @@ function waitForChange(file: string, pos: number, ino: number, signal: AbortSign
   });
 }
 
-/** Batches of log entries, in file order. A `.gz` file (a rotated json-file log under `compress`) is read whole, never followed. */
+/** Resolves after `ms`, or at once when the read is to stop. */
+function pause(ms: number, signal: AbortSignal | undefined, stop: Promise<unknown> | undefined): Promise<'change' | 'stop'> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve('stop');
+    const done = (v: 'change' | 'stop') => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(v);
+    };
+    const onAbort = () => done('stop');
+    const timer = setTimeout(() => done('change'), ms);
+    signal?.addEventListener('abort', onAbort);
+    stop?.then(() => done('stop'), () => done('stop'));
+  });
+}
+
+/**
+ * Batches of log entries, in file order. A `.gz` file (a rotated json-file log under `compress`)
+ * is read whole, never followed. With `rotated`, `file` is a LogPath whose rotated files come
+ * first (log-chain.ts). A followed read goes on through rotations file by file: at the end of
+ * what it holds, once LogPath is another file, it reads what it holds to its end once more
+ * (the writer closed it before making the new one) and goes on with the next file of the chain,
+ * found by identity, so a reader that lagged several rotations reads the files rotated meanwhile
+ * (those still kept) instead of jumping to the newest.
+ */
 export async function* readK8sLogBatches(file: string, opts: ReadLogOptions = {}): AsyncGenerator<LogEntry[]> {
-  if (file.endsWith('.gz')) {
+  if (file.endsWith('.gz') && !opts.rotated) {
     yield* readGzipLogBatches(file, opts);
     return;
   }
-  let fh = await fs.promises.open(file, 'r');
-  let ino = (await fh.stat()).ino;
-  let drainedRotated = false;
+  const follow = !!opts.follow;
+  let cur: HeldFile | undefined = opts.rotated ? await openNext(file, undefined) : undefined;
+  if (!cur) {
+    const fh = await fs.promises.open(file, 'r');
+    cur = { fh, ino: (await fh.stat()).ino, gz: false };
+  }
   let parser: LineParser | undefined;
   const filter = opts.since !== undefined || opts.until !== undefined;
   const keep = (e: LogEntry) => {
@@ -184,61 +217,95 @@ export async function* readK8sLogBatches(file: string, opts: ReadLogOptions = {}
   };
   let tail = opts.tail !== undefined && opts.tail >= 0 ? opts.tail : undefined;
   let ring: LogEntry[] = [];
+  /** Entries to the caller, or into the tail's ring while the tail is not known yet (copies: the buffer is reused). */
+  function* take(batch: LogEntry[]): Generator<LogEntry[]> {
+    if (filter) batch = batch.filter(keep);
+    if (tail !== undefined) {
+      for (const e of batch) ring.push({ ...e, line: Buffer.from(e.line) });
+      if (ring.length > tail * 2 + 1024) ring = ring.slice(-tail);
+    } else if (batch.length) {
+      yield batch;
+    }
+  }
+  /** Handed over in 64 KiB slices: ~1000 entries at a time die young in V8. */
+  function* parse(buf: Buffer, len: number): Generator<LogEntry[]> {
+    parser ??= buf[0] === 0x7b /* "{": json-file */ ? new JsonLogParser() : new Parser();
+    for (let off = 0; off < len; off += SLICE) {
+      const batch: LogEntry[] = [];
+      parser.feed(buf.subarray(off, Math.min(off + SLICE, len)), batch);
+      yield* take(batch);
+    }
+  }
+  /** Lines left unterminated when a file ends for good. */
+  function* flush(): Generator<LogEntry[]> {
+    const rest: LogEntry[] = [];
+    parser?.flush(rest);
+    parser = undefined;
+    yield* take(rest);
+  }
   let pos = 0;
+  let drained = false;
   let stopping = false;
   try {
     const shared = opts.reuseBuffer ? Buffer.allocUnsafe(CHUNK) : undefined;
     for (;;) {
-      const buf = shared ?? Buffer.allocUnsafe(CHUNK);
-      const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
-      if (bytesRead > 0) {
-        pos += bytesRead;
-        parser ??= buf[0] === 0x7b /* "{": json-file */ ? new JsonLogParser() : new Parser();
-        // Handed over in 64 KiB slices: ~1000 entries at a time die young in V8.
-        for (let off = 0; off < bytesRead; off += SLICE) {
-          let batch: LogEntry[] = [];
-          parser.feed(buf.subarray(off, Math.min(off + SLICE, bytesRead)), batch);
-          if (filter) batch = batch.filter(keep);
-          if (tail !== undefined) {
-            for (const e of batch) ring.push({ ...e, line: Buffer.from(e.line) });
-            if (ring.length > tail * 2 + 1024) ring = ring.slice(-tail);
-          } else if (batch.length) {
-            yield batch;
-          }
+      if (cur.gz) {
+        // A compressed rotated file: read whole, once (it is never written again).
+        if (pos === 0) {
+          const data = await gunzip(await cur.fh.readFile());
+          if (data.length) yield* parse(data, data.length);
+          pos = Math.max(1, data.length);
         }
+        drained = true;
+      } else {
+        const buf = shared ?? Buffer.allocUnsafe(CHUNK);
+        const { bytesRead } = await cur.fh.read(buf, 0, CHUNK, pos);
+        if (bytesRead > 0) {
+          pos += bytesRead;
+          yield* parse(buf, bytesRead);
+          continue;
+        }
+      }
+      // The end of what the file holds now.
+      if (!follow && !opts.rotated) break;
+      if (inodeAt(file) === cur.ino) {
+        // Caught up with the file being written.
+        if (!follow || stopping) break;
+        if (tail !== undefined) {
+          const last = tail === 0 ? [] : ring.slice(-tail);
+          ring = [];
+          tail = undefined; // after the initial tail, follow mode streams every new line
+          if (last.length) yield last;
+        }
+        const why = await waitForChange(file, pos, cur.ino, opts.signal, opts.stopWhen);
+        if (why === 'stop') stopping = true;
         continue;
       }
-      // End of what is written so far.
-      if (tail !== undefined) {
-        const last = tail === 0 ? [] : ring.slice(-tail);
-        ring = [];
-        if (last.length) yield last;
-        if (!opts.follow) break;
-        tail = undefined; // after the initial tail, follow mode streams every new line
-        continue;
-      }
-      if (opts.follow && inodeAt(file) !== undefined && inodeAt(file) !== ino) {
-        // Rotated (max-size): the file we read was renamed and the monitor now writes a new one
-        // at `file`. Read the old one to its end once more (lines written before the monitor
-        // reopened), then carry on from the start of the new one.
-        if (!drainedRotated) { drainedRotated = true; continue; }
-        await fh.close();
-        fh = await fs.promises.open(file, 'r');
-        ino = (await fh.stat()).ino;
+      // What we hold was rotated (or LogPath is being replaced): read it to its end once more,
+      // then go on with the file after it.
+      if (!drained) { drained = true; continue; }
+      const next = await openNext(file, cur);
+      if (next) {
+        yield* flush();
+        await cur.fh.close();
+        cur = next;
         pos = 0;
-        drainedRotated = false;
+        drained = false;
         continue;
       }
-      if (!opts.follow || stopping) break;
-      const why = await waitForChange(file, pos, ino, opts.signal, opts.stopWhen);
-      if (why === 'stop') stopping = true;
+      // No file after it yet: LogPath is being made again (its writer may still be writing ours).
+      if (!follow || stopping) break;
+      if (await pause(50, opts.signal, opts.stopWhen) === 'stop') stopping = true;
+      drained = cur.gz;
     }
-    const rest: LogEntry[] = [];
-    parser?.flush(rest);
-    const kept = rest.filter(keep);
-    if (kept.length) yield kept;
+    yield* flush();
+    if (tail !== undefined) {
+      const last = tail === 0 ? [] : ring.slice(-tail);
+      ring = [];
+      if (last.length) yield last;
+    }
   } finally {
-    await fh.close();
+    await cur.fh.close();
   }
 }
 

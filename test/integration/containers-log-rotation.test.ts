@@ -3,7 +3,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { spawn } from 'node:child_process';
+import { startDaemon, WHARF, type TestDaemon } from '../helpers/daemon.ts';
 import { importBusybox } from '../helpers/images.ts';
 
 let d: TestDaemon;
@@ -31,11 +32,30 @@ test('max-size and max-file bound the log files; logs shows the newest lines in 
 });
 
 test('logs -f keeps following across rotations and misses no line', async () => {
-  const run = await d.cli(['run', '-d', '--name', 'rolling', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=2', 'bb', 'sh', '-c', 'sleep 0.5; for i in $(seq 1 300); do echo roll-$i-0123456789abcdef; usleep 5000; done']);
+  // The container prints its first line and waits until the follower has shown it: only then
+  // do the lines that rotate the log come (a follower that starts late on a busy machine would
+  // otherwise find the first lines rotated away already, as docker's max-file=2 drops them).
+  const run = await d.cli(['run', '-d', '--name', 'rolling', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=2', 'bb', 'sh', '-c', 'echo roll-0-0123456789abcdef; while [ ! -e /go ]; do usleep 10000; done; for i in $(seq 1 300); do echo roll-$i-0123456789abcdef; usleep 5000; done']);
   assert.equal(run.code, 0, run.stderr);
   // Follows from the start; the container rotates its log ~10 times while this reads.
-  const follow = await d.cli(['logs', '-f', 'rolling'], { timeoutMs: 60_000 });
-  assert.equal(follow.code, 0, follow.stderr);
-  const nums = follow.stdout.trim().split('\n').map((l) => Number(/^roll-(\d+)-/.exec(l)?.[1]));
-  assert.deepEqual(nums, Array.from({ length: 300 }, (_, i) => i + 1));
+  const follower = spawn(WHARF, ['logs', '-f', 'rolling'], { env: { ...process.env, WHARF_HOST: d.host }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  follower.stdout.on('data', (c) => (stdout += c));
+  follower.stderr.on('data', (c) => (stderr += c));
+  const code = new Promise<number | null>((resolve) => follower.on('close', (c) => resolve(c)));
+  const timer = setTimeout(() => follower.kill('SIGKILL'), 60_000);
+  try {
+    for (const end = Date.now() + 30_000; !stdout.includes('roll-0-'); await new Promise((r) => setTimeout(r, 20))) {
+      assert.ok(Date.now() < end && follower.exitCode === null, `the follower shows the first line: ${stdout} ${stderr}`);
+    }
+    const go = await d.cli(['exec', 'rolling', 'touch', '/go']);
+    assert.equal(go.code, 0, go.stderr);
+    assert.equal(await code, 0, stderr);
+  } finally {
+    clearTimeout(timer);
+    follower.kill('SIGKILL');
+  }
+  const nums = stdout.trim().split('\n').map((l) => Number(/^roll-(\d+)-/.exec(l)?.[1]));
+  assert.deepEqual(nums, Array.from({ length: 301 }, (_, i) => i));
 });

@@ -11,7 +11,7 @@ import { unixTimeNs, type UnixTime } from '../../api/types/docker-time.ts';
 import type { ContainerRegistry, Live } from './service.ts';
 import { DetachScanner, parseDetachKeys } from './detach-keys.ts';
 import { readK8sLogBatches, type LogEntry } from '../../common/k8s-log.ts';
-import { logFiles } from './log-rotation.ts';
+import { listChain } from '../../common/log-chain.ts';
 import { checkReadable } from './log-config.ts';
 import { pumpOutput } from './output-pump.ts';
 
@@ -127,7 +127,9 @@ async function streamLogsInner(reg: ContainerRegistry, ref: string, q: { stdout:
   // json-file lines pass through the runtime's log monitor: what the container wrote before this request is read.
   if (running) await reg.deps.runtime.syncLog(l.rec.Id).catch((e: Error) => reg.deps.logger.warn(`log of ${l.rec.Id}: ${e.message}`));
   if (!l.rec.LogPath) return;
-  if (!fs.existsSync(l.rec.LogPath)) {
+  // No LogPath but rotated files: a k8s-file rotation whose reopen conmon never made (it exited
+  // first); they are read all the same, and a follower waits for the LogPath to come.
+  if (!fs.existsSync(l.rec.LogPath) && !listChain(l.rec.LogPath).length) {
     if (!q.follow || !running) return;
     fs.writeFileSync(l.rec.LogPath, '', { flag: 'a' });
   }
@@ -152,23 +154,10 @@ async function streamLogsInner(reg: ContainerRegistry, ref: string, q: { stdout:
     else writeBatched(batch, q, tty, out);
     await sinkDrained(out, signal);
   };
-  const rotated = logFiles(l.rec.LogPath).slice(0, -1);
-  if (rotated.length) {
-    // Rotated files first (oldest first), then what the current file holds now.
-    const backlog: LogEntry[] = [];
-    for (const f of [...rotated, l.rec.LogPath]) {
-      for await (const batch of readK8sLogBatches(f, { ...window, reuseBuffer: true })) {
-        if (tail === undefined) await emitBatch(batch);
-        else backlog.push(...batch.map((e) => ({ ...e, line: Buffer.from(e.line) })));
-      }
-    }
-    if (tail !== undefined) await emitBatch(backlog.slice(tail === 0 ? backlog.length : -tail));
-    if (!(q.follow && running)) return;
-    // New lines only from here on.
-    for await (const batch of readK8sLogBatches(l.rec.LogPath, { ...window, follow: true, signal, stopWhen, tail: 0, reuseBuffer: true })) await emitBatch(batch);
-    return;
-  }
-  const opts = { follow: q.follow && running, signal, stopWhen, tail, ...window, reuseBuffer: true };
+  // One reader from the oldest rotated file on, following (when asked) through the rotations
+  // the container makes meanwhile: no line between the files already there and the new ones is
+  // lost, however late this read gets to them.
+  const opts = { follow: q.follow && running, signal, stopWhen, tail, ...window, reuseBuffer: true, rotated: true };
   for await (const batch of readK8sLogBatches(l.rec.LogPath, opts)) await emitBatch(batch);
 }
 

@@ -225,7 +225,9 @@ class Stream {
     const tmp = `${p}.gz-${gen}.tmp`;
     pendingJobs++;
     let input: fs.ReadStream;
-    try { input = fs.createReadStream(src); } catch { pendingJobs--; return; }
+    // Opened now, not when the stream starts: a lagging monitor rotates several times in one
+    // chunk, and `.1` is another file by then (its lines would be gzipped in this one's place).
+    try { input = fs.createReadStream(src, { fd: fs.openSync(src, 'r') }); } catch { pendingJobs--; return; }
     pipeline(input, zlib.createGzip({ level: zlib.constants.Z_BEST_SPEED }), fs.createWriteStream(tmp, { mode: 0o640 }))
       .then(() => {
         const n = 1 + this.rotations - gen;
