@@ -42,6 +42,11 @@ export interface DaemonConfig {
   maxConcurrentUploads: number;
   userlandProxy: boolean;
   configFile: string;
+  /** Serve the Container Runtime Interface (kubelet, crictl) on `criSocket` too. */
+  cri: boolean;
+  criSocket: string;
+  /** Per-registry mirrors for CRI pulls, as containerd's `registry.mirrors` (host → endpoint URLs). */
+  criRegistryMirrors: Record<string, string[]>;
 }
 
 /** daemon.json key → config field, with the value's kind. */
@@ -79,12 +84,16 @@ const KEYS: Record<string, { field: keyof DaemonConfig; kind: 'string' | 'bool' 
   'max-concurrent-downloads': { field: 'maxConcurrentDownloads', kind: 'number' },
   'max-concurrent-uploads': { field: 'maxConcurrentUploads', kind: 'number' },
   'userland-proxy': { field: 'userlandProxy', kind: 'bool' },
+  cri: { field: 'cri', kind: 'bool' },
+  'cri-socket': { field: 'criSocket', kind: 'string' },
+  'cri-registry-mirrors': { field: 'criRegistryMirrors', kind: 'map' },
 };
 
 /** Keys SIGHUP re-reads from the file. */
 export const RELOADABLE: (keyof DaemonConfig)[] = ['registryMirrors', 'insecureRegistries', 'debug', 'logLevel', 'labels', 'maxConcurrentDownloads', 'maxConcurrentUploads', 'liveRestore'];
 
 export const DEFAULT_SOCKET = 'unix:///run/wharf/wharf.sock';
+export const DEFAULT_CRI_SOCKET = '/run/wharf/cri.sock';
 
 export function defaults(): DaemonConfig {
   return {
@@ -92,7 +101,7 @@ export function defaults(): DaemonConfig {
     tls: false, tlsVerify: false, insecureTcp: false, storageDriver: 'overlay2', registryMirrors: [], insecureRegistries: [],
     liveRestore: true, bridge: 'wharf0', group: 'wharf', defaultRuntime: 'runc', logDriver: 'json-file', logOpts: {}, iptables: true, ipForward: true,
     dns: [], dnsSearch: [], experimental: false, noNewPrivileges: false, labels: [], maxConcurrentDownloads: 3, maxConcurrentUploads: 5,
-    userlandProxy: true, configFile: '/etc/wharf/daemon.json',
+    userlandProxy: true, configFile: '/etc/wharf/daemon.json', cri: false, criSocket: DEFAULT_CRI_SOCKET, criRegistryMirrors: {},
   };
 }
 
@@ -129,6 +138,8 @@ export function buildDaemonCommand(): Command {
     .option('--experimental', 'Enable experimental features')
     .option('--no-new-privileges', 'Set no-new-privileges by default for new containers')
     .option('--config-file <file>', 'Daemon configuration file', '/etc/wharf/daemon.json')
+    .option('--cri', 'Also serve the Kubernetes Container Runtime Interface (kubelet, crictl)')
+    .option('--cri-socket <path>', `Unix socket of the CRI endpoint (default "${DEFAULT_CRI_SOCKET}"); implies --cri`)
     .addOption(new Option('--iptables <bool>', 'Enable addition of iptables rules').choices(['true', 'false']))
     .helpOption('-h, --help', 'Print usage')
     .version('wharfd 0.1.0', '-v, --version', 'Print version information and quit')
@@ -143,7 +154,7 @@ function flagValues(opts: Record<string, unknown>): Record<string, unknown> {
     tlsverify: 'tlsverify', tlscacert: 'tlscacert', tlscert: 'tlscert', tlskey: 'tlskey', insecureTcp: 'insecure-tcp', storageDriver: 'storage-driver',
     registryMirror: 'registry-mirrors', insecureRegistry: 'insecure-registries', bip: 'bip', bridge: 'bridge', liveRestore: 'live-restore', group: 'group',
     defaultRuntime: 'default-runtime', logDriver: 'log-driver', logOpt: 'log-opts', dns: 'dns', dnsSearch: 'dns-search', experimental: 'experimental',
-    iptables: 'iptables',
+    iptables: 'iptables', cri: 'cri', criSocket: 'cri-socket',
   };
   const out: Record<string, unknown> = {};
   for (const [k, key] of Object.entries(map)) {
@@ -247,6 +258,13 @@ function finish(cfg: DaemonConfig): DaemonConfig {
   if (cfg.hosts.length === 0) cfg.hosts = [DEFAULT_SOCKET];
   if (!['overlay2', 'vfs'].includes(cfg.storageDriver)) throw new ConfigError(`error initializing graphdriver: driver not supported: ${cfg.storageDriver}`);
   validateMirrors(cfg.registryMirrors);
+  for (const [host, urls] of Object.entries(cfg.criRegistryMirrors)) {
+    if (!Array.isArray(urls) || !urls.every((u) => typeof u === 'string')) throw new ConfigError(`invalid value for "cri-registry-mirrors" in ${cfg.configFile}: ${host} must map to a list of URLs`);
+    validateMirrors(urls);
+  }
+  cfg.criSocket = cfg.criSocket.replace(/^unix:\/\//, '');
+  if (!cfg.criSocket.startsWith('/')) throw new ConfigError(`--cri-socket must be an absolute path (or unix:///path): ${cfg.criSocket}`);
+  if (cfg.criSocket !== DEFAULT_CRI_SOCKET) cfg.cri = true;
   for (const h of cfg.hosts) {
     if (h.startsWith('tcp://') && !cfg.tls && !cfg.insecureTcp) {
       throw new ConfigError(`refusing to listen on ${h} without TLS: use --tlsverify --tlscacert --tlscert --tlskey, or --insecure-tcp to accept an unauthenticated, unencrypted API (anyone who reaches it is root on this host)`);

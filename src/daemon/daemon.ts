@@ -40,6 +40,7 @@ import type { NetworkDriver } from '../drivers/network/contract.ts';
 import { DataRootLock } from './lock.ts';
 import { BuildService } from '../engine/build/index.ts';
 import { buildRoutes } from '../api/routers/build/routes.ts';
+import { startCri, type CriDeps, type DockerStatsJson } from '../cri/index.ts';
 
 export interface RunningDaemon {
   config: DaemonConfig;
@@ -169,9 +170,10 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
   const system = new SystemService({ events, sources, dataRoot: cfg.dataRoot, daemonId: daemonIdValue });
 
   const distribution = new DistributionService({ images, db, logger, registryConfig: () => ({ mirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries }) });
+  const tools = new ContainerTools({ containers, images, snapshots, runtime, events });
   const routes: Route[] = [
     ...systemRoutes(system),
-    ...containerRoutes(containers, new ContainerTools({ containers, images, snapshots, runtime, events }), containers.execs),
+    ...containerRoutes(containers, tools, containers.execs),
     ...imageRoutes(Object.assign(images, distribution.imageHooks())),
     ...distributionRoutes(distribution),
     ...volumeRoutes(volumes),
@@ -196,6 +198,35 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     throw err;
   }
 
+  let cri: Awaited<ReturnType<typeof startCri>> | undefined;
+  if (cfg.cri) {
+    // The CRI pulls with its own per-registry mirrors (containerd's registry.mirrors), on the same image store.
+    const criDistribution = new DistributionService({ images, db, logger, registryConfig: () => ({ mirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries, hostMirrors: cfg.criRegistryMirrors }) });
+    const criDeps: CriDeps = {
+      containers, images, events, logger,
+      pull: (ref, auth) => criDistribution.pull({ fromImage: ref, auth: auth as Record<string, unknown> | undefined, progress: () => undefined }),
+      stats: async (id) => {
+        let text = '';
+        await tools.stats(id, false, true, { write: (b) => { text += String(b); return true; } }, new AbortController().signal);
+        return text ? JSON.parse(text.split('\n')[0]!) as DockerStatsJson : undefined;
+      },
+      update: async (id, body) => { await tools.update(id, body); },
+      imageFsPath: path.join(cfg.dataRoot, snapshots.name),
+      runtimeName: 'wharf',
+      runtimeVersion: '0.1.0',
+      runtimeReady: () => (rtVersion ? { ok: true } : { ok: false, reason: 'runc is not available' }),
+      bridgeReady: () => network !== undefined,
+      cgroupDriver: 'cgroupfs',
+    };
+    try {
+      cri = await startCri(criDeps, { socket: cfg.criSocket });
+      logger.info(`CRI listen on ${cri.address}`);
+    } catch (err) {
+      await Promise.all(listeners.map((l) => l.close()));
+      throw err;
+    }
+  }
+
   fs.mkdirSync(path.dirname(cfg.pidfile), { recursive: true });
   fs.writeFileSync(cfg.pidfile, String(process.pid));
 
@@ -215,6 +246,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
   const stop = () => (stopping ??= (async () => {
     process.off('SIGHUP', onHup);
     await Promise.all(listeners.map((l) => l.close()));
+    await cri?.close().catch((err: Error) => logger.warn(`CRI shutdown: ${err.message}`));
     server.closeAllConnections();
     await network?.close().catch((err: Error) => logger.warn(`network shutdown: ${err.message}`));
     db.close();

@@ -72,6 +72,9 @@ export interface SpecInput {
   hostPid?: boolean;
   hostIpc?: boolean;
   hostUts?: boolean;
+  /** Join another process's pid / ipc namespace (`/proc/PID/ns/pid`): `--pid container:X`, a CRI pod's shared namespaces. */
+  pidNsPath?: string;
+  ipcNsPath?: string;
   cgroupsPath?: string;
   sysctls?: Record<string, string>;
   /** `--init`: true = find tini/catatonit on the host; a string = that binary. */
@@ -172,8 +175,10 @@ function tmpfsMount(dest: string, opts: string): MountSpec {
 
 function namespaces(input: SpecInput): NamespaceSpec[] {
   const ns: NamespaceSpec[] = [{ type: 'mount' }];
-  if (!input.hostPid) ns.push({ type: 'pid' });
-  if (!input.hostIpc) ns.push({ type: 'ipc' });
+  if (input.pidNsPath) ns.push({ type: 'pid', path: input.pidNsPath });
+  else if (!input.hostPid) ns.push({ type: 'pid' });
+  if (input.ipcNsPath) ns.push({ type: 'ipc', path: input.ipcNsPath });
+  else if (!input.hostIpc) ns.push({ type: 'ipc' });
   if (!input.hostUts) ns.push({ type: 'uts' });
   const net = input.network ?? 'none';
   if (net === 'none') ns.push({ type: 'network' });

@@ -64,7 +64,8 @@ export class ContainersService {
     return [...this.registry.live.values()].filter((l) => l.rec.State.Running && !l.rec.State.Restarting).map((l) => l.rec.Id);
   }
 
-  create(body: unknown, name: string | null) { return createContainer(this.registry, body, name); }
+  /** `logPath`: where conmon writes the k8s-file log instead of the container's directory (the CRI's log_path). */
+  create(body: unknown, name: string | null, opts: { logPath?: string } = {}) { return createContainer(this.registry, body, name, opts); }
   start(ref: string) { return startContainer(this.registry, ref); }
   stop(ref: string, timeout?: number, signal?: string | null) { return stopContainer(this.registry, ref, timeout, signal); }
   restart(ref: string, timeout?: number, signal?: string | null) { return restartContainer(this.registry, ref, timeout, signal); }
@@ -110,6 +111,13 @@ export class ContainersService {
   disconnectNetwork(ref: string, network: string, force: boolean) { return disconnectContainer(this.registry, ref, network, force); }
   networkAttachments(networkId: string) { return networkAttachments(this.registry, networkId); }
   containersInMode(mode: string) { return containersInMode(this.registry, mode); }
+
+  /** The log was moved away (the CRI's ReopenContainerLog): conmon opens a new file at LogPath. */
+  async reopenLog(ref: string): Promise<void> {
+    const l = this.registry.get(ref);
+    if (!l.rec.State.Running) throw new ConflictError(`Container ${l.rec.Id} is not running`);
+    await this.deps.runtime.reopenLog(l.rec.Id);
+  }
 
   async resize(ref: string, h: number, w: number): Promise<void> {
     const l = this.registry.get(ref);

@@ -103,6 +103,8 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
       hostPid: hc.PidMode === 'host',
       hostIpc: hc.IpcMode === 'host',
       hostUts: hc.UTSMode === 'host',
+      pidNsPath: joinedNamespace(reg, hc.PidMode, 'pid'),
+      ipcNsPath: joinedNamespace(reg, hc.IpcMode, 'ipc'),
       cgroupsPath: `/wharf/${id}`,
       sysctls: hc.Sysctls,
       init: hc.Init === true,
@@ -432,4 +434,13 @@ function checkDeviceRequests(reqs: { Driver?: string; Capabilities?: string[][] 
 /** A signal to a process that is gone already: runc's "not running" (409) or "does not exist" (404). */
 function notRunning(err: unknown): boolean {
   return err instanceof ConflictError || err instanceof NotFoundError;
+}
+
+/** `container:X` pid/ipc modes: the namespace of X's process (X must run), as docker's --pid/--ipc container:X. */
+function joinedNamespace(reg: ContainerRegistry, mode: string | undefined, kind: 'pid' | 'ipc'): string | undefined {
+  if (!mode?.startsWith('container:')) return undefined;
+  const other = reg.find(mode.slice(10));
+  if (!other) throw new NotFoundError(`No such container: ${mode.slice(10)}`);
+  if (!other.rec.State.Running || !other.rec.State.Pid) throw new ConflictError(`cannot join ${kind} namespace of a non running container: ${other.rec.Id}`);
+  return `/proc/${other.rec.State.Pid}/ns/${kind}`;
 }

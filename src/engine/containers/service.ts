@@ -156,7 +156,7 @@ export class ContainerRegistry {
   }
 }
 
-export async function createContainer(reg: ContainerRegistry, body: unknown, nameParam: string | null, opts: { job?: boolean } = {}): Promise<{ Id: string; Warnings: string[] }> {
+export async function createContainer(reg: ContainerRegistry, body: unknown, nameParam: string | null, opts: { job?: boolean; logPath?: string } = {}): Promise<{ Id: string; Warnings: string[] }> {
   const { config, hostConfig, networking } = normaliseCreate(body);
   validateSecurityOpt(hostConfig.SecurityOpt ?? []);
   if (hostConfig.LogConfig.Type !== 'none') logLimits(hostConfig.LogConfig.Config, reg.deps.logOpts);
@@ -220,7 +220,7 @@ export async function createContainer(reg: ContainerRegistry, body: unknown, nam
     RestartCount: 0,
     Driver: reg.deps.snapshots.name,
     Platform: 'linux',
-    LogPath: path.join(dir, `${id}-json.log`),
+    LogPath: opts.logPath ?? path.join(dir, `${id}-json.log`),
     MountPoints: mounts,
     Endpoints: {},
     Ports: {},
