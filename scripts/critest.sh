@@ -56,23 +56,65 @@ W=("$REPO/bin/wharf" -H "unix://$WORK/wharf.sock")
 B=$WORK/build
 bash "$REPO/scripts/busybox-rootfs.sh" "$B/busybox.tar"
 "${W[@]}" import -c 'CMD ["sh"]' "$B/busybox.tar" critest-busybox-rootfs:latest > /dev/null
+# Files the recipes COPY (every context gets them).
+F=$B/files
+mkdir -p "$F"
+# Debian's busybox-static lacks the pgrep and ipcs applets of busybox 1.29 (the real image):
+# shell equivalents reading /proc.
+cat > "$F/pgrep" <<'SH'
+#!/bin/sh
+found=1
+for p in /proc/[0-9]*; do
+  [ "$(cat "$p/comm" 2>/dev/null)" = "$1" ] && { echo "${p#/proc/}"; found=0; }
+done
+exit $found
+SH
+cat > "$F/ipcs" <<'SH'
+#!/bin/sh
+echo "------ Shared Memory Segments --------"
+echo "key        shmid      owner      perms      bytes      nattch     status"
+awk 'NR > 1 { printf "0x%08x %-10s %-10s %-10s %-10s %-10s\n", $1, $2, $5, $3, $4, $7 }' /proc/sysvipc/shm
+SH
+# httpd:2.4.39-4 stand-in: logs apache's command line, serves on 80 (busybox httpd).
+cat > "$F/httpd-foreground" <<'SH'
+#!/bin/sh
+echo "[core:notice] AH00094: Command line: 'httpd -D FOREGROUND'"
+exec httpd -f -p 80 -h /usr/local/apache2/htdocs
+SH
+# nonewprivs:1.3 stand-in: a setuid-root program printing its effective uid.
+printf '#include <stdio.h>\n#include <unistd.h>\nint main(void) { printf("Effective uid: %%d\\n", geteuid()); return 0; }\n' > "$B/nnp.c"
+cc -static -O2 -o "$F/nnp" "$B/nnp.c"
+chmod 755 "$F"/*
+
 build() { # name dockerfile-text [build-arg...]
   local name=$1 df=$2; shift 2
   local dir; dir=$(mktemp -d "$B/ctx.XXXX")
+  cp -a "$F/." "$dir/"
   printf '%s\n' "$df" > "$dir/Dockerfile"
   for f in test-image-1 test-image-2 test-image-3 test-image-tags test-image-tag test-image-latest test-image-digest; do echo "$f" > "$dir/$f"; done
   "${W[@]}" build -q -t "$REG/$name" "$@" "$dir" > /dev/null
   "${W[@]}" push "$REG/$name" > /dev/null
 }
-# busybox, as the real image: www-data (33) in /etc/passwd.
-build e2e-test-images/busybox:1.29-2 $'FROM critest-busybox-rootfs:latest\nRUN echo "www-data:x:33:33:www-data:/var/www:/bin/false" >> /etc/passwd && echo "www-data:x:33:" >> /etc/group\nCMD ["sh"]'
+# busybox, as the real image: applets hard-linked (runc masks a path by mounting over what it
+# resolves to: a masked /bin/ls symlink would hide busybox itself), www-data (33), pgrep, ipcs.
+build e2e-test-images/busybox:1.29-2 $'FROM critest-busybox-rootfs:latest\nCOPY pgrep ipcs /usr/bin/\nRUN for f in /bin/* /sbin/* /usr/bin/* /usr/sbin/*; do [ -L "$f" ] && [ "$(readlink "$f")" = /bin/busybox ] && /bin/busybox ln -f /bin/busybox "$f"; done; true\nRUN echo "www-data:x:33:33:www-data:/var/www:/bin/false" >> /etc/passwd && echo "www-data:x:33:" >> /etc/group\nCMD ["sh"]'
 BASE=$REG/e2e-test-images/busybox:1.29-2
+build e2e-test-images/httpd:2.4.39-4 "FROM $BASE
+COPY httpd-foreground /usr/local/bin/
+RUN mkdir -p /usr/local/apache2/htdocs && echo '<html><body><h1>It works!</h1></body></html>' > /usr/local/apache2/htdocs/index.html
+EXPOSE 80
+CMD [\"httpd-foreground\"]"
+build e2e-test-images/nonewprivs:1.3 "FROM $BASE
+COPY nnp /usr/local/bin/nnp
+RUN chmod 4755 /usr/local/bin/nnp
+CMD [\"/usr/local/bin/nnp\"]"
 # nginx stand-in: a process named nginx (its pid in /var/run/nginx.pid) serving HTTP on 80.
 NGINX_SH='#!/bin/sh\necho $$ > /var/run/nginx.pid\nhttpd -f -p ${PORT:-80} -h /usr/share/nginx/html &\nwait'
 build e2e-test-images/nginx:1.14-2 "FROM $BASE
 RUN mkdir -p /usr/share/nginx/html /var/run && echo '<h1>Welcome (wharf critest stand-in)</h1>' > /usr/share/nginx/html/index.html && printf '$NGINX_SH\n' > /usr/sbin/nginx && chmod 755 /usr/sbin/nginx
 EXPOSE 80
-CMD [\"/usr/sbin/nginx\"]"
+# (nginx retitles its first process to nginx: master process; the stand-in carries that in its argv.)
+CMD [\"/usr/sbin/nginx\", \"nginx: master process\"]"
 build k8s-staging-cri-tools/hostnet-nginx-amd64:latest "FROM $REG/e2e-test-images/nginx:1.14-2
 ENV PORT=12003
 EXPOSE 12003"
@@ -95,7 +137,7 @@ USER $2"
 done
 # (Debian's busybox has no adduser/addgroup: the same entries written directly.)
 build k8s-staging-cri-tools/test-image-predefined-group:latest "FROM $BASE
-RUN echo 'default-user:x:1000:1000::/home/default-user:/bin/sh' >> /etc/passwd && echo 'default-user:x:1000:' >> /etc/group && echo 'group-defined-in-image:x:50000:default-user' >> /etc/group
+RUN sed -i '/^u1:/d' /etc/passwd /etc/group && echo 'default-user:x:1000:1000::/home/default-user:/bin/sh' >> /etc/passwd && echo 'default-user:x:1000:' >> /etc/group && echo 'group-defined-in-image:x:50000:default-user' >> /etc/group
 USER 1000"
 # Nothing stays in the store: critest pulls every image through the CRI and the mirrors.
 for _ in 1 2 3 4 5 6; do

@@ -74,23 +74,33 @@ export function resourcesBody(r: LinuxResources | null | undefined): Record<stri
   return out;
 }
 
-function seccompOpt(sc: NonNullable<NonNullable<ContainerConfig['linux']>['security_context']>): string[] {
-  const type = sc.seccomp?.profile_type;
-  const legacy = sc.seccomp_profile_path;
-  if (type === 'Unconfined' || legacy === 'unconfined') return ['seccomp=unconfined'];
-  const file = type === 'Localhost' ? sc.seccomp?.localhost_ref : legacy?.startsWith('localhost/') ? legacy.slice(10) : undefined;
-  if (file) {
-    try {
-      return [`seccomp=${fs.readFileSync(file, 'utf8')}`];
-    } catch (err) {
-      throw new InvalidArgumentError(`cannot read the seccomp profile ${file}: ${(err as Error).message}`);
-    }
+/**
+ * The CRI's seccomp: no profile at all means unconfined (kubelet's default, unlike docker's);
+ * RuntimeDefault (or the legacy `runtime/default`, `docker/default`) is wharf's default
+ * profile; Localhost names a JSON profile file on the node (legacy: `localhost/<path>`).
+ */
+function seccompOpt(sc: NonNullable<NonNullable<ContainerConfig['linux']>['security_context']> | null | undefined): string[] {
+  if (sc?.privileged) return [];
+  const type = sc?.seccomp?.profile_type;
+  const legacy = sc?.seccomp_profile_path ?? '';
+  let file: string | undefined;
+  if (type === 'RuntimeDefault') return [];
+  if (type === 'Localhost') file = sc?.seccomp?.localhost_ref;
+  else if (type === 'Unconfined' || !legacy || legacy === 'unconfined') return ['seccomp=unconfined'];
+  else if (legacy === 'runtime/default' || legacy === 'docker/default') return [];
+  else if (legacy.startsWith('localhost/')) file = legacy.slice(10);
+  else throw new InvalidArgumentError(`unknown seccomp profile "${legacy}": use runtime/default, unconfined or localhost/<path>`);
+  if (!file) throw new InvalidArgumentError('a Localhost seccomp profile needs localhost_ref');
+  try {
+    return [`seccomp=${fs.readFileSync(file, 'utf8')}`];
+  } catch (err) {
+    throw new InvalidArgumentError(`cannot read the seccomp profile ${file}: ${(err as Error).message}`);
   }
-  return [];
 }
 
 function userOf(sc: NonNullable<NonNullable<ContainerConfig['linux']>['security_context']> | null | undefined): string {
   if (!sc) return '';
+  if (sc.run_as_group && !sc.run_as_user && !sc.run_as_username) throw new InvalidArgumentError('user group is specified without user or username');
   const group = sc.run_as_group?.value !== undefined && sc.run_as_group !== null ? `:${sc.run_as_group.value}` : '';
   if (sc.run_as_username) return sc.run_as_username + group;
   if (sc.run_as_user && sc.run_as_user.value !== undefined) return `${sc.run_as_user.value}${group}`;
@@ -127,7 +137,7 @@ export async function createContainer(deps: CriDeps, sandboxId: string, config: 
   const sid = pod.rec.Id;
   const hostNet = pod.state.network === 'NODE';
   const pidMode = pod.state.pid === 'NODE' || ns?.pid === 'NODE' ? 'host' : ns?.pid === 'POD' ? `container:${sid}` : ns?.pid === 'TARGET' && ns.target_id ? `container:${criRecord(deps, 'container', ns.target_id).Id}` : '';
-  const securityOpt = [...(sc?.no_new_privs ? ['no-new-privileges'] : []), ...(sc ? seccompOpt(sc) : [])];
+  const securityOpt = [...(sc?.no_new_privs ? ['no-new-privileges'] : []), ...seccompOpt(sc)];
   const body = {
     Image: image.id,
     Entrypoint: config.command?.length ? config.command : null,
@@ -152,6 +162,8 @@ export async function createContainer(deps: CriDeps, sandboxId: string, config: 
       CapDrop: sc?.capabilities?.drop_capabilities ?? [],
       ReadonlyRootfs: sc?.readonly_rootfs === true,
       GroupAdd: (sc?.supplemental_groups ?? []).map(String),
+      ...(sc?.masked_paths?.length ? { MaskedPaths: sc.masked_paths } : {}),
+      ...(sc?.readonly_paths?.length ? { ReadonlyPaths: sc.readonly_paths } : {}),
       SecurityOpt: securityOpt,
       OomScoreAdj: Number(config.linux?.resources?.oom_score_adj ?? 0),
       ...resourcesBody(config.linux?.resources),
@@ -235,6 +247,10 @@ export async function reopenContainerLog(deps: CriDeps, id: string): Promise<voi
   const rec = criRecord(deps, 'container', id);
   if (!rec.State.Running) throw new InvalidArgumentError(`container ${rec.Id} is not running`);
   await deps.containers.reopenLog(rec.Id);
+  // conmon reopens when it reads the request: kubelet (and critest) expect the file back once this returns.
+  const logPath = stateOf<ContainerState>(rec).logPath || rec.LogPath;
+  for (let i = 0; i < 40 && !fs.existsSync(logPath); i++) await new Promise((r) => setTimeout(r, 25));
+  if (!fs.existsSync(logPath)) fs.writeFileSync(logPath, '', { flag: 'a' });
 }
 
 export async function execSync(deps: CriDeps, id: string, cmd: string[], timeoutSec: number) {

@@ -248,6 +248,10 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
     },
   };
   if (input.hostname && !input.hostUts) spec.hostname = input.hostname;
+  // As moby: a shared bind needs a shared container root to propagate through, a slave one a slave root.
+  const propagations = mounts.flatMap((m) => m.options ?? []);
+  if (propagations.some((o) => o === 'rshared' || o === 'shared')) spec.linux.rootfsPropagation = 'rshared';
+  else if (propagations.some((o) => o === 'rslave' || o === 'slave')) spec.linux.rootfsPropagation = 'rslave';
   const rlimits = buildRlimits(input.ulimits);
   if (rlimits.length) spec.process.rlimits = rlimits;
   if (input.oomScoreAdj !== undefined && input.oomScoreAdj !== 0) spec.process.oomScoreAdj = input.oomScoreAdj;

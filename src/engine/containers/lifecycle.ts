@@ -103,6 +103,8 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
       hostPid: hc.PidMode === 'host',
       hostIpc: hc.IpcMode === 'host',
       hostUts: hc.UTSMode === 'host',
+      maskedPaths: Array.isArray(hc.MaskedPaths) ? hc.MaskedPaths : undefined,
+      readonlyPaths: Array.isArray(hc.ReadonlyPaths) ? hc.ReadonlyPaths : undefined,
       pidNsPath: joinedNamespace(reg, hc.PidMode, 'pid'),
       ipcNsPath: joinedNamespace(reg, hc.IpcMode, 'ipc'),
       cgroupsPath: `/wharf/${id}`,
