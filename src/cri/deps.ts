@@ -16,14 +16,19 @@ export interface StreamingUrls {
   portForwardUrl(req: { podSandboxId: string; ports: number[] }): string;
 }
 
-/** A pod's network from CNI plugins (src/cri/cni.ts); absent: wharf's bridge. */
+/** Pod networks from CNI plugins (src/cri/cni.ts); pods use wharf's bridge while no config is present. */
 export interface PodNetworkProvider {
+  name: string;
+  /** Whether the config dir holds a network config now. */
+  configured(): boolean;
+  /** Whether that config is usable (Status' NetworkReady). */
+  ready(): { ok: boolean; reason?: string };
   /** Sets up the pod's network in `netnsPath`; answers its IPs. */
   setUp(podId: string, netnsPath: string, o: { name: string; namespace: string; uid: string; portMappings: PortMapping[] }): Promise<{ ips: string[] }>;
+  /** Tears it down (netnsPath '' when the namespace is gone); a pod without a CNI network is a no-op. */
   tearDown(podId: string, netnsPath: string, o: { name: string; namespace: string; uid: string; portMappings: PortMapping[] }): Promise<void>;
-  /** Whether a network config is there (Status' NetworkReady). */
-  ready(): { ok: boolean; reason?: string };
-  name: string;
+  ips(podId: string): string[];
+  has(podId: string): boolean;
 }
 
 export interface PortMapping { protocol: string; containerPort: number; hostPort: number; hostIp: string }

@@ -14,6 +14,7 @@ import { imageHandlers } from './image-service.ts';
 
 export type { CriDeps, StreamingUrls, PodNetworkProvider, DockerStatsJson } from './deps.ts';
 export { PAUSE_IMAGE } from './pause.ts';
+export { CniNetwork } from './cni.ts';
 
 export function startCri(deps: CriDeps, o: { socket: string }): Promise<CriGrpcServer> {
   return serveCri(o.socket, runtimeHandlers(deps), imageHandlers(deps), deps.logger);

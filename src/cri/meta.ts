@@ -24,6 +24,8 @@ export interface SandboxState {
   logDirectory: string;
   hostname: string;
   network: 'POD' | 'NODE';
+  /** The pod network comes from CNI plugins (else wharf's bridge, or the host's with NODE). */
+  cni?: boolean;
   pid: 'POD' | 'CONTAINER' | 'NODE' | 'TARGET';
   ipc: 'POD' | 'CONTAINER' | 'NODE' | 'TARGET';
   ports: { protocol: string; container_port: number; host_port: number; host_ip: string }[];

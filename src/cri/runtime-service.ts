@@ -22,7 +22,7 @@ export function runtimeHandlers(deps: CriDeps): Handlers {
     Version: async () => ({ version: '0.1.0', runtime_name: deps.runtimeName, runtime_version: deps.runtimeVersion, runtime_api_version: CRI_API_VERSION }),
     Status: async (req: { verbose?: boolean }) => {
       const rt = deps.runtimeReady();
-      const net = deps.cni ? deps.cni.ready() : deps.bridgeReady() ? { ok: true } : { ok: false, reason: 'the bridge network is off (wharfd --iptables=false): pods get only a loopback interface' };
+      const net = deps.cni?.configured() ? deps.cni.ready() : deps.bridgeReady() ? { ok: true } : { ok: false, reason: 'the bridge network is off (wharfd --iptables=false): pods get only a loopback interface' };
       return {
         status: {
           conditions: [
@@ -30,7 +30,7 @@ export function runtimeHandlers(deps: CriDeps): Handlers {
             { type: 'NetworkReady', status: net.ok, reason: net.ok ? '' : 'NetworkPluginNotReady', message: net.reason ?? '' },
           ],
         },
-        info: req.verbose ? { config: JSON.stringify({ cgroupDriver: deps.cgroupDriver, network: deps.cni?.name ?? 'bridge', podCidr }) } : {},
+        info: req.verbose ? { config: JSON.stringify({ cgroupDriver: deps.cgroupDriver, network: deps.cni?.configured() ? 'cni' : 'bridge', podCidr }) } : {},
       };
     },
     UpdateRuntimeConfig: async (req: { runtime_config?: { network_config?: { pod_cidr?: string } | null } | null }) => {

@@ -55,9 +55,10 @@ export async function runPodSandbox(deps: CriDeps, config: PodSandboxConfig | nu
   };
   if (state.logDirectory) fs.mkdirSync(state.logDirectory, { recursive: true, mode: 0o755 });
   const hostNet = state.network === 'NODE';
+  state.cni = !hostNet && deps.cni?.configured() === true;
   const portBindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
   const exposed: Record<string, object> = {};
-  if (!hostNet) {
+  if (!hostNet && !state.cni) {
     for (const p of state.ports) {
       if (!p.container_port) continue;
       const key = `${p.container_port}/${p.protocol.toLowerCase()}`;
@@ -73,7 +74,7 @@ export async function runPodSandbox(deps: CriDeps, config: PodSandboxConfig | nu
     Labels: recordLabels('sandbox', state),
     ExposedPorts: exposed,
     HostConfig: {
-      NetworkMode: hostNet ? 'host' : deps.bridgeReady() ? 'bridge' : 'none',
+      NetworkMode: hostNet ? 'host' : !state.cni && deps.bridgeReady() ? 'bridge' : 'none',
       PortBindings: portBindings,
       IpcMode: state.ipc === 'NODE' ? 'host' : 'shareable',
       PidMode: state.pid === 'NODE' ? 'host' : '',
@@ -89,6 +90,7 @@ export async function runPodSandbox(deps: CriDeps, config: PodSandboxConfig | nu
   const { Id } = await deps.containers.create(body, sandboxName(state.metadata));
   try {
     await deps.containers.start(Id);
+    if (state.cni) await deps.cni!.setUp(Id, `/proc/${deps.containers.record(Id).State.Pid}/ns/net`, cniMeta(state));
   } catch (err) {
     await deps.containers.remove(Id, { force: true }).catch(() => undefined);
     throw err;
@@ -96,11 +98,25 @@ export async function runPodSandbox(deps: CriDeps, config: PodSandboxConfig | nu
   return Id;
 }
 
+const cniMeta = (s: SandboxState) => ({
+  name: s.metadata.name, namespace: s.metadata.namespace, uid: s.metadata.uid,
+  portMappings: s.ports.map((p) => ({ protocol: p.protocol, containerPort: p.container_port, hostPort: p.host_port, hostIp: p.host_ip })),
+});
+
+/** CNI DEL while the namespace is there (at stop), or without it (a sandbox that died, at remove). */
+async function tearDownCni(deps: CriDeps, rec: ContainerRecord): Promise<void> {
+  const s = stateOf<SandboxState>(rec);
+  if (!s.cni || !deps.cni?.has(rec.Id)) return;
+  const netns = rec.State.Running && rec.State.Pid ? `/proc/${rec.State.Pid}/ns/net` : '';
+  await deps.cni.tearDown(rec.Id, netns, cniMeta(s));
+}
+
 /** Stops the pod's containers (at once), then its sandbox; a stopped or missing sandbox is fine. */
 export async function stopPodSandbox(deps: CriDeps, id: string): Promise<void> {
   const rec = findCriRecord(deps, 'sandbox', id);
   if (!rec) return;
   for (const c of podContainers(deps, rec.Id)) await stopQuietly(deps, c.Id, 0);
+  await tearDownCni(deps, deps.containers.record(rec.Id));
   await stopQuietly(deps, rec.Id, 0);
 }
 
@@ -118,6 +134,7 @@ export async function removePodSandbox(deps: CriDeps, id: string): Promise<void>
   const rec = findCriRecord(deps, 'sandbox', id);
   if (!rec) return;
   for (const c of podContainers(deps, rec.Id)) await removeQuietly(deps, c.Id);
+  await tearDownCni(deps, deps.containers.record(rec.Id));
   await removeQuietly(deps, rec.Id);
 }
 
@@ -149,10 +166,10 @@ function summary(rec: ContainerRecord) {
 export function podSandboxStatus(deps: CriDeps, id: string, verbose: boolean) {
   const rec = criRecord(deps, 'sandbox', id);
   const s = stateOf<SandboxState>(rec);
-  const ip = s.network === 'NODE' || !rec.State.Running ? '' : podIp(rec);
+  const ips = s.network === 'NODE' || !rec.State.Running ? [] : s.cni ? deps.cni?.ips(rec.Id) ?? [] : [podIp(rec)].filter(Boolean);
   const status = {
     ...summary(rec),
-    network: { ip, additional_ips: [] },
+    network: { ip: ips[0] ?? '', additional_ips: ips.slice(1).map((ip) => ({ ip })) },
     linux: { namespaces: { options: { network: s.network, pid: s.pid, ipc: s.ipc, target_id: '' } } },
   };
   const info: Record<string, string> = verbose ? { info: JSON.stringify({ pid: rec.State.Pid, image: rec.Image, hostname: s.hostname, runtimeHandler: s.runtimeHandler }) } : {};

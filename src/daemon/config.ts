@@ -47,6 +47,9 @@ export interface DaemonConfig {
   criSocket: string;
   /** Per-registry mirrors for CRI pulls, as containerd's `registry.mirrors` (host → endpoint URLs). */
   criRegistryMirrors: Record<string, string[]>;
+  /** CNI network configs and plugin dirs for pods (`:`-separated); no config: wharf's bridge. */
+  cniConfDir: string;
+  cniBinDir: string;
 }
 
 /** daemon.json key → config field, with the value's kind. */
@@ -87,6 +90,8 @@ const KEYS: Record<string, { field: keyof DaemonConfig; kind: 'string' | 'bool' 
   cri: { field: 'cri', kind: 'bool' },
   'cri-socket': { field: 'criSocket', kind: 'string' },
   'cri-registry-mirrors': { field: 'criRegistryMirrors', kind: 'map' },
+  'cni-conf-dir': { field: 'cniConfDir', kind: 'string' },
+  'cni-bin-dir': { field: 'cniBinDir', kind: 'string' },
 };
 
 /** Keys SIGHUP re-reads from the file. */
@@ -102,6 +107,7 @@ export function defaults(): DaemonConfig {
     liveRestore: true, bridge: 'wharf0', group: 'wharf', defaultRuntime: 'runc', logDriver: 'json-file', logOpts: {}, iptables: true, ipForward: true,
     dns: [], dnsSearch: [], experimental: false, noNewPrivileges: false, labels: [], maxConcurrentDownloads: 3, maxConcurrentUploads: 5,
     userlandProxy: true, configFile: '/etc/wharf/daemon.json', cri: false, criSocket: DEFAULT_CRI_SOCKET, criRegistryMirrors: {},
+    cniConfDir: '/etc/cni/net.d', cniBinDir: '/opt/cni/bin:/usr/lib/cni',
   };
 }
 
@@ -140,6 +146,8 @@ export function buildDaemonCommand(): Command {
     .option('--config-file <file>', 'Daemon configuration file', '/etc/wharf/daemon.json')
     .option('--cri', 'Also serve the Kubernetes Container Runtime Interface (kubelet, crictl)')
     .option('--cri-socket <path>', `Unix socket of the CRI endpoint (default "${DEFAULT_CRI_SOCKET}"); implies --cri`)
+    .option('--cni-conf-dir <dir>', 'CNI network configs for CRI pods (default "/etc/cni/net.d"; none there: wharf\'s bridge)')
+    .option('--cni-bin-dir <dirs>', 'CNI plugin directories, ":"-separated (default "/opt/cni/bin:/usr/lib/cni")')
     .addOption(new Option('--iptables <bool>', 'Enable addition of iptables rules').choices(['true', 'false']))
     .helpOption('-h, --help', 'Print usage')
     .version('wharfd 0.1.0', '-v, --version', 'Print version information and quit')
@@ -154,7 +162,7 @@ function flagValues(opts: Record<string, unknown>): Record<string, unknown> {
     tlsverify: 'tlsverify', tlscacert: 'tlscacert', tlscert: 'tlscert', tlskey: 'tlskey', insecureTcp: 'insecure-tcp', storageDriver: 'storage-driver',
     registryMirror: 'registry-mirrors', insecureRegistry: 'insecure-registries', bip: 'bip', bridge: 'bridge', liveRestore: 'live-restore', group: 'group',
     defaultRuntime: 'default-runtime', logDriver: 'log-driver', logOpt: 'log-opts', dns: 'dns', dnsSearch: 'dns-search', experimental: 'experimental',
-    iptables: 'iptables', cri: 'cri', criSocket: 'cri-socket',
+    iptables: 'iptables', cri: 'cri', criSocket: 'cri-socket', cniConfDir: 'cni-conf-dir', cniBinDir: 'cni-bin-dir',
   };
   const out: Record<string, unknown> = {};
   for (const [k, key] of Object.entries(map)) {

@@ -40,7 +40,7 @@ import type { NetworkDriver } from '../drivers/network/contract.ts';
 import { DataRootLock } from './lock.ts';
 import { BuildService } from '../engine/build/index.ts';
 import { buildRoutes } from '../api/routers/build/routes.ts';
-import { startCri, type CriDeps, type DockerStatsJson } from '../cri/index.ts';
+import { startCri, CniNetwork, type CriDeps, type DockerStatsJson } from '../cri/index.ts';
 
 export interface RunningDaemon {
   config: DaemonConfig;
@@ -217,6 +217,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
       runtimeReady: () => (rtVersion ? { ok: true } : { ok: false, reason: 'runc is not available' }),
       bridgeReady: () => network !== undefined,
       cgroupDriver: 'cgroupfs',
+      cni: new CniNetwork({ confDir: cfg.cniConfDir, binDirs: cfg.cniBinDir.split(':').filter(Boolean), stateDir: path.join(cfg.execRoot, 'cni') }),
     };
     try {
       cri = await startCri(criDeps, { socket: cfg.criSocket });

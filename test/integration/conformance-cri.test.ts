@@ -88,7 +88,9 @@ before(async () => {
   if (skip) return;
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-crictl-'));
   sock = path.join(work, 'cri.sock');
-  d = await startDaemon({ args: ['--cri', '--cri-socket', sock, '--bridge', 'crt60', '--bip', '10.226.0.1/24'] });
+  // An empty CNI config dir: pods use wharf's bridge until the CNI test writes a config there.
+  fs.mkdirSync(path.join(work, 'cni'));
+  d = await startDaemon({ args: ['--cri', '--cri-socket', sock, '--bridge', 'crt60', '--bip', '10.226.0.1/24', '--cni-conf-dir', path.join(work, 'cni')] });
   crictlBin = path.join(work, 'crictl');
   fs.writeFileSync(crictlBin, execFileSync('xz', ['-dc', TOOLS], { maxBuffer: 256 << 20 }), { mode: 0o755 });
   await importBusybox(d, 'bb:latest');
@@ -301,4 +303,39 @@ test('pod sysctls reach the namespaces its containers share', { skip }, async ()
   const r = await crictl(['exec', '-s', cid!, 'cat', '/proc/sys/net/ipv4/ip_unprivileged_port_start', '/proc/sys/kernel/shm_rmid_forced']);
   assert.equal(r.stdout.split('\n').filter(Boolean).join(','), '1000,1');
   await ok(['rmp', '-f', pid!]);
+});
+
+test('with a CNI config in the conf dir, pods get their network from the CNI plugins (ADD at runp, DEL at stopp)', { skip: skip || (!fs.existsSync('/usr/lib/cni/bridge') && 'CNI plugins (containernetworking-plugins) are not installed') }, async () => {
+  const conf = path.join(work, 'cni', '10-crt.conflist');
+  const ipam = path.join(work, 'cni-ipam');
+  fs.writeFileSync(conf, JSON.stringify({
+    cniVersion: '0.4.0', name: 'crt-cni',
+    plugins: [
+      { type: 'bridge', bridge: 'crtcni0', isGateway: true, ipMasq: false, ipam: { type: 'host-local', dataDir: ipam, ranges: [[{ subnet: '10.236.0.0/24' }]] } },
+      { type: 'portmap', capabilities: { portMappings: true } },
+    ],
+  }));
+  let pid: string | undefined;
+  try {
+    const info = JSON.parse(await ok(['info']));
+    assert.equal(info.config.network, 'cni');
+    const hostPort = await freePort();
+    const pod = podConfig({ port_mappings: [{ protocol: 0, container_port: 8082, host_port: hostPort }] });
+    const c = ctrConfig('cniweb', ['sh', '-c', 'mkdir -p /www && echo via-cni > /www/index.html && httpd -f -p 8082 -h /www']);
+    const r = await runPod(pod, [c]);
+    pid = r.pod;
+    const status = JSON.parse(await ok(['inspectp', pid])).status;
+    assert.match(status.network.ip, /^10\.236\.0\.\d+$/);
+    assert.ok(fs.readdirSync(path.join(ipam, 'crt-cni')).includes(status.network.ip), 'host-local holds the lease');
+    assert.match(await until(() => httpGet(`http://${status.network.ip}:8082/`)), /via-cni/);
+    assert.match(await until(() => httpGet(`http://127.0.0.1:${hostPort}/`)), /via-cni/, 'portmap published the port');
+    await ok(['stopp', pid]);
+    assert.ok(!fs.readdirSync(path.join(ipam, 'crt-cni')).includes(status.network.ip), 'DEL released the lease');
+    await ok(['rmp', pid]);
+    pid = undefined;
+  } finally {
+    if (pid) await crictl(['rmp', '-f', pid]);
+    fs.rmSync(conf, { force: true });
+    await runCli('ip', ['link', 'del', 'crtcni0']);
+  }
 });
