@@ -14,7 +14,9 @@
 #     with the recipes of cri-tools' images/ folder, pushes them under their real names'
 #     paths, and removes them from the store so critest pulls them through the CRI;
 #  4. runs critest, prints the failed specs and the summary line.
-# Env: WORK (temp dir), REG_PORT (5206), BRIDGE (cri60), BIP (10.216.0.1/24), KEEP=1 keeps WORK.
+# Env: WORK (temp dir), REG_PORT (5206), BRIDGE (cri60), BIP (10.216.0.1/24), KEEP=1 keeps WORK,
+#      CNI=1: pods get their network from the CNI plugins (bridge cri-cni0 10.217.0.0/24 +
+#      portmap, from /usr/lib/cni) instead of wharf's bridge.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 FOCUS=${1:-}
@@ -24,7 +26,7 @@ REG_PORT=${REG_PORT:-5206}
 BRIDGE=${BRIDGE:-cri60}
 BIP=${BIP:-10.216.0.1/24}
 REG=127.0.0.1:$REG_PORT
-mkdir -p "$WORK"/{bin,data,exec,registry,build}
+mkdir -p "$WORK"/{bin,data,exec,registry,build,cni}
 [ -f "$REPO/dist/wharfd.mjs" ] || (cd "$REPO" && npm run build --silent)
 
 pids=()
@@ -32,6 +34,7 @@ cleanup() {
   set +e
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  [ "${CNI:-0}" = 1 ] && ip link del cri-cni0 2>/dev/null
   [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK" 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -42,11 +45,20 @@ for t in critest crictl; do xz -dc "$CRI_TOOLS/$t.xz" > "$WORK/bin/$t"; chmod +x
 # 2. registry + daemon
 "$REPO/bin/wharf" registry serve --addr "$REG" --root "$WORK/registry" > "$WORK/registry.log" 2>&1 &
 pids+=($!)
+if [ "${CNI:-0}" = 1 ]; then
+  cat > "$WORK/cni/10-critest.conflist" <<JSON
+{ "cniVersion": "0.4.0", "name": "critest",
+  "plugins": [
+    { "type": "bridge", "bridge": "cri-cni0", "isGateway": true, "ipMasq": false,
+      "ipam": { "type": "host-local", "dataDir": "$WORK/cni-ipam", "ranges": [[{ "subnet": "10.217.0.0/24" }]] } },
+    { "type": "portmap", "capabilities": { "portMappings": true } } ] }
+JSON
+fi
 cat > "$WORK/daemon.json" <<JSON
 { "cri": true, "cri-registry-mirrors": { "registry.k8s.io": ["http://$REG"], "gcr.io": ["http://$REG"] } }
 JSON
 "$REPO/bin/wharfd" --config-file "$WORK/daemon.json" --data-root "$WORK/data" --exec-root "$WORK/exec" \
-  -H "unix://$WORK/wharf.sock" --cri-socket "$WORK/cri.sock" -b "$BRIDGE" --bip "$BIP" > "$WORK/wharfd.log" 2>&1 &
+  -H "unix://$WORK/wharf.sock" --cri-socket "$WORK/cri.sock" -b "$BRIDGE" --bip "$BIP" --cni-conf-dir "$WORK/cni" > "$WORK/wharfd.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do [ -S "$WORK/cri.sock" ] && [ -S "$WORK/wharf.sock" ] && break; sleep 0.2; done
 [ -S "$WORK/cri.sock" ] || { echo "wharfd did not start:"; tail -20 "$WORK/wharfd.log"; exit 1; }
