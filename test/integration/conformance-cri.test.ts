@@ -26,7 +26,7 @@ function criClient(socket: string) {
   const pkg = grpc.loadPackageDefinition(def) as any;
   const rt = new pkg.runtime.v1.RuntimeService(`unix://${socket}`, grpc.credentials.createInsecure());
   const call = (method: string, req: Record<string, unknown>): Promise<any> => new Promise((resolve, reject) => rt[method](req, (err: Error | null, res: unknown) => (err ? reject(err) : resolve(res))));
-  return { call, close: () => rt.close() };
+  return { call, stream: (method: string, req: Record<string, unknown>) => rt[method](req) as grpc.ClientReadableStream<any>, close: () => rt.close() };
 }
 
 const TOOLS = '/work/shared/tools/cri-tools/crictl.xz';
@@ -337,5 +337,28 @@ test('with a CNI config in the conf dir, pods get their network from the CNI plu
     if (pid) await crictl(['rmp', '-f', pid]);
     fs.rmSync(conf, { force: true });
     await runCli('ip', ['link', 'del', 'crtcni0']);
+  }
+});
+
+test('GetContainerEvents streams created, started, stopped and deleted events of CRI containers', { skip }, async () => {
+  const c = criClient(sock);
+  const events: { container_id: string; container_event_type: string; pod_sandbox_status: { id: string } | null }[] = [];
+  const stream = c.stream('GetContainerEvents', {});
+  stream.on('data', (e) => events.push(e));
+  stream.on('error', () => undefined);
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    const { pod: pid, ctrs: [cid] } = await runPod(podConfig(), [ctrConfig('evented', ['sleep', '600'])]);
+    await ok(['rmp', '-f', pid!]);
+    const types = await until(async () => {
+      const mine = events.filter((e) => e.container_id === cid).map((e) => e.container_event_type);
+      return mine.includes('CONTAINER_DELETED_EVENT') ? mine : undefined;
+    });
+    assert.deepEqual(types, ['CONTAINER_CREATED_EVENT', 'CONTAINER_STARTED_EVENT', 'CONTAINER_STOPPED_EVENT', 'CONTAINER_DELETED_EVENT']);
+    assert.equal(events.find((e) => e.container_id === cid)!.pod_sandbox_status?.id, pid);
+    assert.ok(!events.some((e) => e.container_id === pid), 'sandboxes are not container events');
+  } finally {
+    stream.cancel();
+    c.close();
   }
 });
