@@ -166,6 +166,7 @@ export async function createContainer(deps: CriDeps, sandboxId: string, config: 
       ...(sc?.readonly_paths?.length ? { ReadonlyPaths: sc.readonly_paths } : {}),
       SecurityOpt: securityOpt,
       OomScoreAdj: Number(config.linux?.resources?.oom_score_adj ?? 0),
+      ...(pod.state.cgroupParent ? { CgroupParent: pod.state.cgroupParent } : {}),
       ...resourcesBody(config.linux?.resources),
     },
   };

@@ -28,6 +28,8 @@ export interface SandboxState {
   cni?: boolean;
   pid: 'POD' | 'CONTAINER' | 'NODE' | 'TARGET';
   ipc: 'POD' | 'CONTAINER' | 'NODE' | 'TARGET';
+  /** kubelet's pod cgroup (cgroupfs), the parent of every container's cgroup in the pod. */
+  cgroupParent?: string;
   ports: { protocol: string; container_port: number; host_port: number; host_ip: string }[];
 }
 

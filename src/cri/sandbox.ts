@@ -47,6 +47,7 @@ export async function runPodSandbox(deps: CriDeps, config: PodSandboxConfig | nu
     createdAt: nowNanos(),
     runtimeHandler: runtimeHandler || '',
     logDirectory: config.log_directory ?? '',
+    cgroupParent: config.linux?.cgroup_parent ?? '',
     hostname: config.hostname ?? '',
     network: ns?.network === 'NODE' ? 'NODE' : 'POD',
     pid: ns?.pid ?? 'CONTAINER',
@@ -85,6 +86,7 @@ export async function runPodSandbox(deps: CriDeps, config: PodSandboxConfig | nu
       Privileged: sc?.privileged === true,
       ReadonlyRootfs: sc?.readonly_rootfs === true,
       GroupAdd: sc?.supplemental_groups?.map(String) ?? [],
+      ...(state.cgroupParent ? { CgroupParent: state.cgroupParent } : {}),
     },
   };
   const { Id } = await deps.containers.create(body, sandboxName(state.metadata));

@@ -362,3 +362,29 @@ test('GetContainerEvents streams created, started, stopped and deleted events of
     c.close();
   }
 });
+
+test('a pod\'s cgroup_parent (kubelet, cgroupfs driver) holds its containers\' cgroups', { skip }, async () => {
+  const parent = `/wharf-crt/pod-${process.pid}`;
+  const pod = podConfig({ linux: { cgroup_parent: parent } });
+  const { pod: pid, ctrs: [cid] } = await runPod(pod, [ctrConfig('cg', ['sleep', '600'])]);
+  try {
+    const r = await crictl(['exec', '-s', cid!, 'cat', '/proc/self/cgroup']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`:${parent}/${cid}$`, 'm'));
+    const stats = JSON.parse(await ok(['stats', '-o', 'json', cid!]));
+    assert.ok(Number(stats.stats[0].memory.workingSetBytes.value) > 0, 'stats read the cgroup under its parent');
+  } finally {
+    await crictl(['rmp', '-f', pid!]);
+    await runCli('sh', ['-c', `for d in /sys/fs/cgroup/*${parent} /sys/fs/cgroup${parent}; do rmdir $d 2>/dev/null; rmdir $(dirname $d) 2>/dev/null; done; true`]);
+  }
+});
+
+test('docker run --cgroup-parent puts the container\'s cgroup under it; a path with .. is refused', { skip }, async () => {
+  const r = await d.cli(['run', '--rm', '--cgroup-parent', '/wharf-crt/docker', 'bb', 'cat', '/proc/self/cgroup']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /:\/wharf-crt\/docker\/[0-9a-f]{64}$/m);
+  const bad = await d.cli(['run', '--rm', '--cgroup-parent', '/a/../b', 'bb', 'true']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /invalid CgroupParent/);
+  await runCli('sh', ['-c', 'for d in /sys/fs/cgroup/*/wharf-crt/docker /sys/fs/cgroup/wharf-crt/docker; do rmdir $d 2>/dev/null; rmdir $(dirname $d) 2>/dev/null; done; true']);
+});

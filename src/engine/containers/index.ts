@@ -16,7 +16,7 @@ import { inspectContainer, listContainers, type ListOptions } from './view.ts';
 import { attachContainer, streamLogs, type AttachOptions, type ClientStream } from './io.ts';
 import { ExecManager } from './exec.ts';
 import { HealthMonitors } from './health.ts';
-import type { ContainerRecord } from './record.ts';
+import { cgroupParent, type ContainerRecord } from './record.ts';
 import { runToCompletion, type RunJobOptions } from './run-job.ts';
 import { connectContainer, containersInMode, disconnectContainer, networkAttachments, type AttachRequest } from './networking.ts';
 
@@ -156,7 +156,8 @@ export class ContainersService {
 /** PIDs in the container's cgroup (pids controller on v1, the unified dir on v2). */
 export async function containerPids(rec: ContainerRecord): Promise<Set<number>> {
   const { readFileSync, existsSync } = await import('node:fs');
-  const candidates = [`/sys/fs/cgroup/pids/wharf/${rec.Id}/cgroup.procs`, `/sys/fs/cgroup/wharf/${rec.Id}/cgroup.procs`, `/sys/fs/cgroup/memory/wharf/${rec.Id}/cgroup.procs`];
+  const parent = cgroupParent(rec.HostConfig);
+  const candidates = [`/sys/fs/cgroup/pids/${parent}/${rec.Id}/cgroup.procs`, `/sys/fs/cgroup/${parent}/${rec.Id}/cgroup.procs`, `/sys/fs/cgroup/memory/${parent}/${rec.Id}/cgroup.procs`];
   for (const c of candidates) {
     if (!existsSync(c)) continue;
     return new Set(readFileSync(c, 'utf8').split('\n').filter(Boolean).map(Number));

@@ -10,6 +10,7 @@ import { isGone } from '../../common/cleanups.ts';
 import { buildRuntimeSpec, resolveUser, type RuntimeSpec } from '../../oci/index.ts';
 import { ContainerStartError, type ExitInfo } from '../../drivers/runtime/contract.ts';
 import type { ContainerRegistry, Live } from './service.ts';
+import { cgroupParent } from './record.ts';
 import { ensureBindSources, toOciMounts } from './mounts.ts';
 import { prepareVolumes, releaseVolumes } from './volume-use.ts';
 import { connectNetworks, disconnectAll, writeStandaloneFiles } from './networking.ts';
@@ -107,7 +108,7 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
       readonlyPaths: Array.isArray(hc.ReadonlyPaths) ? hc.ReadonlyPaths : undefined,
       pidNsPath: joinedNamespace(reg, hc.PidMode, 'pid'),
       ipcNsPath: joinedNamespace(reg, hc.IpcMode, 'ipc'),
-      cgroupsPath: `/wharf/${id}`,
+      cgroupsPath: `/${cgroupParent(hc)}/${id}`,
       sysctls: hc.Sysctls,
       init: hc.Init === true,
       oomScoreAdj: hc.OomScoreAdj || undefined,
