@@ -45,7 +45,7 @@ const HUFFMAN: Map<number, number> = (() => {
   return map;
 })();
 
-function huffmanDecode(b: Buffer): string {
+export function huffmanDecode(b: Buffer): string {
   const out: number[] = [];
   let code = 0;
   let len = 0;
@@ -67,7 +67,7 @@ function huffmanDecode(b: Buffer): string {
   return Buffer.from(out).toString('latin1');
 }
 
-class HpackDecoder {
+export class HpackDecoder {
   private table: [string, string][] = [];
   private size = 0;
   private max = 4096;
