@@ -9,6 +9,7 @@ import { parseNormalizedNamed, referenceString } from '../common/reference.ts';
 import type { CriDeps } from './deps.ts';
 import type { Handlers } from './grpc.ts';
 import { nowNanos } from './meta.ts';
+import { PAUSE_IMAGE } from './pause.ts';
 
 function qualified(name: string): string {
   try {
@@ -32,15 +33,17 @@ export function criImage(deps: CriDeps, ref: string) {
   const user = insp.Config?.User ?? '';
   const u = user.split(':')[0] ?? '';
   const numeric = /^\d+$/.test(u);
+  const repoTags = (row?.RepoTags ?? []).filter((t) => t !== '<none>:<none>').map(qualified);
   return {
     id,
-    repo_tags: (row?.RepoTags ?? []).filter((t) => t !== '<none>:<none>').map(qualified),
+    repo_tags: repoTags,
     repo_digests: (row?.RepoDigests ?? []).filter((t) => !t.startsWith('<none>')).map(qualified),
     size: String(row?.Size ?? insp.Size ?? 0),
     uid: numeric ? { value: u } : null,
     username: numeric ? '' : u,
     spec: null,
-    pinned: false,
+    // The sandbox image: kubelet's image GC leaves pinned images alone.
+    pinned: repoTags.includes(PAUSE_IMAGE),
   };
 }
 
