@@ -388,3 +388,41 @@ test('docker run --cgroup-parent puts the container\'s cgroup under it; a path w
   assert.match(bad.stderr, /invalid CgroupParent/);
   await runCli('sh', ['-c', 'for d in /sys/fs/cgroup/*/wharf-crt/docker /sys/fs/cgroup/wharf-crt/docker; do rmdir $d 2>/dev/null; rmdir $(dirname $d) 2>/dev/null; done; true']);
 });
+
+test('UpdateContainerResources reaches the cgroup; ReopenContainerLog starts a new file at the same path', { skip }, async () => {
+  const { pod: pid, ctrs: [cid] } = await runPod(podConfig(), [ctrConfig('res', ['sh', '-c', 'while true; do echo tick; sleep 0.2; done'])]);
+  try {
+    await ok(['update', '--memory', String(96 << 20), '--cpu-quota', '50000', '--cpu-period', '100000', cid!]);
+    const r = await crictl(['exec', '-s', cid!, 'sh', '-c', 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/cpu.max']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^${96 << 20}$`, 'm'));
+    assert.match(r.stdout, /^50000\b/m);
+    const log = JSON.parse(await ok(['inspect', cid!])).status.logPath as string;
+    await until(async () => (fs.existsSync(log) && fs.statSync(log).size > 0 ? true : undefined));
+    fs.renameSync(log, `${log}.1`);
+    const c = criClient(sock);
+    try { await c.call('ReopenContainerLog', { container_id: cid }); } finally { c.close(); }
+    assert.ok(fs.existsSync(log), 'the log is back when the call returns');
+    await until(async () => (/stdout F tick/.test(fs.readFileSync(log, 'utf8')) ? true : undefined));
+  } finally {
+    await crictl(['rmp', '-f', pid!]);
+  }
+});
+
+test('pods and containers outlive a daemon restart and are managed after it', { skip }, async () => {
+  const { pod: pid, ctrs: [cid] } = await runPod(podConfig(), [ctrConfig('survivor', ['sleep', '600'])]);
+  try {
+    const before = JSON.parse(await ok(['inspectp', pid!])).status.network.ip;
+    await d.restart();
+    await until(async () => ((await crictl(['version'])).code === 0 ? true : undefined));
+    const pod = JSON.parse(await ok(['inspectp', pid!])).status;
+    assert.equal(pod.state, 'SANDBOX_READY');
+    assert.equal(pod.network.ip, before);
+    assert.equal(JSON.parse(await ok(['inspect', cid!])).status.state, 'CONTAINER_RUNNING');
+    assert.equal((await crictl(['exec', '-s', cid!, 'true'])).code, 0);
+    await ok(['stopp', pid!]);
+    await ok(['rmp', pid!]);
+  } finally {
+    await crictl(['rmp', '-f', pid!]);
+  }
+});
