@@ -121,6 +121,11 @@ export async function createContainer(deps: CriDeps, sandboxId: string, config: 
   }
   const logPath = config.log_path && pod.state.logDirectory ? path.join(pod.state.logDirectory, config.log_path) : config.log_path && path.isAbsolute(config.log_path) ? config.log_path : '';
   if (logPath) fs.mkdirSync(path.dirname(logPath), { recursive: true, mode: 0o755 });
+  // As containerd's CRI: a host path that does not exist yet is made as a directory.
+  for (const m of config.mounts ?? []) {
+    if (!m.host_path || !path.isAbsolute(m.host_path)) throw new InvalidArgumentError(`mount host_path must be an absolute path: ${JSON.stringify(m.host_path ?? '')}`);
+    if (!fs.existsSync(m.host_path)) fs.mkdirSync(m.host_path, { recursive: true, mode: 0o755 });
+  }
   const mounts = (config.mounts ?? []).map((m) => ({ container_path: m.container_path ?? '', host_path: m.host_path ?? '', readonly: m.readonly === true, selinux_relabel: m.selinux_relabel === true, propagation: m.propagation ?? 'PROPAGATION_PRIVATE' }));
   const state: ContainerState = {
     metadata: { name: md.name, attempt: md.attempt ?? 0 },
