@@ -27,7 +27,7 @@ export interface PodSandboxConfig {
     cgroup_parent?: string;
     sysctls?: Record<string, string>;
     security_context?: {
-      namespace_options?: { network?: NsMode; pid?: NsMode; ipc?: NsMode; target_id?: string } | null;
+      namespace_options?: { network?: NsMode; pid?: NsMode; ipc?: NsMode; target_id?: string; userns_options?: { mode?: string } | null } | null;
       privileged?: boolean;
       readonly_rootfs?: boolean;
       supplemental_groups?: string[];
@@ -40,6 +40,8 @@ export async function runPodSandbox(deps: CriDeps, config: PodSandboxConfig | nu
   if (!config || !md?.name || !md.namespace) throw new InvalidArgumentError('pod sandbox config must carry metadata with a name and a namespace');
   if (runtimeHandler && runtimeHandler !== 'runc') throw new InvalidArgumentError(`runtime handler "${runtimeHandler}" is not supported (wharf runs runc)`);
   const ns = config.linux?.security_context?.namespace_options;
+  // Running a pod that asked for its own user namespace as root on the host would be worse than refusing it.
+  if (ns?.userns_options?.mode === 'POD') throw new InvalidArgumentError('user namespaces for pods are not supported by wharf');
   const state: SandboxState = {
     metadata: { name: md.name, uid: md.uid ?? '', namespace: md.namespace, attempt: md.attempt ?? 0 },
     labels: config.labels ?? {},
