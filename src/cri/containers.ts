@@ -13,6 +13,7 @@ import type { CriDeps } from './deps.ts';
 import { criRecord, criRecords, findCriRecord } from './records.ts';
 import { containerName, matchesSelector, nanos, nowNanos, recordLabels, stateOf, SANDBOX_LABEL, type ContainerState } from './meta.ts';
 import { removeQuietly, sandboxFor, stopQuietly } from './sandbox.ts';
+import { seccompOpt } from './security.ts';
 
 interface KeyValue { key?: string; value?: string }
 interface Int64Value { value?: string | number }
@@ -72,30 +73,6 @@ export function resourcesBody(r: LinuxResources | null | undefined): Record<stri
   if (r.cpuset_cpus) out.CpusetCpus = r.cpuset_cpus;
   if (r.cpuset_mems) out.CpusetMems = r.cpuset_mems;
   return out;
-}
-
-/**
- * The CRI's seccomp: no profile at all means unconfined (kubelet's default, unlike docker's);
- * RuntimeDefault (or the legacy `runtime/default`, `docker/default`) is wharf's default
- * profile; Localhost names a JSON profile file on the node (legacy: `localhost/<path>`).
- */
-function seccompOpt(sc: NonNullable<NonNullable<ContainerConfig['linux']>['security_context']> | null | undefined): string[] {
-  if (sc?.privileged) return [];
-  const type = sc?.seccomp?.profile_type;
-  const legacy = sc?.seccomp_profile_path ?? '';
-  let file: string | undefined;
-  if (type === 'RuntimeDefault') return [];
-  if (type === 'Localhost') file = sc?.seccomp?.localhost_ref;
-  else if (type === 'Unconfined' || !legacy || legacy === 'unconfined') return ['seccomp=unconfined'];
-  else if (legacy === 'runtime/default' || legacy === 'docker/default') return [];
-  else if (legacy.startsWith('localhost/')) file = legacy.slice(10);
-  else throw new InvalidArgumentError(`unknown seccomp profile "${legacy}": use runtime/default, unconfined or localhost/<path>`);
-  if (!file) throw new InvalidArgumentError('a Localhost seccomp profile needs localhost_ref');
-  try {
-    return [`seccomp=${fs.readFileSync(file, 'utf8')}`];
-  } catch (err) {
-    throw new InvalidArgumentError(`cannot read the seccomp profile ${file}: ${(err as Error).message}`);
-  }
 }
 
 function userOf(sc: NonNullable<NonNullable<ContainerConfig['linux']>['security_context']> | null | undefined): string {

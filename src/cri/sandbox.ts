@@ -10,6 +10,7 @@ import { InvalidArgumentError, NotModifiedError } from '../common/errors.ts';
 import type { ContainerRecord } from '../engine/containers/index.ts';
 import type { CriDeps } from './deps.ts';
 import { ensurePauseImage } from './pause.ts';
+import { seccompOpt } from './security.ts';
 import { criRecord, criRecords, findCriRecord } from './records.ts';
 import { SANDBOX_LABEL, matchesSelector, nanos, nowNanos, recordLabels, sandboxName, stateOf, type SandboxState } from './meta.ts';
 
@@ -31,6 +32,10 @@ export interface PodSandboxConfig {
       privileged?: boolean;
       readonly_rootfs?: boolean;
       supplemental_groups?: string[];
+      run_as_user?: { value?: string } | null;
+      run_as_group?: { value?: string } | null;
+      seccomp?: { profile_type?: string; localhost_ref?: string } | null;
+      seccomp_profile_path?: string;
     } | null;
   } | null;
 }
@@ -74,6 +79,8 @@ export async function runPodSandbox(deps: CriDeps, config: PodSandboxConfig | nu
   const body = {
     Image: image,
     Hostname: hostNet ? '' : state.hostname,
+    // The pod's user and seccomp apply to its pause process too (containerd does the same).
+    User: sc?.run_as_user ? `${sc.run_as_user.value ?? 0}${sc.run_as_group ? `:${sc.run_as_group.value ?? 0}` : ''}` : '',
     Labels: recordLabels('sandbox', state),
     ExposedPorts: exposed,
     HostConfig: {
@@ -88,6 +95,7 @@ export async function runPodSandbox(deps: CriDeps, config: PodSandboxConfig | nu
       Privileged: sc?.privileged === true,
       ReadonlyRootfs: sc?.readonly_rootfs === true,
       GroupAdd: sc?.supplemental_groups?.map(String) ?? [],
+      SecurityOpt: seccompOpt(sc),
       ...(state.cgroupParent ? { CgroupParent: state.cgroupParent } : {}),
     },
   };
