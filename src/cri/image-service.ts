@@ -6,6 +6,7 @@
  */
 import { NotFoundError } from '../common/errors.ts';
 import { parseNormalizedNamed, referenceString } from '../common/reference.ts';
+import type { ImageSummary } from '../engine/images/index.ts';
 import type { CriDeps } from './deps.ts';
 import type { Handlers } from './grpc.ts';
 import { nowNanos } from './meta.ts';
@@ -20,7 +21,7 @@ function qualified(name: string): string {
 }
 
 /** CRI's Image for an id, or undefined when the store does not have it. */
-export function criImage(deps: CriDeps, ref: string) {
+export function criImage(deps: CriDeps, ref: string, rows?: Map<string, ImageSummary>) {
   let id: string;
   try {
     id = deps.images.lookup(ref);
@@ -28,7 +29,7 @@ export function criImage(deps: CriDeps, ref: string) {
     if (err instanceof NotFoundError || (err as { status?: number }).status === 404 || (err as { status?: number }).status === 400) return undefined;
     throw err;
   }
-  const row = deps.images.list({ all: true }).find((i) => i.Id === id);
+  const row = rows ? rows.get(id) : deps.images.list({ all: true }).find((i) => i.Id === id);
   const insp = deps.images.inspect(id) as { Config?: { User?: string }; Size?: number };
   const user = insp.Config?.User ?? '';
   const u = user.split(':')[0] ?? '';
@@ -55,7 +56,8 @@ export function imageHandlers(deps: CriDeps): Handlers {
         const img = criImage(deps, want);
         return { images: img ? [img] : [] };
       }
-      const images = deps.images.list({}).map((i) => criImage(deps, i.Id)).filter((i) => i !== undefined);
+      const rows = new Map(deps.images.list({}).map((i) => [i.Id, i]));
+      const images = [...rows.keys()].map((id) => criImage(deps, id, rows)).filter((i) => i !== undefined);
       return { images };
     },
     ImageStatus: async (req: { image?: { image?: string } | null; verbose?: boolean }) => {
