@@ -99,7 +99,7 @@ export interface CriGrpcServer {
 /** Serves both services on `socketPath` (a stale socket file is replaced; mode 0660). */
 export async function serveCri(socketPath: string, runtime: Handlers, image: Handlers, logger: Logger): Promise<CriGrpcServer> {
   const services = loadCriServices();
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 << 20, 'grpc.max_send_message_length': 16 << 20 });
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 << 20, 'grpc.max_send_message_length': 64 << 20 });
   server.addService(services.runtime, bindService(services.runtime, runtime, logger));
   server.addService(services.image, bindService(services.image, image, logger));
   fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
