@@ -240,7 +240,8 @@ export async function execSync(deps: CriDeps, id: string, cmd: string[], timeout
   const rec = criRecord(deps, 'container', id);
   if (!cmd?.length) throw new InvalidArgumentError('ExecSync needs a command');
   if (!rec.State.Running) throw new InvalidArgumentError(`container ${rec.Id} is not running`);
-  const r = await deps.containers.execs.runSync(rec.Id, cmd, { timeoutMs: timeoutSec > 0 ? timeoutSec * 1000 : 0, maxOutput: 7 << 20 }) // both streams within kubelet's 16 MiB gRPC message limit;
+  // Both streams together stay within kubelet's 16 MiB gRPC message limit.
+  const r = await deps.containers.execs.runSync(rec.Id, cmd, { timeoutMs: timeoutSec > 0 ? timeoutSec * 1000 : 0, maxOutput: 7 << 20 });
   if (r.timedOut) throw new TimeoutError(`command ${JSON.stringify(cmd)} timed out after ${timeoutSec}s`);
   return { stdout: r.stdout, stderr: r.stderr, exit_code: r.exitCode };
 }
