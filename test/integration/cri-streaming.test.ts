@@ -32,6 +32,7 @@ class LocalRuntime implements StreamRuntime {
     }
     if (containerId === 'boom') throw new Error('no such container');
     const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.on('error', () => {}); // a process that exits before reading its input
     if (io.stdin) io.stdin.pipe(child.stdin); else child.stdin.end();
     if (io.stdout) child.stdout.pipe(io.stdout, { end: false }); else child.stdout.resume();
     if (io.stderr) child.stderr.pipe(io.stderr, { end: false }); else child.stderr.resume();

@@ -117,6 +117,8 @@ function headerBlock(headers: HeaderList): Buffer {
   return Buffer.concat(parts);
 }
 
+const SYNC_MARK = Buffer.from([0x00, 0x00, 0x00, 0xff, 0xff]);
+
 /** This side's header compressor: one zlib stream of stored blocks, primed with the dictionary. */
 export class HeaderEncoder {
   private started = false;
@@ -140,6 +142,9 @@ export class HeaderEncoder {
       h.writeUInt16LE(~piece.length & 0xffff, 3);
       parts.push(h, piece);
     }
+    // An empty stored block, as zlib's Z_SYNC_FLUSH ends a block: inflaters (Go's flate) hand
+    // out a stored block's bytes only once they read the next block's header.
+    parts.push(SYNC_MARK);
     return Buffer.concat(parts);
   }
 }
