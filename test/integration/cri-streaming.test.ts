@@ -10,12 +10,17 @@ import net from 'node:net';
 import http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { StreamingServer, InvalidStreamRequestError, type StreamIO, type StreamRuntime } from '../../src/cri/streaming/index.ts';
 import { RequestCache } from '../../src/cri/streaming/tokens.ts';
 import { SPDY3_DICTIONARY } from '../../src/cri/streaming/spdy/dictionary.ts';
 import { terminalSizes } from '../../src/cri/streaming/resize.ts';
 import { openRemoteCommand, readAll, upgrade } from '../helpers/cri-stream-client.ts';
 import { SpdySession } from '../../src/cri/streaming/spdy/session.ts';
+import { crictlBinary, startFakeCri } from '../helpers/fake-cri.ts';
 
 /** exec runs the command on the host; container "tty" reports resizes; attach upper-cases stdin. */
 class LocalRuntime implements StreamRuntime {
@@ -281,4 +286,68 @@ test('exec over WebSocket (v5.channel.k8s.io): channels, stdin close signal, sta
   socket.destroy();
   assert.equal(out[1], 'over websocket');
   assert.deepEqual(JSON.parse(out[3]!), { metadata: {}, status: 'Success' });
+});
+
+/**
+ * crictl v1.26.1 (kubelet's own Go client code: client-go remotecommand and portforward over
+ * moby/spdystream) against this server, through a CRI stub that only hands out the URLs.
+ * Needs crictl (shared tools) and the CRI server's :authority rewriter (src/cri/h2-authority.ts).
+ */
+test('crictl exec, attach and port-forward against the streaming server', async (t) => {
+  const crictl = crictlBinary();
+  const rewriter = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../src/cri/h2-authority.ts');
+  if (!crictl || !fs.existsSync(rewriter)) { t.skip('needs crictl and src/cri/h2-authority.ts'); return; }
+  const { rewritingDuplex } = (await import(rewriter)) as { rewritingDuplex: (s: net.Socket) => Duplex };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cri-streaming-'));
+  const cri = await startFakeCri(server, dir, rewritingDuplex);
+  const run = (args: string[], input?: string) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const p = spawn(crictl, ['--runtime-endpoint', cri.endpoint, '--timeout', '10s', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c) => { stdout += c; });
+    p.stderr.on('data', (c) => { stderr += c; });
+    p.stdin.end(input);
+    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+  try {
+    const r = await run(['exec', 'c1', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    assert.equal(r.stdout, 'out\n');
+    assert.match(r.stderr, /^err\n/);
+    assert.match(r.stderr, /command terminated with exit code 3/);
+    const ok = await run(['exec', 'c1', 'true']);
+    assert.equal(ok.code, 0, ok.stderr);
+    const cat = await run(['exec', '-i', 'c1', 'cat'], 'through stdin\n');
+    assert.equal(cat.stdout, 'through stdin\n');
+    assert.equal(cat.code, 0, cat.stderr);
+    const att = await run(['attach', '-i', 'c1'], 'attached\n');
+    assert.equal(att.stdout, 'ATTACHED\n');
+
+    // port-forward: a free local port, then three connections through it to the echo server.
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const local = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const pf = spawn(crictl, ['--runtime-endpoint', cri.endpoint, 'port-forward', 'pod1', `${local}:${echoPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        pf.stdout.on('data', (c) => { if (String(c).includes('Forwarding from')) resolve(); });
+        pf.on('close', () => reject(new Error('crictl port-forward exited')));
+      });
+      for (const msg of ['one', 'two', 'three']) {
+        const got = await new Promise<string>((resolve, reject) => {
+          const c = net.connect(local, '127.0.0.1', () => c.end(msg));
+          let d = '';
+          c.on('data', (x) => { d += x; });
+          c.on('close', () => resolve(d));
+          c.on('error', reject);
+        });
+        assert.equal(got, `echo:${msg}`);
+      }
+    } finally {
+      pf.kill();
+    }
+  } finally {
+    await cri.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
