@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import http from 'node:http';
+import zlib from 'node:zlib';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import fs from 'node:fs';
@@ -350,4 +351,19 @@ test('crictl exec, attach and port-forward against the streaming server', async 
     await cri.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a header block that inflates past the limit ends the session', async () => {
+  const url = server.execUrl(execReq(['true']));
+  const up = await upgrade(url, ['v4.channel.k8s.io']);
+  assert.equal(up.status, 101);
+  // count 1, name "x", a 1 MiB value of zeros: a few KiB compressed.
+  const value = Buffer.alloc(1024 * 1024);
+  const raw = Buffer.alloc(4 + 4 + 1 + 4);
+  raw.writeUInt32BE(1, 0); raw.writeUInt32BE(1, 4); raw.write('x', 8); raw.writeUInt32BE(value.length, 9);
+  const block = zlib.deflateSync(Buffer.concat([raw, value]), { dictionary: SPDY3_DICTIONARY, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  const frame = Buffer.alloc(18);
+  frame.writeUInt16BE(0x8003, 0); frame.writeUInt16BE(1, 2); frame.writeUIntBE(10 + block.length, 5, 3); frame.writeUInt32BE(1, 8);
+  up.socket!.write(Buffer.concat([frame, block]));
+  await new Promise<void>((resolve) => { up.socket!.resume(); up.socket!.on('close', () => resolve()); });
 });

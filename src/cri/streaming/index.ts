@@ -12,6 +12,7 @@
  * another transport) can still use it.
  */
 import http from 'node:http';
+import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { StreamRuntime } from './contract.ts';
@@ -33,6 +34,7 @@ export interface AttachUrlRequest { containerId: string; tty: boolean; stdin: bo
 export interface PortForwardUrlRequest { podSandboxId: string; ports: number[] }
 
 const SPDY = 'spdy/3.1';
+const IDLE_TIMEOUT_MS = 4 * 3600_000;
 
 export class StreamingServer {
   private readonly cache = new RequestCache<Cached>();
@@ -119,6 +121,8 @@ export class StreamingServer {
 
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
+    // A session with no traffic either way for this long is dropped (kubelet's default idle timeout).
+    (socket as net.Socket).setTimeout?.(IDLE_TIMEOUT_MS, () => socket.destroy());
     const found = this.lookup(req.url);
     if (!found) { rawResponse(socket, 404, '404 page not found\n'); return; }
     const { token, req: cached } = found;

@@ -33,6 +33,8 @@ export const RST = { PROTOCOL_ERROR: 1, INVALID_STREAM: 2, REFUSED_STREAM: 3, UN
 
 /** Largest DATA payload this side sends in one frame (the format allows 2^24-1). */
 export const MAX_DATA_CHUNK = 64 * 1024;
+/** Largest uncompressed header block accepted from the peer. */
+export const MAX_HEADER_BLOCK = 256 * 1024;
 /** Largest frame accepted from the peer: a bigger one ends the session. */
 export const MAX_FRAME = 16 * 1024 * 1024;
 
@@ -155,8 +157,15 @@ export class HeaderDecoder {
   private out: Buffer[] = [];
   private failed: Error | undefined;
 
+  private outLen = 0;
+
   constructor() {
-    this.inflate.on('data', (c: Buffer) => this.out.push(c));
+    this.inflate.on('data', (c: Buffer) => {
+      this.outLen += c.length;
+      // A header block that inflates past the limit ends the session (a zlib bomb).
+      if (this.outLen > MAX_HEADER_BLOCK) { this.failed ??= new Error('SPDY header block too large'); this.out = []; return; }
+      this.out.push(c);
+    });
     this.inflate.on('error', (e: Error) => { this.failed = e; });
   }
 
@@ -172,6 +181,7 @@ export class HeaderDecoder {
     if (this.failed) throw this.failed;
     const raw = Buffer.concat(this.out);
     this.out = [];
+    this.outLen = 0;
     return parseHeaderBlock(raw);
   }
 

@@ -16,6 +16,8 @@ import {
 } from './framer.ts';
 
 const STREAM_HWM = 1024 * 1024;
+/** Streams open at once in one session (kubelet's clients use 2–5, port-forward 2 per connection). */
+const MAX_STREAMS = 1000;
 
 export class SpdyStream extends Duplex {
   /** Set once the peer answered our SYN_STREAM (client side). */
@@ -258,6 +260,10 @@ export class SpdySession extends EventEmitter {
           return;
         }
         this.lastPeerId = id;
+        if (this.streams.size >= MAX_STREAMS) {
+          this.sendRaw(rstStream(id, RST.REFUSED_STREAM));
+          return;
+        }
         const s = new SpdyStream(this, id, headers);
         this.streams.set(id, s);
         if (f.flags & FLAG_UNIDIRECTIONAL) s.end();
