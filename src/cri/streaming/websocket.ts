@@ -69,6 +69,7 @@ export function acceptWebSocketRemoteCommand(req: http.IncomingMessage, socket: 
     if (sink && !sink.writableEnded && !sink.write(data)) ws.pause(() => sink.once('drain', () => ws.resume()));
   };
   ws.onClose = () => { stdin?.end(); resize?.end(); };
+  ws.receive(head);
 
   const stdout = o.stdout ? output(CH.stdout) : undefined;
   const stderr = o.stderr && !o.tty ? output(CH.stderr) : undefined;
@@ -105,6 +106,9 @@ class WebSocketConn {
   }
 
   get isClosed(): boolean { return this.done; }
+
+  /** Bytes that came with the upgrade request (a client that did not wait for the 101). */
+  receive(head: Buffer): void { if (head.length) this.onBytes(head); }
 
   send(payload: Buffer, opcode: number): boolean {
     if (this.done || this.closeSent) return true;
