@@ -132,3 +132,19 @@ test('port-forward reaches a port bound to the pod\'s own loopback', async () =>
   assert.match(await readAll(err2), /error forwarding port 8081 to pod .*connection refused/);
   session.destroy();
 });
+
+test('an exec whose client goes away is killed', async () => {
+  const s = await openRemoteCommand(server.execUrl({ containerId: ids.pod!, cmd: ['sh', '-c', 'echo started; exec sleep 77'], tty: false, stdin: false, stdout: true, stderr: true }), { stdout: true, stderr: true });
+  await new Promise<void>((resolve) => s.stdout!.once('data', () => resolve()));
+  s.session.destroy();
+  const ps = async () => {
+    const p = await openRemoteCommand(server.execUrl({ containerId: ids.pod!, cmd: ['ps'], tty: false, stdin: false, stdout: true, stderr: true }), { stdout: true, stderr: true });
+    return (await p.result()).stdout;
+  };
+  let out = await ps();
+  for (let i = 0; i < 20 && out.includes('sleep 77'); i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    out = await ps();
+  }
+  assert.doesNotMatch(out, /sleep 77/);
+});

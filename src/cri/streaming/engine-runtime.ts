@@ -36,9 +36,19 @@ export class EngineStreamRuntime implements StreamRuntime {
       started = true;
       if (pending) void apply(pending);
     }, 10);
+    // The client gone (kubectl exec interrupted): the process is killed, as containerd's CRI
+    // does when the request's context ends, rather than left running with nobody attached.
+    const killOnAbort = () => {
+      const info = execs.inspect(Id) as { Running: boolean; Pid: number };
+      if (info.Running && info.Pid > 0) {
+        try { process.kill(info.Pid, 'SIGKILL'); } catch { /* already gone */ }
+      }
+    };
+    io.signal?.addEventListener('abort', killOnAbort, { once: true });
     try {
       await execs.start(Id, { detach: false, tty: io.tty }, client);
     } finally {
+      io.signal?.removeEventListener('abort', killOnAbort);
       clearInterval(startedCheck);
       client.dispose();
     }
