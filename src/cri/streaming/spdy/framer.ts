@@ -47,28 +47,37 @@ export type Frame =
 
 /** Splits the bytes of a connection into frames. */
 export class FrameParser {
-  private buf: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private length = 0;
+  /** Bytes the frame being received needs in all (header included), once its header is in. */
+  private want = 8;
 
   /** Adds bytes; returns the complete frames they finish. Throws on a frame over MAX_FRAME. */
   push(chunk: Buffer): Frame[] {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    this.chunks.push(chunk);
+    this.length += chunk.length;
     const out: Frame[] = [];
-    while (this.buf.length >= 8) {
-      const len = this.buf.readUIntBE(5, 3);
+    // A large frame arrives in many chunks: they are joined once, when it is complete.
+    while (this.length >= this.want) {
+      let buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.length);
+      this.chunks = [buf];
+      const len = buf.readUIntBE(5, 3);
       if (len > MAX_FRAME) throw new Error(`SPDY frame of ${len} bytes is too large`);
-      if (this.buf.length < 8 + len) break;
-      const flags = this.buf[4]!;
-      const body = this.buf.subarray(8, 8 + len);
-      if (this.buf[0]! & 0x80) {
-        const version = this.buf.readUInt16BE(0) & 0x7fff;
+      if (buf.length < 8 + len) { this.want = 8 + len; break; }
+      const flags = buf[4]!;
+      const body = buf.subarray(8, 8 + len);
+      if (buf[0]! & 0x80) {
+        const version = buf.readUInt16BE(0) & 0x7fff;
         if (version !== VERSION) throw new Error(`unsupported SPDY version ${version}`);
-        out.push({ kind: 'control', type: this.buf.readUInt16BE(2), flags, payload: body });
+        out.push({ kind: 'control', type: buf.readUInt16BE(2), flags, payload: body });
       } else {
-        out.push({ kind: 'data', streamId: this.buf.readUInt32BE(0) & 0x7fffffff, flags, data: body });
+        out.push({ kind: 'data', streamId: buf.readUInt32BE(0) & 0x7fffffff, flags, data: body });
       }
-      this.buf = this.buf.subarray(8 + len);
+      buf = buf.subarray(8 + len);
+      this.chunks = buf.length ? [buf] : [];
+      this.length = buf.length;
+      this.want = 8;
     }
-    if (!this.buf.length) this.buf = Buffer.alloc(0);
     return out;
   }
 }
