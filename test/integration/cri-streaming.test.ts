@@ -367,3 +367,42 @@ test('a header block that inflates past the limit ends the session', async () =>
   up.socket!.write(Buffer.concat([frame, block]));
   await new Promise<void>((resolve) => { up.socket!.resume(); up.socket!.on('close', () => resolve()); });
 });
+
+test('PINGs are echoed; base64.channel.k8s.io over WebSocket', async () => {
+  const up = await upgrade(server.portForwardUrl({ podSandboxId: 'pod1', ports: [] }), ['portforward.k8s.io']);
+  const session = new SpdySession(up.socket!, 'client');
+  session.receive(up.head!);
+  const pong = new Promise<number>((r) => session.once('pong', r));
+  session.ping(7);
+  assert.equal(await pong, 7);
+  session.destroy();
+
+  const url = server.execUrl(execReq(['sh', '-c', 'echo b64; echo e >&2']));
+  const key = randomBytes(16).toString('base64');
+  const { socket, head } = await new Promise<{ socket: Duplex; head: Buffer }>((resolve, reject) => {
+    const req = http.request(url, { headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': key, 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Protocol': 'base64.channel.k8s.io' } });
+    req.on('upgrade', (_r, s, h) => resolve({ socket: s, head: h }));
+    req.on('response', (r) => reject(new Error(`status ${r.statusCode}`)));
+    req.end();
+  });
+  let buf = head;
+  const msgs: string[] = [];
+  await new Promise<void>((resolve) => {
+    const parse = () => {
+      while (buf.length >= 2 && buf.length >= 2 + (buf[1]! & 0x7f)) {
+        const len = buf[1]! & 0x7f;
+        const op = buf[0]! & 0x0f;
+        const p = buf.subarray(2, 2 + len).toString();
+        buf = buf.subarray(2 + len);
+        if (op === 8) { resolve(); return; }
+        msgs.push(p);
+      }
+    };
+    parse();
+    socket.on('data', (c: Buffer) => { buf = Buffer.concat([buf, c]); parse(); });
+    socket.on('close', () => resolve());
+  });
+  socket.destroy();
+  const decoded = msgs.filter((m) => m.length > 1).map((m) => [m[0], Buffer.from(m.slice(1), 'base64').toString()]);
+  assert.deepEqual(decoded.sort(), [['1', 'b64\n'], ['2', 'e\n']]);
+});

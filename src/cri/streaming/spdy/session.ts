@@ -164,6 +164,9 @@ export class SpdySession extends EventEmitter {
     return s;
   }
 
+  /** Sends a PING with this side's parity; the peer's echo is emitted as 'pong'. */
+  ping(id: number): void { this.sendRaw(ping(id)); }
+
   /** Server side: accepts a stream the peer opened (SYN_REPLY). */
   reply(stream: SpdyStream, headers: HeaderList = []): void {
     this.sendRaw(synReply(stream.id, 0, this.encoder.encode(headers)));
@@ -294,6 +297,7 @@ export class SpdySession extends EventEmitter {
         const id = p.readUInt32BE(0);
         // Echo the peer's pings (their parity is not ours); ours coming back need nothing.
         if (id % 2 !== this.nextId % 2) this.sendRaw(ping(id));
+        else this.emit('pong', id);
         return;
       }
       case FrameType.GoAway:
