@@ -97,7 +97,7 @@ test('exec with stdin, and exec with a tty that the resize stream sizes', async 
   const tty = await openRemoteCommand(server.execUrl({ containerId: ids.pod!, cmd: ['sh', '-c', 'sleep 1; stty size'], tty: true, stdin: true, stdout: true, stderr: false }), { stdin: true, stdout: true, tty: true });
   tty.resize!.write(JSON.stringify({ Width: 91, Height: 33 }) + '\n');
   const t = await tty.result();
-  assert.equal(t.stdout.trim(), '33 91');
+  assert.equal(t.stdout.trim(), '33 91', JSON.stringify(t));
   assert.equal(JSON.parse(t.error).status, 'Success');
 });
 

@@ -11,21 +11,50 @@ import type { ClientStream, ContainersService } from '../../engine/containers/in
 import type { StreamIO, StreamRuntime, TerminalSize } from './contract.ts';
 import { dialInNetns } from './netns-dial.ts';
 
+/** How long an exec with a tty waits for the client's first terminal size before it starts. */
+const FIRST_SIZE_WAIT_MS = 250;
+
 export class EngineStreamRuntime implements StreamRuntime {
   constructor(private readonly containers: ContainersService) {}
 
   async exec(containerId: string, cmd: string[], io: StreamIO): Promise<number> {
     const execs = this.containers.execs;
-    const { Id } = execs.create(containerId, { Cmd: cmd, AttachStdin: !!io.stdin, AttachStdout: !!io.stdout, AttachStderr: !!io.stderr, Tty: io.tty });
+    // client-go sends the terminal's size as soon as its streams are up: wait a moment for it
+    // so the process starts at that size (docker exec's ConsoleSize); later sizes resize it.
+    let sizes: AsyncIterator<TerminalSize> | undefined;
+    let next: Promise<IteratorResult<TerminalSize>> | undefined;
+    let first: TerminalSize | undefined;
+    if (io.tty && io.resize) {
+      sizes = io.resize[Symbol.asyncIterator]();
+      next = sizes.next();
+      const r = await Promise.race([next, new Promise<undefined>((res) => { setTimeout(res, FIRST_SIZE_WAIT_MS); })]);
+      if (r) {
+        first = r.done ? undefined : r.value;
+        next = r.done ? undefined : sizes.next();
+      }
+    }
+    const { Id } = execs.create(containerId, {
+      Cmd: cmd, AttachStdin: !!io.stdin, AttachStdout: !!io.stdout, AttachStderr: !!io.stderr, Tty: io.tty,
+      ConsoleSize: first?.width && first.height ? [first.height, first.width] : undefined,
+    });
     const client = new EngineClient(io, io.tty);
-    // Sizes that come before the process exists are applied once it runs (the last one wins).
+    // Sizes that come before the process exists are applied once it runs (the last one wins);
+    // a resize the monitor is not ready for yet is tried again shortly.
     let started = false;
     let pending: TerminalSize | undefined;
-    const apply = (s: TerminalSize) => (s.width && s.height ? execs.resize(Id, s.height, s.width).catch(() => {}) : Promise.resolve());
-    if (io.tty && io.resize) {
+    const apply = async (s: TerminalSize) => {
+      if (!s.width || !s.height) return;
+      for (let i = 0; i < 20; i++) {
+        try { await execs.resize(Id, s.height, s.width); return; } catch { /* not ready yet, or gone */ }
+        if ((execs.inspect(Id) as { Running: boolean }).Running === false) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    if (next && sizes) {
+      const it = sizes;
       void (async () => {
-        for await (const s of io.resize!) {
-          if (started) await apply(s); else pending = s;
+        for (let r = await next; !r.done; r = await it.next()) {
+          if (started) await apply(r.value); else pending = r.value;
         }
       })().catch(() => {});
     }
