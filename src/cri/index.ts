@@ -15,6 +15,8 @@ import { imageHandlers } from './image-service.ts';
 export type { CriDeps, StreamingUrls, PodNetworkProvider, DockerStatsJson } from './deps.ts';
 export { PAUSE_IMAGE } from './pause.ts';
 export { CniNetwork } from './cni.ts';
+export { StreamingServer } from './streaming/index.ts';
+export { EngineStreamRuntime } from './streaming/engine-runtime.ts';
 
 export function startCri(deps: CriDeps, o: { socket: string }): Promise<CriGrpcServer> {
   return serveCri(o.socket, runtimeHandlers(deps), imageHandlers(deps), deps.logger);

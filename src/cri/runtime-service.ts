@@ -13,6 +13,7 @@ import {
   TimeoutError, containerStatus, createContainer, execSync, listContainers, removeContainer, reopenContainerLog, startContainer, stopContainer, updateContainerResources,
 } from './containers.ts';
 import { containerStats, listContainerStats, listPodSandboxStats, podSandboxStats } from './stats.ts';
+import { InvalidStreamRequestError, TooManyInFlightError } from './streaming/index.ts';
 
 export const CRI_API_VERSION = 'v1';
 
@@ -65,20 +66,19 @@ export function runtimeHandlers(deps: CriDeps): Handlers {
       if (!deps.streaming) throw unimplemented('Exec');
       const rec = criRecord(deps, 'container', req.container_id);
       if (!rec.State.Running) throw new GrpcError(grpc.status.FAILED_PRECONDITION, `container ${rec.Id} is not running`);
-      if (!req.cmd?.length) throw new GrpcError(grpc.status.INVALID_ARGUMENT, 'Exec needs a command');
-      if (!req.stdout && !req.stderr && !req.stdin) throw new GrpcError(grpc.status.INVALID_ARGUMENT, 'one of stdin, stdout, or stderr must be set');
-      return { url: deps.streaming.execUrl({ containerId: rec.Id, cmd: req.cmd, tty: req.tty === true, stdin: req.stdin === true, stdout: req.stdout === true, stderr: req.stderr === true && req.tty !== true }) };
+      return { url: streamingUrl(() => deps.streaming!.execUrl({ containerId: rec.Id, cmd: req.cmd ?? [], tty: req.tty === true, stdin: req.stdin === true, stdout: req.stdout === true, stderr: req.stderr === true })) };
     },
     Attach: async (req) => {
       if (!deps.streaming) throw unimplemented('Attach');
       const rec = criRecord(deps, 'container', req.container_id);
-      if (!req.stdout && !req.stderr && !req.stdin) throw new GrpcError(grpc.status.INVALID_ARGUMENT, 'one of stdin, stdout, or stderr must be set');
-      return { url: deps.streaming.attachUrl({ containerId: rec.Id, tty: req.tty === true, stdin: req.stdin === true, stdout: req.stdout === true, stderr: req.stderr === true && req.tty !== true }) };
+      if (!rec.State.Running) throw new GrpcError(grpc.status.FAILED_PRECONDITION, `container ${rec.Id} is not running`);
+      return { url: streamingUrl(() => deps.streaming!.attachUrl({ containerId: rec.Id, tty: req.tty === true, stdin: req.stdin === true, stdout: req.stdout === true, stderr: req.stderr === true })) };
     },
     PortForward: async (req) => {
       if (!deps.streaming) throw unimplemented('PortForward');
       const rec = criRecord(deps, 'sandbox', req.pod_sandbox_id);
-      return { url: deps.streaming.portForwardUrl({ podSandboxId: rec.Id, ports: (req.port ?? []).map(Number) }) };
+      if (!rec.State.Running) throw new GrpcError(grpc.status.FAILED_PRECONDITION, `pod sandbox ${rec.Id} is not ready`);
+      return { url: streamingUrl(() => deps.streaming!.portForwardUrl({ podSandboxId: rec.Id, ports: (req.port ?? []).map(Number) })) };
     },
 
     ContainerStats: async (req) => ({ stats: await containerStats(deps, criRecord(deps, 'container', req.container_id)) }),
@@ -88,6 +88,17 @@ export function runtimeHandlers(deps: CriDeps): Handlers {
 
     GetContainerEvents: { stream: (_req, call) => containerEvents(deps, call) },
   };
+}
+
+/** The streaming server's refusals as kubelet's codes: a bad request, or too many URLs not yet used. */
+function streamingUrl(make: () => string): string {
+  try {
+    return make();
+  } catch (err) {
+    if (err instanceof InvalidStreamRequestError) throw new GrpcError(grpc.status.INVALID_ARGUMENT, err.message);
+    if (err instanceof TooManyInFlightError) throw new GrpcError(grpc.status.RESOURCE_EXHAUSTED, err.message);
+    throw err;
+  }
 }
 
 const EVENT_TYPES: Record<string, string> = { create: 'CONTAINER_CREATED_EVENT', start: 'CONTAINER_STARTED_EVENT', die: 'CONTAINER_STOPPED_EVENT', destroy: 'CONTAINER_DELETED_EVENT' };

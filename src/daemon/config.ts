@@ -50,6 +50,8 @@ export interface DaemonConfig {
   /** CNI network configs and plugin dirs for pods (`:`-separated); no config: wharf's bridge. */
   cniConfDir: string;
   cniBinDir: string;
+  /** host:port of the CRI streaming server (Exec/Attach/PortForward URLs); port 0 picks one. */
+  criStreamingAddress: string;
 }
 
 /** daemon.json key → config field, with the value's kind. */
@@ -92,6 +94,7 @@ const KEYS: Record<string, { field: keyof DaemonConfig; kind: 'string' | 'bool' 
   'cri-registry-mirrors': { field: 'criRegistryMirrors', kind: 'map' },
   'cni-conf-dir': { field: 'cniConfDir', kind: 'string' },
   'cni-bin-dir': { field: 'cniBinDir', kind: 'string' },
+  'cri-streaming-address': { field: 'criStreamingAddress', kind: 'string' },
 };
 
 /** Keys SIGHUP re-reads from the file. */
@@ -107,7 +110,7 @@ export function defaults(): DaemonConfig {
     liveRestore: true, bridge: 'wharf0', group: 'wharf', defaultRuntime: 'runc', logDriver: 'json-file', logOpts: {}, iptables: true, ipForward: true,
     dns: [], dnsSearch: [], experimental: false, noNewPrivileges: false, labels: [], maxConcurrentDownloads: 3, maxConcurrentUploads: 5,
     userlandProxy: true, configFile: '/etc/wharf/daemon.json', cri: false, criSocket: DEFAULT_CRI_SOCKET, criRegistryMirrors: {},
-    cniConfDir: '/etc/cni/net.d', cniBinDir: '/opt/cni/bin:/usr/lib/cni',
+    cniConfDir: '/etc/cni/net.d', cniBinDir: '/opt/cni/bin:/usr/lib/cni', criStreamingAddress: '127.0.0.1:0',
   };
 }
 
@@ -146,6 +149,7 @@ export function buildDaemonCommand(): Command {
     .option('--config-file <file>', 'Daemon configuration file', '/etc/wharf/daemon.json')
     .option('--cri', 'Also serve the Kubernetes Container Runtime Interface (kubelet, crictl)')
     .option('--cri-socket <path>', `Unix socket of the CRI endpoint (default "${DEFAULT_CRI_SOCKET}"); implies --cri`)
+    .option('--cri-streaming-address <host:port>', 'Where the CRI streaming server (exec, attach, port-forward) listens (default "127.0.0.1:0": loopback, any port)')
     .option('--cni-conf-dir <dir>', 'CNI network configs for CRI pods (default "/etc/cni/net.d"; none there: wharf\'s bridge)')
     .option('--cni-bin-dir <dirs>', 'CNI plugin directories, ":"-separated (default "/opt/cni/bin:/usr/lib/cni")')
     .addOption(new Option('--iptables <bool>', 'Enable addition of iptables rules').choices(['true', 'false']))
@@ -162,7 +166,7 @@ function flagValues(opts: Record<string, unknown>): Record<string, unknown> {
     tlsverify: 'tlsverify', tlscacert: 'tlscacert', tlscert: 'tlscert', tlskey: 'tlskey', insecureTcp: 'insecure-tcp', storageDriver: 'storage-driver',
     registryMirror: 'registry-mirrors', insecureRegistry: 'insecure-registries', bip: 'bip', bridge: 'bridge', liveRestore: 'live-restore', group: 'group',
     defaultRuntime: 'default-runtime', logDriver: 'log-driver', logOpt: 'log-opts', dns: 'dns', dnsSearch: 'dns-search', experimental: 'experimental',
-    iptables: 'iptables', cri: 'cri', criSocket: 'cri-socket', cniConfDir: 'cni-conf-dir', cniBinDir: 'cni-bin-dir',
+    iptables: 'iptables', cri: 'cri', criSocket: 'cri-socket', cniConfDir: 'cni-conf-dir', cniBinDir: 'cni-bin-dir', criStreamingAddress: 'cri-streaming-address',
   };
   const out: Record<string, unknown> = {};
   for (const [k, key] of Object.entries(map)) {

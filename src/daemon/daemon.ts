@@ -40,7 +40,7 @@ import type { NetworkDriver } from '../drivers/network/contract.ts';
 import { DataRootLock } from './lock.ts';
 import { BuildService } from '../engine/build/index.ts';
 import { buildRoutes } from '../api/routers/build/routes.ts';
-import { startCri, CniNetwork, type CriDeps, type DockerStatsJson } from '../cri/index.ts';
+import { startCri, CniNetwork, EngineStreamRuntime, StreamingServer, type CriDeps, type DockerStatsJson } from '../cri/index.ts';
 
 export interface RunningDaemon {
   config: DaemonConfig;
@@ -199,7 +199,17 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
   }
 
   let cri: Awaited<ReturnType<typeof startCri>> | undefined;
+  let streaming: StreamingServer | undefined;
   if (cfg.cri) {
+    // Exec/Attach/PortForward answer URLs of this server (SPDY and WebSocket, as kubelet's remotecommand expects).
+    streaming = new StreamingServer(new EngineStreamRuntime(containers), { address: cfg.criStreamingAddress });
+    try {
+      await streaming.start();
+    } catch (err) {
+      await Promise.all(listeners.map((l) => l.close()));
+      throw new Error(`CRI streaming server on ${cfg.criStreamingAddress}: ${(err as Error).message}`);
+    }
+    logger.info(`CRI streaming server on ${streaming.url}`);
     // The CRI pulls with its own per-registry mirrors (containerd's registry.mirrors), on the same image store.
     const criDistribution = new DistributionService({ images, db, logger, registryConfig: () => ({ mirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries, hostMirrors: cfg.criRegistryMirrors }) });
     const criDeps: CriDeps = {
@@ -217,6 +227,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
       runtimeReady: () => (rtVersion ? { ok: true } : { ok: false, reason: 'runc is not available' }),
       bridgeReady: () => network !== undefined,
       cgroupDriver: 'cgroupfs',
+      streaming,
       cni: new CniNetwork({ confDir: cfg.cniConfDir, binDirs: cfg.cniBinDir.split(':').filter(Boolean), stateDir: path.join(cfg.execRoot, 'cni') }),
     };
     try {
@@ -224,6 +235,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
       logger.info(`CRI listen on ${cri.address}`);
     } catch (err) {
       await Promise.all(listeners.map((l) => l.close()));
+      await streaming.stop();
       throw err;
     }
   }
@@ -248,6 +260,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     process.off('SIGHUP', onHup);
     await Promise.all(listeners.map((l) => l.close()));
     await cri?.close().catch((err: Error) => logger.warn(`CRI shutdown: ${err.message}`));
+    await streaming?.stop().catch((err: Error) => logger.warn(`CRI streaming server shutdown: ${err.message}`));
     server.closeAllConnections();
     await network?.close().catch((err: Error) => logger.warn(`network shutdown: ${err.message}`));
     db.close();
