@@ -1,7 +1,7 @@
 /**
  * The CRI RuntimeService: one handler per RPC of api.proto, each a thin call into sandbox.ts,
  * containers.ts or stats.ts. Exec / Attach / PortForward answer URLs of the streaming server
- * when one is wired (src/cri/streaming), UNIMPLEMENTED otherwise.
+ * (src/cri/streaming) when the daemon gives one, UNIMPLEMENTED otherwise.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { CriDeps } from './deps.ts';

@@ -3,8 +3,8 @@
  * runp / create / start / exec / logs / port-forward / stats / stopp / rmp, a pod of two
  * containers sharing localhost and a volume, pulls with credentials into the store the
  * Docker API serves, kubelet's labels visible through the Docker API, idempotent stop/remove.
- * Exec and port-forward need the streaming server: those cases skip while Exec answers
- * UNIMPLEMENTED.
+ * Exec and port-forward go through the streaming server (src/cri/streaming); those cases
+ * skip if a build without it answers UNIMPLEMENTED.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -21,6 +21,8 @@ test('the CRI is off by default; --cri serves it on /run/wharf/cri.sock', () => 
   assert.equal(on.cri, true);
   assert.equal(on.criSocket, '/run/wharf/cri.sock');
   assert.equal(on.cniConfDir, '/etc/cni/net.d');
+  assert.equal(on.criStreamingAddress, '127.0.0.1:0');
+  assert.equal(loadConfig(['--cri', '--cri-streaming-address', '10.0.0.5:10010']).criStreamingAddress, '10.0.0.5:10010');
 });
 
 test('--cri-socket takes a path or unix:// URL and implies --cri; a relative path is refused', () => {
