@@ -7,6 +7,7 @@
  *   store → driver contracts, api/types (and below)
  *   drivers/K → own kind's folder, oci, common
  *   registry/{client,server} → registry, api/types (and below)
+ *   cri → own room (cri/), services' index.ts (engine/X/index.ts), api/types (and below)
  *   daemon → anything (the composition root)
  */
 import { test } from 'node:test';
@@ -54,6 +55,7 @@ export function allowed(from: string, to: string): boolean {
     const own = from.split('/').slice(0, 2).join('/') + '/';
     return startsWithAny(to, [own, 'oci/', 'common/']);
   }
+  if (top === 'cri') return /^engine\/[^/]+\/index\.ts$/.test(to) || startsWithAny(to, ['cri/', ...below]);
   const contract = /^drivers\/[^/]+\/contract\.ts$/.test(to);
   if (top === 'store') return contract || startsWithAny(to, ['store/', ...below]);
   if (top === 'engine') {
@@ -86,4 +88,8 @@ test('the rule itself: examples', () => {
   assert.ok(!allowed('api/routers/images/handlers.ts', 'api/routers/containers/backend.ts'));
   assert.ok(!allowed('drivers/snapshot/vfs/driver.ts', 'drivers/runtime/contract.ts'));
   assert.ok(allowed('daemon/daemon.ts', 'drivers/snapshot/overlay2/driver.ts'));
+  assert.ok(allowed('cri/sandbox.ts', 'engine/containers/index.ts'));
+  assert.ok(!allowed('cri/sandbox.ts', 'engine/containers/lifecycle.ts'));
+  assert.ok(!allowed('cri/grpc.ts', 'api/server/server.ts'));
+  assert.ok(!allowed('engine/containers/index.ts', 'cri/index.ts'));
 });

@@ -46,6 +46,16 @@ export interface DaemonConfig {
   /** daemon.json `proxies` (`http-proxy`, `https-proxy`, `no-proxy`) or --http-proxy…; the environment's otherwise. */
   proxies: { 'http-proxy'?: string; 'https-proxy'?: string; 'no-proxy'?: string };
   configFile: string;
+  /** Serve the Container Runtime Interface (kubelet, crictl) on `criSocket` too. */
+  cri: boolean;
+  criSocket: string;
+  /** Per-registry mirrors for CRI pulls, as containerd's `registry.mirrors` (host → endpoint URLs). */
+  criRegistryMirrors: Record<string, string[]>;
+  /** CNI network configs and plugin dirs for pods (`:`-separated); no config: wharf's bridge. */
+  cniConfDir: string;
+  cniBinDir: string;
+  /** host:port of the CRI streaming server (Exec/Attach/PortForward URLs); port 0 picks one. */
+  criStreamingAddress: string;
 }
 
 /** daemon.json key → config field, with the value's kind. */
@@ -85,6 +95,12 @@ const KEYS: Record<string, { field: keyof DaemonConfig; kind: 'string' | 'bool' 
   'userland-proxy': { field: 'userlandProxy', kind: 'bool' },
   'cdi-spec-dirs': { field: 'cdiSpecDirs', kind: 'list' },
   proxies: { field: 'proxies', kind: 'map' },
+  cri: { field: 'cri', kind: 'bool' },
+  'cri-socket': { field: 'criSocket', kind: 'string' },
+  'cri-registry-mirrors': { field: 'criRegistryMirrors', kind: 'map' },
+  'cni-conf-dir': { field: 'cniConfDir', kind: 'string' },
+  'cni-bin-dir': { field: 'cniBinDir', kind: 'string' },
+  'cri-streaming-address': { field: 'criStreamingAddress', kind: 'string' },
 };
 
 const PROXY_KEYS = ['http-proxy', 'https-proxy', 'no-proxy'] as const;
@@ -93,6 +109,7 @@ const PROXY_KEYS = ['http-proxy', 'https-proxy', 'no-proxy'] as const;
 export const RELOADABLE: (keyof DaemonConfig)[] = ['registryMirrors', 'insecureRegistries', 'debug', 'logLevel', 'labels', 'maxConcurrentDownloads', 'maxConcurrentUploads', 'liveRestore'];
 
 export const DEFAULT_SOCKET = 'unix:///run/wharf/wharf.sock';
+export const DEFAULT_CRI_SOCKET = '/run/wharf/cri.sock';
 
 export function defaults(): DaemonConfig {
   return {
@@ -100,7 +117,8 @@ export function defaults(): DaemonConfig {
     tls: false, tlsVerify: false, insecureTcp: false, storageDriver: 'overlay2', registryMirrors: [], insecureRegistries: [],
     liveRestore: true, bridge: 'wharf0', group: 'wharf', defaultRuntime: 'runc', logDriver: 'json-file', logOpts: {}, iptables: true, ipForward: true,
     dns: [], dnsSearch: [], experimental: false, noNewPrivileges: false, labels: [], maxConcurrentDownloads: 3, maxConcurrentUploads: 5,
-    userlandProxy: true, cdiSpecDirs: ['/etc/cdi', '/var/run/cdi'], proxies: {}, configFile: '/etc/wharf/daemon.json',
+    userlandProxy: true, cdiSpecDirs: ['/etc/cdi', '/var/run/cdi'], proxies: {}, configFile: '/etc/wharf/daemon.json', cri: false, criSocket: DEFAULT_CRI_SOCKET, criRegistryMirrors: {},
+    cniConfDir: '/etc/cni/net.d', cniBinDir: '/opt/cni/bin:/usr/lib/cni', criStreamingAddress: '127.0.0.1:0',
   };
 }
 
@@ -141,6 +159,11 @@ export function buildDaemonCommand(): Command {
     .option('--http-proxy <url>', 'HTTP proxy URL to use for outgoing traffic')
     .option('--https-proxy <url>', 'HTTPS proxy URL to use for outgoing traffic')
     .addOption(new Option('--no-proxy <list>', 'Comma-separated list of hosts or IP addresses for which the proxy is skipped').argParser((v: string) => v))
+    .option('--cri', 'Also serve the Kubernetes Container Runtime Interface (kubelet, crictl)')
+    .option('--cri-socket <path>', `Unix socket of the CRI endpoint (default "${DEFAULT_CRI_SOCKET}"); implies --cri`)
+    .option('--cri-streaming-address <host:port>', 'Where the CRI streaming server (exec, attach, port-forward) listens (default "127.0.0.1:0": loopback, any port)')
+    .option('--cni-conf-dir <dir>', 'CNI network configs for CRI pods (default "/etc/cni/net.d"; none there: wharf\'s bridge)')
+    .option('--cni-bin-dir <dirs>', 'CNI plugin directories, ":"-separated (default "/opt/cni/bin:/usr/lib/cni")')
     .addOption(new Option('--iptables <bool>', 'Enable addition of iptables rules').choices(['true', 'false']))
     .helpOption('-h, --help', 'Print usage')
     .version('wharfd 0.1.0', '-v, --version', 'Print version information and quit')
@@ -155,7 +178,7 @@ function flagValues(opts: Record<string, unknown>): Record<string, unknown> {
     tlsverify: 'tlsverify', tlscacert: 'tlscacert', tlscert: 'tlscert', tlskey: 'tlskey', insecureTcp: 'insecure-tcp', storageDriver: 'storage-driver',
     registryMirror: 'registry-mirrors', insecureRegistry: 'insecure-registries', bip: 'bip', bridge: 'bridge', liveRestore: 'live-restore', group: 'group',
     defaultRuntime: 'default-runtime', logDriver: 'log-driver', logOpt: 'log-opts', dns: 'dns', dnsSearch: 'dns-search', experimental: 'experimental',
-    iptables: 'iptables', cdiSpecDir: 'cdi-spec-dirs',
+    iptables: 'iptables', cdiSpecDir: 'cdi-spec-dirs', cri: 'cri', criSocket: 'cri-socket', cniConfDir: 'cni-conf-dir', cniBinDir: 'cni-bin-dir', criStreamingAddress: 'cri-streaming-address',
   };
   const out: Record<string, unknown> = {};
   for (const [k, key] of Object.entries(map)) {
@@ -276,6 +299,13 @@ function finish(cfg: DaemonConfig): DaemonConfig {
   if (cfg.hosts.length === 0) cfg.hosts = [DEFAULT_SOCKET];
   if (!['overlay2', 'vfs'].includes(cfg.storageDriver)) throw new ConfigError(`error initializing graphdriver: driver not supported: ${cfg.storageDriver}`);
   validateMirrors(cfg.registryMirrors);
+  for (const [host, urls] of Object.entries(cfg.criRegistryMirrors)) {
+    if (!Array.isArray(urls) || !urls.every((u) => typeof u === 'string')) throw new ConfigError(`invalid value for "cri-registry-mirrors" in ${cfg.configFile}: ${host} must map to a list of URLs`);
+    validateMirrors(urls);
+  }
+  cfg.criSocket = cfg.criSocket.replace(/^unix:\/\//, '');
+  if (!cfg.criSocket.startsWith('/')) throw new ConfigError(`--cri-socket must be an absolute path (or unix:///path): ${cfg.criSocket}`);
+  if (cfg.criSocket !== DEFAULT_CRI_SOCKET) cfg.cri = true;
   for (const h of cfg.hosts) {
     if (h.startsWith('tcp://') && !cfg.tls && !cfg.insecureTcp) {
       throw new ConfigError(`refusing to listen on ${h} without TLS: use --tlsverify --tlscacert --tlscert --tlskey, or --insecure-tcp to accept an unauthenticated, unencrypted API (anyone who reaches it is root on this host)`);

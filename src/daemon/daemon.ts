@@ -47,6 +47,7 @@ import { DataRootLock } from './lock.ts';
 import { hostDevices } from './host-devices.ts';
 import { BuildService } from '../engine/build/index.ts';
 import { buildRoutes } from '../api/routers/build/routes.ts';
+import { startCri, CniNetwork, EngineStreamRuntime, StreamingServer, type CriDeps, type DockerStatsJson } from '../cri/index.ts';
 
 export interface RunningDaemon {
   config: DaemonConfig;
@@ -186,9 +187,10 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
   const system = new SystemService({ events, sources, dataRoot: cfg.dataRoot, daemonId: daemonIdValue, loggingDriver: cfg.logDriver });
 
   const distribution = new DistributionService({ images, db, logger, registryConfig: () => ({ mirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries, proxy: proxyFromEnv() }) });
+  const tools = new ContainerTools({ containers, images, snapshots, runtime, events });
   const routes: Route[] = [
     ...systemRoutes(system),
-    ...containerRoutes(containers, new ContainerTools({ containers, images, snapshots, runtime, events }), containers.execs),
+    ...containerRoutes(containers, tools, containers.execs),
     ...imageRoutes(Object.assign(images, distribution.imageHooks())),
     ...distributionRoutes(distribution),
     ...volumeRoutes(volumes),
@@ -213,6 +215,48 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     throw err;
   }
 
+  let cri: Awaited<ReturnType<typeof startCri>> | undefined;
+  let streaming: StreamingServer | undefined;
+  if (cfg.cri) {
+    // Exec/Attach/PortForward answer URLs of this server (SPDY and WebSocket, as kubelet's remotecommand expects).
+    streaming = new StreamingServer(new EngineStreamRuntime(containers), { address: cfg.criStreamingAddress });
+    try {
+      await streaming.start();
+    } catch (err) {
+      await Promise.all(listeners.map((l) => l.close()));
+      throw new Error(`CRI streaming server on ${cfg.criStreamingAddress}: ${(err as Error).message}`);
+    }
+    logger.info(`CRI streaming server on ${streaming.url}`);
+    // The CRI pulls with its own per-registry mirrors (containerd's registry.mirrors), on the same image store.
+    const criDistribution = new DistributionService({ images, db, logger, registryConfig: () => ({ mirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries, proxy: proxyFromEnv(), hostMirrors: cfg.criRegistryMirrors }) });
+    const criDeps: CriDeps = {
+      containers, images, events, logger,
+      pull: (ref, auth) => criDistribution.pull({ fromImage: ref, auth: auth as Record<string, unknown> | undefined, progress: () => undefined }),
+      stats: async (id) => {
+        let text = '';
+        await tools.stats(id, false, true, { write: (b) => { text += String(b); return true; } }, new AbortController().signal);
+        return text ? JSON.parse(text.split('\n')[0]!) as DockerStatsJson : undefined;
+      },
+      update: async (id, body) => { await tools.update(id, body); },
+      imageFsPath: path.join(cfg.dataRoot, snapshots.name),
+      runtimeName: 'wharf',
+      runtimeVersion: '0.1.0',
+      runtimeReady: () => (rtVersion ? { ok: true } : { ok: false, reason: 'runc is not available' }),
+      bridgeReady: () => network !== undefined,
+      cgroupDriver: 'cgroupfs',
+      streaming,
+      cni: new CniNetwork({ confDir: cfg.cniConfDir, binDirs: cfg.cniBinDir.split(':').filter(Boolean), stateDir: path.join(cfg.execRoot, 'cni') }),
+    };
+    try {
+      cri = await startCri(criDeps, { socket: cfg.criSocket });
+      logger.info(`CRI listen on ${cri.address}`);
+    } catch (err) {
+      await Promise.all(listeners.map((l) => l.close()));
+      await streaming.stop();
+      throw err;
+    }
+  }
+
   fs.mkdirSync(path.dirname(cfg.pidfile), { recursive: true });
   fs.writeFileSync(cfg.pidfile, String(process.pid));
 
@@ -235,6 +279,8 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     notify('STOPPING=1');
     process.off('SIGHUP', onHup);
     await Promise.all(listeners.map((l) => l.close()));
+    await cri?.close().catch((err: Error) => logger.warn(`CRI shutdown: ${err.message}`));
+    await streaming?.stop().catch((err: Error) => logger.warn(`CRI streaming server shutdown: ${err.message}`));
     server.closeAllConnections();
     await network?.close().catch((err: Error) => logger.warn(`network shutdown: ${err.message}`));
     db.close();

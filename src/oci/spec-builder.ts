@@ -72,6 +72,9 @@ export interface SpecInput {
   hostPid?: boolean;
   hostIpc?: boolean;
   hostUts?: boolean;
+  /** Join another process's pid / ipc namespace (`/proc/PID/ns/pid`): `--pid container:X`, a CRI pod's shared namespaces. */
+  pidNsPath?: string;
+  ipcNsPath?: string;
   cgroupsPath?: string;
   sysctls?: Record<string, string>;
   /** `--init`: true = find tini/catatonit on the host; a string = that binary. */
@@ -172,8 +175,10 @@ function tmpfsMount(dest: string, opts: string): MountSpec {
 
 function namespaces(input: SpecInput): NamespaceSpec[] {
   const ns: NamespaceSpec[] = [{ type: 'mount' }];
-  if (!input.hostPid) ns.push({ type: 'pid' });
-  if (!input.hostIpc) ns.push({ type: 'ipc' });
+  if (input.pidNsPath) ns.push({ type: 'pid', path: input.pidNsPath });
+  else if (!input.hostPid) ns.push({ type: 'pid' });
+  if (input.ipcNsPath) ns.push({ type: 'ipc', path: input.ipcNsPath });
+  else if (!input.hostIpc) ns.push({ type: 'ipc' });
   if (!input.hostUts) ns.push({ type: 'uts' });
   const net = input.network ?? 'none';
   if (net === 'none') ns.push({ type: 'network' });
@@ -248,6 +253,10 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
     },
   };
   if (input.hostname && !input.hostUts) spec.hostname = input.hostname;
+  // As moby: a shared bind needs a shared container root to propagate through, a slave one a slave root.
+  const propagations = mounts.flatMap((m) => m.options ?? []);
+  if (propagations.some((o) => o === 'rshared' || o === 'shared')) spec.linux.rootfsPropagation = 'rshared';
+  else if (propagations.some((o) => o === 'rslave' || o === 'slave')) spec.linux.rootfsPropagation = 'rslave';
   const rlimits = buildRlimits(input.ulimits);
   if (rlimits.length) spec.process.rlimits = rlimits;
   if (input.oomScoreAdj !== undefined && input.oomScoreAdj !== 0) spec.process.oomScoreAdj = input.oomScoreAdj;

@@ -194,6 +194,36 @@ export class ExecManager implements ProbeRunner {
    * Starts a created exec's process: exec_start first (as docker), exec_die (and the exit code)
    * when it ends. A process that cannot start ends the exec with exit code 126, as docker's.
    */
+  /**
+   * A command run to its end with stdout and stderr kept apart (the CRI's ExecSync): each is
+   * cut at maxOutput bytes; after timeoutMs (0: none) the process is killed and `timedOut` set.
+   */
+  async runSync(containerId: string, cmd: string[], o: { timeoutMs: number; maxOutput: number }): Promise<{ exitCode: number; stdout: Buffer; stderr: Buffer; timedOut: boolean }> {
+    const rec = this.reg.get(containerId).rec;
+    const { Id } = this.create(containerId, { Cmd: cmd, AttachStdout: true, AttachStderr: true, User: rec.Config.User, WorkingDir: rec.Config.WorkingDir });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const e = this.get(Id);
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      const sizes = { out: 0, err: 0 };
+      const keep = (into: Buffer[], k: 'out' | 'err') => (d: Buffer) => {
+        const n = Math.min(o.maxOutput - sizes[k], d.length);
+        if (n > 0) { into.push(Buffer.from(d.subarray(0, n))); sizes[k] += n; }
+      };
+      const launched = await this.launch(e, { tty: false, attach: true, stdin: false });
+      let timedOut = false;
+      if (o.timeoutMs > 0) timer = setTimeout(() => { timedOut = true; launched.handle.kill?.(9); }, o.timeoutMs);
+      launched.handle.attach?.stdout.on('data', keep(out, 'out'));
+      launched.handle.attach?.stderr.on('data', keep(err, 'err'));
+      if (launched.handle.attach) { await drained(launched.handle.attach, launched.done); launched.handle.attach.detach(); } else await launched.done;
+      return { exitCode: e.ExitCode ?? -1, stdout: Buffer.concat(out), stderr: Buffer.concat(err), timedOut };
+    } finally {
+      clearTimeout(timer);
+      this.execs.delete(Id);
+    }
+  }
+
   private async launch(e: ExecRecord, o: { tty: boolean; attach: boolean; stdin: boolean; size?: [number, number]; combinedOutput?: boolean }): Promise<{ handle: ExecHandle; done: Promise<void>; attrs: Record<string, string> }> {
     const l = this.reg.get(e.ContainerID);
     if (!l.rec.State.Running) throw new ConflictError(`Container ${l.rec.Id} is not running`);

@@ -17,7 +17,7 @@ import { checkReadable } from './log-config.ts';
 import { attachContainer, streamLogs, type AttachOptions, type ClientStream } from './io.ts';
 import { ExecManager } from './exec.ts';
 import { HealthMonitors } from './health.ts';
-import type { ContainerRecord } from './record.ts';
+import { cgroupParent, type ContainerRecord } from './record.ts';
 import { runToCompletion, type RunJobOptions } from './run-job.ts';
 import { connectContainer, containersInMode, disconnectContainer, networkAttachments, type AttachRequest } from './networking.ts';
 
@@ -65,7 +65,8 @@ export class ContainersService {
     return [...this.registry.live.values()].filter((l) => l.rec.State.Running && !l.rec.State.Restarting).map((l) => l.rec.Id);
   }
 
-  create(body: unknown, name: string | null) { return createContainer(this.registry, body, name); }
+  /** `logPath`: where conmon writes the k8s-file log instead of the container's directory (the CRI's log_path). */
+  create(body: unknown, name: string | null, opts: { logPath?: string } = {}) { return createContainer(this.registry, body, name, opts); }
   start(ref: string) { return startContainer(this.registry, ref); }
   stop(ref: string, timeout?: number, signal?: string | null) { return stopContainer(this.registry, ref, timeout, signal); }
   restart(ref: string, timeout?: number, signal?: string | null) { return restartContainer(this.registry, ref, timeout, signal); }
@@ -113,6 +114,13 @@ export class ContainersService {
   networkAttachments(networkId: string) { return networkAttachments(this.registry, networkId); }
   containersInMode(mode: string) { return containersInMode(this.registry, mode); }
 
+  /** The log was moved away (the CRI's ReopenContainerLog): conmon opens a new file at LogPath. */
+  async reopenLog(ref: string): Promise<void> {
+    const l = this.registry.get(ref);
+    if (!l.rec.State.Running) throw new ConflictError(`Container ${l.rec.Id} is not running`);
+    await this.deps.runtime.reopenLog(l.rec.Id);
+  }
+
   async resize(ref: string, h: number, w: number): Promise<void> {
     const l = this.registry.get(ref);
     if (!l.rec.State.Running) throw new ConflictError(`Container ${l.rec.Id} is not running`);
@@ -150,7 +158,8 @@ export class ContainersService {
 /** PIDs in the container's cgroup (pids controller on v1, the unified dir on v2). */
 export async function containerPids(rec: ContainerRecord): Promise<Set<number>> {
   const { readFileSync, existsSync } = await import('node:fs');
-  const candidates = [`/sys/fs/cgroup/pids/wharf/${rec.Id}/cgroup.procs`, `/sys/fs/cgroup/wharf/${rec.Id}/cgroup.procs`, `/sys/fs/cgroup/memory/wharf/${rec.Id}/cgroup.procs`];
+  const parent = cgroupParent(rec.HostConfig);
+  const candidates = [`/sys/fs/cgroup/pids/${parent}/${rec.Id}/cgroup.procs`, `/sys/fs/cgroup/${parent}/${rec.Id}/cgroup.procs`, `/sys/fs/cgroup/memory/${parent}/${rec.Id}/cgroup.procs`];
   for (const c of candidates) {
     if (!existsSync(c)) continue;
     return new Set(readFileSync(c, 'utf8').split('\n').filter(Boolean).map(Number));

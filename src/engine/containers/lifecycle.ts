@@ -11,6 +11,7 @@ import { buildRuntimeSpec, resolveUser, type RuntimeSpec } from '../../oci/index
 import { applyDeviceEdits, deviceEdits } from './device-requests.ts';
 import { ContainerStartError, type ExitInfo, type LogSpec } from '../../drivers/runtime/contract.ts';
 import type { ContainerRegistry, Live } from './service.ts';
+import { cgroupParent } from './record.ts';
 import { ensureBindSources, toOciMounts } from './mounts.ts';
 import { prepareVolumes, releaseVolumes } from './volume-use.ts';
 import { connectNetworks, disconnectAll, writeStandaloneFiles } from './networking.ts';
@@ -125,7 +126,11 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
       hostPid: hc.PidMode === 'host',
       hostIpc: hc.IpcMode === 'host',
       hostUts: hc.UTSMode === 'host',
-      cgroupsPath: `/wharf/${id}`,
+      maskedPaths: Array.isArray(hc.MaskedPaths) ? hc.MaskedPaths : undefined,
+      readonlyPaths: Array.isArray(hc.ReadonlyPaths) ? hc.ReadonlyPaths : undefined,
+      pidNsPath: joinedNamespace(reg, hc.PidMode, 'pid'),
+      ipcNsPath: joinedNamespace(reg, hc.IpcMode, 'ipc'),
+      cgroupsPath: `/${cgroupParent(hc)}/${id}`,
       sysctls: hc.Sysctls,
       init: hc.Init === true,
       oomScoreAdj: hc.OomScoreAdj || undefined,
@@ -452,4 +457,13 @@ export async function restoreContainers(reg: ContainerRegistry, liveRestore: boo
 /** A signal to a process that is gone already: runc's "not running" (409) or "does not exist" (404). */
 function notRunning(err: unknown): boolean {
   return err instanceof ConflictError || err instanceof NotFoundError;
+}
+
+/** `container:X` pid/ipc modes: the namespace of X's process (X must run), as docker's --pid/--ipc container:X. */
+function joinedNamespace(reg: ContainerRegistry, mode: string | undefined, kind: 'pid' | 'ipc'): string | undefined {
+  if (!mode?.startsWith('container:')) return undefined;
+  const other = reg.find(mode.slice(10));
+  if (!other) throw new NotFoundError(`No such container: ${mode.slice(10)}`);
+  if (!other.rec.State.Running || !other.rec.State.Pid) throw new ConflictError(`cannot join ${kind} namespace of a non running container: ${other.rec.Id}`);
+  return `/proc/${other.rec.State.Pid}/ns/${kind}`;
 }

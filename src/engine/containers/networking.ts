@@ -44,6 +44,7 @@ export async function writeStandaloneFiles(dir: string, rec: ContainerRecord): P
   const hc = rec.HostConfig;
   if (hc.Dns.length) resolv = resolv.split('\n').filter((l) => !/^\s*nameserver/.test(l)).join('\n') + hc.Dns.map((d) => `\nnameserver ${d}`).join('');
   if (hc.DnsSearch.length) resolv = resolv.split('\n').filter((l) => !/^\s*search/.test(l)).join('\n') + `\nsearch ${hc.DnsSearch.join(' ')}`;
+  if (hc.DnsOptions?.length) resolv = resolv.split('\n').filter((l) => !/^\s*options/.test(l)).join('\n') + `\noptions ${hc.DnsOptions.join(' ')}`;
   await Promise.all([
     writeAtomicAsync(path.join(dir, 'hostname'), hostname + '\n'),
     writeAtomicAsync(path.join(dir, 'hosts'), hosts),

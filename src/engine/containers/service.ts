@@ -158,7 +158,7 @@ export class ContainerRegistry {
   }
 }
 
-export async function createContainer(reg: ContainerRegistry, body: unknown, nameParam: string | null, opts: { job?: boolean } = {}): Promise<{ Id: string; Warnings: string[] }> {
+export async function createContainer(reg: ContainerRegistry, body: unknown, nameParam: string | null, opts: { job?: boolean; logPath?: string } = {}): Promise<{ Id: string; Warnings: string[] }> {
   const { config, hostConfig, networking } = normaliseCreate(body);
   validateSecurityOpt(hostConfig.SecurityOpt ?? []);
   hostConfig.LogConfig = mergeLogConfig(hostConfig.LogConfig, reg.deps.logDriver ?? 'json-file', reg.deps.logOpts ?? {});
@@ -232,7 +232,7 @@ export async function createContainer(reg: ContainerRegistry, body: unknown, nam
     RestartCount: 0,
     Driver: reg.deps.snapshots.name,
     Platform: 'linux',
-    LogPath: logPathFor(hostConfig.LogConfig.Type, dir, id),
+    LogPath: opts.logPath ?? logPathFor(hostConfig.LogConfig.Type, dir, id),
     MountPoints: mounts,
     Endpoints: {},
     Ports: {},

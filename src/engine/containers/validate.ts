@@ -394,6 +394,9 @@ export function normaliseHostConfig(raw: unknown): HostConfig {
   if (logType) validateLogOpts(logType, logOpts);
   const deviceCgroupRules = strList(h.DeviceCgroupRules, 'DeviceCgroupRules');
   for (const r of deviceCgroupRules ?? []) parseDeviceCgroupRule(r);
+  const cgParent = str(h.CgroupParent, 'CgroupParent');
+  if (cgParent.split('/').some((c) => c === '..' || c === '.')) throw new InvalidArgumentError(`invalid CgroupParent ${JSON.stringify(cgParent)}: no . or .. components`);
+  if (/\.slice$/.test(cgParent)) throw new InvalidArgumentError(`cgroup-parent for systemd cgroup should be a valid slice named as "xxx.slice", but wharf uses the cgroupfs driver: ${cgParent}`);
   const shm = num(h.ShmSize, 'ShmSize');
   if (shm < 0) throw new InvalidArgumentError('SHM size can not be less than 0');
   return {

@@ -119,7 +119,7 @@ export class DistributionService {
   /** A client for one request: these credentials, the current registry settings. */
   client(auth?: AuthConfig, platform?: Platform): RegistryClient {
     const cfg = this.deps.registryConfig();
-    return new RegistryClient({ mirrors: cfg.mirrors ?? [], insecureRegistries: cfg.insecureRegistries ?? [], proxy: cfg.proxy, auth, platform, logger: this.logger });
+    return new RegistryClient({ mirrors: cfg.mirrors ?? [], insecureRegistries: cfg.insecureRegistries ?? [], proxy: cfg.proxy, hostMirrors: cfg.hostMirrors, auth, platform, logger: this.logger });
   }
 
   /** The ImagesBackend hooks (`POST /images/create?fromImage=`, `POST /images/{name}/push`). */

@@ -22,6 +22,8 @@ export interface EndpointConfig {
   insecureRegistries?: string[];
   /** HTTP(S)_PROXY / NO_PROXY for every request (none: direct). */
   proxy?: ProxySettings;
+  /** Mirrors of any registry, by its domain (`registry.k8s.io` → URLs), tried first for pulls: the CRI's per-registry mirrors (containerd's `registry.mirrors`). */
+  hostMirrors?: Record<string, string[]>;
 }
 
 export const dockerHubRegistryHost = 'registry-1.docker.io';
@@ -65,8 +67,10 @@ export function isInsecureRegistry(domain: string, insecureRegistries: string[] 
 /** Candidate endpoints in the order to try. `push` skips mirrors. */
 export function endpointsFor(domain: string, cfg: EndpointConfig = {}, push = false): RegistryEndpoint[] {
   const out: RegistryEndpoint[] = [];
-  if (registryHost(domain) === dockerHubRegistryHost && !push) {
-    for (const m of cfg.mirrors ?? []) {
+  const hub = registryHost(domain) === dockerHubRegistryHost;
+  if (!push) {
+    const own = cfg.hostMirrors?.[hub ? dockerHubDomain : domain] ?? [];
+    for (const m of [...own, ...(hub ? cfg.mirrors ?? [] : [])]) {
       const u = new URL(/^https?:\/\//.test(m) ? m : `https://${m}`);
       const insecure = isInsecureRegistry(u.host, cfg.insecureRegistries);
       out.push({ url: u.toString().replace(/\/+$/, ''), insecureTls: insecure, mirror: true });

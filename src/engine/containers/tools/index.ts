@@ -26,6 +26,7 @@ import type { CreateImageOptions } from '../../images/index.ts';
 import type { EventBus } from '../../events/index.ts';
 import type { ContainersService } from '../index.ts';
 import type { Live } from '../service.ts';
+import { cgroupParent } from '../record.ts';
 import { prepareVolumes, releaseVolumes } from '../volume-use.ts';
 import { archiveGet, archivePut, statPath, type PathStat } from './archive.ts';
 import { containerCgroupDirs, detectCgroupLayout, readCgroupSample } from './cgroups.ts';
@@ -144,7 +145,7 @@ export class ContainerTools {
     await streamStats({
       id, name: l.rec.Name,
       netPid: () => (l.rec.State.Running && l.rec.HostConfig.NetworkMode !== 'host' ? l.rec.State.Pid : 0),
-      sample: () => (l.rec.State.Running ? readCgroupSample(containerCgroupDirs(detectCgroupLayout(), id)) : undefined),
+      sample: () => (l.rec.State.Running ? readCgroupSample(containerCgroupDirs(detectCgroupLayout(), id, cgroupParent(l.rec.HostConfig))) : undefined),
     }, stream, oneShot, out, signal);
   }
 
@@ -165,7 +166,7 @@ export class ContainerTools {
     const l = this.#reg.get(ref);
     return this.#reg.serial(l, async () => {
       const { next, changed } = planUpdate(l.rec.HostConfig, body);
-      if (l.rec.State.Running) applyToCgroup(detectCgroupLayout(), l.rec.Id, next, changed);
+      if (l.rec.State.Running) applyToCgroup(detectCgroupLayout(), l.rec.Id, next, changed, cgroupParent(l.rec.HostConfig));
       l.rec.HostConfig = next;
       this.#reg.save(l);
       this.#d.events.publish('container', 'update', l.rec.Id, this.#attrs(l));
