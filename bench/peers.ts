@@ -18,6 +18,8 @@ export interface Peer {
   sock: string;
   /** runc's --root for this peer's containers (the `runc exec` floor), where known. */
   runcRoot?: string;
+  /** Where the peer keeps images and containers (disk bytes per image); `<socket dir>/data` when absent. */
+  dataRoot?: string;
   /** The CLI and its env for this peer. */
   cli: { cmd: string; args: string[]; env: Record<string, string> };
   stop(): Promise<void>;
@@ -90,7 +92,7 @@ export async function startPodman(): Promise<Peer | undefined> {
   const global = ['--root', `${dir}/root`, '--runroot', `${dir}/run`, '--runtime', 'runc', '--tmpdir', `${dir}/tmp`];
   const proc = spawn(podman, [...global, 'system', 'service', '--time=0', `unix://${sock}`], { stdio: 'ignore', env: { ...process.env, CONTAINERS_CONF: conf } });
   await waitUp(sock, proc, 'podman system service');
-  return { name: 'podman', sock, cli: { cmd: 'docker', args: [], env: { DOCKER_HOST: `unix://${sock}` } }, stop: stopper(proc, dir) };
+  return { name: 'podman', sock, dataRoot: `${dir}/root`, runcRoot: `${dir}/run/runc`, cli: { cmd: 'docker', args: [], env: { DOCKER_HOST: `unix://${sock}` } }, stop: stopper(proc, dir) };
 }
 
 function hardLimit(flag: 'n' | 'u'): number {

@@ -33,7 +33,7 @@ function docker(peer: Peer, args: string[]): string {
 }
 
 function dataRoot(peer: Peer): string {
-  return path.join(path.dirname(peer.sock), 'data');
+  return peer.dataRoot ?? path.join(path.dirname(peer.sock), 'data');
 }
 
 /** Allocated bytes under a directory. */
