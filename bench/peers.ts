@@ -16,7 +16,7 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export interface Peer {
   name: 'wharf' | 'docker' | 'podman';
   sock: string;
-  /** runc's --root for this peer's containers (the `runc exec` floor), where known. */
+  /** runc's --root for this peer's containers (the `runc exec` floor; podman's runc uses /run/runc whatever its roots), where known. */
   runcRoot?: string;
   /** Where the peer keeps images and containers (disk bytes per image); `<socket dir>/data` when absent. */
   dataRoot?: string;
@@ -92,7 +92,7 @@ export async function startPodman(): Promise<Peer | undefined> {
   const global = ['--root', `${dir}/root`, '--runroot', `${dir}/run`, '--runtime', 'runc', '--tmpdir', `${dir}/tmp`];
   const proc = spawn(podman, [...global, 'system', 'service', '--time=0', `unix://${sock}`], { stdio: 'ignore', env: { ...process.env, CONTAINERS_CONF: conf } });
   await waitUp(sock, proc, 'podman system service');
-  return { name: 'podman', sock, dataRoot: `${dir}/root`, runcRoot: `${dir}/run/runc`, cli: { cmd: 'docker', args: [], env: { DOCKER_HOST: `unix://${sock}` } }, stop: stopper(proc, dir) };
+  return { name: 'podman', sock, dataRoot: `${dir}/root`, runcRoot: '/run/runc', cli: { cmd: 'docker', args: [], env: { DOCKER_HOST: `unix://${sock}` } }, stop: stopper(proc, dir) };
 }
 
 function hardLimit(flag: 'n' | 'u'): number {
