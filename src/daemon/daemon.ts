@@ -188,6 +188,9 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
 
   const distribution = new DistributionService({ images, db, logger, registryConfig: () => ({ mirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries, proxy: proxyFromEnv() }) });
   const tools = new ContainerTools({ containers, images, snapshots, runtime, events });
+  const builds = new BuildService({ images, containers, snapshots, dataRoot: cfg.dataRoot, logger, pull: (ref, auth, progress) => distribution.pull({ fromImage: ref, auth, progress }) });
+  // What killed builds left (work dirs, `build-*` snapshots) is gone before the API serves.
+  await builds.ready;
   const routes: Route[] = [
     ...systemRoutes(system),
     ...containerRoutes(containers, tools, containers.execs),
@@ -196,7 +199,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     ...volumeRoutes(volumes),
     ...networkRoutes(new NetworksService({ driver: network, containers, events, logger })),
     ...swarmRoutes(),
-    ...buildRoutes(new BuildService({ images, containers, snapshots, dataRoot: cfg.dataRoot, logger, pull: (ref, auth, progress) => distribution.pull({ fromImage: ref, auth, progress }) })),
+    ...buildRoutes(builds),
   ];
   const server = createApiServer({ routes, logger, experimental: cfg.experimental });
 

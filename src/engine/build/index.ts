@@ -24,7 +24,8 @@ import type { BuildDeps, BuildRequest } from './types.ts';
 export type { BuildDeps, BuildRequest } from './types.ts';
 
 export class BuildService {
-  private readonly ready: Promise<void>;
+  /** Settles once what killed builds left behind is removed (the daemon waits for it before serving). */
+  readonly ready: Promise<void>;
 
   constructor(private readonly deps: BuildDeps) {
     this.ready = this.cleanup().catch((err: Error) => deps.logger.warn(`build cleanup: ${err.message}`));
