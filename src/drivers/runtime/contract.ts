@@ -113,11 +113,6 @@ export interface ExecOptions {
   attach?: boolean;
   /** Keep stdin open (docker exec -i); only with attach. */
   stdin?: boolean;
-  /**
-   * Attached, no tty, read as one combined output (a healthcheck's): the runtime must keep
-   * the order in which the process wrote its stdout and stderr bytes.
-   */
-  combinedOutput?: boolean;
   consoleSize?: { rows: number; cols: number };
 }
 

@@ -176,7 +176,7 @@ export class ExecManager implements ProbeRunner {
           if (keep < d.length) truncated = true;
         };
         if (killed) throw new ConflictError('health check cancelled');
-        const launched = await this.launch(e, { tty: false, attach: true, stdin: false, combinedOutput: true });
+        const launched = await this.launch(e, { tty: false, attach: true, stdin: false });
         handle = launched.handle;
         if (killed) handle.kill?.(9);
         handle.attach?.stdout.on('data', collect);
@@ -224,7 +224,7 @@ export class ExecManager implements ProbeRunner {
     }
   }
 
-  private async launch(e: ExecRecord, o: { tty: boolean; attach: boolean; stdin: boolean; size?: [number, number]; combinedOutput?: boolean }): Promise<{ handle: ExecHandle; done: Promise<void>; attrs: Record<string, string> }> {
+  private async launch(e: ExecRecord, o: { tty: boolean; attach: boolean; stdin: boolean; size?: [number, number] }): Promise<{ handle: ExecHandle; done: Promise<void>; attrs: Record<string, string> }> {
     const l = this.reg.get(e.ContainerID);
     if (!l.rec.State.Running) throw new ConflictError(`Container ${l.rec.Id} is not running`);
     e.started = true;
@@ -236,7 +236,7 @@ export class ExecManager implements ProbeRunner {
     this.reg.deps.events.publish('container', `exec_start: ${e.Cmd.join(' ')}`, l.rec.Id, attrs);
     let handle: ExecHandle;
     try {
-      handle = await this.reg.deps.runtime.exec(l.rec.Id, e.ID, proc, { tty: o.tty, attach: o.attach, stdin: o.stdin, combinedOutput: o.combinedOutput, consoleSize: size && size[0] && size[1] ? { rows: size[0], cols: size[1] } : undefined });
+      handle = await this.reg.deps.runtime.exec(l.rec.Id, e.ID, proc, { tty: o.tty, attach: o.attach, stdin: o.stdin, consoleSize: size && size[0] && size[1] ? { rows: size[0], cols: size[1] } : undefined });
     } catch (err) {
       e.ExitCode = 126;
       this.forgetLater(e.ID);

@@ -1,8 +1,6 @@
 /**
  * RuncRuntime: the RuntimeDriver over conmon 2.1 + runc 1.1 (MONITOR.md). One conmon per
- * container and per detached or terminal exec; an attached exec without a terminal is a
- * `runc exec` child of the daemon (direct-exec.ts); otherwise the daemon only spawns
- * short-lived runc calls. All state lives in
+ * container and per exec; the daemon only spawns short-lived runc calls. All state lives in
  * files under `<execRoot>/runtime/` (layout.ts), so a new instance on the same exec root
  * (daemon restart) finds live containers and their exit codes.
  */
@@ -16,7 +14,6 @@ import {
   type RestoreResult, type RuntimeDriver, type RuntimeState, type RuntimeStatus, type RuntimeVersion,
 } from '../contract.ts';
 import { connectAttach } from './attach.ts';
-import { directExec } from './direct-exec.ts';
 import { launchConmon, type ConmonLaunch } from './conmon.ts';
 import { LogMonitorClient } from './log-monitor-client.ts';
 import { ExitWatcher, readExitFile } from './exit-watcher.ts';
@@ -242,9 +239,6 @@ export class RuncRuntime implements RuntimeDriver {
     fs.mkdirSync(exitDir, { recursive: true, mode: 0o700 });
     const tty = o.tty === true;
     fs.writeFileSync(path.join(dir, 'process.json'), JSON.stringify({ ...proc, terminal: tty }));
-    if (!tty && o.attach === true && o.combinedOutput !== true) {
-      return directExec({ runcBin: this.runc.bin, runcRoot: this.runc.root, id, dir, stdin: o.stdin === true, cleanup: () => rmQuiet(dir, this.cleanupFailed(dir)) });
-    }
     let attach: AttachStream | undefined;
     const cleanup = async () => {
       const sock = path.join(this.layout.socks, this.layout.sockName(execId));
