@@ -6,7 +6,7 @@
 #   sudo scripts/critest.sh 'PodSandbox'         # only specs matching a ginkgo focus regex
 #
 # What it does, on a clean machine (root, scripts/install-deps.sh done):
-#  1. unpacks critest and crictl from $CRI_TOOLS (default /work/shared/tools/cri-tools);
+#  1. unpacks critest and crictl from $CRI_TOOLS (default ../shared/tools/cri-tools beside the repository);
 #  2. starts `wharf registry serve` on 127.0.0.1:$REG_PORT and a wharfd with --cri --cri-socket
 #     on a temp data root, its own bridge, and daemon.json `cri-registry-mirrors` sending
 #     registry.k8s.io and gcr.io pulls to that registry;
@@ -20,7 +20,7 @@
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 FOCUS=${1:-}
-CRI_TOOLS=${CRI_TOOLS:-/work/shared/tools/cri-tools}
+CRI_TOOLS=${CRI_TOOLS:-$REPO/../shared/tools/cri-tools}
 WORK=${WORK:-$(mktemp -d /tmp/critest.XXXXXX)}
 REG_PORT=${REG_PORT:-5206}
 BRIDGE=${BRIDGE:-cri60}
