@@ -102,7 +102,7 @@ function removeImage(peer: Peer, name: string): void {
   spawnSync('docker', ['rmi', '-f', name], { env: { ...process.env, DOCKER_HOST: `unix://${peer.sock}` } });
 }
 
-/** Lets the filesystem settle after mass deletes (see /work/shared/design/LAYERS.md). */
+/** Lets the filesystem settle after mass deletes (see ../shared/design/LAYERS.md). */
 async function settle(): Promise<void> {
   sync();
   await new Promise((r) => setTimeout(r, 2000));

@@ -29,7 +29,7 @@ function criClient(socket: string) {
   return { call, stream: (method: string, req: Record<string, unknown>) => rt[method](req) as grpc.ClientReadableStream<any>, close: () => rt.close() };
 }
 
-const TOOLS = '/work/shared/tools/cri-tools/crictl.xz';
+const TOOLS = path.join(REPO, '../shared/tools/cri-tools/crictl.xz');
 const skip = !fs.existsSync(TOOLS) ? 'crictl (cri-tools) is not available' : false;
 
 let d: TestDaemon;
