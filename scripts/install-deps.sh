@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-PKGS=(runc conmon iptables iproute2 busybox-static tini catatonit containernetworking-plugins procps psmisc util-linux openssl curl ca-certificates git python3 make g++ kmod docker-registry bzip2 xz-utils zstd pigz isal systemd
+PKGS=(runc conmon iptables iproute2 busybox-static tini catatonit containernetworking-plugins procps psmisc util-linux openssl curl ca-certificates git python3 make g++ kmod docker-registry bzip2 xz-utils zstd pigz isal zsh fish systemd
   docker-compose python3-pytest python3-pytest-timeout python3-requests python3-websocket python3-paramiko python3-packaging)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
