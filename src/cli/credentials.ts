@@ -10,16 +10,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import type { AuthEntry, ConfigFile, LoadedConfig } from './config-file.ts';
-
-export interface AuthConfig {
-  username?: string;
-  password?: string;
-  auth?: string;
-  email?: string;
-  serveraddress?: string;
-  identitytoken?: string;
-  registrytoken?: string;
-}
+import type { AuthConfig } from '../api/types/auth-config.ts';
+export type { AuthConfig };
 
 /** A credential helper's username for an identity token (docker's tokenUsername). */
 const TOKEN_USERNAME = '<token>';

@@ -7,18 +7,8 @@
 import { InvalidArgumentError } from '../../common/errors.ts';
 import { formatRegistryErrors, RegistryUnauthorizedError, type RegistryErrorEntry } from './errors.ts';
 import type { HttpRequester } from './transport.ts';
-
-/** docker's types/registry.AuthConfig. */
-export interface AuthConfig {
-  username?: string;
-  password?: string;
-  /** base64(username:password), as stored in config.json. */
-  auth?: string;
-  email?: string;
-  serveraddress?: string;
-  identitytoken?: string;
-  registrytoken?: string;
-}
+import type { AuthConfig } from '../../api/types/auth-config.ts';
+export type { AuthConfig };
 
 /** Decodes an `X-Registry-Auth` header (base64url JSON; standard base64 accepted too). Empty → undefined. */
 export function decodeRegistryAuth(header: string | undefined | null): AuthConfig | undefined {
