@@ -12,7 +12,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { matchesDockerignore, readDockerignore } from '../../common/dockerignore.ts';
 import { InvalidArgumentError } from '../../common/errors.ts';
 import { TarReader } from '../../common/tar/index.ts';
 import { decompress } from './archive.ts';
@@ -63,20 +62,6 @@ export class BuildContext {
     return new BuildContext(dir, strict);
   }
 
-  /**
-   * The Dockerfile: its text and the name it was found under (`name` relative to the
-   * context; a missing `Dockerfile` falls back to `dockerfile`, as docker does).
-   */
-  locateDockerfile(name: string): { name: string; text: string } {
-    const text = this.readFile(name);
-    if (text !== undefined) return { name, text };
-    if (name === 'Dockerfile') {
-      const lower = this.readFile('dockerfile');
-      if (lower !== undefined) return { name: 'dockerfile', text: lower };
-    }
-    throw new InvalidArgumentError(`Cannot locate specified Dockerfile: ${name}`);
-  }
-
   /** The Dockerfile's text (`name` relative to the context). */
   readDockerfile(name: string): string {
     const text = this.readFile(name);
@@ -89,28 +74,6 @@ export class BuildContext {
       return fs.readFileSync(resolveInRoot(this.root, name, { strict: true }), 'utf8');
     } catch {
       return undefined;
-    }
-  }
-
-  /**
-   * docker's removeDockerfile: clients always send the .dockerignore and the Dockerfile (one
-   * given from outside the context comes as `.dockerfile.<random>`), and the builder removes
-   * each of them that .dockerignore excludes, so `COPY .` does not see them.
-   */
-  removeIgnoredBuildFiles(dockerfile: string): void {
-    const ignore = this.readFile('.dockerignore');
-    if (ignore === undefined) return;
-    const patterns = readDockerignore(ignore);
-    for (const name of ['.dockerignore', dockerfile]) {
-      if (!matchesDockerignore(name, patterns)) continue;
-      const clean = path.posix.normalize(name.replace(/^\/+/, ''));
-      let host: string;
-      try {
-        host = path.join(resolveInRoot(this.root, path.posix.dirname(clean), { strict: true }), path.posix.basename(clean));
-      } catch {
-        continue;
-      }
-      fs.rmSync(host, { recursive: true, force: true });
     }
   }
 
