@@ -14,7 +14,7 @@
 import { ConflictError } from '../../common/errors.ts';
 import type { AttachStream, ExitInfo } from '../../drivers/runtime/contract.ts';
 import type { ContainerRecord, ContainerState, HealthState } from './record.ts';
-import { IllegalTransitionError, nextState, type StatePatch, type Status } from './state-machine.ts';
+import { IllegalTransitionError, nextState, type Change as Kind, type StatePatch, type Status } from './state-machine.ts';
 
 /** Where a container persists itself and publishes its events (ContainerRegistry). */
 export interface ContainerHome {
@@ -34,8 +34,8 @@ interface Change {
   events?: [string, Record<string, string>?][];
   /** Record fields that go with the change, set before it is persisted. */
   also?: () => void;
-  /** Why (for the illegal-transition error). */
-  why: string;
+  /** Which change of the table (state-machine.ts) this is. */
+  why: Kind;
   /** The 409 a client gets when its request raced another change (instead of an internal error). */
   conflict?: string;
   /** A failed save undoes the change in memory (a start whose running state cannot be recorded did not happen). */
@@ -91,7 +91,7 @@ export class Container {
   #change(to: Status, patch: StatePatch, c: Change): void {
     let next: ContainerState;
     try {
-      next = nextState(this.rec.Id, this.rec.State, to, patch, c.why);
+      next = nextState(this.rec.Id, this.rec.State, c.why, to, patch);
     } catch (err) {
       if (err instanceof IllegalTransitionError && c.conflict) throw new ConflictError(c.conflict);
       throw err;
@@ -130,7 +130,7 @@ export class Container {
    */
   startFailed(exitCode: number, error: string, asExited: boolean): void {
     const to = asExited ? 'exited' : 'created';
-    this.#change(to, { Pid: 0, ExitCode: exitCode, Error: error, ...(asExited ? { FinishedAt: now() } : {}) }, { persist: { save: true }, why: 'failed start' });
+    this.#change(to, { Pid: 0, ExitCode: exitCode, Error: error, ...(asExited ? { FinishedAt: now() } : {}) }, { persist: { save: true }, why: 'startFailed' });
   }
 
   /**
@@ -148,7 +148,7 @@ export class Container {
 
   /** A restart-policy backoff ended without a restart: stop/kill/rm (`manual`), or a daemon start. */
   restartEnded(manual: boolean): void {
-    this.#change('exited', {}, { persist: { save: true }, why: 'end of a restart backoff', also: () => { if (manual) this.rec.ManuallyStopped = true; } });
+    this.#change('exited', {}, { persist: { save: true }, why: 'restartEnded', also: () => { if (manual) this.rec.ManuallyStopped = true; } });
   }
 
   paused(): void {
@@ -165,7 +165,7 @@ export class Container {
 
   /** Live-restore found the process (running, or frozen): its pid; no event. */
   restored(pid: number, paused: boolean): void {
-    this.#change(paused ? 'paused' : 'running', { Pid: pid || this.rec.State.Pid }, { persist: { save: true }, why: 'live-restore', also: () => { delete this.rec.CommitPause; } });
+    this.#change(paused ? 'paused' : 'running', { Pid: pid || this.rec.State.Pid }, { persist: { save: true }, why: 'restore', also: () => { delete this.rec.CommitPause; } });
   }
 
   /**
@@ -176,7 +176,7 @@ export class Container {
   removing(volumes: boolean): Status {
     const before = this.rec.State.Status;
     this.#change('removing', {}, {
-      persist: { keep: 'the start of its removal' }, why: 'rm',
+      persist: { keep: 'the start of its removal' }, why: 'remove',
       conflict: `removal of container ${this.rec.Id} is already in progress`,
       also: () => { this.rec.Removing = { volumes }; },
     });
@@ -185,12 +185,12 @@ export class Container {
 
   /** The removal failed: the container is back as it was. */
   removalFailed(before: Status): void {
-    this.#change(before, {}, { persist: { save: true }, why: 'failed rm', also: () => { delete this.rec.Removing; } });
+    this.#change(before, {}, { persist: { save: true }, why: 'removeFailed', also: () => { delete this.rec.Removing; } });
   }
 
   /** Daemon start: a removal a killed daemon cut short is taken up again (rm sets `removing` anew). */
   removalResumed(): void {
-    this.#change(this.rec.State.Running ? 'running' : 'exited', {}, { persist: { keep: 'the end of an interrupted removal' }, why: 'resumed rm', also: () => { delete this.rec.Removing; } });
+    this.#change(this.rec.State.Running ? 'running' : 'exited', {}, { persist: { keep: 'the end of an interrupted removal' }, why: 'removeResumed', also: () => { delete this.rec.Removing; } });
   }
 
   /** A health monitor starts: `starting` (streak 0, Log kept) when `fresh` or new; saved with the change that started it. */

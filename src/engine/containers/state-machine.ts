@@ -1,5 +1,5 @@
 /**
- * The container state machine as data: which `State.Status` may follow which, and the flags
+ * The container state machine as data: which change may take `State.Status` from where to where, and the flags
  * (`Running`, `Paused`, `Restarting`, `Dead`) each status implies. Pure: `container.ts` applies
  * it to a record, persists and publishes.
  *
@@ -19,33 +19,52 @@ export type Status = ContainerState['Status'];
 
 export const STATUSES: readonly Status[] = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
 
-/** What may follow each status (a status may follow itself only where listed). */
-export const TRANSITIONS: Readonly<Record<Status, readonly Status[]>> = {
-  // A failed start leaves a container that never ran `created` (its exit code and error set),
-  // or `exited` when a restart (policy or `docker restart`) tried it.
-  created: ['running', 'created', 'exited', 'removing'],
-  // running → running: live-restore re-finding the process (its pid).
-  running: ['running', 'paused', 'exited', 'restarting', 'removing'],
-  paused: ['paused', 'running', 'exited', 'restarting', 'removing'],
-  // restarting → exited: stop/kill/rm during the backoff, a failed policy start, daemon start.
-  restarting: ['running', 'exited', 'removing'],
-  // exited → created: a failed user start of a container that never ran (a failed policy start
-  // made it `exited`).
-  exited: ['running', 'exited', 'created', 'removing'],
-  // Back to the status it came from (a failed rm; daemon start, which finishes the removal).
-  removing: ['created', 'running', 'paused', 'restarting', 'exited', 'dead'],
-  dead: ['removing'],
+/** What changes a container's state: docker's operations and what the runtime tells. */
+export type Change =
+  | 'start' | 'startFailed' | 'exit' | 'restartEnded' | 'pause' | 'unpause' | 'restore'
+  | 'remove' | 'removeFailed' | 'removeResumed';
+
+const ALL_BUT_REMOVING: readonly Status[] = ['created', 'running', 'paused', 'restarting', 'exited', 'dead'];
+
+/** Each change: the statuses it may start from and those it may lead to. */
+export const TRANSITIONS: Readonly<Record<Change, { readonly from: readonly Status[]; readonly to: readonly Status[] }>> = {
+  start: { from: ['created', 'exited', 'restarting'], to: ['running'] },
+  // Before the process ran: `created` when it never ran, else (or when a restart tried it)
+  // `exited`; a failed user start of a container a restart made `exited` without running
+  // leaves it `created`.
+  startFailed: { from: ['created', 'exited', 'restarting'], to: ['created', 'exited'] },
+  // `restarting` when its restart policy restarts it. From `removing`: the process died while
+  // the daemon was down in the middle of an rm.
+  exit: { from: ['running', 'paused', 'removing'], to: ['exited', 'restarting'] },
+  // A stop/kill/rm during the backoff, or a daemon start.
+  restartEnded: { from: ['restarting'], to: ['exited'] },
+  pause: { from: ['running'], to: ['paused'] },
+  unpause: { from: ['paused'], to: ['running'] },
+  // Live-restore found the process (its pid; a commit's pause thawed).
+  restore: { from: ['running', 'paused', 'removing'], to: ['running', 'paused'] },
+  remove: { from: ALL_BUT_REMOVING, to: ['removing'] },
+  removeFailed: { from: ['removing'], to: ALL_BUT_REMOVING },
+  // Daemon start: an rm a killed daemon cut short is taken up again.
+  removeResumed: { from: ['removing'], to: ['running', 'exited'] },
 };
 
-export function canTransition(from: Status, to: Status): boolean {
-  return TRANSITIONS[from]?.includes(to) ?? false;
+export function canTransition(change: Change, from: Status, to: Status): boolean {
+  const t = TRANSITIONS[change];
+  return t.from.includes(from) && t.to.includes(to);
+}
+
+/** Every (from, to) pair some change allows. */
+export function reachable(): [Status, Status][] {
+  const out = new Set<string>();
+  for (const t of Object.values(TRANSITIONS)) for (const a of t.from) for (const b of t.to) out.add(`${a} ${b}`);
+  return [...out].map((k) => k.split(' ') as [Status, Status]);
 }
 
 /** A transition the table refuses: a bug in the engine (500), unless the caller turns it into a 409. */
 export class IllegalTransitionError extends WharfError {
   override readonly code = 'WHARF_ILLEGAL_STATE_TRANSITION';
-  constructor(readonly id: string, readonly from: Status, readonly to: Status, why: string) {
-    super(`internal error: container ${id}: illegal state transition ${from} → ${to} (${why})`);
+  constructor(readonly id: string, readonly from: Status, readonly to: Status, readonly change: Change) {
+    super(`internal error: container ${id}: illegal state transition ${from} → ${to} (${change})`);
   }
 }
 
@@ -74,7 +93,7 @@ export function isConsistent(s: ContainerState): boolean {
 export type StatePatch = Partial<Pick<ContainerState, 'Pid' | 'ExitCode' | 'Error' | 'OOMKilled' | 'StartedAt' | 'FinishedAt'>>;
 
 /** The state after `to` (checked against the table); `cur` is left as it was. */
-export function nextState(id: string, cur: ContainerState, to: Status, patch: StatePatch, why: string): ContainerState {
-  if (!canTransition(cur.Status, to)) throw new IllegalTransitionError(id, cur.Status, to, why);
+export function nextState(id: string, cur: ContainerState, change: Change, to: Status, patch: StatePatch): ContainerState {
+  if (!canTransition(change, cur.Status, to)) throw new IllegalTransitionError(id, cur.Status, to, change);
   return { ...cur, ...patch, Status: to, ...flagsOf(to, cur) };
 }
