@@ -15,8 +15,8 @@
  *   streak (Log kept); stopping or pausing the container ends the monitor and reports
  *   unhealthy (docker's "for compatibility"); live-restore and unpause resume it as it was.
  */
-import type { ContainerRegistry, Live } from './service.ts';
-import type { HealthConfig, HealthResult } from './record.ts';
+import type { Live } from './service.ts';
+import type { HealthConfig, HealthResult, HealthState } from './record.ts';
 import { goDuration } from '../../common/human.ts';
 
 export const HEALTH_DEFAULTS = { interval: 30e9, timeout: 30e9, startPeriod: 0, retries: 3 };
@@ -60,7 +60,7 @@ interface Running {
 /** One monitor per container that has a probe; keyed by container id. */
 export class HealthMonitors {
   private readonly running = new Map<string, Running>();
-  constructor(private readonly reg: ContainerRegistry, private readonly runner: ProbeRunner) {}
+  constructor(private readonly runner: ProbeRunner) {}
 
   /** After a start (fresh: Status starting, streak 0, Log kept) or a restore/unpause (as it was). */
   start(l: Live, fresh: boolean): void {
@@ -68,7 +68,7 @@ export class HealthMonitors {
     const rec = l.rec;
     const cmd = probeCommand(rec.Config.Healthcheck, rec.Config.Shell);
     if (!cmd) return;
-    if (fresh || !rec.State.Health) rec.State.Health = { Status: 'starting', FailingStreak: 0, Log: rec.State.Health?.Log ?? [] };
+    l.healthStarting(fresh);
     const run: Running = { stopped: false };
     this.running.set(rec.Id, run);
     this.schedule(l, run, cmd);
@@ -82,7 +82,7 @@ export class HealthMonitors {
     run.stopped = true;
     if (run.timer) clearTimeout(run.timer);
     run.kill?.();
-    if (markUnhealthy && l.rec.State.Health) l.rec.State.Health.Status = 'unhealthy';
+    if (markUnhealthy) l.healthEnded();
   }
 
   /** Number of containers being probed (info, tests). */
@@ -125,26 +125,19 @@ export class HealthMonitors {
   }
 
   private record(l: Live, r: HealthResult): void {
-    const rec = l.rec;
-    const h = rec.State.Health;
-    if (!h) return;
-    const hc = rec.Config.Healthcheck ?? {};
-    const old = h.Status;
-    h.Log = [...h.Log.slice(-(MAX_LOG - 1)), r];
-    if (r.ExitCode === 0) {
-      h.FailingStreak = 0;
-      h.Status = 'healthy';
-    } else {
-      const startPeriodMs = (hc.StartPeriod || HEALTH_DEFAULTS.startPeriod) / 1e6;
-      const inStartPeriod = h.Status === 'starting' && Date.parse(r.Start) - Date.parse(rec.State.StartedAt) < startPeriodMs;
-      if (!inStartPeriod) {
-        h.FailingStreak++;
-        if (h.FailingStreak >= ((hc.Retries ?? 0) > 0 ? hc.Retries! : HEALTH_DEFAULTS.retries)) h.Status = 'unhealthy';
-      }
-    }
-    this.reg.save(l);
-    if (h.Status !== old) {
-      this.reg.deps.events.publish('container', `health_status: ${h.Status}`, rec.Id, { image: rec.Config.Image, name: rec.Name.slice(1), ...rec.Config.Labels });
-    }
+    const h = l.rec.State.Health;
+    if (h) l.healthResult(nextHealth(h, r, l.rec.Config.Healthcheck ?? {}, l.rec.State.StartedAt));
   }
+}
+
+/** The health after one probe's result `r` (docker 20.10's rules, see the top of this file). */
+export function nextHealth(h: HealthState, r: HealthResult, hc: HealthConfig, startedAt: string): HealthState {
+  const Log = [...h.Log.slice(-(MAX_LOG - 1)), r];
+  if (r.ExitCode === 0) return { Status: 'healthy', FailingStreak: 0, Log };
+  const startPeriodMs = (hc.StartPeriod || HEALTH_DEFAULTS.startPeriod) / 1e6;
+  const inStartPeriod = h.Status === 'starting' && Date.parse(r.Start) - Date.parse(startedAt) < startPeriodMs;
+  if (inStartPeriod) return { ...h, Log };
+  const FailingStreak = h.FailingStreak + 1;
+  const unhealthy = FailingStreak >= ((hc.Retries ?? 0) > 0 ? hc.Retries! : HEALTH_DEFAULTS.retries);
+  return { Status: unhealthy ? 'unhealthy' : h.Status, FailingStreak, Log };
 }

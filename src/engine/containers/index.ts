@@ -38,7 +38,7 @@ export class ContainersService {
   constructor(db: Db, readonly deps: ContainersDeps) {
     this.registry = new ContainerRegistry(db, deps);
     this.execs = new ExecManager(this.registry);
-    this.registry.health = new HealthMonitors(this.registry, this.execs);
+    this.registry.health = new HealthMonitors(this.execs);
   }
 
   /**

@@ -20,12 +20,8 @@ import { parseSignal } from './signals.ts';
 import { logLimits, watchLogSize } from './log-rotation.ts';
 import { checkLogDriver, runtimeLogSpec, upgradeLegacyLog } from './log-config.ts';
 
-function now(): string {
-  return new Date().toISOString();
-}
-
 function attrs(l: Live, extra: Record<string, string> = {}): Record<string, string> {
-  return { image: l.rec.Config.Image, name: l.rec.Name.slice(1), ...l.rec.Config.Labels, ...extra };
+  return l.attrs(extra);
 }
 
 export function specPath(reg: ContainerRegistry, id: string): string {
@@ -152,21 +148,13 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
     const exited = deps.runtime.waitExit(id);
     await deps.runtime.start(id);
     if (limits) l.stopLogWatch = watchLogSize(rec.LogPath, limits, () => deps.runtime.reopenLog(id), (e) => deps.logger.warn(`log rotation of container ${id}: ${e.message}`));
-    rec.State = { ...rec.State, Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: created.pid, ExitCode: 0, Error: '', StartedAt: now() };
-    rec.HasBeenStarted = true;
-    rec.ManuallyStopped = false;
-    l.stopping = false;
-    reg.health?.start(l, true);
-    reg.save(l);
-    deps.events.publish('container', 'start', id, attrs(l));
+    l.started(created.pid, () => reg.health?.start(l, true));
     void exited.then((info) => onExit(reg, l, info), (err) => deps.logger.error(`waiting for container ${id} failed: ${(err as Error).message}`))
       .catch((e: Error) => deps.logger.error(`handling the exit of container ${id} failed: ${e.message}`));
   } catch (err) {
     await cleanupAfterRun(reg, l);
     const code = err instanceof ContainerStartError ? err.containerExitCode : 128;
-    rec.State = { ...rec.State, Status: rec.HasBeenStarted || fromPolicy ? 'exited' : 'created', Running: false, Restarting: false, Pid: 0, ExitCode: code, Error: (err as Error).message };
-    if (rec.State.Status === 'exited') rec.State.FinishedAt = now();
-    reg.save(l);
+    l.startFailed(code, (err as Error).message, rec.HasBeenStarted || fromPolicy);
     for (const p of l.pendingAttach.splice(0)) p(undefined);
     // No `die` event: the process never ran (docker 20.10 publishes nothing for a failed start).
     for (const w of l.exitWaiters.splice(0)) w(code);
@@ -200,20 +188,11 @@ async function onExit(reg: ContainerRegistry, l: Live, info: ExitInfo): Promise<
   await reg.serial(l, async () => {
     if (!reg.live.has(rec.Id)) return;
     await cleanupAfterRun(reg, l);
-    rec.State = { ...rec.State, Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0, ExitCode: info.exitCode, OOMKilled: info.oomKilled, FinishedAt: info.exitedAt.toISOString() };
-    if (info.oomKilled) deps.events.publish('container', 'oom', rec.Id, attrs(l));
-    deps.events.publish('container', 'die', rec.Id, attrs(l, { exitCode: String(info.exitCode) }));
     const restart = !rec.HostConfig.AutoRemove && shouldRestart(l, info.exitCode);
-    if (restart) {
-      // As docker: RestartCount counts at the exit, and the backoff window shows "restarting".
-      rec.RestartCount++;
-      rec.State.Restarting = true;
-      rec.State.Status = 'restarting';
-      rec.State.Running = true;
-    }
-    // A full disk (SQLITE_FULL) must not lose the exit: the state stays in memory, waiters are
-    // answered, and the next container save that works writes it.
-    reg.saveOrKeep(l, 'the exit');
+    // `oom`/`die` events; as docker, RestartCount counts at the exit and the backoff window shows
+    // "restarting". A full disk (SQLITE_FULL) must not lose the exit: the state stays in memory,
+    // waiters are answered, and the next container save that works writes it.
+    l.exited(info, restart);
     for (const w of l.exitWaiters.splice(0)) w(info.exitCode);
     if (restart) scheduleRestart(reg, l);
   });
@@ -289,9 +268,7 @@ async function waitOrTimeout(p: Promise<void>, ms: number): Promise<void> {
 export function cancelRestart(reg: ContainerRegistry, l: Live): void {
   if (l.restartTimer) clearTimeout(l.restartTimer);
   l.restartTimer = undefined;
-  l.rec.State = { ...l.rec.State, Status: 'exited', Running: false, Restarting: false };
-  l.rec.ManuallyStopped = true;
-  reg.save(l);
+  l.restartEnded(true);
 }
 
 /** SIGTERM (or the stop signal), then SIGKILL after `timeout` seconds. */
@@ -362,20 +339,14 @@ export async function pauseContainer(reg: ContainerRegistry, ref: string, opts: 
     throw err;
   }
   reg.health?.stop(l);
-  l.rec.State = { ...l.rec.State, Paused: true, Status: 'paused' };
-  reg.save(l);
-  reg.deps.events.publish('container', 'pause', l.rec.Id, attrs(l));
+  l.paused();
 }
 
 export async function unpauseContainer(reg: ContainerRegistry, ref: string): Promise<void> {
   const l = reg.get(ref);
   if (!l.rec.State.Paused) throw new ConflictError(`Container ${l.rec.Id} is not paused`);
   await reg.deps.runtime.resume(l.rec.Id);
-  delete l.rec.CommitPause;
-  l.rec.State = { ...l.rec.State, Paused: false, Status: 'running' };
-  reg.health?.start(l, false);
-  reg.save(l);
-  reg.deps.events.publish('container', 'unpause', l.rec.Id, attrs(l));
+  l.unpaused(() => reg.health?.start(l, false));
 }
 
 /**
@@ -407,15 +378,10 @@ export async function restoreContainers(reg: ContainerRegistry, liveRestore: boo
           alive = true;
         }
         if (alive) {
-          rec.State.Pid = r.pid || rec.State.Pid;
-          rec.State.Paused = r.status === 'paused';
-          if (rec.CommitPause) {
-            // Paused by a commit the kill cut short (not by the user): thawed again.
-            if (rec.State.Paused) await deps.runtime.resume(rec.Id).then(() => { rec.State.Paused = false; }, (e: Error) => deps.logger.warn(`resume of ${rec.Id}: ${e.message}`));
-            delete rec.CommitPause;
-          }
-          rec.State.Status = rec.State.Paused ? 'paused' : 'running';
-          reg.save(l);
+          let paused = r.status === 'paused';
+          // Paused by a commit the kill cut short (not by the user): thawed again.
+          if (rec.CommitPause && paused) await deps.runtime.resume(rec.Id).then(() => { paused = false; }, (e: Error) => deps.logger.warn(`resume of ${rec.Id}: ${e.message}`));
+          l.restored(r.pid, paused);
         }
       } catch (err) {
         deps.logger.warn(`restore of ${rec.Id}: ${(err as Error).message}`);
@@ -440,10 +406,7 @@ export async function restoreContainers(reg: ContainerRegistry, liveRestore: boo
     // Killed while waiting for its policy's restart (any policy, on-failure included): the
     // policy had decided, so it restarts now.
     const wasRestarting = rec.State.Restarting;
-    if (wasRestarting) {
-      rec.State = { ...rec.State, Status: 'exited', Running: false, Restarting: false };
-      reg.save(l);
-    }
+    if (wasRestarting) l.restartEnded(false);
     if (rec.Removing) return; // being removed: finishRemovals ends it
     const p = rec.HostConfig.RestartPolicy.Name;
     if (rec.HasBeenStarted && (wasRestarting || p === 'always' || (p === 'unless-stopped' && !rec.ManuallyStopped))) toStart.push(l);

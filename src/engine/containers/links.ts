@@ -15,23 +15,17 @@
  */
 import path from 'node:path';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../../common/errors.ts';
-import type { ContainerRecord, HostConfig } from './record.ts';
+import type { ContainerRecord, HostConfig, LinkRecord } from './record.ts';
 import type { ContainerRegistry, Live } from './service.ts';
 
-export interface LinkRecord {
-  /** The linked (child) container's id. */
-  Id: string;
-  Alias: string;
-}
-
-type LinkedRecord = ContainerRecord & { LinkedChildren?: LinkRecord[] };
+export type { LinkRecord } from './record.ts';
 
 export function linksOf(rec: ContainerRecord): LinkRecord[] {
-  return (rec as LinkedRecord).LinkedChildren ?? [];
+  return rec.LinkedChildren ?? [];
 }
 
 function setLinks(rec: ContainerRecord, links: LinkRecord[]): void {
-  (rec as LinkedRecord).LinkedChildren = links;
+  rec.LinkedChildren = links;
 }
 
 /** `name:alias`, `name` (alias = name) or inspect's own `/name:/parent/alias`; docker's messages. */

@@ -52,14 +52,8 @@ export async function writeStandaloneFiles(dir: string, rec: ContainerRecord): P
   ]);
 }
 
-type NetworkingRecord = ContainerRecord & {
-  NetworkingRequest?: Record<string, EndpointRequest>;
-  /** Networks left with `network disconnect` (the NetworkMode one is otherwise always joined). */
-  NetworkDetached?: string[];
-};
-
 function requests(rec: ContainerRecord): Record<string, EndpointRequest> {
-  return ((rec as NetworkingRecord).NetworkingRequest ??= {});
+  return (rec.NetworkingRequest ??= {});
 }
 
 /**
@@ -75,7 +69,7 @@ function requests(rec: ContainerRecord): Record<string, EndpointRequest> {
 function networkNames(rec: ContainerRecord, resolve: (n: string) => string | undefined, fallback = true): string[] {
   const mode = rec.HostConfig.NetworkMode;
   const first = mode === 'default' ? 'bridge' : mode;
-  const detached = new Set((rec as NetworkingRecord).NetworkDetached ?? []);
+  const detached = new Set(rec.NetworkDetached ?? []);
   // The docker CLI keys the NetworkMode's EndpointsConfig by the mode itself: `default` = bridge.
   const all = [first, ...Object.keys(requests(rec))].map((n) => (n === 'default' ? 'bridge' : n));
   const seen = new Set<string>();
@@ -383,9 +377,8 @@ export async function connectContainer(reg: ContainerRegistry, ref: string, netw
     const req = requests(rec);
     for (const k of Object.keys(req)) if (net.getNetwork(k)?.id === info.id) delete req[k];
     req[info.name] = r;
-    const rn = rec as NetworkingRecord;
-    rn.NetworkDetached = (rn.NetworkDetached ?? []).filter((id) => id !== info.id);
-    reg.save(l);
+    rec.NetworkDetached = (rec.NetworkDetached ?? []).filter((id) => id !== info.id);
+    l.save();
     return info;
   });
 }
@@ -419,9 +412,8 @@ export async function disconnectContainer(reg: ContainerRegistry, ref: string, n
     for (const [k, e] of Object.entries(rec.Endpoints)) if (e.NetworkID === info.id || resolve(k) === info.id) delete rec.Endpoints[k];
     const req = requests(rec);
     for (const k of Object.keys(req)) if (resolve(k) === info.id || k === info.name) delete req[k];
-    const rn = rec as NetworkingRecord;
-    if (!(rn.NetworkDetached ?? []).includes(info.id)) rn.NetworkDetached = [...(rn.NetworkDetached ?? []), info.id];
-    reg.save(l);
+    if (!(rec.NetworkDetached ?? []).includes(info.id)) rec.NetworkDetached = [...(rec.NetworkDetached ?? []), info.id];
+    l.save();
     return info;
   });
 }

@@ -103,36 +103,37 @@ export interface HostConfig {
   [k: string]: unknown;
 }
 
+/** Written only by `Container` (container.ts), through the state machine (state-machine.ts). */
 export interface ContainerState {
-  Status: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
-  Running: boolean;
-  Paused: boolean;
-  Restarting: boolean;
-  OOMKilled: boolean;
-  Dead: boolean;
-  Pid: number;
-  ExitCode: number;
-  Error: string;
-  StartedAt: string;
-  FinishedAt: string;
+  readonly Status: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+  readonly Running: boolean;
+  readonly Paused: boolean;
+  readonly Restarting: boolean;
+  readonly OOMKilled: boolean;
+  readonly Dead: boolean;
+  readonly Pid: number;
+  readonly ExitCode: number;
+  readonly Error: string;
+  readonly StartedAt: string;
+  readonly FinishedAt: string;
   /** Present once a container with a healthcheck has started (health.ts); kept when it stops. */
-  Health?: HealthState;
+  readonly Health?: HealthState;
 }
 
 /** One probe's outcome, as `State.Health.Log` shows it. */
 export interface HealthResult {
-  Start: string;
-  End: string;
+  readonly Start: string;
+  readonly End: string;
   /** 0 healthy, anything else a failure; -1 when the probe timed out or could not run. */
-  ExitCode: number;
-  Output: string;
+  readonly ExitCode: number;
+  readonly Output: string;
 }
 
 export interface HealthState {
-  Status: 'starting' | 'healthy' | 'unhealthy';
-  FailingStreak: number;
+  readonly Status: 'starting' | 'healthy' | 'unhealthy';
+  readonly FailingStreak: number;
   /** The last 5 results, oldest first. */
-  Log: HealthResult[];
+  readonly Log: readonly HealthResult[];
 }
 
 /** `Config.Healthcheck` (durations in nanoseconds; 0 or absent = docker's default). */
@@ -199,7 +200,7 @@ export interface ContainerRecord {
   HostConfig: HostConfig;
   /** Image ID (sha256:…). */
   Image: string;
-  State: ContainerState;
+  readonly State: ContainerState;
   RestartCount: number;
   Driver: string;
   Platform: 'linux';
@@ -224,6 +225,19 @@ export interface ContainerRecord {
   Removing?: { volumes: boolean };
   /** Paused by a commit (not the user): a daemon killed during the commit resumes it at its next start. */
   CommitPause?: true;
+  /** The networks asked for at create (EndpointsConfig) or with `network connect`, by name as given. */
+  NetworkingRequest?: Record<string, EndpointRequest>;
+  /** Networks left with `network disconnect` (the NetworkMode one is otherwise always joined), by id. */
+  NetworkDetached?: string[];
+  /** Legacy links (`--link`) to children, by the child's id (links.ts). */
+  LinkedChildren?: LinkRecord[];
+}
+
+/** One legacy link of a parent container. */
+export interface LinkRecord {
+  /** The linked (child) container's id. */
+  Id: string;
+  Alias: string;
 }
 
 export function freshState(): ContainerState {

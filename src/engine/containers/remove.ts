@@ -54,20 +54,13 @@ export async function removeContainer(reg: ContainerRegistry, ref: string, opts:
     if (!reg.live.has(rec.Id)) return;
     // Saved first: a daemon killed from here on finishes the removal at its next start
     // (finishRemovals), so no record is left without its snapshot and nothing half-removed stays.
-    const status = rec.State.Status;
-    rec.State.Status = 'removing';
     reg.health?.stop(l, false);
-    rec.Removing = { volumes: !!opts.volumes };
     // On a full disk the mark stays in memory (saveOrKeep): the removal itself frees space.
-    reg.saveOrKeep(l, 'the start of its removal');
+    const status = l.removing(!!opts.volumes);
     try {
       await removeLocked(reg, l, !!opts.volumes);
     } catch (err) {
-      if (reg.live.has(rec.Id)) {
-        rec.State.Status = status;
-        delete rec.Removing;
-        reg.save(l);
-      }
+      if (reg.live.has(rec.Id)) l.removalFailed(status);
       throw err;
     }
   });
@@ -121,10 +114,7 @@ export async function finishRemovals(reg: ContainerRegistry): Promise<void> {
     const rec = l.rec;
     if (!rec.Removing && !rec.Job) continue;
     const volumes = rec.Job ? true : rec.Removing!.volumes;
-    if (rec.Removing) {
-      rec.State.Status = rec.State.Running ? 'running' : 'exited';
-      delete rec.Removing;
-    }
+    if (rec.Removing) l.removalResumed();
     await removeContainer(reg, rec.Id, { force: true, volumes })
       .catch((err: Error) => reg.deps.logger.warn(`finishing the removal of ${rec.Id}: ${err.message}`));
   }

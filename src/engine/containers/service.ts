@@ -12,7 +12,7 @@ import { humanDuration } from '../../common/human.ts';
 import { ContainerStore } from '../../store/container-store.ts';
 import type { Db } from '../../store/db.ts';
 import type { ContainersDeps } from './deps.ts';
-import type { AttachStream } from '../../drivers/runtime/contract.ts';
+import { Container, type ContainerHome } from './container.ts';
 import { freshState, statusText, type ContainerRecord, type MountPointRecord } from './record.ts';
 import { normaliseCreate, validateLogOpts, validateName } from './validate.ts';
 import { validateCapabilities, validateSecurityOpt } from '../../oci/index.ts';
@@ -26,22 +26,10 @@ import { deviceEdits } from './device-requests.ts';
 import { mergeHealthcheck, type HealthMonitors } from './health.ts';
 import type { HealthConfig } from './record.ts';
 
-export interface Live {
-  rec: ContainerRecord;
-  /** Serialises start/stop/remove of one container. */
-  queue: Promise<unknown>;
-  exitWaiters: ((code: number) => void)[];
-  removeWaiters: (() => void)[];
-  /** Attach requests waiting for the next start (docker run -a): given the connected stream, or undefined. */
-  pendingAttach: ((a: AttachStream | undefined) => void)[];
-  restartTimer?: NodeJS.Timeout;
-  /** Set while a user stop/kill is in progress (no restart-policy restart). */
-  stopping: boolean;
-  /** Stops the log size watcher (max-size) of the current run. */
-  stopLogWatch?: () => void;
-}
+/** A container in memory (container.ts): its record, its queue and waiters, its state changes. */
+export type Live = Container;
 
-export class ContainerRegistry {
+export class ContainerRegistry implements ContainerHome {
   readonly store: ContainerStore<ContainerRecord>;
   readonly live = new Map<string, Live>();
   readonly names = new Map<string, string>();
@@ -57,7 +45,7 @@ export class ContainerRegistry {
   }
 
   track(rec: ContainerRecord): Live {
-    const l: Live = { rec, queue: Promise.resolve(), exitWaiters: [], removeWaiters: [], pendingAttach: [], stopping: false };
+    const l = new Container(rec, this);
     this.live.set(rec.Id, l);
     this.names.set(rec.Name, rec.Id);
     return l;
@@ -243,7 +231,7 @@ export async function createContainer(reg: ContainerRegistry, body: unknown, nam
   if (Object.keys(rec.Config.Volumes ?? {}).length === 0) rec.Config.Volumes = null;
   if (Object.keys(rec.Config.ExposedPorts ?? {}).length === 0) delete rec.Config.ExposedPorts;
   if (!rec.Config.Healthcheck) delete rec.Config.Healthcheck;
-  (rec as ContainerRecord & { NetworkingRequest?: unknown }).NetworkingRequest = networking;
+  rec.NetworkingRequest = networking;
   recordLinks(rec, links);
   rec.Endpoints = plannedEndpoints(rec, (ref) => reg.deps.network?.getNetwork(ref));
   if (opts.job) rec.Job = true;
@@ -300,7 +288,7 @@ export async function renameContainer(reg: ContainerRegistry, ref: string, newNa
   reg.names.delete(old);
   l.rec.Name = name;
   reg.names.set(name, l.rec.Id);
-  reg.save(l);
+  l.save();
   reg.deps.events.publish('container', 'rename', l.rec.Id, { name: name.slice(1), oldName: old, image: l.rec.Config.Image });
 }
 
