@@ -1,6 +1,7 @@
 /** Facts about the host the daemon runs on, read once (os-release, kernel, cgroups). */
 import fs from 'node:fs';
 import os from 'node:os';
+import { cgroupVersion } from './cgroups.ts';
 import { onlyErrno } from './cleanups.ts';
 
 export interface HostFacts {
@@ -31,17 +32,8 @@ export function readHostFacts(): HostFacts {
     memTotal: os.totalmem(),
     hostname: os.hostname(),
     architecture: goArch(),
-    cgroupVersion: detectCgroupVersion(),
+    cgroupVersion: cgroupVersion(),
   };
-}
-
-export function detectCgroupVersion(): '1' | '2' {
-  try {
-    // On a pure v2 host /sys/fs/cgroup is cgroup2fs and has cgroup.controllers at its top.
-    return fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '2' : '1';
-  } catch {
-    return '1';
-  }
 }
 
 /** Node's arch names → Go's (what Docker reports). */

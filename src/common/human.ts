@@ -121,19 +121,26 @@ export function parseSize(s: string): number {
   return parse(s, DECIMAL_MAP);
 }
 
-/** Go's time.Duration String(): 400ms, 1s, 1.5s, 1m30s, 1h0m0s. */
-export function goDuration(ns: number): string {
+/** Go's time.Duration String(): 400ms, 1s, 1.5s, 1m30s, 1h0m0s (from nanoseconds, truncated). */
+export function goDuration(nanoseconds: number): string {
+  let ns = Math.trunc(nanoseconds);
   if (ns === 0) return '0s';
-  const neg = ns < 0 ? '-' : '';
-  const a = Math.abs(ns);
-  const trim = (x: number) => String(Number(x.toFixed(9)));
-  if (a < 1e3) return `${neg}${a}ns`;
-  if (a < 1e6) return `${neg}${trim(a / 1e3)}µs`;
-  if (a < 1e9) return `${neg}${trim(a / 1e6)}ms`;
-  const h = Math.floor(a / 3600e9);
-  const m = Math.floor((a % 3600e9) / 60e9);
-  const s = trim((a % 60e9) / 1e9);
-  if (h) return `${neg}${h}h${m}m${s}s`;
-  if (m) return `${neg}${m}m${s}s`;
-  return `${neg}${s}s`;
+  const sign = ns < 0 ? '-' : '';
+  if (ns < 0) ns = -ns;
+  const trimFrac = (whole: number, frac: number, digits: number): string => {
+    const f = String(frac).padStart(digits, '0').replace(/0+$/, '');
+    return f ? `${whole}.${f}` : String(whole);
+  };
+  if (ns < 1e9) {
+    if (ns < 1e3) return `${sign}${ns}ns`;
+    if (ns < 1e6) return `${sign}${trimFrac(Math.floor(ns / 1e3), ns % 1e3, 3)}µs`;
+    return `${sign}${trimFrac(Math.floor(ns / 1e6), ns % 1e6, 6)}ms`;
+  }
+  const secsTotal = Math.floor(ns / 1e9);
+  const secs = trimFrac(secsTotal % 60, ns % 1e9, 9);
+  const mins = Math.floor(secsTotal / 60);
+  if (mins === 0) return `${sign}${secs}s`;
+  const hours = Math.floor(mins / 60);
+  if (hours === 0) return `${sign}${mins % 60}m${secs}s`;
+  return `${sign}${hours}h${mins % 60}m${secs}s`;
 }

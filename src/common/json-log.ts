@@ -10,6 +10,7 @@
  * which picks the parser by the file's first byte).
  */
 import type { LogEntry } from './k8s-log.ts';
+import { LineRecords } from './line-records.ts';
 
 const GO_ESCAPES: Record<string, string> = {
   '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029', '\\b': '\\u0008', '\\f': '\\u000c',
@@ -83,7 +84,6 @@ export function rfc3339NanoUtc(d: Date, subMsNs = 0): string {
   return `${iso.slice(0, 19)}${frac ? `.${frac}` : ''}Z`;
 }
 
-const NL = 0x0a;
 const QUOTE = 0x22;
 const BSLASH = 0x5c;
 const HEAD = Buffer.from('{"log":"');
@@ -183,32 +183,8 @@ function dockerLayout(buf: Buffer, start: number, end: number): number {
  * goes through JSON.parse. Entries' lines point into the chunk, like the k8s-file parser's, and
  * the chunk is overwritten (the caller hands over bytes it is done with).
  */
-export class JsonLogParser {
-  private rest: Buffer | undefined;
-
-  feed(chunk: Buffer, out: LogEntry[]): void {
-    let start = 0;
-    if (this.rest) {
-      const nl = chunk.indexOf(NL);
-      if (nl < 0) {
-        this.rest = Buffer.concat([this.rest, chunk]);
-        return;
-      }
-      const first = Buffer.concat([this.rest, chunk.subarray(0, nl)]);
-      this.rest = undefined;
-      this.record(first, 0, first.length, out);
-      start = nl + 1;
-    }
-    for (;;) {
-      const nl = chunk.indexOf(NL, start);
-      if (nl < 0) break;
-      this.record(chunk, start, nl, out);
-      start = nl + 1;
-    }
-    if (start < chunk.length) this.rest = Buffer.from(chunk.subarray(start));
-  }
-
-  private record(buf: Buffer, start: number, end: number, out: LogEntry[]): void {
+export class JsonLogParser extends LineRecords<LogEntry[]> {
+  protected record(buf: Buffer, start: number, end: number, out: LogEntry[]): void {
     if (end <= start) return;
     const q = dockerLayout(buf, start, end);
     if (q >= 0) {
@@ -235,6 +211,6 @@ export class JsonLogParser {
 
 /** A last line without its "\n" (a writer cut short) is dropped: it is not a whole entry. */
   flush(_out: LogEntry[]): void {
-    this.rest = undefined;
+    this.dropRest();
   }
 }

@@ -11,7 +11,9 @@ import fs from 'node:fs';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { JsonLogParser } from './json-log.ts';
+import { LineRecords } from './line-records.ts';
 import { openNext, type HeldFile } from './log-chain.ts';
+import { rfc3339Ns } from './time-ns.ts';
 
 export interface LogEntry {
   /** The record's timestamp as written (k8s-file: conmon's local time with offset; json-file: RFC3339Nano UTC). */
@@ -50,14 +52,10 @@ export interface ReadLogOptions {
 const gunzip = promisify(zlib.gunzip);
 const CHUNK = 1 << 20;
 const SLICE = 1 << 16;
-const NL = 0x0a;
 const SP = 0x20;
 
 /** Nanoseconds since the epoch of a k8s-file timestamp whose milliseconds are `ms`. */
-function k8sTimeNs(time: string, ms: number): bigint {
-  const frac = /\.(\d+)/.exec(time)?.[1] ?? '';
-  return BigInt(ms) * 1_000_000n + BigInt(frac.padEnd(9, '0').slice(3, 9));
-}
+const k8sTimeNs = (time: string, ms: number): bigint => rfc3339Ns(time, ms)!;
 
 /** Milliseconds since the epoch of a k8s-file timestamp (sub-millisecond digits dropped). */
 export function parseK8sTime(time: string): number {
@@ -69,38 +67,10 @@ interface LineParser {
   flush(out: LogEntry[]): void;
 }
 
-class Parser implements LineParser {
-  private rest: Buffer | undefined;
+class Parser extends LineRecords<LogEntry[]> implements LineParser {
   private pending: { stdout: Buffer[]; stderr: Buffer[]; stdoutTime: string; stderrTime: string } = { stdout: [], stderr: [], stdoutTime: '', stderrTime: '' };
 
-  /** Parses every complete record in `chunk` (plus what was left over) into `out`. */
-  feed(chunk: Buffer, out: LogEntry[]): void {
-    let buf = chunk;
-    let start = 0;
-    if (this.rest) {
-      // Only the record cut at the last read's end is joined (not the whole chunk).
-      const nl = chunk.indexOf(NL);
-      if (nl < 0) {
-        this.rest = Buffer.concat([this.rest, chunk]);
-        return;
-      }
-      const first = Buffer.concat([this.rest, chunk.subarray(0, nl + 1)]);
-      this.rest = undefined;
-      this.record(first, 0, first.length - 1, out);
-      buf = chunk;
-      start = nl + 1;
-    }
-    const len = buf.length;
-    while (start < len) {
-      const nl = buf.indexOf(NL, start);
-      if (nl < 0) break;
-      this.record(buf, start, nl, out);
-      start = nl + 1;
-    }
-    if (start < len) this.rest = Buffer.from(buf.subarray(start));
-  }
-
-  private record(buf: Buffer, start: number, nl: number, out: LogEntry[]): void {
+  protected record(buf: Buffer, start: number, nl: number, out: LogEntry[]): void {
     const sp1 = buf.indexOf(SP, start);
     if (sp1 < 0 || sp1 >= nl) return;
     const sp2 = buf.indexOf(SP, sp1 + 1);

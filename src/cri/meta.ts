@@ -6,6 +6,7 @@
  * it gave, never mixed with the image's labels.
  */
 import type { ContainerRecord } from '../engine/containers/index.ts';
+import { nowNs, rfc3339Ns } from '../common/time-ns.ts';
 
 export const KIND_LABEL = 'io.wharf.cri.kind';
 export const SANDBOX_LABEL = 'io.wharf.cri.sandbox-id';
@@ -74,18 +75,13 @@ export function containerName(c: ContainerMetadata, pod: PodMetadata): string {
 
 /** An RFC 3339 time (any fraction) as Unix nanoseconds, a decimal string (int64 on the wire). */
 export function nanos(iso: string | undefined): string {
-  if (!iso || iso.startsWith('0001-')) return '0';
-  const m = /^(.*?)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(iso);
-  if (!m) return '0';
-  const ms = Date.parse(m[1] + m[3]);
-  if (Number.isNaN(ms)) return '0';
-  const frac = (m[2] ?? '').padEnd(9, '0').slice(0, 9);
-  return (BigInt(ms) * 1_000_000n + BigInt(frac)).toString();
+  if (!iso || iso.startsWith('0001-') || !/(Z|[+-]\d\d:\d\d)$/.test(iso)) return '0';
+  return (rfc3339Ns(iso) ?? 0n).toString();
 }
 
 /** Now, as Unix nanoseconds. */
 export function nowNanos(): string {
-  return (BigInt(Date.now()) * 1_000_000n + process.hrtime.bigint() % 1_000_000n).toString();
+  return nowNs().toString();
 }
 
 /** CRI label selector: every key/value must match. */

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../common/errors.ts';
+import { detectCgroupLayout, swapLimitSupported } from '../common/cgroups.ts';
 import { resolveCapabilities } from './capabilities.ts';
 import { DEFAULT_SHM_SIZE, READONLY_PATHS, defaultDeviceRules, parseDeviceCgroupRule, defaultMounts, deviceMapping, hostDevices, maskedPaths } from './defaults.ts';
 import { buildRlimits, type Ulimit } from './rlimits.ts';
@@ -133,7 +134,7 @@ function buildResources(r: SpecResources = {}): LinuxResources {
   const mem: NonNullable<LinuxResources['memory']> = {};
   if (r.memory && r.memory > 0) {
     mem.limit = r.memory;
-    if (fs.existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes') || fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) {
+    if (swapLimitSupported(detectCgroupLayout())) {
       if (r.memorySwap === -1) mem.swap = -1;
       else if (r.memorySwap && r.memorySwap > 0) mem.swap = r.memorySwap;
       else mem.swap = r.memory * 2;

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { containerCgroupDirs, detectCgroupLayout } from '../../src/engine/containers/tools/cgroups.ts';
+import { containerCgroupDirs, detectCgroupLayout } from '../../src/common/cgroups.ts';
 import { busyboxRootfsTar } from '../helpers/busybox-rootfs.ts';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { startNetDaemon } from './networking-harness.ts';

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { containerCgroupDirs, parseCgroupLayout, readCgroupV1, readCgroupV2 } from '../../src/engine/containers/tools/cgroups.ts';
+import { readCgroupV1, readCgroupV2 } from '../../src/engine/containers/tools/cgroups.ts';
+import { containerCgroupDirs, parseCgroupLayout } from '../../src/common/cgroups.ts';
 import { parseNetDev, parseProcStat, statsJson } from '../../src/engine/containers/tools/stats.ts';
 
 const MOUNTINFO_V1 = `25 30 0:23 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw

@@ -3,6 +3,8 @@
  * nil pointers, nil slices and maps (marked), time.Time, time.Duration, and the encoding/json
  * layout of typed structs.
  */
+import { goDuration } from '../human.ts';
+
 /** A nil `*T`. */
 export class GoNilPtr {
   constructor(readonly typeName: string, readonly fields: ReadonlySet<string> | null) {}
@@ -82,27 +84,7 @@ export function goTimeJson(t: GoTime): string {
 
 /** Go's time.Duration.String(): `1h2m3.5s`, `300ms`, `0s`. */
 export function goDurationText(d: GoDuration): string {
-  let ns = Math.trunc(d.ns);
-  if (ns === 0) return '0s';
-  const neg = ns < 0;
-  if (neg) ns = -ns;
-  const sign = neg ? '-' : '';
-  const trimFrac = (whole: number, frac: number, digits: number): string => {
-    const f = String(frac).padStart(digits, '0').replace(/0+$/, '');
-    return f ? `${whole}.${f}` : String(whole);
-  };
-  if (ns < 1e9) {
-    if (ns < 1e3) return `${sign}${ns}ns`;
-    if (ns < 1e6) return `${sign}${trimFrac(Math.floor(ns / 1e3), ns % 1e3, 3)}µs`;
-    return `${sign}${trimFrac(Math.floor(ns / 1e6), ns % 1e6, 6)}ms`;
-  }
-  const secsTotal = Math.floor(ns / 1e9);
-  const secs = trimFrac(secsTotal % 60, ns % 1e9, 9);
-  const mins = Math.floor(secsTotal / 60);
-  if (mins === 0) return `${sign}${secs}s`;
-  const hours = Math.floor(mins / 60);
-  if (hours === 0) return `${sign}${mins % 60}m${secs}s`;
-  return `${sign}${hours}h${mins % 60}m${secs}s`;
+  return goDuration(d.ns);
 }
 
 const marshalers = new WeakMap<object, () => string>();

@@ -3,7 +3,7 @@
  * port-forward, without a helper process: the socket is created in that namespace and used
  * from ours. A socket belongs to the namespace it was created in, so only socket(2) runs
  * there: setns(target) → socket() → setns(back), synchronously on the main thread through
- * koffi (libc). No JavaScript runs between the two setns calls; if returning fails the
+ * libc (common/native). No JavaScript runs between the two setns calls; if returning fails the
  * process aborts rather than go on in the wrong namespace (as the bridge driver's native.ts).
  * The non-blocking connect and the rest happen in our namespace, the fd then becomes a
  * net.Socket. Measured on this host: ~0.1 ms per dial, where spawning `nsenter` with a relay
@@ -11,9 +11,9 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
-import { createRequire } from 'node:module';
+import type { Libc } from '../../common/native/libc.ts';
+import { CLONE_NEWNET, netnsLibc, returnToOwnNetns } from '../../common/native/netns.ts';
 
-const CLONE_NEWNET = 0x40000000;
 const AF_INET = 2;
 const AF_INET6 = 10;
 const SOCK_STREAM_NONBLOCK_CLOEXEC = 1 | 0o4000 | 0o2000000;
@@ -25,40 +25,6 @@ const ECONNREFUSED = 111;
 const EADDRNOTAVAIL = 99;
 const EAFNOSUPPORT = 97;
 const ENETUNREACH = 101;
-
-interface Libc {
-  socket(domain: number, type: number, proto: number): number;
-  connect(fd: number, addr: Buffer, len: number): number;
-  poll(fds: Buffer, n: number, timeout: number): number;
-  getsockopt(fd: number, level: number, name: number, val: Buffer, len: Buffer): number;
-  close(fd: number): number;
-  setns(fd: number, nstype: number): number;
-  errno(): number;
-}
-
-let libc: Libc | null | undefined;
-let ownNetFd = -1;
-
-function load(): Libc | null {
-  if (libc !== undefined) return libc;
-  try {
-    const koffi = createRequire(import.meta.url)('koffi');
-    const lib = koffi.load('libc.so.6');
-    libc = {
-      socket: lib.func('int socket(int, int, int)'),
-      connect: lib.func('int connect(int, const void *, uint32_t)'),
-      poll: lib.func('int poll(void *, unsigned long, int)'),
-      getsockopt: lib.func('int getsockopt(int, int, int, void *, void *)'),
-      close: lib.func('int close(int)'),
-      setns: lib.func('int setns(int, int)'),
-      errno: () => koffi.errno(),
-    };
-    ownNetFd = fs.openSync('/proc/thread-self/ns/net', 'r');
-  } catch {
-    libc = null;
-  }
-  return libc;
-}
 
 export class DialError extends Error {
   constructor(message: string, readonly errno: number) { super(message); }
@@ -73,10 +39,7 @@ function socketIn(c: Libc, nsPath: string, family: number): number {
     if (c.setns(nsFd, CLONE_NEWNET) !== 0) throw new DialError(`cannot enter network namespace ${nsPath}: errno ${c.errno()}`, c.errno());
     const fd = c.socket(family, SOCK_STREAM_NONBLOCK_CLOEXEC, 0);
     const err = c.errno();
-    if (c.setns(ownNetFd, CLONE_NEWNET) !== 0) {
-      process.stderr.write(`fatal: cannot return to wharfd's network namespace (errno ${c.errno()})\n`);
-      process.abort();
-    }
+    returnToOwnNetns(c);
     if (fd < 0) throw new DialError(`socket: errno ${err}`, err);
     return fd;
   } finally {
@@ -126,7 +89,7 @@ async function connectFd(c: Libc, fd: number, family: number, port: number, time
 }
 
 export function netnsDialAvailable(): boolean {
-  return load() !== null;
+  return netnsLibc() !== null;
 }
 
 /**
@@ -134,7 +97,7 @@ export function netnsDialAvailable(): boolean {
  * network namespace at nsPath.
  */
 export async function dialInNetns(nsPath: string, port: number, timeoutMs = 10_000): Promise<net.Socket> {
-  const c = load();
+  const c = netnsLibc();
   if (!c) throw new Error('dialing into a network namespace needs koffi (libc), which could not be loaded');
   let last: unknown;
   for (const family of [AF_INET, AF_INET6]) {

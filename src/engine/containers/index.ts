@@ -17,7 +17,8 @@ import { checkReadable } from './log-config.ts';
 import { attachContainer, streamLogs, type AttachOptions, type ClientStream } from './io.ts';
 import { ExecManager } from './exec.ts';
 import { HealthMonitors } from './health.ts';
-import { cgroupParent, type ContainerRecord } from './record.ts';
+import type { ContainerRecord } from './record.ts';
+import { containerCgroupDirs, detectCgroupLayout } from '../../common/cgroups.ts';
 import { runToCompletion, type RunJobOptions } from './run-job.ts';
 import { connectContainer, containersInMode, disconnectContainer, networkAttachments, type AttachRequest } from './networking.ts';
 
@@ -158,11 +159,11 @@ export class ContainersService {
 /** PIDs in the container's cgroup (pids controller on v1, the unified dir on v2). */
 export async function containerPids(rec: ContainerRecord): Promise<Set<number>> {
   const { readFileSync, existsSync } = await import('node:fs');
-  const parent = cgroupParent(rec.HostConfig);
-  const candidates = [`/sys/fs/cgroup/pids/${parent}/${rec.Id}/cgroup.procs`, `/sys/fs/cgroup/${parent}/${rec.Id}/cgroup.procs`, `/sys/fs/cgroup/memory/${parent}/${rec.Id}/cgroup.procs`];
-  for (const c of candidates) {
-    if (!existsSync(c)) continue;
-    return new Set(readFileSync(c, 'utf8').split('\n').filter(Boolean).map(Number));
+  const d = containerCgroupDirs(detectCgroupLayout(), rec.Id, rec.HostConfig.CgroupParent);
+  for (const dir of d.version === 2 ? [d.dir] : [d.dirs.pids, d.dirs.memory]) {
+    const procs = dir && `${dir}/cgroup.procs`;
+    if (!procs || !existsSync(procs)) continue;
+    return new Set(readFileSync(procs, 'utf8').split('\n').filter(Boolean).map(Number));
   }
   return new Set(rec.State.Pid ? [rec.State.Pid] : []);
 }

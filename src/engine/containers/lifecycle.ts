@@ -11,7 +11,7 @@ import { buildRuntimeSpec, resolveUser, type RuntimeSpec } from '../../oci/index
 import { applyDeviceEdits, deviceEdits } from './device-requests.ts';
 import { ContainerStartError, type ExitInfo, type LogSpec } from '../../drivers/runtime/contract.ts';
 import type { ContainerRegistry, Live } from './service.ts';
-import { cgroupParent } from './record.ts';
+import { containerCgroupPath } from '../../common/cgroups.ts';
 import { ensureBindSources, toOciMounts } from './mounts.ts';
 import { prepareVolumes, releaseVolumes } from './volume-use.ts';
 import { connectNetworks, disconnectAll, writeStandaloneFiles } from './networking.ts';
@@ -126,7 +126,7 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
       readonlyPaths: Array.isArray(hc.ReadonlyPaths) ? hc.ReadonlyPaths : undefined,
       pidNsPath: joinedNamespace(reg, hc.PidMode, 'pid'),
       ipcNsPath: joinedNamespace(reg, hc.IpcMode, 'ipc'),
-      cgroupsPath: `/${cgroupParent(hc)}/${id}`,
+      cgroupsPath: containerCgroupPath(id, hc.CgroupParent),
       sysctls: hc.Sysctls,
       init: hc.Init === true,
       oomScoreAdj: hc.OomScoreAdj || undefined,

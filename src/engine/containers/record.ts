@@ -258,8 +258,3 @@ export function statusText(s: ContainerState, humanDuration: (ms: number) => str
   if (s.Status === 'dead') return 'Dead';
   return 'Created';
 }
-
-/** The cgroup a container's own cgroup lives under (`--cgroup-parent`, cgroupfs style; default `wharf`), without slashes at the ends. */
-export function cgroupParent(hc: { CgroupParent?: string }): string {
-  return (hc.CgroupParent ?? '').split('/').filter(Boolean).join('/') || 'wharf';
-}

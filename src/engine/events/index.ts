@@ -4,6 +4,7 @@
  * to live subscribers. Publishing never blocks: each subscriber writes to its own stream.
  */
 import { matchesEvent, type EngineEvent, type EventQuery, type EventType } from '../../api/types/events.ts';
+import { nowNs } from '../../common/time-ns.ts';
 
 export type { EngineEvent, EventQuery, EventType };
 
@@ -14,14 +15,14 @@ export class EventBus {
   private readonly subscribers = new Set<(e: EngineEvent) => void>();
 
   publish(type: EventType, action: string, id: string, attributes: Record<string, string> = {}): EngineEvent {
-    const nowNs = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+    const ns = nowNs();
     const e: EngineEvent = {
       Type: type,
       Action: action,
       Actor: { ID: id, Attributes: attributes },
       scope: 'local',
-      time: Number(nowNs / 1_000_000_000n),
-      timeNano: Number(nowNs),
+      time: Number(ns / 1_000_000_000n),
+      timeNano: Number(ns),
     };
     // Older API versions read these fields for containers and images.
     if (type === 'container' || type === 'image') {

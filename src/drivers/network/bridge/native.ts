@@ -1,5 +1,5 @@
 /**
- * The few kernel calls the bridge driver makes in-process through koffi (libc), to keep
+ * The few kernel calls the bridge driver makes in-process (libc through common/native), to keep
  * container network setup under ~30 ms on a loaded host (each avoided spawn saves 3–10 ms,
  * NETWORK.md):
  *   - createNetnsNative: unshare(CLONE_NEWNET) on the main thread, bind-mount
@@ -11,12 +11,10 @@
  *   - umountDetach: umount2(MNT_DETACH), to drop a namespace bind mount.
  * `nativeAvailable()` is false when koffi or libc cannot be loaded; callers fall back to spawns.
  */
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import { SystemError } from '../../../common/errors.ts';
+import { MNT_DETACH, MS_BIND, type Libc } from '../../../common/native/libc.ts';
+import { CLONE_NEWNET, netnsLibc, returnToOwnNetns } from '../../../common/native/netns.ts';
 
-const CLONE_NEWNET = 0x40000000;
-const MS_BIND = 4096;
 const AF_INET = 2;
 const SOCK_DGRAM_CLOEXEC = 2 | 0x80000;
 const SIOCGIFFLAGS = 0x8913;
@@ -25,44 +23,8 @@ const SIOCGIFINDEX = 0x8933;
 const SIOCBRADDIF = 0x89a2;
 const IFF_UP = 1;
 
-interface Libc {
-  socket(domain: number, type: number, proto: number): number;
-  ioctl(fd: number, req: number, ...rest: unknown[]): number;
-  close(fd: number): number;
-  unshare(flags: number): number;
-  setns(fd: number, nstype: number): number;
-  mount(src: string, target: string, type: string | null, flags: number, data: null): number;
-  umount2(target: string, flags: number): number;
-  errno(): number;
-}
-
-let libc: Libc | null | undefined;
-let hostNetFd = -1;
-
-function load(): Libc | null {
-  if (libc !== undefined) return libc;
-  try {
-    const koffi = createRequire(import.meta.url)('koffi');
-    const lib = koffi.load('libc.so.6');
-    libc = {
-      socket: lib.func('int socket(int, int, int)'),
-      ioctl: lib.func('int ioctl(int, unsigned long, ...)'),
-      close: lib.func('int close(int)'),
-      unshare: lib.func('int unshare(int)'),
-      setns: lib.func('int setns(int, int)'),
-      mount: lib.func('int mount(const char *, const char *, const char *, unsigned long, const void *)'),
-      umount2: lib.func('int umount2(const char *, int)'),
-      errno: () => koffi.errno(),
-    };
-    hostNetFd = fs.openSync('/proc/thread-self/ns/net', 'r');
-  } catch {
-    libc = null;
-  }
-  return libc;
-}
-
 export function nativeAvailable(): boolean {
-  return load() !== null;
+  return netnsLibc() !== null;
 }
 
 function ifreq(name: string): Buffer {
@@ -84,7 +46,7 @@ function setUp(c: Libc, fd: number, name: string): void {
 
 /** New network namespace bound at `nsPath` (an existing empty file), with lo up. */
 export function createNetnsNative(nsPath: string): void {
-  const c = load();
+  const c = netnsLibc();
   if (!c) throw new SystemError('koffi unavailable');
   if (c.unshare(CLONE_NEWNET) !== 0) fail('unshare(CLONE_NEWNET)', c);
   let error: unknown;
@@ -100,16 +62,13 @@ export function createNetnsNative(nsPath: string): void {
   } catch (err) {
     error = err;
   }
-  if (c.setns(hostNetFd, CLONE_NEWNET) !== 0) {
-    process.stderr.write(`fatal: cannot return to the host network namespace (errno ${c.errno()})\n`);
-    process.abort();
-  }
+  returnToOwnNetns(c);
   if (error) throw error;
 }
 
 /** Enslaves host interface `ifname` to `bridge` and sets it up (host namespace). */
 export function enslaveAndUp(ifname: string, bridge: string): void {
-  const c = load();
+  const c = netnsLibc();
   if (!c) throw new SystemError('koffi unavailable');
   const fd = c.socket(AF_INET, SOCK_DGRAM_CLOEXEC, 0);
   if (fd < 0) fail('socket', c);
@@ -127,9 +86,9 @@ export function enslaveAndUp(ifname: string, bridge: string): void {
 
 /** umount2(path, MNT_DETACH); EINVAL (not a mount point) and ENOENT are not errors. */
 export function umountDetach(target: string): void {
-  const c = load();
+  const c = netnsLibc();
   if (!c) throw new SystemError('koffi unavailable');
-  if (c.umount2(target, 2) !== 0) {
+  if (c.umount2(target, MNT_DETACH) !== 0) {
     const e = c.errno();
     if (e !== 22 && e !== 2) throw new SystemError(`umount ${target}: errno ${e}`);
   }

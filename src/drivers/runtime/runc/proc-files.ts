@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { onlyErrno } from '../../../common/cleanups.ts';
+import { cgroupDirs, detectCgroupLayout } from '../../../common/cgroups.ts';
 
 /** True when `pid` exists and is not a zombie; with `mustContain`, its cmdline must hold every string. */
 export function processAlive(pid: number, mustContain: string[] = []): boolean {
@@ -56,17 +57,16 @@ export function writeCtl(ctlPath: string, line: string): boolean {
 /** Whether the kernel OOM-killed a task in the container's memory cgroup (v1 oom_control, v2 memory.events). */
 export function cgroupOomKilled(cgroupsPath: string | undefined): boolean {
   if (!cgroupsPath || !cgroupsPath.startsWith('/')) return false;
-  const candidates = [
-    [path.join('/sys/fs/cgroup/memory', cgroupsPath, 'memory.oom_control'), /^oom_kill (\d+)/m],
-    [path.join('/sys/fs/cgroup', cgroupsPath, 'memory.events'), /^oom_kill (\d+)/m],
-  ] as const;
-  for (const [file, re] of candidates) {
-    try {
-      const m = re.exec(fs.readFileSync(file, 'utf8'));
-      if (m) return Number(m[1]) > 0;
-    } catch (err) { onlyErrno(err, 'ENOENT', 'ENOTDIR'); /* not this hierarchy */ }
+  const d = cgroupDirs(detectCgroupLayout(), cgroupsPath);
+  const file = d.version === 2 ? path.join(d.dir, 'memory.events') : d.dirs.memory && path.join(d.dirs.memory, 'memory.oom_control');
+  if (!file) return false;
+  try {
+    const m = /^oom_kill (\d+)/m.exec(fs.readFileSync(file, 'utf8'));
+    return m ? Number(m[1]) > 0 : false;
+  } catch (err) {
+    onlyErrno(err, 'ENOENT', 'ENOTDIR'); // gone with the container
+    return false;
   }
-  return false;
 }
 
 /** Removes a tree; a failure (not "already gone") goes to `onError`, never thrown. */

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConflictError, NotFoundError } from '../../../common/errors.ts';
+import { cgroupDirs, detectCgroupLayout } from '../../../common/cgroups.ts';
 import type { ProcessSpec, RuntimeSpec } from '../../../oci/spec-types.ts';
 import { runtimeSpecJson } from '../../../oci/rlimits.ts';
 import {
@@ -386,7 +387,9 @@ export class RuncRuntime implements RuntimeDriver {
 }
 
 function prepareConmonCgroup(cg: string): string | undefined {
-  const dir = path.join('/sys/fs/cgroup/pids', cg);
+  const d = cgroupDirs(detectCgroupLayout(), cg);
+  const dir = d.version === 2 ? d.dir : d.dirs.pids;
+  if (!dir) return undefined;
   try {
     fs.mkdirSync(dir, { recursive: true });
     return path.join(dir, 'cgroup.procs');

@@ -1,26 +1,15 @@
 /**
- * Where a container's cgroup lives and how to read its counters, for cgroup v1 (one
- * hierarchy per controller, e.g. /sys/fs/cgroup/memory/wharf/<id>) and v2 (one unified dir,
- * /sys/fs/cgroup/wharf/<id>). The runtime creates them from the spec's cgroupsPath
- * `/wharf/<id>`. Layout comes from /proc/self/mountinfo; a hybrid host (v1 controllers plus
- * an empty v2 at /sys/fs/cgroup/unified) counts as v1.
+ * Reading a container's cgroup counters, for cgroup v1 and v2; where the cgroup lives is
+ * common/cgroups.ts.
  *
- *   const layout = detectCgroupLayout();                 // { version: 1, controllers: { memory: '/sys/fs/cgroup/memory', … } }
- *   const dirs = containerCgroupDirs(layout, id);         // { version: 1, memory: '…/memory/wharf/<id>', … }
- *   const s = readCgroupSample(dirs);                     // CgroupSample (numbers in docker's units)
+ *   const dirs = containerCgroupDirs(detectCgroupLayout(), id);   // common/cgroups.ts
+ *   const s = readCgroupSample(dirs);                               // CgroupSample (numbers in docker's units)
  *
  * The parsers take file contents, so captured files unit-test both versions.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-
-export type CgroupLayout =
-  | { version: 1; controllers: Record<string, string> }
-  | { version: 2; root: string };
-
-export type CgroupDirs =
-  | { version: 1; dirs: Record<'cpu' | 'cpuacct' | 'memory' | 'pids' | 'blkio', string | undefined> }
-  | { version: 2; dir: string };
+import type { CgroupDirs } from '../../../common/cgroups.ts';
 
 export interface BlkioEntry { major: number; minor: number; op: string; value: number }
 
@@ -40,38 +29,6 @@ export interface CgroupSample {
   pidsLimit?: number;
   ioBytes: BlkioEntry[];
   ioServiced: BlkioEntry[];
-}
-
-/** Parses /proc/self/mountinfo text into the cgroup layout. */
-export function parseCgroupLayout(mountinfo: string): CgroupLayout {
-  const controllers: Record<string, string> = {};
-  let unified: string | undefined;
-  for (const line of mountinfo.split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const left = line.slice(0, sep).split(' ');
-    const [fstype, , superOpts = ''] = line.slice(sep + 3).split(' ');
-    const mountPoint = left[4] ?? '';
-    if (fstype === 'cgroup2') unified ??= mountPoint;
-    if (fstype !== 'cgroup') continue;
-    for (const opt of superOpts.split(',')) {
-      if (['cpu', 'cpuacct', 'memory', 'pids', 'blkio', 'freezer', 'cpuset', 'devices'].includes(opt)) controllers[opt] ??= mountPoint;
-    }
-  }
-  if (Object.keys(controllers).length > 0) return { version: 1, controllers };
-  return { version: 2, root: unified ?? '/sys/fs/cgroup' };
-}
-
-let cached: CgroupLayout | undefined;
-
-export function detectCgroupLayout(): CgroupLayout {
-  return (cached ??= parseCgroupLayout(fs.readFileSync('/proc/self/mountinfo', 'utf8')));
-}
-
-export function containerCgroupDirs(layout: CgroupLayout, id: string, parent = 'wharf'): CgroupDirs {
-  if (layout.version === 2) return { version: 2, dir: path.join(layout.root, parent, id) };
-  const at = (c: string) => (layout.controllers[c] ? path.join(layout.controllers[c]!, parent, id) : undefined);
-  return { version: 1, dirs: { cpu: at('cpu'), cpuacct: at('cpuacct'), memory: at('memory'), pids: at('pids'), blkio: at('blkio') } };
 }
 
 function read(dir: string | undefined, file: string): string | undefined {

@@ -26,10 +26,10 @@ import type { CreateImageOptions } from '../../images/index.ts';
 import type { EventBus } from '../../events/index.ts';
 import type { ContainersService } from '../index.ts';
 import type { Live } from '../service.ts';
-import { cgroupParent } from '../record.ts';
 import { prepareVolumes, releaseVolumes } from '../volume-use.ts';
 import { archiveGet, archivePut, statPath, type PathStat } from './archive.ts';
-import { containerCgroupDirs, detectCgroupLayout, readCgroupSample } from './cgroups.ts';
+import { readCgroupSample } from './cgroups.ts';
+import { containerCgroupDirs, detectCgroupLayout } from '../../../common/cgroups.ts';
 import { commitOptions, type CommitQuery } from './commit.ts';
 import { withoutEnginePaths } from './changes.ts';
 import { walkEntries } from './fs-walk.ts';
@@ -145,7 +145,7 @@ export class ContainerTools {
     await streamStats({
       id, name: l.rec.Name,
       netPid: () => (l.rec.State.Running && l.rec.HostConfig.NetworkMode !== 'host' ? l.rec.State.Pid : 0),
-      sample: () => (l.rec.State.Running ? readCgroupSample(containerCgroupDirs(detectCgroupLayout(), id, cgroupParent(l.rec.HostConfig))) : undefined),
+      sample: () => (l.rec.State.Running ? readCgroupSample(containerCgroupDirs(detectCgroupLayout(), id, l.rec.HostConfig.CgroupParent)) : undefined),
     }, stream, oneShot, out, signal);
   }
 
@@ -166,7 +166,7 @@ export class ContainerTools {
     const l = this.#reg.get(ref);
     return this.#reg.serial(l, async () => {
       const { next, changed } = planUpdate(l.rec.HostConfig, body);
-      if (l.rec.State.Running) applyToCgroup(detectCgroupLayout(), l.rec.Id, next, changed, cgroupParent(l.rec.HostConfig));
+      if (l.rec.State.Running) applyToCgroup(containerCgroupDirs(detectCgroupLayout(), l.rec.Id, l.rec.HostConfig.CgroupParent), next, changed);
       l.rec.HostConfig = next;
       this.#reg.save(l);
       this.#d.events.publish('container', 'update', l.rec.Id, this.#attrs(l));

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, SystemError } from '../../../common/errors.ts';
 import type { HostConfig } from '../record.ts';
-import type { CgroupLayout } from './cgroups.ts';
+import type { CgroupDirs } from '../../../common/cgroups.ts';
 import { checkCpuCfs, checkCpuset, isInt64 } from '../validate.ts';
 
 export interface UpdateRequest {
@@ -124,9 +124,9 @@ function readNum(dir: string | undefined, file: string): number {
 }
 
 /** Writes the changed limits into a running container's cgroup. */
-export function applyToCgroup(layout: CgroupLayout, id: string, hc: HostConfig, req: UpdateRequest, parent = 'wharf'): void {
-  if (layout.version === 1) {
-    const at = (c: string) => (layout.controllers[c] ? path.join(layout.controllers[c]!, parent, id) : undefined);
+export function applyToCgroup(d: CgroupDirs, hc: HostConfig, req: UpdateRequest): void {
+  if (d.version === 1) {
+    const at = (c: keyof typeof d.dirs) => d.dirs[c];
     const mem = at('memory');
     if (req.Memory !== undefined || req.MemorySwap !== undefined) {
       const limit = hc.Memory > 0 ? hc.Memory : -1;
@@ -155,7 +155,7 @@ export function applyToCgroup(layout: CgroupLayout, id: string, hc: HostConfig, 
     if (req.BlkioWeight !== undefined && at('blkio') && fs.existsSync(path.join(at('blkio')!, 'blkio.weight'))) write(at('blkio'), 'blkio.weight', String(hc.BlkioWeight));
     return;
   }
-  const dir = path.join(layout.root, parent, id);
+  const dir = d.dir;
   if (req.Memory !== undefined || req.MemorySwap !== undefined) {
     write(dir, 'memory.max', hc.Memory > 0 ? String(hc.Memory) : 'max');
     if (fs.existsSync(path.join(dir, 'memory.swap.max'))) {
