@@ -12,8 +12,8 @@ export interface ContainersBackend {
   stop(ref: string, timeout?: number, signal?: string | null): Promise<void>;
   restart(ref: string, timeout?: number, signal?: string | null): Promise<void>;
   kill(ref: string, signal: string | null): Promise<void>;
-  /** `link`: `ref` is a legacy link name (`parent/alias`) to remove, not a container; `apiVersion` picks the wording of refusals. */
-  remove(ref: string, opts: { force?: boolean; volumes?: boolean; link?: boolean; apiVersion?: string }): Promise<void>;
+  /** `link`: `ref` is a legacy link name (`parent/alias`) to remove, not a container; `legacyMessage`: refusals in the wording before API 1.44. */
+  remove(ref: string, opts: { force?: boolean; volumes?: boolean; link?: boolean; legacyMessage?: boolean }): Promise<void>;
   wait(ref: string, condition: string | null): Promise<{ StatusCode: number; Error: null | { Message: string } }>;
   rename(ref: string, name: string): Promise<void>;
   pause(ref: string): Promise<void>;

@@ -4,6 +4,7 @@ import { boolParam, intParam, type RouteContext } from '../../server/context.ts'
 import { parseFilters } from '../../server/filters.ts';
 import { parseUnixTime, type UnixTime } from '../../types/docker-time.ts';
 import { StdStream } from '../../types/stdcopy.ts';
+import { compareVersions } from '../../types/version.ts';
 import { hijackedClient, responseLogSink, streamContentType } from './output.ts';
 import type { ContainersBackend, ContainerToolsBackend, ExecBackend } from './backend.ts';
 
@@ -29,7 +30,8 @@ export function containerHandlers(b: ContainersBackend, tools: ContainerToolsBac
     stop: async (ctx) => { await b.stop(ctx.params.id!, intParam(ctx.query, 't'), ctx.query.get('signal')); ctx.noContent(204); },
     restart: async (ctx) => { await b.restart(ctx.params.id!, intParam(ctx.query, 't'), ctx.query.get('signal')); ctx.noContent(204); },
     kill: async (ctx) => { await b.kill(ctx.params.id!, ctx.query.get('signal')); ctx.noContent(204); },
-    remove: async (ctx) => { await b.remove(ctx.params['*']!, { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v'), link: boolParam(ctx.query, 'link'), apiVersion: ctx.apiVersion }); ctx.noContent(204); },
+    // Docker 25 (API 1.44) reworded the refusal to remove a running container.
+    remove: async (ctx) => { await b.remove(ctx.params['*']!, { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v'), link: boolParam(ctx.query, 'link'), legacyMessage: compareVersions(ctx.apiVersion, '1.44') < 0 }); ctx.noContent(204); },
     rename: async (ctx) => { await b.rename(ctx.params.id!, ctx.query.get('name') ?? ''); ctx.noContent(204); },
     pause: async (ctx) => { await b.pause(ctx.params.id!); ctx.noContent(204); },
     unpause: async (ctx) => { await b.unpause(ctx.params.id!); ctx.noContent(204); },
