@@ -1,52 +1,18 @@
 /**
- * Client side of attach/exec/logs streams: stdcopy demultiplexing (8-byte frame headers),
+ * Client side of attach/exec/logs streams: stdcopy demultiplexing (api/types/stdcopy.ts),
  * hijacked connections with stdin forwarding, raw terminal mode, resize on SIGWINCH,
- * detach-key detection, and signal proxying.
+ * detach-key detection (api/types/detach-keys.ts), and signal proxying.
  */
 import type { Duplex, Readable } from 'node:stream';
 import type { Client } from '../client/client.ts';
-
-export type StdStream = 0 | 1 | 2 | 3;
-
-/** Incremental parser for docker's multiplexed stream format. */
-export class StdcopyParser {
-  #buf: Buffer = Buffer.alloc(0);
-
-  /** Feeds bytes; returns the complete frames they finish. */
-  push(chunk: Buffer): Array<[StdStream, Buffer]> {
-    this.#buf = this.#buf.length ? Buffer.concat([this.#buf, chunk]) : chunk;
-    const out: Array<[StdStream, Buffer]> = [];
-    while (this.#buf.length >= 8) {
-      const kind = this.#buf[0]!;
-      if (kind > 3) throw new Error(`Unrecognized input header: ${kind}`);
-      const size = this.#buf.readUInt32BE(4);
-      if (this.#buf.length < 8 + size) break;
-      out.push([kind as StdStream, this.#buf.subarray(8, 8 + size)]);
-      this.#buf = this.#buf.subarray(8 + size);
-    }
-    return out;
-  }
-
-  /** Bytes of an unfinished frame left over. */
-  get pending(): number {
-    return this.#buf.length;
-  }
-}
-
-/** One frame in stdcopy format (for tests and servers). */
-export function stdcopyFrame(stream: StdStream, data: Buffer | string): Buffer {
-  const body = Buffer.from(data);
-  const h = Buffer.alloc(8);
-  h[0] = stream;
-  h.writeUInt32BE(body.length, 4);
-  return Buffer.concat([h, body]);
-}
+import { StdDemuxer } from '../api/types/stdcopy.ts';
+import { DetachScanner, parseDetachKeys } from '../api/types/detach-keys.ts';
 
 export interface Sinks { out: NodeJS.WritableStream; err: NodeJS.WritableStream }
 
 /** Copies a multiplexed (or, with `tty`, raw) stream to stdout/stderr until it ends. */
 export async function copyOutput(src: AsyncIterable<Buffer | string>, sinks: Sinks, tty: boolean, head?: Buffer): Promise<void> {
-  const parser = new StdcopyParser();
+  const parser = new StdDemuxer();
   const handle = async (c: Buffer): Promise<void> => {
     if (tty) { await write(sinks.out, c); return; }
     for (const [kind, data] of parser.push(c)) {
@@ -65,47 +31,6 @@ function write(w: NodeJS.WritableStream, data: Buffer): Promise<void> {
   });
 }
 
-const KEY_NAMES: Record<string, number> = { '@': 0, '[': 27, '\\': 28, ']': 29, '^': 30, _: 31 };
-
-/** `ctrl-p,ctrl-q` → bytes, like docker's term.ToBytes. */
-export function parseDetachKeys(keys: string): Buffer {
-  const out: number[] = [];
-  for (const part of keys.split(',')) {
-    const k = part.trim();
-    if (k.length > 1 && !k.startsWith('ctrl-')) throw new Error(`Unknown character: '${k}'`);
-    if (k.length === 1) { out.push(k.charCodeAt(0)); continue; }
-    const c = k.slice(5);
-    if (c.length !== 1) throw new Error(`Unknown character: '${k}'`);
-    if (/[a-z]/.test(c)) out.push(c.charCodeAt(0) - 96);
-    else if (c in KEY_NAMES) out.push(KEY_NAMES[c]!);
-    else throw new Error(`Unknown character: '${k}'`);
-  }
-  return Buffer.from(out);
-}
-
-/** Watches typed bytes for the detach sequence; returns [bytes to forward, detached]. */
-export class EscapeDetector {
-  #matched = 0;
-  constructor(private readonly keys: Buffer) {}
-  feed(chunk: Buffer): [Buffer, boolean] {
-    if (!this.keys.length) return [chunk, false];
-    const forward: number[] = [];
-    for (const b of chunk) {
-      if (b === this.keys[this.#matched]) {
-        this.#matched++;
-        if (this.#matched === this.keys.length) return [Buffer.from(forward), true];
-        continue;
-      }
-      // Not the sequence: flush what was held back.
-      for (let i = 0; i < this.#matched; i++) forward.push(this.keys[i]!);
-      this.#matched = 0;
-      if (b === this.keys[0]) { this.#matched = 1; continue; }
-      forward.push(b);
-    }
-    return [Buffer.from(forward), false];
-  }
-}
-
 export interface AttachIO {
   stdin?: NodeJS.ReadStream;
   out: NodeJS.WriteStream;
@@ -121,11 +46,11 @@ export async function pumpHijacked(socket: Duplex, head: Buffer, io: AttachIO, o
   let onEnd: (() => void) | undefined;
   const detach = new Promise<void>((resolveDetach) => {
     if (!stdin) return;
-    const det = new EscapeDetector(parseDetachKeys(opts.detachKeys || 'ctrl-p,ctrl-q'));
+    const det = new DetachScanner(parseDetachKeys(opts.detachKeys || undefined));
     onData = (c: Buffer) => {
-      const [fwd, hit] = det.feed(c);
-      if (fwd.length) socket.write(fwd);
-      if (hit) { detached = true; resolveDetach(); }
+      const r = det.push(c);
+      if (r.forward.length) socket.write(r.forward);
+      if (r.detach) { detached = true; resolveDetach(); }
     };
     onEnd = () => { (socket as Duplex & { end: () => void }).end(); };
     stdin.on('data', onData);

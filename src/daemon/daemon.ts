@@ -175,7 +175,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     liveRestore: () => cfg.liveRestore,
     devices: () => hostDevices(cfg.cdiSpecDirs),
     diskUsage: {
-      images: (containersOf, apiVersion) => images.diskUsage(containersOf, apiVersion),
+      images: (containersOf, shape) => images.diskUsage(containersOf, shape),
       containers: () => containers.list({ all: true, size: true, filters: {} }),
       containerImageIds: () => containers.list({ all: true, size: false, filters: {} }).map((c) => String(c.ImageID)),
       volumes: () => volumes.diskUsage(),

@@ -1,16 +1,17 @@
 /**
- * A hijacked API connection (ClientStream of src/engine/containers/io.ts) for unit tests of
- * attach and exec: what the engine writes is collected and, for non-tty streams, split back
- * into stdout/stderr from docker's stdcopy frames; `input` is what the client types.
+ * An attach/exec client (ClientStream of src/api/types/output-sink.ts) for unit tests of
+ * attach and exec: what the engine hands out is collected per stream; `input` is what the
+ * client types.
  */
 import { PassThrough } from 'node:stream';
-import type { ClientStream } from '../../src/engine/containers/io.ts';
+import type { ClientStream } from '../../src/api/types/output-sink.ts';
+import type { StdStream } from '../../src/api/types/stdcopy.ts';
 
 export class FakeClient implements ClientStream {
   readonly input = new PassThrough();
   readonly closed: Promise<void>;
   isClosed = false;
-  readonly chunks: Buffer[] = [];
+  readonly chunks: Array<[StdStream, Buffer]> = [];
   #close!: () => void;
   #ended = false;
   readonly ended: Promise<void>;
@@ -21,8 +22,8 @@ export class FakeClient implements ClientStream {
     this.ended = new Promise((r) => { this.#end = r; });
   }
 
-  write(chunk: Buffer | string): boolean {
-    this.chunks.push(Buffer.from(chunk));
+  write(stream: StdStream, data: Buffer): boolean {
+    this.chunks.push([stream, Buffer.from(data)]);
     return true;
   }
 
@@ -40,20 +41,16 @@ export class FakeClient implements ClientStream {
     this.#close();
   }
 
-  /** Everything written, raw (a tty stream). */
+  /** Everything written, in order, whatever its stream (what a tty client reads). */
   raw(): string {
-    return Buffer.concat(this.chunks).toString();
+    return Buffer.concat(this.chunks.map(([, d]) => d)).toString();
   }
 
-  /** The stdcopy frames, joined per stream. */
+  /** What was written, joined per stream. */
   demux(): { stdout: string; stderr: string } {
-    const all = Buffer.concat(this.chunks);
     const out = { stdout: '', stderr: '' };
-    for (let i = 0; i + 8 <= all.length;) {
-      const len = all.readUInt32BE(i + 4);
-      const body = all.subarray(i + 8, i + 8 + len).toString();
-      if (all[i] === 1) out.stdout += body; else if (all[i] === 2) out.stderr += body;
-      i += 8 + len;
+    for (const [s, d] of this.chunks) {
+      if (s === 1) out.stdout += d.toString(); else if (s === 2) out.stderr += d.toString();
     }
     return out;
   }

@@ -194,7 +194,7 @@ test('list filters: dangling, reference, label, before/since', async (t) => {
   assert.deepEqual(s.Labels, { team: 'x' });
   assert.equal(s.SharedSize, -1);
   assert.equal(s.Containers, -1);
-  const old = h.service.list({ apiVersion: '1.41', filters: { dangling: ['true'] } })[0]!;
+  const old = h.service.list({ nonePlaceholders: true, withVirtualSize: true, filters: { dangling: ['true'] } })[0]!;
   assert.deepEqual(old.RepoTags, ['<none>:<none>']);
   assert.equal(old.VirtualSize, old.Size);
   // prune removes only the dangling one

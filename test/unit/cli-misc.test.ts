@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EscapeDetector, StdcopyParser, parseDetachKeys, stdcopyFrame } from '../../src/cli/stream.ts';
+import { StdDemuxer, frame } from '../../src/api/types/stdcopy.ts';
+import { DetachScanner, parseDetachKeys } from '../../src/api/types/detach-keys.ts';
 import { encodeAuthHeader, registryOf, serverKey, INDEX_SERVER } from '../../src/cli/auth.ts';
 import { eraseCredentials, getCredentials, storeCredentials } from '../../src/cli/credentials.ts';
 import { isExcluded, parseDockerignore, buildQuery } from '../../src/cli/build-context.ts';
@@ -8,8 +9,8 @@ import { newCommand } from '../../src/cli/docker-command.ts';
 import { updateBody } from '../../src/cli/commands/container-info.ts';
 
 test('stdcopy demux across chunk boundaries', () => {
-  const p = new StdcopyParser();
-  const all = Buffer.concat([stdcopyFrame(1, 'hello\n'), stdcopyFrame(2, 'err\n')]);
+  const p = new StdDemuxer();
+  const all = Buffer.concat([frame(1, Buffer.from('hello\n')), frame(2, Buffer.from('err\n'))]);
   const a = p.push(all.subarray(0, 5));
   assert.deepEqual(a, []);
   const b = p.push(all.subarray(5, 17));
@@ -23,10 +24,10 @@ test('detach keys', () => {
   assert.deepEqual([...parseDetachKeys('ctrl-p,ctrl-q')], [16, 17]);
   assert.deepEqual([...parseDetachKeys('a,ctrl-@')], [97, 0]);
   assert.throws(() => parseDetachKeys('ctrl-pp'));
-  const d = new EscapeDetector(Buffer.from([16, 17]));
-  assert.deepEqual(d.feed(Buffer.from([65, 16])), [Buffer.from([65]), false]);
-  assert.deepEqual(d.feed(Buffer.from([66])), [Buffer.from([16, 66]), false]);
-  assert.deepEqual(d.feed(Buffer.from([16, 17, 67]))[1], true);
+  const d = new DetachScanner([16, 17]);
+  assert.deepEqual(d.push(Buffer.from([65, 16])), { forward: Buffer.from([65]), detach: false });
+  assert.deepEqual(d.push(Buffer.from([66])), { forward: Buffer.from([16, 66]), detach: false });
+  assert.equal(d.push(Buffer.from([16, 17, 67])).detach, true);
 });
 
 test('credentials: keys, storage, header', () => {

@@ -379,7 +379,7 @@ describe('remove', () => {
 
   test('rm of a running container without force: 409 in the wording of the API version', async () => {
     const id = await run('c1');
-    await rejectsWith(e.containers.remove(id, { apiVersion: '1.41' }), 409,
+    await rejectsWith(e.containers.remove(id, { legacyMessage: true }), 409,
       `You cannot remove a running container ${id}. Stop the container before attempting removal or force remove`);
     await rejectsWith(e.containers.remove(id, {}), 409,
       'cannot remove container "/c1": container is running: stop the container before removing or force remove');
@@ -389,7 +389,7 @@ describe('remove', () => {
   test('rm of a paused container without force: 409 paused', async () => {
     const id = await run('c1');
     await e.containers.pause(id);
-    await rejectsWith(e.containers.remove(id, { apiVersion: '1.41' }), 409,
+    await rejectsWith(e.containers.remove(id, { legacyMessage: true }), 409,
       `You cannot remove a paused container ${id}. Unpause and then stop the container before attempting removal or force remove`);
   });
 

@@ -1,7 +1,7 @@
 /** DetachScanner: the detach-key sequence across chunks, held-back partial matches, no copy for plain input. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DetachScanner, parseDetachKeys } from '../../src/engine/containers/detach-keys.ts';
+import { DetachScanner, parseDetachKeys } from '../../src/api/types/detach-keys.ts';
 
 const run = (keys: string, chunks: string[]) => {
   const s = new DetachScanner(parseDetachKeys(keys));

@@ -12,6 +12,15 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
+/**
+ * Fields of image summaries and inspect that depend on the API version (the images and
+ * system df routers give them to the engine): `<none>:<none>`/`<none>@<none>` for an image
+ * without references before 1.43, `VirtualSize` before 1.44.
+ */
+export function imageShape(apiVersion: string): { nonePlaceholders: boolean; withVirtualSize: boolean } {
+  return { nonePlaceholders: compareVersions(apiVersion, '1.43') < 0, withVirtualSize: compareVersions(apiVersion, '1.44') < 0 };
+}
+
 const prefix = /^\/v(\d+(?:\.\d+)*)(\/.*)$/;
 
 /** Splits `/v1.41/containers/json` into ("1.41", "/containers/json"). */

@@ -2,12 +2,12 @@
  * StreamRuntime over wharf's engine: CRI exec runs through the same ExecManager as `docker
  * exec` (create + start attached), attach through the containers service's attach (as
  * `docker attach`), and port-forward dials localhost:port inside the pod sandbox's network
- * namespace (netns-dial.ts). The engine speaks Docker's stream format (stdcopy frames when
- * there is no TTY); `EngineClient` turns that back into separate stdout/stderr writes, at
- * the client's pace.
+ * namespace (netns-dial.ts). The engine hands output out per stream; `EngineClient` writes
+ * it to the CRI client's stdout/stderr streams, at the client's pace.
  */
 import { PassThrough, type Duplex, type Writable } from 'node:stream';
 import type { ClientStream, ContainersService } from '../../engine/containers/index.ts';
+import { StdStream } from '../../api/types/stdcopy.ts';
 import type { StreamIO, StreamRuntime, TerminalSize } from './contract.ts';
 import { dialInNetns } from './netns-dial.ts';
 
@@ -75,7 +75,7 @@ export class EngineStreamRuntime implements StreamRuntime {
     };
     io.signal?.addEventListener('abort', killOnAbort, { once: true });
     try {
-      await execs.start(Id, { detach: false, tty: io.tty }, client);
+      await execs.start(Id, { detach: false }, client);
     } finally {
       io.signal?.removeEventListener('abort', killOnAbort);
       clearInterval(startedCheck);
@@ -125,13 +125,12 @@ export class EngineStreamRuntime implements StreamRuntime {
 
 /**
  * The engine's view of a CRI client (its ClientStream): input is the client's stdin, output
- * arrives raw (TTY) or in stdcopy frames and is split onto stdout/stderr.
+ * goes to stdout or stderr as the engine hands it (all of a TTY's to stdout).
  */
 class EngineClient implements ClientStream {
   readonly input: NodeJS.ReadableStream;
   readonly closed: Promise<void>;
   private gone = false;
-  private pending = Buffer.alloc(0);
   private readonly onAbort: () => void;
 
   constructor(private readonly io: StreamIO, private readonly raw: boolean) {
@@ -146,21 +145,8 @@ class EngineClient implements ClientStream {
 
   get isClosed(): boolean { return this.gone; }
 
-  write(chunk: Buffer | string): boolean {
-    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    if (this.raw) return this.out(this.io.stdout, b);
-    // stdcopy: [stream, 0, 0, 0, size (BE32)] then size bytes.
-    let buf = this.pending.length ? Buffer.concat([this.pending, b]) : b;
-    let ok = true;
-    while (buf.length >= 8) {
-      const size = buf.readUInt32BE(4);
-      if (buf.length < 8 + size) break;
-      const target = buf[0] === 2 ? this.io.stderr : this.io.stdout;
-      if (!this.out(target, buf.subarray(8, 8 + size))) ok = false;
-      buf = buf.subarray(8 + size);
-    }
-    this.pending = Buffer.from(buf);
-    return ok;
+  write(stream: StdStream, data: Buffer): boolean {
+    return this.out(!this.raw && stream === StdStream.Stderr ? this.io.stderr : this.io.stdout, data);
   }
 
   private out(w: Writable | undefined, data: Buffer): boolean {

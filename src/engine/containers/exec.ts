@@ -6,15 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../../common/errors.ts';
 import { buildExecProcess, resolveUser } from '../../oci/index.ts';
-import { frame } from '../../api/types/stdcopy.ts';
 import type { ContainerRegistry } from './service.ts';
 import { loadSpec } from './lifecycle.ts';
-import { DetachScanner, parseDetachKeys } from './detach-keys.ts';
-import { pauseUntilDrained, type ClientStream } from './io.ts';
+import { parseDetachKeys } from '../../api/types/detach-keys.ts';
+import type { ClientStream } from '../../api/types/output-sink.ts';
 import { mergeEnv } from './service.ts';
 import type { ProbeRunner } from './health.ts';
 import type { AttachStream, ExecHandle } from '../../drivers/runtime/contract.ts';
-import { pumpOutput, type OutputPump } from './output-pump.ts';
+import { pumpAttach } from './output-pump.ts';
 
 interface ExecRecord {
   ID: string;
@@ -112,17 +111,17 @@ export class ExecManager implements ProbeRunner {
   /**
    * Runs the exec; with a client stream it is attached, else detached. Resolves at exit or
    * detach (attached) or once started (detached). The process gets a terminal when the exec
-   * was created with `Tty`; `opts.tty` (the start request's) only picks the stream framing.
-   * A process that cannot be started ends the exec with exit code 126, as docker's does.
+   * was created with `Tty` (the start request's `Tty` only picks the stream framing, at the
+   * HTTP edge). A process that cannot be started ends the exec with exit code 126, as docker's does.
    */
-  async start(id: string, opts: { detach: boolean; tty?: boolean; consoleSize?: [number, number] }, client?: ClientStream): Promise<void> {
+  async start(id: string, opts: { detach: boolean; consoleSize?: [number, number] }, client?: ClientStream): Promise<void> {
     const e = this.get(id);
     if (e.started) throw new ConflictError(`Error: Exec command ${id} has already run`);
     const attach = !opts.detach && !!client;
     const { handle, done, attrs } = await this.launch(e, { tty: e.Tty, attach, stdin: attach && e.OpenStdin, size: opts.consoleSize ?? e.ConsoleSize });
     void done.then(() => this.forgetLater(id));
     if (!attach || !handle.attach || !client) return;
-    const pumped = pumpExec(handle.attach, client, { tty: opts.tty ?? e.Tty, stdout: e.OpenStdout || e.Tty, stderr: e.OpenStderr || e.Tty, stdin: e.OpenStdin, keys: parseDetachKeys(e.DetachKeys || undefined) });
+    const pumped = pumpAttach(handle.attach, client, { stdout: e.OpenStdout || e.Tty, stderr: e.OpenStderr || e.Tty, stdin: e.OpenStdin, keys: parseDetachKeys(e.DetachKeys || undefined), inputEnd: 'close-stdin' });
     // The exit file can be seen before the attach socket delivered the last output: after the
     // exit, wait for the output to end (conmon closes the socket once drained). Bounded in case
     // it never does (a background process holding the pipe): 2 s without output moving, where
@@ -256,30 +255,6 @@ export class ExecManager implements ProbeRunner {
     const e = this.get(id);
     await this.reg.deps.runtime.execResize(e.ContainerID, id, h, w);
   }
-}
-
-/**
- * Connects an exec's attach stream to the client: output raw (`tty`) or in stdcopy frames at
- * the client's pace, input through the detach-key scanner. `detached`: keys or client gone.
- */
-function pumpExec(a: AttachStream, client: ClientStream, o: { tty: boolean; stdout: boolean; stderr: boolean; stdin: boolean; keys: number[] }): { out: OutputPump; detached: () => boolean; onDetach: Promise<void> } {
-  const out = pumpOutput(a, client, { stdout: o.stdout, stderr: o.stderr, encode: (s, d) => (o.tty ? d : frame(s, d)) });
-  let detached = false;
-  let onDetached!: () => void;
-  const onDetach = new Promise<void>((r) => { onDetached = r; });
-  const detach = () => { if (!detached) { detached = true; a.detach(); onDetached(); } };
-  if (o.stdin) {
-    const scanner = new DetachScanner(o.keys);
-    client.input.on('data', (c: Buffer) => {
-      if (detached) return;
-      const r = scanner.push(c);
-      if (r.forward.length && !a.stdin.write(r.forward)) pauseUntilDrained(client.input, a.stdin);
-      if (r.detach) detach();
-    });
-    client.input.on('end', () => { if (!detached) a.stdin.end(); });
-  }
-  void client.closed.then(detach);
-  return { out, detached: () => detached, onDetach };
 }
 
 /** Reads a JSON object's fields the way Go's encoding/json does: exact name first, else any case. */

@@ -1,44 +1,35 @@
 /**
- * Container streams: attach (hijacked connection ⇄ the monitor's attach socket, with detach
- * keys and stdcopy framing when there is no TTY) and logs (the json-file or k8s-file log read
- * back in docker's format, optionally followed).
+ * Container streams: attach (the client ⇄ the monitor's attach socket, with detach keys) and
+ * logs (the json-file or k8s-file log read back, optionally followed). Output is handed out as
+ * (stream, bytes) through an OutputSink: raw or stdcopy framing is the HTTP edge's business.
  */
 import fs from 'node:fs';
 import { InvalidArgumentError } from '../../common/errors.ts';
 import type { AttachStream } from '../../drivers/runtime/contract.ts';
-import { frame } from '../../api/types/stdcopy.ts';
+import { StdStream, type OutputRun } from '../../api/types/stdcopy.ts';
+import type { ClientStream, LogSink } from '../../api/types/output-sink.ts';
 import { unixTimeNs, type UnixTime } from '../../api/types/docker-time.ts';
-import type { ContainerRegistry, Live } from './service.ts';
-import { DetachScanner, parseDetachKeys } from './detach-keys.ts';
+import type { ContainerRegistry } from './service.ts';
+import { parseDetachKeys } from '../../api/types/detach-keys.ts';
 import { readK8sLogBatches, type LogEntry } from '../../common/k8s-log.ts';
 import { listChain } from '../../common/log-chain.ts';
 import { checkReadable } from './log-config.ts';
-import { pumpOutput } from './output-pump.ts';
+import { pumpAttach } from './output-pump.ts';
 
-/** The hijacked client connection, as the API server hands it over. */
-export interface ClientStream {
-  readonly input: NodeJS.ReadableStream;
-  write(chunk: Buffer | string): boolean;
-  end(): void;
-  /** Resolves once what was written has drained to the client (at once when nothing waits), or the client is gone. */
-  drained(): Promise<void>;
-  readonly closed: Promise<void>;
-  readonly isClosed: boolean;
-}
+export type { ClientStream, LogSink } from '../../api/types/output-sink.ts';
 
 export interface AttachOptions { stdin: boolean; stdout: boolean; stderr: boolean; stream: boolean; logs: boolean; detachKeys?: string | null }
 
 export async function attachContainer(reg: ContainerRegistry, ref: string, client: ClientStream, o: AttachOptions): Promise<void> {
   const l = reg.get(ref);
   const keys = parseDetachKeys(o.detachKeys ?? undefined);
-  const tty = l.rec.Config.Tty;
-  const send = (stream: 1 | 2, data: Buffer) => { if (!client.isClosed) client.write(tty ? data : frame(stream, data)); };
+  const send = (stream: StdStream, data: Buffer) => { if (!client.isClosed) client.write(stream, data); };
   if (o.logs && l.rec.LogPath && fs.existsSync(l.rec.LogPath)) {
     if (l.rec.State.Running) await reg.deps.runtime.syncLog(l.rec.Id).catch(() => undefined);
     // At the client's pace: a batch at a time (~64 KiB of the log), then wait for it to drain.
     for await (const batch of readK8sLogBatches(l.rec.LogPath)) {
       if (client.isClosed) break;
-      for (const e of batch) if (e.stream === 'stderr' ? o.stderr : o.stdout) send(e.stream === 'stderr' ? 2 : 1, e.line);
+      for (const e of batch) if (e.stream === 'stderr' ? o.stderr : o.stdout) send(e.stream === 'stderr' ? StdStream.Stderr : StdStream.Stdout, e.line);
       await client.drained();
     }
   }
@@ -57,40 +48,13 @@ export async function attachContainer(reg: ContainerRegistry, ref: string, clien
     });
     if (!attach || client.isClosed) { attach?.detach(); client.end(); return; }
   }
-  await pump(l, attach, client, o, keys);
-}
-
-async function pump(l: Live, attach: AttachStream, client: ClientStream, o: AttachOptions, keys: number[]): Promise<void> {
-  const tty = l.rec.Config.Tty;
-  const out = pumpOutput(attach, client, { stdout: o.stdout, stderr: o.stderr, encode: (s, d) => (tty ? d : frame(s, d)) });
-  let detached = false;
-  if (o.stdin) {
-    const scanner = new DetachScanner(keys);
-    client.input.on('data', (chunk: Buffer) => {
-      if (detached) return;
-      const { forward, detach } = scanner.push(chunk);
-      // At the container's pace: a client sending faster than the process reads is paused.
-      if (forward.length && !attach.stdin.write(forward)) pauseUntilDrained(client.input, attach.stdin);
-      if (detach) { detached = true; attach.detach(); }
-    });
-    client.input.on('end', () => {
-      if (detached) return;
-      if (!l.rec.Config.Tty && l.rec.Config.StdinOnce) attach.stdin.end();
-      else { detached = true; attach.detach(); }
-    });
-  }
-  void client.closed.then(() => { if (!detached) { detached = true; attach.detach(); } });
+  // The client's end of input closes the process's stdin when it runs with `StdinOnce`
+  // (`docker run -i` without a TTY), and detaches otherwise.
+  const inputEnd = !l.rec.Config.Tty && l.rec.Config.StdinOnce ? 'close-stdin' : 'detach';
+  const pumped = pumpAttach(attach, client, { stdout: o.stdout, stderr: o.stderr, stdin: o.stdin, keys, inputEnd });
   // Every byte read from the monitor reaches the client before the stream closes.
-  await out.ended;
+  await pumped.out.ended;
   client.end();
-}
-
-/** Stops reading `input` until `sink` drained (or closed). */
-export function pauseUntilDrained(input: NodeJS.ReadableStream, sink: NodeJS.WritableStream): void {
-  input.pause();
-  const go = () => { sink.off('drain', go); sink.off('close', go); input.resume(); };
-  sink.on('drain', go);
-  sink.on('close', go);
 }
 
 /** conmon's `2026-11-28T09:21:53.988719328+00:00` → docker's UTC `…53.988719328Z`. */
@@ -116,7 +80,6 @@ class ClientGoneError extends Error {}
 async function streamLogsInner(reg: ContainerRegistry, ref: string, q: { stdout: boolean; stderr: boolean; follow: boolean; tail?: string | null; since?: UnixTime; until?: UnixTime; timestamps: boolean; details: boolean }, out: LogSink, signal: AbortSignal): Promise<void> {
   if (!q.stdout && !q.stderr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
   const l = reg.get(ref);
-  const tty = l.rec.Config.Tty;
   let tail: number | undefined;
   if (q.tail && q.tail !== 'all') {
     tail = Number(q.tail);
@@ -150,8 +113,8 @@ async function streamLogsInner(reg: ContainerRegistry, ref: string, q: { stdout:
   // read only as fast as the client reads. A client gone: reading stops (signal aborted).
   const emitBatch = async (batch: LogEntry[]) => {
     if (signal.aborted) throw new ClientGoneError();
-    if (q.follow) writePerLine(batch, q, tty, out);
-    else writeBatched(batch, q, tty, out);
+    const runs = q.follow ? perLine(batch, q) : batched(batch, q);
+    if (runs.length) out.writeRuns(runs);
     await sinkDrained(out, signal);
   };
   // One reader from the oldest rotated file on, following (when asked) through the rotations
@@ -161,89 +124,49 @@ async function streamLogsInner(reg: ContainerRegistry, ref: string, q: { stdout:
   for await (const batch of readK8sLogBatches(l.rec.LogPath, opts)) await emitBatch(batch);
 }
 
-/** Where log frames go: the HTTP response (backpressure through `drain`). */
-export interface LogSink {
-  write(b: Buffer | string): boolean;
-  writableEnded?: boolean;
-  writableNeedDrain?: boolean;
-  destroyed?: boolean;
-  on?(event: 'drain' | 'close', fn: () => void): unknown;
-  off?(event: 'drain' | 'close', fn: () => void): unknown;
-}
-
 /** Resolves when `out` took what was written (or is gone, or the client went away). */
 function sinkDrained(out: LogSink, signal: AbortSignal): Promise<void> {
-  if (!out.writableNeedDrain || out.writableEnded || out.destroyed || signal.aborted || !out.on || !out.off) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      out.off!('drain', done);
-      out.off!('close', done);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    out.on!('drain', done);
-    out.on!('close', done);
-    signal.addEventListener('abort', done);
-  });
+  if (signal.aborted) return Promise.resolve();
+  let done!: () => void;
+  const aborted = new Promise<void>((r) => { done = r; });
+  signal.addEventListener('abort', done);
+  return Promise.race([out.drained(), aborted]).finally(() => signal.removeEventListener('abort', done));
 }
 
 const FRAME_MAX = 64 * 1024;
 
+const streamOf = (e: LogEntry) => (e.stream === 'stderr' ? StdStream.Stderr : StdStream.Stdout);
+const wanted = (e: LogEntry, q: { stdout: boolean; stderr: boolean }) => (e.stream === 'stderr' ? q.stderr : q.stdout);
+
 /**
- * Writes `batch` with one frame per line (docker's followed stream), all in one buffer and one
- * write: a write per line cost ~5 small objects per 100-byte line in the response's queue.
+ * `batch` as one run per line (docker's followed stream); the sink writes them all in one
+ * buffer and one write: a write per line cost ~5 small objects per 100-byte line in the
+ * response's queue.
  */
-function writePerLine(batch: LogEntry[], q: { stdout: boolean; stderr: boolean; timestamps: boolean }, tty: boolean, out: LogSink): void {
-  const head = tty ? 0 : 8;
-  const stamps: (Buffer | undefined)[] = [];
-  let size = 0;
+function perLine(batch: LogEntry[], q: { stdout: boolean; stderr: boolean; timestamps: boolean }): OutputRun[] {
+  const runs: OutputRun[] = [];
   for (const e of batch) {
-    if (e.stream === 'stderr' ? !q.stderr : !q.stdout) { stamps.push(undefined); continue; }
-    const ts = q.timestamps ? Buffer.from(toUtc(e.time) + ' ') : undefined;
-    stamps.push(ts);
-    size += head + (ts?.length ?? 0) + e.line.length;
+    if (!wanted(e, q)) continue;
+    runs.push({ stream: streamOf(e), parts: q.timestamps ? [Buffer.from(toUtc(e.time) + ' '), e.line] : [e.line] });
   }
-  if (!size) return;
-  // A new buffer: the lines are views of the reader's reused buffer.
-  const f = Buffer.allocUnsafe(size);
-  let off = 0;
-  batch.forEach((e, i) => {
-    if (e.stream === 'stderr' ? !q.stderr : !q.stdout) return;
-    const ts = stamps[i];
-    if (!tty) {
-      f[off] = e.stream === 'stderr' ? 2 : 1; f[off + 1] = 0; f[off + 2] = 0; f[off + 3] = 0;
-      f.writeUInt32BE((ts?.length ?? 0) + e.line.length, off + 4);
-      off += 8;
-    }
-    if (ts) off += ts.copy(f, off);
-    off += e.line.copy(f, off);
-  });
-  out.write(f);
+  return runs;
 }
 
-/** Writes `batch` as few frames as possible: one per run of same-stream lines, ≤ 64 KiB each. */
-function writeBatched(batch: LogEntry[], q: { stdout: boolean; stderr: boolean; timestamps: boolean }, tty: boolean, out: LogSink): void {
+/** `batch` as few runs as possible: one per run of same-stream lines, ≤ 64 KiB each. */
+function batched(batch: LogEntry[], q: { stdout: boolean; stderr: boolean; timestamps: boolean }): OutputRun[] {
+  const runs: OutputRun[] = [];
   let parts: Buffer[] = [];
   let size = 0;
-  let stream: 1 | 2 = 1;
-  // Each frame is a new buffer: the lines are views of the reader's reused buffer.
+  let stream = StdStream.Stdout;
   const flush = () => {
     if (!parts.length) return;
-    if (tty) out.write(Buffer.concat(parts, size));
-    else {
-      const f = Buffer.allocUnsafe(8 + size);
-      f[0] = stream; f[1] = 0; f[2] = 0; f[3] = 0;
-      f.writeUInt32BE(size, 4);
-      let off = 8;
-      for (const p of parts) off += p.copy(f, off);
-      out.write(f);
-    }
+    runs.push({ stream, parts });
     parts = [];
     size = 0;
   };
   for (const e of batch) {
-    if (e.stream === 'stderr' ? !q.stderr : !q.stdout) continue;
-    const s = e.stream === 'stderr' ? 2 : 1;
+    if (!wanted(e, q)) continue;
+    const s = streamOf(e);
     if (s !== stream || size >= FRAME_MAX) { flush(); stream = s; }
     if (q.timestamps) {
       const ts = Buffer.from(toUtc(e.time) + ' ');
@@ -254,4 +177,5 @@ function writeBatched(batch: LogEntry[], q: { stdout: boolean; stderr: boolean; 
     size += e.line.length;
   }
   flush();
+  return runs;
 }

@@ -5,7 +5,6 @@
 import fs from 'node:fs';
 import { ConflictError, NotFoundError, isDiskFull } from '../../common/errors.ts';
 import { isGone } from '../../common/cleanups.ts';
-import { compareVersions } from '../../api/types/version.ts';
 import type { ContainerRegistry, Live } from './service.ts';
 import { cancelRestart, stopLive } from './lifecycle.ts';
 import { dropLinksTo, removeLink } from './links.ts';
@@ -19,17 +18,17 @@ export interface RemoveOptions {
   volumes?: boolean;
   /** `ref` is a legacy link name (`parent/alias`) to remove, not a container. */
   link?: boolean;
-  /** The request's API version: picks the wording of the "still running" refusal. */
-  apiVersion?: string;
+  /** The "still running" refusal in the wording of docker before API 1.44. */
+  legacyMessage?: boolean;
 }
 
 /**
  * The 409 for removing a running, paused or restarting container without force. Docker 25
  * (API 1.44) reworded it; clients of older API versions get the wording their daemons used.
  */
-function stillRunning(rec: { Id: string; Name: string; State: { Paused: boolean; Restarting: boolean } }, apiVersion: string | undefined): ConflictError {
+function stillRunning(rec: { Id: string; Name: string; State: { Paused: boolean; Restarting: boolean } }, legacyMessage: boolean | undefined): ConflictError {
   const state = rec.State.Paused ? 'paused' : rec.State.Restarting ? 'restarting' : 'running';
-  if (apiVersion !== undefined && compareVersions(apiVersion, '1.44') < 0) {
+  if (legacyMessage) {
     const procedure = state === 'paused' ? 'Unpause and then stop the container before attempting removal or force remove' : 'Stop the container before attempting removal or force remove';
     return new ConflictError(`You cannot remove a ${state} container ${rec.Id}. ${procedure}`);
   }
@@ -47,7 +46,7 @@ export async function removeContainer(reg: ContainerRegistry, ref: string, opts:
   const rec = l.rec;
   if (rec.State.Status === 'removing') throw new ConflictError(`removal of container ${rec.Id} is already in progress`);
   // A container waiting for its restart-policy restart counts as running, as in docker.
-  if (rec.State.Running && !opts.force) throw stillRunning(rec, opts.apiVersion);
+  if (rec.State.Running && !opts.force) throw stillRunning(rec, opts.legacyMessage);
   if (rec.State.Restarting) cancelRestart(reg, l);
   else if (rec.State.Running) await stopLive(reg, l, 0, undefined, false);
   await reg.serial(l, async () => {

@@ -36,10 +36,10 @@ import { loadArchive } from './load.ts';
 import { pruneImages, removeImage, type DeleteItem, type ImageUsage, type PruneReport, type RemoveOptions } from './remove.ts';
 import { saveImages } from './save.ts';
 import { fillSharedSizes, imagesDiskUsage, type ImagesUsage } from './usage.ts';
-import { imageHistory, inspectImage, listImages, type HistoryItem, type ImageSummary, type ListOptions } from './views.ts';
+import { imageHistory, inspectImage, listImages, type HistoryItem, type ImageShape, type ImageSummary, type ListOptions } from './views.ts';
 
 export type { ImagesUsage } from './usage.ts';
-export type { CreateImageOptions, DeleteItem, HistoryItem, ImageSummary, ImageUsage, ImportOptions, ListOptions, PruneReport, RemoveOptions, ResolvedImage };
+export type { CreateImageOptions, DeleteItem, HistoryItem, ImageShape, ImageSummary, ImageUsage, ImportOptions, ListOptions, PruneReport, RemoveOptions, ResolvedImage };
 export type { ContainerConfig, ImageConfigJson } from './config.ts';
 export { applyChanges } from './changes.ts';
 
@@ -126,8 +126,8 @@ export class ImagesService {
     return out;
   }
 
-  inspect(refOrId: string, apiVersion?: string): Record<string, unknown> {
-    return inspectImage(this.graph, refOrId, apiVersion);
+  inspect(refOrId: string, shape: Pick<ImageShape, 'withVirtualSize'> = {}): Record<string, unknown> {
+    return inspectImage(this.graph, refOrId, shape);
   }
 
   history(refOrId: string): HistoryItem[] {
@@ -202,7 +202,7 @@ export class ImagesService {
   }
 
   /** `system df`: top-level images with container counts and shared sizes, and the used layers' size. */
-  diskUsage(containersOf: (imageId: string) => number, apiVersion?: string): ImagesUsage {
-    return imagesDiskUsage(this.graph, containersOf, apiVersion);
+  diskUsage(containersOf: (imageId: string) => number, shape: ImageShape = {}): ImagesUsage {
+    return imagesDiskUsage(this.graph, containersOf, shape);
   }
 }

@@ -8,7 +8,7 @@
  *   to, each counted once.
  */
 import type { ImageGraph } from './graph.ts';
-import { listImages, type ImageSummary } from './views.ts';
+import { listImages, type ImageShape, type ImageSummary } from './views.ts';
 
 export interface ImagesUsage {
   LayersSize: number;
@@ -16,8 +16,8 @@ export interface ImagesUsage {
 }
 
 /** `containersOf(imageId)`: how many containers use the image (its full `sha256:` id). */
-export function imagesDiskUsage(g: ImageGraph, containersOf: (imageId: string) => number, apiVersion?: string): ImagesUsage {
-  const images = listImages(g, { all: false, apiVersion });
+export function imagesDiskUsage(g: ImageGraph, containersOf: (imageId: string) => number, shape: ImageShape = {}): ImagesUsage {
+  const images = listImages(g, { ...shape, all: false });
   fillSharedSizes(g, images);
   for (const s of images) s.Containers = containersOf(s.Id);
   return { LayersSize: layersDiskUsage(g), Images: images };

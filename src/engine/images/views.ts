@@ -6,7 +6,6 @@
 import { InvalidArgumentError } from '../../common/errors.ts';
 import { familiarName, familiarString, type Reference } from '../../common/reference.ts';
 import { chainIdsOf } from '../../store/layer-store.ts';
-import { compareVersions } from '../../api/types/version.ts';
 import { timestampMs } from '../../api/types/docker-time.ts';
 import { diffIdsOf, dockerConfigView, type ImageConfigJson } from './config.ts';
 import type { ImageGraph } from './graph.ts';
@@ -16,12 +15,18 @@ export type Filters = Record<string, string[]>;
 
 
 
-export interface ListOptions {
+/** Fields of older API versions, which the router picks by the version. */
+export interface ImageShape {
+  /** `<none>:<none>` and `<none>@<none>` as the references of an image without any (before API 1.43). */
+  nonePlaceholders?: boolean;
+  /** `VirtualSize`, the same as Size (before API 1.44). */
+  withVirtualSize?: boolean;
+}
+
+export interface ListOptions extends ImageShape {
   all?: boolean;
   filters?: Filters;
   digests?: boolean;
-  /** Negotiated API version: VirtualSize before 1.44, `<none>` placeholders before 1.43. */
-  apiVersion?: string;
 }
 
 export interface ImageSummary {
@@ -92,8 +97,6 @@ export function listImages(g: ImageGraph, opts: ListOptions = {}): ImageSummary[
   for (const s of f.since ?? []) sinceMs = g.get(g.lookup(s)).created;
   let untilMs: number | undefined;
   for (const u of f.until ?? []) { const t = timestampMs(u); if (untilMs === undefined || t < untilMs) untilMs = t; }
-  const oldApi = opts.apiVersion !== undefined && compareVersions(opts.apiVersion, '1.43') < 0;
-  const withVirtual = opts.apiVersion !== undefined && compareVersions(opts.apiVersion, '1.44') < 0;
   const byImage = g.refs.byImage();
   const out: ImageSummary[] = [];
   const createdMs = new Map<string, number>();
@@ -135,11 +138,11 @@ export function listImages(g: ImageGraph, opts: ListOptions = {}): ImageSummary[
       Labels: config.config?.Labels ?? null,
       Containers: -1,
     };
-    if (oldApi && tags.length === 0 && digests.length === 0) {
+    if (opts.nonePlaceholders && tags.length === 0 && digests.length === 0) {
       s.RepoTags = ['<none>:<none>'];
       s.RepoDigests = ['<none>@<none>'];
     }
-    if (withVirtual) s.VirtualSize = img.size;
+    if (opts.withVirtualSize) s.VirtualSize = img.size;
     createdMs.set(img.id, img.created);
     out.push(s);
   }
@@ -148,7 +151,7 @@ export function listImages(g: ImageGraph, opts: ListOptions = {}): ImageSummary[
   return out;
 }
 
-export function inspectImage(g: ImageGraph, refOrId: string, apiVersion?: string): Record<string, unknown> {
+export function inspectImage(g: ImageGraph, refOrId: string, shape: Pick<ImageShape, 'withVirtualSize'> = {}): Record<string, unknown> {
   const r = g.resolve(refOrId);
   const c = r.config;
   const { tags, digests } = g.familiarRefs(r.id);
@@ -181,7 +184,7 @@ export function inspectImage(g: ImageGraph, refOrId: string, apiVersion?: string
   out.Os = c.os ?? '';
   if (c['os.version']) out.OsVersion = c['os.version'];
   out.Size = r.record.size;
-  if (apiVersion !== undefined && compareVersions(apiVersion, '1.44') < 0) out.VirtualSize = r.record.size;
+  if (shape.withVirtualSize) out.VirtualSize = r.record.size;
   out.GraphDriver = { Data: data, Name: g.driver.name };
   out.RootFS = { Type: c.rootfs?.type ?? 'layers', Layers: diffIdsOf(c) };
   out.Metadata = { LastTagTime: r.record.lastTagTime ?? '0001-01-01T00:00:00Z' };

@@ -9,7 +9,6 @@ import { isIPv6 } from 'node:net';
 import type { Logger } from '../../common/logger.ts';
 import { keptByUntil, pruneUntil } from '../../api/types/docker-time.ts';
 import type { CreateNetworkOptions, IpamPool, NetworkDriver, NetworkInfo } from '../../drivers/network/contract.ts';
-import { compareVersions } from '../../api/types/version.ts';
 import type { EventBus } from '../events/index.ts';
 import { endpointRequest, type AttachRequest, type EndpointRecord } from '../containers/index.ts';
 import { labelMatches, labelsMatch } from '../../api/types/labels.ts';
@@ -182,10 +181,10 @@ export class NetworksService {
   }
 
   /**
-   * `POST /networks/create`. Names: before API 1.44 a name may repeat unless `CheckDuplicate`
-   * (docker 20.10: the second network gets a Warning); from 1.44 names are always unique.
+   * `POST /networks/create`. Names may repeat unless `CheckDuplicate` or `opts.unique` (docker
+   * 20.10: the second network gets a Warning); the router sets `unique` from API 1.44 on.
    */
-  async create(body: NetworkCreateRequest, apiVersion = '1.41'): Promise<{ Id: string; Warning: string }> {
+  async create(body: NetworkCreateRequest, opts: { unique?: boolean } = {}): Promise<{ Id: string; Warning: string }> {
     const name = str(body.Name, 'Name');
     if (!name) throw new InvalidArgumentError('network name is required');
     const driverName = str(body.Driver, 'Driver') || 'bridge';
@@ -193,7 +192,7 @@ export class NetworksService {
       throw new ForbiddenError(`operation is not permitted on predefined ${name} network `);
     }
     const sameName = (this.deps.driver?.listNetworks() ?? []).filter((n) => n.name === name);
-    const unique = body.CheckDuplicate === true || compareVersions(apiVersion, '1.44') >= 0;
+    const unique = body.CheckDuplicate === true || !!opts.unique;
     if (sameName.length && unique) throw new ConflictError(`network with name ${name} already exists`);
     if (driverName === 'host' || driverName === 'null') throw new ForbiddenError(`only one instance of "${driverName}" network is allowed`);
     if (driverName !== 'bridge') throw new NotFoundError(`plugin "${driverName}" not found`);

@@ -16,7 +16,6 @@ import type { Db } from '../../store/db.ts';
 import { VolumeStore, type StoredVolume } from '../../store/volume-store.ts';
 import type { EventBus } from '../events/index.ts';
 import type { VolumeProvider } from '../containers/index.ts';
-import { compareVersions } from '../../api/types/version.ts';
 import { LocalVolumeDriver } from './local-driver.ts';
 import { ANONYMOUS_LABEL, listFilter, pruneFilter, type Filters } from './filters.ts';
 
@@ -152,9 +151,12 @@ export class VolumesService implements VolumeProvider {
     this.deps.events.publish('volume', 'destroy', v.Name, { driver: v.Driver });
   }
 
-  /** POST /volumes/prune: unused volumes (anonymous ones only, unless all=true, from API 1.42). */
-  prune(filters: Filters, apiVersion = '1.47'): { VolumesDeleted: string[]; SpaceReclaimed: number } {
-    const keep = pruneFilter(filters, compareVersions(apiVersion, '1.42') < 0);
+  /**
+   * POST /volumes/prune: unused volumes, anonymous ones only unless the `all` filter is true;
+   * `allVolumes`: named ones too when the filter is not given (docker before API 1.42).
+   */
+  prune(filters: Filters, opts: { allVolumes?: boolean } = {}): { VolumesDeleted: string[]; SpaceReclaimed: number } {
+    const keep = pruneFilter(filters, !!opts.allVolumes);
     const deleted: string[] = [];
     let reclaimed = 0;
     for (const v of this.store.all()) {

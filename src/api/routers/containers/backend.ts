@@ -1,5 +1,5 @@
 /** What the containers routes need from the engine (the containers service implements it). */
-import type { HijackedStream } from '../../server/context.ts';
+import type { ClientStream, LogSink } from '../../types/output-sink.ts';
 import type { UnixTime } from '../../types/docker-time.ts';
 
 export interface AttachQuery { stdin: boolean; stdout: boolean; stderr: boolean; stream: boolean; logs: boolean; detachKeys?: string | null }
@@ -12,16 +12,17 @@ export interface ContainersBackend {
   stop(ref: string, timeout?: number, signal?: string | null): Promise<void>;
   restart(ref: string, timeout?: number, signal?: string | null): Promise<void>;
   kill(ref: string, signal: string | null): Promise<void>;
-  /** `link`: `ref` is a legacy link name (`parent/alias`) to remove, not a container; `apiVersion` picks the wording of refusals. */
-  remove(ref: string, opts: { force?: boolean; volumes?: boolean; link?: boolean; apiVersion?: string }): Promise<void>;
+  /** `link`: `ref` is a legacy link name (`parent/alias`) to remove, not a container; `legacyMessage`: refusals in the wording before API 1.44. */
+  remove(ref: string, opts: { force?: boolean; volumes?: boolean; link?: boolean; legacyMessage?: boolean }): Promise<void>;
   wait(ref: string, condition: string | null): Promise<{ StatusCode: number; Error: null | { Message: string } }>;
   rename(ref: string, name: string): Promise<void>;
   pause(ref: string): Promise<void>;
   unpause(ref: string): Promise<void>;
   list(o: { all: boolean; limit?: number; size: boolean; filters: Record<string, string[]> }): Record<string, unknown>[];
   inspect(ref: string, size?: boolean): Record<string, unknown>;
-  attach(ref: string, client: HijackedStream, o: AttachQuery): Promise<void>;
-  logs(ref: string, q: LogsQuery, out: Writer, signal: AbortSignal): Promise<void>;
+  /** Output goes to `client` as (stream, bytes); the handler frames it. */
+  attach(ref: string, client: ClientStream, o: AttachQuery): Promise<void>;
+  logs(ref: string, q: LogsQuery, out: LogSink, signal: AbortSignal): Promise<void>;
   /** Throws docker's 501 when the container's log driver keeps nothing to read (none, journald). */
   checkLogsReadable(ref: string): void;
   /** Whether the container has a TTY (raw vs multiplexed streams). */
@@ -45,7 +46,7 @@ export interface ContainerToolsBackend {
 
 export interface ExecBackend {
   create(ref: string, body: Record<string, unknown> | undefined): { Id: string };
-  start(id: string, opts: { detach: boolean; tty?: boolean; consoleSize?: [number, number] }, client?: HijackedStream): Promise<void>;
+  start(id: string, opts: { detach: boolean; consoleSize?: [number, number] }, client?: ClientStream): Promise<void>;
   inspect(id: string): Record<string, unknown>;
   resize(id: string, h: number, w: number): Promise<void>;
 }

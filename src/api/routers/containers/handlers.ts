@@ -3,7 +3,9 @@ import { InvalidArgumentError } from '../../../common/errors.ts';
 import { boolParam, intParam, type RouteContext } from '../../server/context.ts';
 import { parseFilters } from '../../server/filters.ts';
 import { parseUnixTime, type UnixTime } from '../../types/docker-time.ts';
-import { frame, StdStream } from '../../types/stdcopy.ts';
+import { StdStream } from '../../types/stdcopy.ts';
+import { compareVersions } from '../../types/version.ts';
+import { hijackedClient, responseLogSink, streamContentType } from './output.ts';
 import type { ContainersBackend, ContainerToolsBackend, ExecBackend } from './backend.ts';
 
 type H = (ctx: RouteContext) => Promise<void> | void;
@@ -28,7 +30,8 @@ export function containerHandlers(b: ContainersBackend, tools: ContainerToolsBac
     stop: async (ctx) => { await b.stop(ctx.params.id!, intParam(ctx.query, 't'), ctx.query.get('signal')); ctx.noContent(204); },
     restart: async (ctx) => { await b.restart(ctx.params.id!, intParam(ctx.query, 't'), ctx.query.get('signal')); ctx.noContent(204); },
     kill: async (ctx) => { await b.kill(ctx.params.id!, ctx.query.get('signal')); ctx.noContent(204); },
-    remove: async (ctx) => { await b.remove(ctx.params['*']!, { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v'), link: boolParam(ctx.query, 'link'), apiVersion: ctx.apiVersion }); ctx.noContent(204); },
+    // Docker 25 (API 1.44) reworded the refusal to remove a running container.
+    remove: async (ctx) => { await b.remove(ctx.params['*']!, { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v'), link: boolParam(ctx.query, 'link'), legacyMessage: compareVersions(ctx.apiVersion, '1.44') < 0 }); ctx.noContent(204); },
     rename: async (ctx) => { await b.rename(ctx.params.id!, ctx.query.get('name') ?? ''); ctx.noContent(204); },
     pause: async (ctx) => { await b.pause(ctx.params.id!); ctx.noContent(204); },
     unpause: async (ctx) => { await b.unpause(ctx.params.id!); ctx.noContent(204); },
@@ -52,7 +55,7 @@ export function containerHandlers(b: ContainersBackend, tools: ContainerToolsBac
       const id = ctx.params.id!;
       const rec = b.record(id);
       const q = { stdin: boolParam(ctx.query, 'stdin'), stdout: boolParam(ctx.query, 'stdout'), stderr: boolParam(ctx.query, 'stderr'), stream: boolParam(ctx.query, 'stream'), logs: boolParam(ctx.query, 'logs'), detachKeys: ctx.query.get('detachKeys') };
-      const client = ctx.hijack(rec.Config.Tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+      const client = hijackedClient(ctx.hijack(streamContentType(rec.Config.Tty)), rec.Config.Tty);
       try {
         await b.attach(id, client, q);
       } finally {
@@ -68,9 +71,9 @@ export function containerHandlers(b: ContainersBackend, tools: ContainerToolsBac
       if (!q.stdout && !q.stderr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
       const rec = b.record(id);
       b.checkLogsReadable(id);
-      const res = ctx.stream(rec.Config.Tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+      const res = ctx.stream(streamContentType(rec.Config.Tty));
       try {
-        await b.logs(id, q, res, ctx.signal);
+        await b.logs(id, q, responseLogSink(res, rec.Config.Tty), ctx.signal);
       } finally {
         if (!res.writableEnded) res.end();
       }
@@ -169,19 +172,19 @@ export function execHandlers(b: ExecBackend) {
       const body = (await ctx.jsonBody<{ Detach?: boolean; Tty?: boolean; ConsoleSize?: [number, number] }>()) ?? {};
       const info = b.inspect(ctx.params.id!) as { ProcessConfig: { tty: boolean } };
       if (body.Detach) {
-        await b.start(ctx.params.id!, { detach: true, tty: body.Tty, consoleSize: body.ConsoleSize });
+        await b.start(ctx.params.id!, { detach: true, consoleSize: body.ConsoleSize });
         ctx.text(200, '', { 'Content-Type': 'application/json' });
         return;
       }
       const tty = body.Tty ?? info.ProcessConfig.tty;
-      const client = ctx.hijack(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+      // The start request's Tty (else the exec's) picks the framing only.
+      const client = hijackedClient(ctx.hijack(streamContentType(tty)), tty);
       try {
-        await b.start(ctx.params.id!, { detach: false, tty, consoleSize: body.ConsoleSize }, client);
+        await b.start(ctx.params.id!, { detach: false, consoleSize: body.ConsoleSize }, client);
       } catch (err) {
         // Errors after the upgrade travel in the stream as docker 20.10 writes them: raw text on a
         // TTY, else a stdout frame (clients print it and then read the exec's exit code, 126).
-        const msg = Buffer.from(`${(err as Error).message}\r\n`);
-        client.write(tty ? msg : frame(StdStream.Stdout, msg));
+        client.write(StdStream.Stdout, Buffer.from(`${(err as Error).message}\r\n`));
       } finally {
         client.end();
       }

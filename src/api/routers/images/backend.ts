@@ -8,7 +8,10 @@ export interface ImageListOptions {
   all?: boolean;
   filters?: Record<string, string[]>;
   digests?: boolean;
-  apiVersion?: string;
+  /** `<none>:<none>`/`<none>@<none>` for an image without references (before API 1.43). */
+  nonePlaceholders?: boolean;
+  /** VirtualSize beside Size (before API 1.44). */
+  withVirtualSize?: boolean;
   /** `shared-size` (API 1.42+): SharedSize across the listed images instead of -1. */
   sharedSize?: boolean;
 }
@@ -38,7 +41,7 @@ export interface ImagePullRequest {
 
 export interface ImagesBackend {
   list(opts: ImageListOptions): unknown[];
-  inspect(refOrId: string, apiVersion?: string): Record<string, unknown>;
+  inspect(refOrId: string, shape: { withVirtualSize: boolean }): Record<string, unknown>;
   history(refOrId: string): unknown[];
   tag(src: string, repo: string, tag?: string): void;
   remove(refOrId: string, opts: { force?: boolean; noprune?: boolean }): Promise<ImageDeleteItem[]>;

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { InvalidArgumentError, NotImplementedError, messageOf } from '../../../common/errors.ts';
 import { boolParam, type Handler, type RouteContext } from '../../server/context.ts';
 import { parseFilters } from '../../server/filters.ts';
-import { compareVersions } from '../../types/version.ts';
+import { compareVersions, imageShape } from '../../types/version.ts';
 import type { ImagesBackend } from './backend.ts';
 
 const JSON_STREAM = 'application/json';
@@ -38,7 +38,7 @@ export function list(b: ImagesBackend): Handler {
     const legacy = ctx.query.get('filter');
     if (legacy) (filters.reference ??= []).push(legacy);
     const sharedSize = compareVersions(ctx.apiVersion, '1.42') >= 0 && boolParam(ctx.query, 'shared-size');
-    ctx.json(200, b.list({ all: boolParam(ctx.query, 'all'), filters, digests: boolParam(ctx.query, 'digests'), apiVersion: ctx.apiVersion, sharedSize }));
+    ctx.json(200, b.list({ all: boolParam(ctx.query, 'all'), filters, digests: boolParam(ctx.query, 'digests'), ...imageShape(ctx.apiVersion), sharedSize }));
   };
 }
 
@@ -121,7 +121,7 @@ export function getByName(b: ImagesBackend): Handler {
     const name = rest.slice(0, i);
     const what = rest.slice(i + 1);
     if (i <= 0) return ctx.json(404, { message: 'page not found' });
-    if (what === 'json') return ctx.json(200, b.inspect(name, ctx.apiVersion));
+    if (what === 'json') return ctx.json(200, b.inspect(name, { withVirtualSize: imageShape(ctx.apiVersion).withVirtualSize }));
     if (what === 'history') return ctx.json(200, b.history(name));
     if (what === 'get') return save(b, [name])(ctx);
     ctx.json(404, { message: 'page not found' });

@@ -4,8 +4,8 @@ export interface NetworksBackend {
   /** Filter keys are checked by the router; values by the engine. */
   list(filters: Record<string, string[]>): unknown[];
   inspect(ref: string): unknown;
-  /** `apiVersion`: names repeat without CheckDuplicate before 1.44. */
-  create(body: Record<string, unknown>, apiVersion: string): Promise<{ Id: string; Warning: string }>;
+  /** Names repeat unless CheckDuplicate or `unique`. */
+  create(body: Record<string, unknown>, opts: { unique: boolean }): Promise<{ Id: string; Warning: string }>;
   remove(ref: string): Promise<void>;
   prune(filters: Record<string, string[]>): Promise<{ NetworksDeleted: string[] | null }>;
   connect(ref: string, container: string, settings?: Record<string, unknown>): Promise<void>;

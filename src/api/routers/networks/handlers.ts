@@ -3,6 +3,7 @@ import { InvalidArgumentError } from '../../../common/errors.ts';
 import { boolParam, type Handler, type RouteContext } from '../../server/context.ts';
 import { checkFilterKeys, parseFilters } from '../../server/filters.ts';
 import { NETWORK_LIST_FILTERS, NETWORK_PRUNE_FILTERS, type NetworksBackend } from './backend.ts';
+import { compareVersions } from '../../types/version.ts';
 
 async function objectBody(ctx: RouteContext): Promise<Record<string, unknown>> {
   const body = await ctx.jsonBody<unknown>();
@@ -29,7 +30,8 @@ export function inspect(b: NetworksBackend): Handler {
 
 export function create(b: NetworksBackend): Handler {
   return async (ctx) => {
-    ctx.json(201, await b.create(await objectBody(ctx), ctx.apiVersion));
+    // From API 1.44 network names are unique whatever CheckDuplicate says.
+    ctx.json(201, await b.create(await objectBody(ctx), { unique: compareVersions(ctx.apiVersion, '1.44') >= 0 }));
   };
 }
 

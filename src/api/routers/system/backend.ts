@@ -7,6 +7,6 @@ export interface SystemBackend {
   /** Validates filters (throws InvalidArgument) and returns the past events. */
   eventsHistory(q: EventQuery): EngineEvent[];
   subscribeEvents(fn: (e: EngineEvent) => void): () => void;
-  /** `GET /system/df`; `types` are the `type` query values (API 1.42+), validated by the engine. */
-  diskUsage?(opts: { types?: string[]; apiVersion?: string }): Promise<Record<string, unknown>>;
+  /** `GET /system/df`; `types` are the `type` query values (API 1.42+), validated by the engine; `images`: fields of older API versions. */
+  diskUsage?(opts: { types?: string[]; images?: { nonePlaceholders: boolean; withVirtualSize: boolean } }): Promise<Record<string, unknown>>;
 }

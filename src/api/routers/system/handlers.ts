@@ -4,6 +4,7 @@ import { InvalidArgumentError } from '../../../common/errors.ts';
 import { matchesEvent, validateEventFilters, type EventFilters } from '../../types/events.ts';
 import { parseTimestamps } from '../../types/docker-time.ts';
 import { parseFilters } from '../../server/filters.ts';
+import { compareVersions, imageShape } from '../../types/version.ts';
 
 export function ping(ctx: RouteContext): void {
   const headers = { 'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache', 'Builder-Version': '1' };
@@ -22,7 +23,9 @@ export function info(b: SystemBackend) {
 export function diskUsage(b: SystemBackend) {
   return async (ctx: RouteContext) => {
     if (!b.diskUsage) return ctx.json(200, { LayersSize: 0, Images: [], Containers: [], Volumes: [], BuildCache: [], BuilderSize: 0 });
-    ctx.json(200, await b.diskUsage({ types: ctx.query.getAll('type'), apiVersion: ctx.apiVersion }));
+    // `type` came with API 1.42: older clients get every part.
+    const types = compareVersions(ctx.apiVersion, '1.42') < 0 ? undefined : ctx.query.getAll('type');
+    ctx.json(200, await b.diskUsage({ types, images: imageShape(ctx.apiVersion) }));
   };
 }
 

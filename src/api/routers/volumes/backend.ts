@@ -15,5 +15,6 @@ export interface VolumesBackend {
   /** Validates filters (400 `invalid filter 'x'`). */
   list(filters: Record<string, string[]>): { Volumes: VolumeJson[]; Warnings: string[] };
   remove(name: string, force: boolean): void;
-  prune(filters: Record<string, string[]>, apiVersion: string): { VolumesDeleted: string[]; SpaceReclaimed: number };
+  /** `allVolumes`: named volumes too when the `all` filter is not given. */
+  prune(filters: Record<string, string[]>, opts: { allVolumes: boolean }): { VolumesDeleted: string[]; SpaceReclaimed: number };
 }

@@ -2,6 +2,7 @@
 import { InvalidArgumentError } from '../../../common/errors.ts';
 import { boolParam, type Handler } from '../../server/context.ts';
 import { parseFilters } from '../../server/filters.ts';
+import { compareVersions } from '../../types/version.ts';
 import type { VolumesBackend } from './backend.ts';
 
 export function list(b: VolumesBackend): Handler {
@@ -28,5 +29,6 @@ export function remove(b: VolumesBackend): Handler {
 }
 
 export function prune(b: VolumesBackend): Handler {
-  return (ctx) => ctx.json(200, b.prune(parseFilters(ctx.query.get('filters')), ctx.apiVersion));
+  // Before API 1.42 a prune without the `all` filter removes named volumes too.
+  return (ctx) => ctx.json(200, b.prune(parseFilters(ctx.query.get('filters')), { allVolumes: compareVersions(ctx.apiVersion, '1.42') < 0 }));
 }

@@ -1,4 +1,7 @@
-/** Detach key sequences (`ctrl-p,ctrl-q`, `ctrl-a,a`): parsing and a stream scanner. */
+/**
+ * Detach key sequences (`ctrl-p,ctrl-q`, `ctrl-a,a`, the attach and exec `detachKeys`):
+ * parsing and a stream scanner, for the daemon's attach/exec pump and the CLI's stdin alike.
+ */
 import { InvalidArgumentError } from '../../common/errors.ts';
 
 export const DEFAULT_DETACH_KEYS = [0x10, 0x11];
