@@ -29,8 +29,8 @@ export interface DeviceMapping { PathOnHost: string; PathInContainer: string; Cg
 export interface DeviceRequest { Driver?: string; Count?: number; DeviceIDs?: string[] | null; Capabilities?: string[][] | null; Options?: Record<string, string> | null }
 export interface Ulimit { Name: string; Soft: number; Hard: number }
 
-export interface MountBindOptions { Propagation?: string; CreateMountpoint?: boolean }
-export interface MountVolumeOptions { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> } }
+export interface MountBindOptions { Propagation?: string; NonRecursive?: boolean; CreateMountpoint?: boolean; ReadOnlyNonRecursive?: boolean; ReadOnlyForceRecursive?: boolean }
+export interface MountVolumeOptions { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> }; Subpath?: string }
 export interface MountTmpfsOptions { SizeBytes?: number; Mode?: number }
 /** `HostConfig.Mounts[]` (`--mount`). */
 export interface Mount {
@@ -230,8 +230,8 @@ export const WIRE_SCHEMAS: readonly { spec: string; fields: Readonly<Record<stri
     spec: 'Mount',
     fields: { Type: 'string', Source: 'string', Target: 'string', ReadOnly: 'boolean', Consistency: 'string', BindOptions: 'object', VolumeOptions: 'object', TmpfsOptions: 'object' } satisfies WireSchema<Mount>,
   },
-  { spec: 'Mount.BindOptions', fields: { Propagation: 'string', CreateMountpoint: 'boolean' } satisfies WireSchema<MountBindOptions> },
-  { spec: 'Mount.VolumeOptions', fields: { NoCopy: 'boolean', Labels: 'object', DriverConfig: 'object' } satisfies WireSchema<MountVolumeOptions> },
+  { spec: 'Mount.BindOptions', fields: { Propagation: 'string', NonRecursive: 'boolean', CreateMountpoint: 'boolean', ReadOnlyNonRecursive: 'boolean', ReadOnlyForceRecursive: 'boolean' } satisfies WireSchema<MountBindOptions> },
+  { spec: 'Mount.VolumeOptions', fields: { NoCopy: 'boolean', Labels: 'object', DriverConfig: 'object', Subpath: 'string' } satisfies WireSchema<MountVolumeOptions> },
   { spec: 'Mount.TmpfsOptions', fields: { SizeBytes: 'integer', Mode: 'integer' } satisfies WireSchema<MountTmpfsOptions> },
   { spec: 'HealthConfig', fields: { Test: 'string[]', Interval: 'integer', Timeout: 'integer', StartPeriod: 'integer', StartInterval: 'integer', Retries: 'integer' } satisfies WireSchema<HealthConfig> },
   { spec: 'EndpointSettings', fields: ENDPOINT_SETTINGS_SCHEMA },
