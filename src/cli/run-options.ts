@@ -9,7 +9,7 @@
  * it, after its `check`. test/unit/cli-run-flag-table.test.ts holds the table to the command.
  */
 import { Option } from 'commander';
-import type { ContainerConfig, EndpointSettings, HostConfig, NetworkingConfig } from '../api/types/container.ts';
+import { CGROUPNS_MODES, type CgroupnsMode, type ContainerConfig, type EndpointSettings, type HostConfig, type NetworkingConfig } from '../api/types/container.ts';
 import type { DockerCommand } from './docker-command.ts';
 import { collect } from './options.ts';
 
@@ -68,7 +68,10 @@ export const RUN_FLAGS: readonly RunFlag[] = [
   { flags: '--cap-add <list>', desc: 'Add Linux capabilities', kind: 'list', to: 'HostConfig.CapAdd' },
   { flags: '--cap-drop <list>', desc: 'Drop Linux capabilities', kind: 'list', to: 'HostConfig.CapDrop' },
   { flags: '--cgroup-parent <string>', desc: 'Optional parent cgroup for the container', kind: 'str', to: 'HostConfig.CgroupParent', pass: true },
-  { flags: '--cgroupns <string>', desc: 'Cgroup namespace to use (host|private)', kind: 'str', to: 'HostConfig.CgroupnsMode', pass: true },
+  {
+    flags: '--cgroupns <string>', desc: 'Cgroup namespace to use (host|private)', kind: 'str', to: 'HostConfig.CgroupnsMode', pass: true,
+    check: (v) => (CGROUPNS_MODES.includes(v as CgroupnsMode) ? undefined : '--cgroupns: invalid CGROUP mode'),
+  },
   { flags: '--cidfile <string>', desc: 'Write the container ID to the file', kind: 'str', to: 'HostConfig.ContainerIDFile', pass: true },
   { flags: '--cpu-period <int>', desc: 'Limit CPU CFS (Completely Fair Scheduler) period', kind: 'str', to: 'HostConfig.CpuPeriod' },
   { flags: '--cpu-quota <int>', desc: 'Limit CPU CFS (Completely Fair Scheduler) quota', kind: 'str', to: 'HostConfig.CpuQuota' },
