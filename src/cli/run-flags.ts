@@ -3,17 +3,20 @@
  * NetworkingConfig), shaped as docker 28's CLI sends it. Pure apart from reading
  * --env-file/--label-file through the injected `readFile`.
  */
-import type { RunOpts } from './run-options.ts';
+import type { ContainerConfig, ContainerCreateRequest, EndpointSettings, HealthConfig, HostConfig } from '../api/types/container.ts';
+import { passFlags, type RunOpts } from './run-options.ts';
 import {
   FlagError, expandEnv, invalidArg, parseDevice, parseDuration, parseEnvFile, parseExpose, parseGpus, parseMountSpec,
   parsePortSpecs, parseRestart, parseUlimit, parseVolumeSpec, toMap, type DeviceRequest, type MountSpec,
 } from './spec-parse.ts';
 import { isQualifiedName } from '../oci/cdi.ts';
 
-export interface CreateBody extends Record<string, unknown> {
-  HostConfig: Record<string, unknown> & { Binds: string[]; PortBindings: Record<string, unknown>; AutoRemove: boolean };
-  NetworkingConfig: { EndpointsConfig: Record<string, unknown> };
-}
+/** The create body the CLI sends: the wire type, with the parts run-flow.ts reads always there. */
+export type CreateBody = ContainerCreateRequest & {
+  Image: string;
+  HostConfig: Partial<HostConfig> & Pick<HostConfig, 'Binds' | 'PortBindings' | 'AutoRemove'>;
+  NetworkingConfig: { EndpointsConfig: Record<string, EndpointSettings> };
+};
 
 export interface BuildEnv {
   cwd: string;
@@ -103,13 +106,13 @@ export function buildCreateBody(o: RunOpts, image: string, args: string[], env: 
 
   const network = o.network ?? o.net ?? 'default';
   const aliases = [...(o.networkAlias ?? []), ...(o.netAlias ?? [])];
-  const endpoint: Record<string, unknown> = {};
+  const endpoint: EndpointSettings = {};
   if (aliases.length) endpoint.Aliases = aliases;
   if (o.ip || o.ip6) endpoint.IPAMConfig = { ...(o.ip ? { IPv4Address: o.ip } : {}), ...(o.ip6 ? { IPv6Address: o.ip6 } : {}) };
   if (o.macAddress) endpoint.MacAddress = o.macAddress;
   if (aliases.length && ['default', 'bridge', 'host', 'none'].includes(network)) throw new FlagError('network-scoped aliases are only supported for user-defined networks');
 
-  let healthcheck: Record<string, unknown> | undefined;
+  let healthcheck: HealthConfig | undefined;
   const hc = { Interval: duration(o.healthInterval, '--health-interval'), Timeout: duration(o.healthTimeout, '--health-timeout'), StartPeriod: duration(o.healthStartPeriod, '--health-start-period'), StartInterval: duration(o.healthStartInterval, '--health-start-interval'), Retries: int(o.healthRetries, '--health-retries') };
   const hasHealthOpts = o.healthCmd !== undefined || Object.values(hc).some((x) => x !== undefined && x !== 0);
   if (o.healthcheck === false) {
@@ -128,14 +131,12 @@ export function buildCreateBody(o: RunOpts, image: string, args: string[], env: 
   if (cdiNames.length) deviceRequests.push({ Driver: 'cdi', Count: 0, DeviceIDs: cdiNames, Capabilities: [], Options: {} });
   const tty = !!o.tty;
 
-  const config: Record<string, unknown> = {
-    Hostname: o.hostname ?? '', Domainname: o.domainname ?? '', User: o.user ?? '',
+  const config: Partial<ContainerConfig> & { Image: string } = {
     AttachStdin: attachStdin, AttachStdout: attachStdout, AttachStderr: attachStderr,
     ExposedPorts: Object.keys(ports.exposed).length ? ports.exposed : undefined,
     Tty: tty, OpenStdin: !!o.interactive, StdinOnce: isRun && !o.detach && !!o.interactive && attachStdin,
     Env: envList, Cmd: args.length ? args : null, Image: image,
     Volumes: Object.keys(volumes).length ? volumes : undefined,
-    WorkingDir: o.workdir ?? '',
     Entrypoint: o.entrypoint === undefined ? null : o.entrypoint === '' ? [''] : [o.entrypoint],
     Labels: labels,
   };
@@ -145,22 +146,21 @@ export function buildCreateBody(o: RunOpts, image: string, args: string[], env: 
   if (o.macAddress) config.MacAddress = o.macAddress;
 
   const hostConfig: CreateBody['HostConfig'] = {
-    Binds: binds, ContainerIDFile: o.cidfile ?? '', LogConfig: logConfig, NetworkMode: network,
-    PortBindings: ports.bindings, RestartPolicy: restart, AutoRemove: !!o.rm, VolumeDriver: o.volumeDriver ?? '',
+    Binds: binds, LogConfig: logConfig, NetworkMode: network,
+    PortBindings: ports.bindings, RestartPolicy: restart, AutoRemove: !!o.rm,
     VolumesFrom: o.volumesFrom ?? [], ConsoleSize: tty && env.consoleSize ? env.consoleSize : [0, 0],
     Annotations: o.annotation?.length ? toMap(o.annotation) : undefined,
-    CapAdd: o.capAdd ?? [], CapDrop: o.capDrop ?? [], CgroupnsMode: o.cgroupns ?? '',
+    CapAdd: o.capAdd ?? [], CapDrop: o.capDrop ?? [],
     Dns: o.dns ?? [], DnsOptions: o.dnsOption ?? [], DnsSearch: o.dnsSearch ?? [], ExtraHosts: (o.addHost ?? []).map(normalizeHost),
-    GroupAdd: o.groupAdd ?? [], IpcMode: o.ipc ?? '', Cgroup: '', Links: o.link ?? [],
-    OomScoreAdj: int(o.oomScoreAdj, '--oom-score-adj') ?? 0, PidMode: o.pid ?? '', Privileged: !!o.privileged,
+    GroupAdd: o.groupAdd ?? [], Cgroup: '', Links: o.link ?? [],
+    OomScoreAdj: int(o.oomScoreAdj, '--oom-score-adj') ?? 0, Privileged: !!o.privileged,
     PublishAllPorts: !!o.publishAll, ReadonlyRootfs: !!o.readOnly, SecurityOpt: o.securityOpt ?? [],
     StorageOpt: o.storageOpt?.length ? toMap(o.storageOpt) : undefined, Tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined,
-    UTSMode: o.uts ?? '', UsernsMode: o.userns ?? '', ShmSize: bytes(o.shmSize, '--shm-size', env) ?? 0,
-    Sysctls: Object.keys(sysctls).length ? sysctls : undefined, Runtime: o.runtime, Isolation: o.isolation ?? '',
+    ShmSize: bytes(o.shmSize, '--shm-size', env) ?? 0,
+    Sysctls: Object.keys(sysctls).length ? sysctls : undefined, Runtime: o.runtime,
     CpuShares: int(o.cpuShares, '-c, --cpu-shares') ?? 0, Memory: bytes(o.memory, '-m, --memory', env) ?? 0, NanoCpus: nanoCpus ?? 0,
-    CgroupParent: o.cgroupParent ?? '', BlkioWeight: int(o.blkioWeight, '--blkio-weight') ?? 0,
+    BlkioWeight: int(o.blkioWeight, '--blkio-weight') ?? 0,
     CpuPeriod: int(o.cpuPeriod, '--cpu-period') ?? 0, CpuQuota: int(o.cpuQuota, '--cpu-quota') ?? 0,
-    CpusetCpus: o.cpusetCpus ?? '', CpusetMems: o.cpusetMems ?? '',
     Devices: (o.device ?? []).filter((d) => !isQualifiedName(d)).map(parseDevice), DeviceCgroupRules: o.deviceCgroupRule ?? [], DeviceRequests: deviceRequests,
     MemoryReservation: bytes(o.memoryReservation, '--memory-reservation', env) ?? 0,
     MemorySwap: bytes(o.memorySwap, '--memory-swap', env) ?? 0,
@@ -169,6 +169,15 @@ export function buildCreateBody(o: RunOpts, image: string, args: string[], env: 
     Ulimits: (o.ulimit ?? []).map(parseUlimit), Mounts: mounts,
   };
   if (o.init) hostConfig.Init = true;
+  // The flags that are a plain string field (run-options.ts `pass`): checked, then copied.
+  for (const f of passFlags()) {
+    const v = (o as unknown as Record<string, string | undefined>)[f.key] ?? '';
+    const bad = v === '' ? undefined : f.check?.(v);
+    if (bad) throw new FlagError(bad);
+    const [part, field] = f.field.split('.') as ['Config' | 'HostConfig', string];
+    const target: Record<string, unknown> = part === 'Config' ? config : hostConfig;
+    target[field] = v;
+  }
   if (o.memorySwap !== undefined && o.memorySwap !== '-1' && o.memory === undefined) throw new FlagError('Minimum memoryswap limit should be larger than memory limit, see usage');
   return {
     ...stripUndefined(config),

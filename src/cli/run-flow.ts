@@ -3,6 +3,7 @@
  * progress, and the attach → wait → start → stream → exit-status sequence docker's CLI does.
  */
 import fs from 'node:fs';
+import type { ContainerCreateRequest } from '../api/types/container.ts';
 import type { Client } from '../client/client.ts';
 import { ApiError } from '../client/client.ts';
 import { parseNormalizedNamed, familiarString, withDefaultTag } from '../common/reference.ts';
@@ -32,13 +33,13 @@ export async function pullImage(ctx: CliContext, image: string, opts: { platform
 }
 
 /** POST /containers/create, pulling on "No such image" per --pull. Returns the id. */
-export async function createContainer(ctx: CliContext, body: Record<string, unknown>, o: { name?: string; platform?: string; pull?: string; quiet?: boolean; cidfile?: string }): Promise<string> {
+export async function createContainer(ctx: CliContext, body: ContainerCreateRequest, o: { name?: string; platform?: string; pull?: string; quiet?: boolean; cidfile?: string }): Promise<string> {
   const image = String(body.Image);
   if (o.cidfile && fs.existsSync(o.cidfile)) throw new CliExit(125, `wharf: container ID file found, make sure the other container isn't running or delete ${o.cidfile}`);
   const pull = o.pull ?? 'missing';
   if (!['always', 'missing', 'never'].includes(pull)) throw new CliExit(125, `wharf: invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
   if (pull === 'always') await pullImage(ctx, image, { platform: o.platform, quiet: o.quiet });
-  const create = () => ctx.client().json<{ Id: string; Warnings?: string[] }>('/containers/create', { method: 'POST', query: { name: o.name, platform: o.platform }, body });
+  const create = () => ctx.client().containerCreate(body, { name: o.name, platform: o.platform });
   let res: { Id: string; Warnings?: string[] };
   try {
     res = await create();

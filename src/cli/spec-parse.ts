@@ -4,7 +4,12 @@
  * Go durations. Pure functions; errors are FlagError with docker's wording.
  */
 
+import type { DeviceMapping, DeviceRequest, Mount, PortBinding, RestartPolicy, Ulimit } from '../api/types/container.ts';
 import { parseGoDuration } from '../api/types/docker-time.ts';
+
+/** The wire types these parsers produce (api/types/container.ts). */
+export type { DeviceMapping, DeviceRequest, PortBinding, RestartPolicy, Ulimit };
+export type MountSpec = Mount;
 
 /** A bad flag value; `message` is what docker prints after `docker: `. */
 export class FlagError extends Error {}
@@ -14,7 +19,6 @@ export function invalidArg(value: string, flag: string, why: string): FlagError 
   return new FlagError(`invalid argument "${value}" for "${flag}" flag: ${why}`);
 }
 
-export interface PortBinding { HostIp: string; HostPort: string }
 export interface PortSpecs { exposed: Record<string, Record<string, never>>; bindings: Record<string, PortBinding[]> }
 
 function parseRange(s: string): [number, number] | undefined {
@@ -114,17 +118,6 @@ export function parseVolumeSpec(spec: string, cwd = process.cwd()): VolumeSpec {
   return { kind: isPath ? 'bind' : 'volume', source: source.replace(/\/$/, '') || '/', target, mode };
 }
 
-export interface MountSpec {
-  Type: string;
-  Source?: string;
-  Target: string;
-  ReadOnly?: boolean;
-  Consistency?: string;
-  BindOptions?: { Propagation?: string; NonRecursive?: boolean; CreateMountpoint?: boolean; ReadOnlyNonRecursive?: boolean; ReadOnlyForceRecursive?: boolean };
-  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> }; Subpath?: string };
-  TmpfsOptions?: { SizeBytes?: number; Mode?: number };
-}
-
 /** Splits a CSV line like Go's encoding/csv (double quotes group commas). */
 export function splitCsv(s: string): string[] {
   const out: string[] = [];
@@ -205,8 +198,6 @@ export function parseMountSpec(raw: string, parseBytes: (s: string) => number): 
 
 const ULIMITS = new Set(['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack']);
 
-export interface Ulimit { Name: string; Soft: number; Hard: number }
-
 /** `--ulimit nofile=1024:2048` (one number sets both). */
 export function parseUlimit(raw: string): Ulimit {
   const flag = '--ulimit';
@@ -226,8 +217,6 @@ export function parseUlimit(raw: string): Ulimit {
   return { Name: name, Soft: soft, Hard: hard };
 }
 
-export interface RestartPolicy { Name: string; MaximumRetryCount: number }
-
 /** `--restart no|always|unless-stopped|on-failure[:N]`. */
 export function parseRestart(raw: string): RestartPolicy {
   if (raw === '') return { Name: 'no', MaximumRetryCount: 0 };
@@ -243,15 +232,14 @@ export function parseRestart(raw: string): RestartPolicy {
   if (!['no', 'always', 'unless-stopped', 'on-failure'].includes(name)) throw new FlagError(`invalid restart policy: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
   if (n !== 0 && name !== 'on-failure') throw new FlagError(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
   if (n < 0) throw new FlagError('invalid restart policy: maximum retry count cannot be negative');
-  return { Name: name, MaximumRetryCount: n };
+  return { Name: name as RestartPolicy['Name'], MaximumRetryCount: n };
 }
-
-export interface DeviceRequest { Driver: string; Count: number; DeviceIDs: string[] | null; Capabilities: string[][]; Options: Record<string, string> }
 
 /** `--gpus all`, `--gpus 2`, `--gpus '"device=0,1",capabilities=compute'`. */
 export function parseGpus(raw: string): DeviceRequest {
   const flag = '--gpus';
-  const req: DeviceRequest = { Driver: '', Count: 0, DeviceIDs: null, Capabilities: [], Options: {} };
+  const options: Record<string, string> = {};
+  const req: DeviceRequest = { Driver: '', Count: 0, DeviceIDs: null, Capabilities: [], Options: options };
   let caps: string[] = [];
   let seenCount = false;
   for (const field of splitCsv(raw)) {
@@ -267,7 +255,7 @@ export function parseGpus(raw: string): DeviceRequest {
     else if (key === 'capabilities') caps = val.split(',');
     else if (key === 'driver') req.Driver = val;
     else if (key === 'options') {
-      for (const kv of val.split(',')) { const i = kv.indexOf('='); req.Options[i < 0 ? kv : kv.slice(0, i)] = i < 0 ? '' : kv.slice(i + 1); }
+      for (const kv of val.split(',')) { const i = kv.indexOf('='); options[i < 0 ? kv : kv.slice(0, i)] = i < 0 ? '' : kv.slice(i + 1); }
     } else throw invalidArg(raw, flag, `unexpected key '${key}' in '${field}'`);
   }
   if (seenCount && req.DeviceIDs) throw invalidArg(raw, flag, 'cannot set both Count and DeviceIDs on device request');
@@ -275,8 +263,6 @@ export function parseGpus(raw: string): DeviceRequest {
   req.Capabilities = [caps];
   return req;
 }
-
-export interface DeviceMapping { PathOnHost: string; PathInContainer: string; CgroupPermissions: string }
 
 /** `--device /dev/sda[:/dev/xvda][:rwm]`. */
 export function parseDevice(raw: string): DeviceMapping {

@@ -8,6 +8,7 @@ import type https from 'node:https';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
+import type { ContainerCreateRequest, ContainerCreateResponse } from '../api/types/container.ts';
 import { onlyJsonSyntax } from '../common/cleanups.ts';
 
 export const DEFAULT_HOST = 'unix:///run/wharf/wharf.sock';
@@ -131,6 +132,11 @@ export class Client {
     if ((res.statusCode ?? 500) >= 400) throw toApiError(res.statusCode ?? 500, text);
     if (!text.length) return undefined as T;
     return JSON.parse(text.toString('utf8')) as T;
+  }
+
+  /** `POST /containers/create` with the typed body (api/types/container.ts). */
+  containerCreate(body: ContainerCreateRequest, query: { name?: string; platform?: string } = {}): Promise<ContainerCreateResponse> {
+    return this.json<ContainerCreateResponse>('/containers/create', { method: 'POST', query, body });
   }
 
   /** Request whose answer is streamed (logs, events, pull progress). Error statuses throw. */

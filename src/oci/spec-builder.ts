@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../common/errors.ts';
-import { detectCgroupLayout, swapLimitSupported } from '../common/cgroups.ts';
+import { cgroupVersion, detectCgroupLayout, swapLimitSupported } from '../common/cgroups.ts';
 import { resolveCapabilities } from './capabilities.ts';
 import { DEFAULT_SHM_SIZE, READONLY_PATHS, defaultDeviceRules, parseDeviceCgroupRule, defaultMounts, deviceMapping, hostDevices, maskedPaths } from './defaults.ts';
 import { buildRlimits, type Ulimit } from './rlimits.ts';
@@ -76,6 +76,8 @@ export interface SpecInput {
   /** Join another process's pid / ipc namespace (`/proc/PID/ns/pid`): `--pid container:X`, a CRI pod's shared namespaces. */
   pidNsPath?: string;
   ipcNsPath?: string;
+  /** `--cgroupns`: 'private' adds a cgroup namespace; absent = private on a cgroup v2 host, host on v1. */
+  cgroupns?: 'host' | 'private';
   cgroupsPath?: string;
   sysctls?: Record<string, string>;
   /** `--init`: true = find tini/catatonit on the host; a string = that binary. */
@@ -184,7 +186,7 @@ function namespaces(input: SpecInput): NamespaceSpec[] {
   const net = input.network ?? 'none';
   if (net === 'none') ns.push({ type: 'network' });
   else if (net !== 'host') ns.push({ type: 'network', path: net.path });
-  if (fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) ns.push({ type: 'cgroup' });
+  if ((input.cgroupns ?? (cgroupVersion() === '2' ? 'private' : 'host')) === 'private') ns.push({ type: 'cgroup' });
   return ns;
 }
 

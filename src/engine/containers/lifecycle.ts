@@ -122,6 +122,7 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
       hostPid: hc.PidMode === 'host',
       hostIpc: hc.IpcMode === 'host',
       hostUts: hc.UTSMode === 'host',
+      cgroupns: hc.CgroupnsMode || undefined,
       maskedPaths: Array.isArray(hc.MaskedPaths) ? hc.MaskedPaths : undefined,
       readonlyPaths: Array.isArray(hc.ReadonlyPaths) ? hc.ReadonlyPaths : undefined,
       pidNsPath: joinedNamespace(reg, hc.PidMode, 'pid'),

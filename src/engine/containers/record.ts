@@ -3,105 +3,12 @@
  * machine the engine drives. created → running ⇄ paused → exited → (removed); restarting
  * is running-again after an exit under a restart policy.
  */
-export interface ContainerConfig {
-  Hostname: string;
-  Domainname: string;
-  User: string;
-  AttachStdin: boolean;
-  AttachStdout: boolean;
-  AttachStderr: boolean;
-  ExposedPorts?: Record<string, object>;
-  Tty: boolean;
-  OpenStdin: boolean;
-  StdinOnce: boolean;
-  Env: string[];
-  Cmd: string[] | null;
-  Healthcheck?: HealthConfig;
-  Image: string;
-  Volumes: Record<string, object> | null;
-  WorkingDir: string;
-  Entrypoint: string[] | null;
-  OnBuild: string[] | null;
-  Labels: Record<string, string>;
-  StopSignal?: string;
-  StopTimeout?: number;
-  MacAddress?: string;
-  NetworkDisabled?: boolean;
-  [k: string]: unknown;
-}
+import type { ContainerConfig, EndpointSettings, HealthConfig, HostConfig, Mount, PortBinding } from '../../api/types/container.ts';
 
-export interface PortBinding { HostIp: string; HostPort: string }
-
-export interface MountRequest {
-  Type: 'bind' | 'volume' | 'tmpfs' | string;
-  Source?: string;
-  Target: string;
-  ReadOnly?: boolean;
-  Consistency?: string;
-  BindOptions?: { Propagation?: string; CreateMountpoint?: boolean };
-  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> } };
-  TmpfsOptions?: { SizeBytes?: number; Mode?: number };
-}
-
-export interface HostConfig {
-  Binds: string[] | null;
-  ContainerIDFile?: string;
-  LogConfig: { Type: string; Config: Record<string, string> };
-  NetworkMode: string;
-  PortBindings: Record<string, PortBinding[] | null> | null;
-  RestartPolicy: { Name: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped'; MaximumRetryCount: number };
-  AutoRemove: boolean;
-  VolumeDriver?: string;
-  VolumesFrom: string[] | null;
-  Mounts?: MountRequest[];
-  CapAdd: string[] | null;
-  CapDrop: string[] | null;
-  CgroupnsMode?: string;
-  Dns: string[];
-  DnsOptions: string[];
-  DnsSearch: string[];
-  ExtraHosts: string[] | null;
-  GroupAdd?: string[] | null;
-  IpcMode: string;
-  Cgroup?: string;
-  Links?: string[] | null;
-  OomScoreAdj: number;
-  PidMode: string;
-  Privileged: boolean;
-  PublishAllPorts: boolean;
-  ReadonlyRootfs: boolean;
-  SecurityOpt: string[] | null;
-  Tmpfs?: Record<string, string>;
-  UTSMode: string;
-  UsernsMode?: string;
-  ShmSize: number;
-  Sysctls?: Record<string, string>;
-  Runtime: string;
-  Isolation?: string;
-  CpuShares: number;
-  Memory: number;
-  NanoCpus: number;
-  CgroupParent?: string;
-  BlkioWeight?: number;
-  CpuPeriod: number;
-  CpuQuota: number;
-  CpusetCpus: string;
-  CpusetMems: string;
-  Devices: { PathOnHost: string; PathInContainer: string; CgroupPermissions: string }[] | null;
-  DeviceCgroupRules?: string[] | null;
-  DeviceRequests?: { Driver?: string; Count?: number; DeviceIDs?: string[] | null; Capabilities?: string[][] | null; Options?: Record<string, string> | null }[] | null;
-  MemoryReservation?: number;
-  MemorySwap: number;
-  MemorySwappiness?: number | null;
-  OomKillDisable?: boolean | null;
-  PidsLimit: number | null;
-  Ulimits: { Name: string; Soft: number; Hard: number }[] | null;
-  Init?: boolean | null;
-  MaskedPaths?: string[];
-  ReadonlyPaths?: string[];
-  ConsoleSize?: [number, number];
-  [k: string]: unknown;
-}
+/** Config and HostConfig are the wire types (api/types/container.ts), stored as the engine normalised them. */
+export type { ContainerConfig, HealthConfig, HostConfig, PortBinding };
+/** `HostConfig.Mounts[]`, as the client gave it. */
+export type MountRequest = Mount;
 
 /** Written only by `Container` (container.ts), through the state machine (state-machine.ts). */
 export interface ContainerState {
@@ -136,24 +43,8 @@ export interface HealthState {
   readonly Log: readonly HealthResult[];
 }
 
-/** `Config.Healthcheck` (durations in nanoseconds; 0 or absent = docker's default). */
-export interface HealthConfig {
-  Test?: string[];
-  Interval?: number;
-  Timeout?: number;
-  StartPeriod?: number;
-  Retries?: number;
-}
-
-/** What the client asked of one network: create's EndpointsConfig, `network connect`'s EndpointConfig. */
-export interface EndpointRequest {
-  Aliases?: string[] | null;
-  /** `name:alias` (user networks: the alias resolves to that container for this one only). */
-  Links?: string[] | null;
-  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] } | null;
-  MacAddress?: string;
-  DriverOpts?: Record<string, string> | null;
-}
+/** What the client asked of one network: create's EndpointsConfig, `network connect`'s EndpointConfig (the request part of EndpointSettings). */
+export type EndpointRequest = Pick<EndpointSettings, 'Aliases' | 'Links' | 'IPAMConfig' | 'MacAddress' | 'DriverOpts'>;
 
 /** NetworkSettings.Networks[name]: the request as given, plus what the network gave (while running). */
 export interface EndpointRecord {

@@ -6,7 +6,9 @@
 import fs from 'node:fs';
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import os from 'node:os';
+import { CGROUPNS_MODES, type CgroupnsMode } from '../../api/types/container.ts';
 import { InvalidArgumentError } from '../../common/errors.ts';
+import { cgroupVersion } from '../../common/cgroups.ts';
 import { parseBytes } from '../../common/human.ts';
 import { isQualifiedName, parseDeviceCgroupRule } from '../../oci/index.ts';
 import type { ContainerConfig, EndpointRequest, HealthConfig, HostConfig } from './record.ts';
@@ -376,6 +378,9 @@ export function normaliseHostConfig(raw: unknown): HostConfig {
   if (pid && pid !== 'host' && !pid.startsWith('container:')) throw new InvalidArgumentError(`Invalid PID mode: ${pid}`);
   const uts = str(h.UTSMode, 'UTSMode');
   if (uts && uts !== 'host') throw new InvalidArgumentError(`Invalid UTS mode: ${uts}`);
+  // docker's default when empty: private on a cgroup v2 host, host on v1 or hybrid.
+  const cgroupns = str(h.CgroupnsMode, 'CgroupnsMode') || (cgroupVersion() === '2' ? 'private' : 'host');
+  if (!CGROUPNS_MODES.includes(cgroupns as CgroupnsMode)) throw new InvalidArgumentError(`invalid cgroup namespace mode: ${cgroupns}`);
   const ulimits = Array.isArray(h.Ulimits) ? (h.Ulimits as { Name: string; Soft: number; Hard: number }[]) : null;
   for (const u of ulimits ?? []) if (u.Soft > u.Hard) throw new InvalidArgumentError(`ulimit soft limit must be less than or equal to hard limit: ${u.Soft} > ${u.Hard}`);
   const portBindings = isObj(h.PortBindings) ? (h.PortBindings as HostConfig['PortBindings']) : null;
@@ -424,6 +429,7 @@ export function normaliseHostConfig(raw: unknown): HostConfig {
     SecurityOpt: strList(h.SecurityOpt, 'SecurityOpt'),
     Tmpfs: tmpfsMap(h.Tmpfs),
     UTSMode: uts,
+    CgroupnsMode: cgroupns as CgroupnsMode,
     ShmSize: shm || DEFAULT_SHM_SIZE,
     Sysctls: sysctlMap(h.Sysctls, { ipc: ipc || 'private', net: str(h.NetworkMode, 'NetworkMode'), uts }),
     Runtime: str(h.Runtime, 'Runtime') || 'runc',

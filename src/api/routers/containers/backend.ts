@@ -1,5 +1,6 @@
 /** What the containers routes need from the engine (the containers service implements it). */
 import type { ClientStream, LogSink } from '../../types/output-sink.ts';
+import type { ContainerCreateResponse } from '../../types/container.ts';
 import type { UnixTime } from '../../types/docker-time.ts';
 
 export interface AttachQuery { stdin: boolean; stdout: boolean; stderr: boolean; stream: boolean; logs: boolean; detachKeys?: string | null }
@@ -7,7 +8,8 @@ export interface LogsQuery { stdout: boolean; stderr: boolean; follow: boolean; 
 export interface Writer { write(b: Buffer | string): boolean; writableEnded?: boolean }
 
 export interface ContainersBackend {
-  create(body: unknown, name: string | null): Promise<{ Id: string; Warnings: string[] }>;
+  /** `body` is the client's JSON as sent: the engine checks it against the wire model (ContainerCreateRequest). */
+  create(body: unknown, name: string | null): Promise<ContainerCreateResponse>;
   start(ref: string): Promise<void>;
   stop(ref: string, timeout?: number, signal?: string | null): Promise<void>;
   restart(ref: string, timeout?: number, signal?: string | null): Promise<void>;
