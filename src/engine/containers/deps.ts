@@ -59,6 +59,14 @@ export interface ContainersDeps {
   /** Daemon default log options (max-size, max-file), for containers of the default driver. */
   logOpts?: Record<string, string>;
   dns?: string[];
+  /** daemon.json `dns-search`: search domains of containers that give none. */
+  dnsSearch?: string[];
+  /** daemon.json `default-runtime`: the runtime of containers that name none. */
+  defaultRuntime?: string;
+  /** The runtimes by name (`--runtime`): an unknown name is refused at create. */
+  runtimes?: { has(name: string): boolean };
+  /** daemon.json `default-shm-size` in bytes: /dev/shm of containers that give no ShmSize. */
+  defaultShmSize?: number;
   /** Where CDI specs are read (daemon.json `cdi-spec-dirs`); /etc/cdi and /var/run/cdi when absent. */
   cdiSpecDirs?: string[];
 }

@@ -15,6 +15,7 @@ import type { ContainersDeps } from './deps.ts';
 import type { AttachStream } from '../../drivers/runtime/contract.ts';
 import { freshState, statusText, type ContainerRecord, type MountPointRecord } from './record.ts';
 import { normaliseCreate, validateLogOpts, validateName } from './validate.ts';
+import { applyDaemonDefaults } from './daemon-defaults.ts';
 import { validateCapabilities, validateSecurityOpt } from '../../oci/index.ts';
 import { logLimits } from './log-rotation.ts';
 import { checkLogDriver, logPathFor, mergeLogConfig } from './log-config.ts';
@@ -160,6 +161,7 @@ export class ContainerRegistry {
 
 export async function createContainer(reg: ContainerRegistry, body: unknown, nameParam: string | null, opts: { job?: boolean; logPath?: string } = {}): Promise<{ Id: string; Warnings: string[] }> {
   const { config, hostConfig, networking } = normaliseCreate(body);
+  applyDaemonDefaults(hostConfig, body, reg.deps);
   validateSecurityOpt(hostConfig.SecurityOpt ?? []);
   hostConfig.LogConfig = mergeLogConfig(hostConfig.LogConfig, reg.deps.logDriver ?? 'json-file', reg.deps.logOpts ?? {});
   validateLogOpts(hostConfig.LogConfig.Type, hostConfig.LogConfig.Config);
