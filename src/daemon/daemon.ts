@@ -120,7 +120,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     .register('runc', new RuncRuntime({ execRoot: cfg.execRoot, onCleanupFailure: (kind, id, err) => cleanups.fail(kind, id, err) }));
   const volumeDrivers = new DriverRegistry<VolumeDriver>('volume', (n) => new NotFoundError(`error looking up volume plugin ${n}: plugin "${n}" not found`))
     .register('local', new LocalVolumeDriver(path.join(cfg.dataRoot, 'volumes')));
-  // Network drivers whose init() worked; `bridge` is left out with --iptables=false (answered 501).
+  // Network drivers: filled below with those whose init() worked (an unknown -d NAME is docker's 404).
   const networkDrivers = new DriverRegistry<NetworkDriver>('network', (n) => new NotFoundError(`plugin "${n}" not found`));
 
   // Storage: snapshot driver, metadata database, content and layer stores.
@@ -142,19 +142,30 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
   if (!runtime) throw new ConfigError(`specified default runtime '${cfg.defaultRuntime}' does not exist`);
   const rtVersion = await runtime.version().catch((err: Error) => { warnings.push(`runtime unavailable: ${err.message}`); return undefined; });
   for (const w of rtVersion?.warnings ?? []) { warnings.push(w); logger.warn(w); }
-  const networkUnavailable: Record<string, string> = {};
-  if (cfg.iptables) {
-    try {
-      const bridge = new BridgeNetworkDriver({
+  // Network drivers by name, each made and init()ed here; one whose init fails is left out and
+  // its `network create -d` answered 501 with why. A second driver (macvlan, ipvlan) is a new
+  // folder src/drivers/network/<name>/ implementing NetworkDriver (contract.ts; its conformance
+  // suite is test/drivers/network-contract.ts) plus one line in this table, e.g.
+  //   macvlan: () => new MacvlanNetworkDriver({ stateDir: path.join(cfg.dataRoot, 'network', 'macvlan'), logger }),
+  const networkFactories: Record<string, () => NetworkDriver> = {
+    ...(cfg.iptables ? {
+      bridge: () => new BridgeNetworkDriver({
         stateDir: path.join(cfg.dataRoot, 'network'), execRoot: cfg.execRoot, bip: cfg.bip, bridgeName: cfg.bridge, logger, ipForward: cfg.ipForward,
         chainPrefix: cfg.bridge === 'wharf0' ? undefined : cfg.bridge.toUpperCase().replace(/[^A-Z0-9]/g, '').slice(0, 10),
-      });
-      await bridge.init();
-      networkDrivers.register('bridge', bridge);
+      }),
+    } : {}),
+  };
+  const networkUnavailable: Record<string, string> = {};
+  for (const [name, make] of Object.entries(networkFactories)) {
+    try {
+      const driver = make();
+      await driver.init();
+      networkDrivers.register(name, driver);
     } catch (err) {
-      const msg = `bridge networking unavailable, containers get --network none: ${(err as Error).message}`;
+      const msg = `${name} networking unavailable${name === 'bridge' ? ', containers get --network none' : ''}: ${(err as Error).message}`;
       warnings.push(msg);
       logger.warn(msg);
+      networkUnavailable[name] = `${name} networking is not available in this daemon: ${(err as Error).message}`;
     }
   }
   if (!networkDrivers.has('bridge')) networkUnavailable.bridge = 'bridge networking is not available in this daemon (started with --iptables=false or without a usable bridge)';
