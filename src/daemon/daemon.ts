@@ -179,6 +179,8 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
         const r = images.resolve(ref);
         return { id: r.id, config: (r.config as { config?: Record<string, unknown> }).config ?? {}, topChainId: r.topChainId ?? undefined, size: r.record.size };
       },
+      holdLayers: (key, chainId) => layers.addMount(key, chainId ?? null),
+      releaseLayers: (key) => layers.removeMount(key),
     },
     events, logger, cleanups, noNewPrivileges: cfg.noNewPrivileges, logDriver: cfg.logDriver, logOpts: cfg.logOpts, dns: cfg.dns, cdiSpecDirs: cfg.cdiSpecDirs,
     dnsSearch: cfg.dnsSearch, defaultRuntime: cfg.defaultRuntime, runtimes, defaultShmSize: cfg.defaultShmSize === undefined ? undefined : parseBytes(cfg.defaultShmSize),

@@ -7,6 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { startDaemon } from '../helpers/daemon.ts';
 import { startNetDaemon, type NetHarness } from './networking-harness.ts';
 
@@ -55,6 +57,19 @@ test('the runtime mounts the root from the snapshot\'s Mount[]: MergedDir is mou
   await h.ok(['rm', '-f', 's17-root']);
   assert.equal(mounted(merged), false, 'unmounted with the container');
   assert.equal(fs.existsSync(merged), false, 'its directory gone');
+});
+
+test('a container holds its image\'s layer chain in the layer store from create to rm (LayerStore mounts)', async () => {
+  const id = await h.ok(['create', '--name', 's17-hold', 'busybox', 'true']);
+  const rows = () => {
+    const db = new Database(path.join(h.d.dataRoot, 'metadata.db'), { readonly: true });
+    try { return db.prepare('SELECT chain_id FROM layer_mounts WHERE key = ?').all(id) as { chain_id: string | null }[]; } finally { db.close(); }
+  };
+  const held = rows();
+  assert.equal(held.length, 1);
+  assert.match(held[0]!.chain_id ?? '', /^sha256:/);
+  await h.ok(['rm', 's17-hold']);
+  assert.deepEqual(rows(), []);
 });
 
 test('daemon.json labels are info Labels', async () => {

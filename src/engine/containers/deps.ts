@@ -39,6 +39,12 @@ export interface ResolvedImage {
 export interface ImageResolver {
   /** Throws NotFoundError `No such image: x:latest` when absent. */
   resolve(ref: string): Promise<ResolvedImage> | ResolvedImage;
+  /**
+   * A container's snapshot `key` holds the layer chain under it (as docker's RW layer does):
+   * no image removal releases those layers until releaseLayers(key) (the layer store's mounts).
+   */
+  holdLayers?(key: string, chainId: string | undefined): void;
+  releaseLayers?(key: string): void;
 }
 
 export interface ContainersDeps {

@@ -251,11 +251,13 @@ export async function createContainer(reg: ContainerRegistry, body: unknown, nam
   if (opts.job) rec.Job = true;
   try {
     await reg.deps.snapshots.prepare(id, image.topChainId);
+    reg.deps.images.holdLayers?.(id, image.topChainId);
     reg.store.insert(rec);
     reg.saveKept();
   } catch (err) {
     // Undo the half-made container; the create's own error is what the client gets.
     await reg.cleanups.attempt('snapshot-remove', id, () => reg.deps.snapshots.remove(id), isGone);
+    reg.deps.images.releaseLayers?.(id);
     reg.cleanups.attemptSync('remove-path', dir, () => fs.rmSync(dir, { recursive: true, force: true }));
     if (/UNIQUE constraint failed: containers.name/.test((err as Error).message)) {
       throw new ConflictError(`Conflict. The container name "${name}" is already in use by container "${reg.store.idByName(name)}". You have to remove (or rename) that container to be able to reuse that name.`);
