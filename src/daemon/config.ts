@@ -1,11 +1,15 @@
 /**
  * Daemon configuration: command-line flags merged with `/etc/wharf/daemon.json` (docker's key
  * names). An unknown key, or a key given both as a flag and in the file, is a start-up error
- * with docker's wording. `reloadable` lists what SIGHUP re-reads.
+ * with docker's wording. Every accepted key does what docker's does; a docker key wharf does
+ * not implement is refused with why (UNSUPPORTED), never accepted and ignored.
+ * `reloadable` lists what SIGHUP re-reads. Driver names (`storage-driver`, `default-runtime`)
+ * are looked up in the daemon's registries (daemon.ts).
  */
 import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { isLogLevel, type LogLevel } from '../common/logger.ts';
+import { parseBytes } from '../common/human.ts';
 
 export interface DaemonConfig {
   hosts: string[];
@@ -33,14 +37,22 @@ export interface DaemonConfig {
   iptables: boolean;
   ipForward: boolean;
   dns: string[];
+  /** Search domains of containers that give none (`--dns-search`). */
   dnsSearch: string[];
   experimental: boolean;
   noNewPrivileges: boolean;
+  /** /dev/shm size of containers that give none (docker's units: `64m`, `1g`). */
   defaultShmSize?: string;
+  /** `info` Labels (`key=value`). */
   labels: string[];
+  /** Layers a pull downloads at once, daemon-wide. */
   maxConcurrentDownloads: number;
+  /** Layers a push uploads at once, daemon-wide. */
   maxConcurrentUploads: number;
+  /** Only `false` is accepted: published ports use kernel NAT, there is no userland proxy. */
   userlandProxy: boolean;
+  /** daemon.json `runtimes`: only `{}` (runc is built in). */
+  runtimes: Record<string, unknown>;
   /** Where CDI specs are read (docker's `cdi-spec-dirs`; later directories win). */
   cdiSpecDirs: string[];
   /** daemon.json `proxies` (`http-proxy`, `https-proxy`, `no-proxy`) or --http-proxy…; the environment's otherwise. */
@@ -93,6 +105,7 @@ const KEYS: Record<string, { field: keyof DaemonConfig; kind: 'string' | 'bool' 
   'max-concurrent-downloads': { field: 'maxConcurrentDownloads', kind: 'number' },
   'max-concurrent-uploads': { field: 'maxConcurrentUploads', kind: 'number' },
   'userland-proxy': { field: 'userlandProxy', kind: 'bool' },
+  runtimes: { field: 'runtimes', kind: 'map' },
   'cdi-spec-dirs': { field: 'cdiSpecDirs', kind: 'list' },
   proxies: { field: 'proxies', kind: 'map' },
   cri: { field: 'cri', kind: 'bool' },
@@ -117,7 +130,7 @@ export function defaults(): DaemonConfig {
     tls: false, tlsVerify: false, insecureTcp: false, storageDriver: 'overlay2', registryMirrors: [], insecureRegistries: [],
     liveRestore: true, bridge: 'wharf0', group: 'wharf', defaultRuntime: 'runc', logDriver: 'json-file', logOpts: {}, iptables: true, ipForward: true,
     dns: [], dnsSearch: [], experimental: false, noNewPrivileges: false, labels: [], maxConcurrentDownloads: 3, maxConcurrentUploads: 5,
-    userlandProxy: true, cdiSpecDirs: ['/etc/cdi', '/var/run/cdi'], proxies: {}, configFile: '/etc/wharf/daemon.json', cri: false, criSocket: DEFAULT_CRI_SOCKET, criRegistryMirrors: {},
+    userlandProxy: false, runtimes: {}, cdiSpecDirs: ['/etc/cdi', '/var/run/cdi'], proxies: {}, configFile: '/etc/wharf/daemon.json', cri: false, criSocket: DEFAULT_CRI_SOCKET, criRegistryMirrors: {},
     cniConfDir: '/etc/cni/net.d', cniBinDir: '/opt/cni/bin:/usr/lib/cni', criStreamingAddress: '127.0.0.1:0',
   };
 }
@@ -152,6 +165,11 @@ export function buildDaemonCommand(): Command {
     .option('--log-opt <k=v>', 'Default log driver options for containers', collect)
     .option('--dns <ip>', 'DNS server to use', collect)
     .option('--dns-search <domain>', 'DNS search domains to use', collect)
+    .option('--default-shm-size <size>', 'Default shm size for containers (default 64MiB)')
+    .option('--label <key=value>', 'Set key=value labels to the daemon', collect)
+    .option('--max-concurrent-downloads <n>', 'Set the max concurrent downloads for each pull (default 3)', (v: string) => Number(v))
+    .option('--max-concurrent-uploads <n>', 'Set the max concurrent uploads for each push (default 5)', (v: string) => Number(v))
+    .addOption(new Option('--ip-forward <bool>', 'Enable net.ipv4.ip_forward (default true)').choices(['true', 'false']))
     .option('--experimental', 'Enable experimental features')
     .option('--no-new-privileges', 'Set no-new-privileges by default for new containers')
     .option('--cdi-spec-dir <dir>', 'CDI specification directories to use', collect)
@@ -177,7 +195,8 @@ function flagValues(opts: Record<string, unknown>): Record<string, unknown> {
     host: 'hosts', dataRoot: 'data-root', execRoot: 'exec-root', pidfile: 'pidfile', logLevel: 'log-level', debug: 'debug', tls: 'tls',
     tlsverify: 'tlsverify', tlscacert: 'tlscacert', tlscert: 'tlscert', tlskey: 'tlskey', insecureTcp: 'insecure-tcp', storageDriver: 'storage-driver',
     registryMirror: 'registry-mirrors', insecureRegistry: 'insecure-registries', bip: 'bip', bridge: 'bridge', liveRestore: 'live-restore', group: 'group',
-    defaultRuntime: 'default-runtime', logDriver: 'log-driver', logOpt: 'log-opts', dns: 'dns', dnsSearch: 'dns-search', experimental: 'experimental',
+    defaultRuntime: 'default-runtime', logDriver: 'log-driver', logOpt: 'log-opts', dns: 'dns', dnsSearch: 'dns-search', experimental: 'experimental', defaultShmSize: 'default-shm-size', label: 'labels',
+    maxConcurrentDownloads: 'max-concurrent-downloads', maxConcurrentUploads: 'max-concurrent-uploads', ipForward: 'ip-forward',
     iptables: 'iptables', cdiSpecDir: 'cdi-spec-dirs', cri: 'cri', criSocket: 'cri-socket', cniConfDir: 'cni-conf-dir', cniBinDir: 'cni-bin-dir', criStreamingAddress: 'cri-streaming-address',
   };
   const out: Record<string, unknown> = {};
@@ -185,7 +204,7 @@ function flagValues(opts: Record<string, unknown>): Record<string, unknown> {
     const v = opts[k];
     if (v === undefined) continue;
     if (key === 'log-opts') out[key] = Object.fromEntries((v as string[]).map((s) => { const i = s.indexOf('='); return [s.slice(0, i), s.slice(i + 1)]; }));
-    else if (key === 'iptables') out[key] = v === 'true';
+    else if (key === 'iptables' || key === 'ip-forward') out[key] = v === 'true';
     else out[key] = v;
   }
   const proxies: Record<string, string> = {};
@@ -297,8 +316,8 @@ function finish(cfg: DaemonConfig): DaemonConfig {
   if (cfg.debug) cfg.logLevel = 'debug';
   if (cfg.tlsVerify) cfg.tls = true;
   if (cfg.hosts.length === 0) cfg.hosts = [DEFAULT_SOCKET];
-  if (!['overlay2', 'vfs'].includes(cfg.storageDriver)) throw new ConfigError(`error initializing graphdriver: driver not supported: ${cfg.storageDriver}`);
   validateMirrors(cfg.registryMirrors);
+  validateKnownKeys(cfg);
   for (const [host, urls] of Object.entries(cfg.criRegistryMirrors)) {
     if (!Array.isArray(urls) || !urls.every((u) => typeof u === 'string')) throw new ConfigError(`invalid value for "cri-registry-mirrors" in ${cfg.configFile}: ${host} must map to a list of URLs`);
     validateMirrors(urls);
@@ -317,12 +336,57 @@ function finish(cfg: DaemonConfig): DaemonConfig {
   return cfg;
 }
 
+/**
+ * Values of the keys wharf implements, checked as docker checks them, and the docker keys it
+ * does not implement refused with why (a daemon that silently ignored them would run differently
+ * from what the file says).
+ */
+function validateKnownKeys(cfg: DaemonConfig): void {
+  if (cfg.userlandProxy) {
+    throw new ConfigError('userland-proxy: true is not supported: wharf publishes ports with kernel NAT only (as docker with "userland-proxy": false); leave the key out or set it to false');
+  }
+  const names = Object.keys(cfg.runtimes);
+  if (names.length) {
+    throw new ConfigError(`runtimes: not supported: wharf runs containers with its built-in runc only (runtimes are drivers registered by name in the daemon), so ${names.map((n) => JSON.stringify(n)).join(', ')} cannot be added; leave the key out`);
+  }
+  for (const [key, n] of [['downloads', cfg.maxConcurrentDownloads], ['uploads', cfg.maxConcurrentUploads]] as const) {
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`invalid max concurrent ${key}: ${n} (at least 1)`);
+  }
+  if (cfg.defaultShmSize !== undefined) {
+    let bytes: number;
+    try {
+      bytes = parseBytes(cfg.defaultShmSize);
+    } catch (err) {
+      throw new ConfigError(`invalid default-shm-size ${JSON.stringify(cfg.defaultShmSize)}: ${(err as Error).message}`);
+    }
+    if (bytes <= 0) throw new ConfigError(`invalid default-shm-size ${JSON.stringify(cfg.defaultShmSize)}: must be more than 0`);
+  }
+  validateLabels(cfg.labels);
+}
+
+/** docker's daemon labels: `key=value`, a key given twice only with the same value. */
+function validateLabels(labels: string[]): void {
+  const seen = new Map<string, string>();
+  for (const l of labels) {
+    const i = l.indexOf('=');
+    if (i <= 0) throw new ConfigError(`bad attribute format: ${l}`);
+    const k = l.slice(0, i);
+    const v = l.slice(i + 1);
+    if (seen.has(k) && seen.get(k) !== v) throw new ConfigError(`conflict labels for ${k}=${seen.get(k)} and ${k}=${v}`);
+    seen.set(k, v);
+  }
+}
+
 /** Re-reads the reloadable keys from the file (SIGHUP). Returns the keys that changed. */
 export function reloadConfig(cfg: DaemonConfig): string[] {
   const fromFile = readConfigFile(cfg.configFile, false);
   const fresh = defaults();
   apply(fresh, fromFile);
   validateMirrors(fresh.registryMirrors);
+  validateLabels(fresh.labels);
+  for (const [key, n] of [['downloads', fresh.maxConcurrentDownloads], ['uploads', fresh.maxConcurrentUploads]] as const) {
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`invalid max concurrent ${key}: ${n} (at least 1)`);
+  }
   const changed: string[] = [];
   for (const field of RELOADABLE) {
     const before = JSON.stringify(cfg[field]);

@@ -9,6 +9,9 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createLogger, type Logger } from '../common/logger.ts';
 import { CleanupJournal, isGone, removePathWithin } from '../common/cleanups.ts';
+import { DriverRegistry } from '../common/driver-registry.ts';
+import { InvalidArgumentError, NotFoundError } from '../common/errors.ts';
+import { parseBytes } from '../common/human.ts';
 import { createApiServer } from '../api/server/server.ts';
 import { listen, type Listener } from '../api/server/listeners.ts';
 import type { Route } from '../api/server/context.ts';
@@ -18,9 +21,9 @@ import { SystemService, type InfoSources } from '../engine/system/index.ts';
 import { checkLogDriver } from '../engine/containers/log-config.ts';
 import { logLimits } from '../engine/containers/log-rotation.ts';
 import { validateLogOpts } from '../engine/containers/validate.ts';
-import { reloadConfig, type DaemonConfig } from './config.ts';
+import { ConfigError, reloadConfig, type DaemonConfig } from './config.ts';
 import { configureProxyEnv } from './proxy-env.ts';
-import { proxyFromEnv } from '../registry/client/index.ts';
+import { createTransferShared, proxyFromEnv } from '../registry/client/index.ts';
 import { monotonicUsec, sdNotifier } from './sd-notify.ts';
 import { openDatabase } from '../store/db.ts';
 import { ContentStore } from '../store/content-store.ts';
@@ -41,8 +44,11 @@ import { Overlay2Driver } from '../drivers/snapshot/overlay2/driver.ts';
 import { VfsDriver } from '../drivers/snapshot/vfs/driver.ts';
 import type { SnapshotDriver } from '../drivers/snapshot/contract.ts';
 import { RuncRuntime } from '../drivers/runtime/runc/runtime.ts';
+import type { RuntimeDriver } from '../drivers/runtime/contract.ts';
 import { BridgeNetworkDriver } from '../drivers/network/bridge/driver.ts';
 import type { NetworkDriver } from '../drivers/network/contract.ts';
+import { LocalVolumeDriver } from '../drivers/volume/local/driver.ts';
+import type { VolumeDriver } from '../drivers/volume/contract.ts';
 import { DataRootLock } from './lock.ts';
 import { hostDevices } from './host-devices.ts';
 import { BuildService } from '../engine/build/index.ts';
@@ -105,10 +111,20 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
   // Cleanups that failed (busy mounts, immutable files, …): logged, kept here, replayed below.
   const cleanups = new CleanupJournal(path.join(cfg.dataRoot, 'pending-cleanups.json'), logger);
 
+  // Drivers by name. A new implementation of a kind is one line here (docs/ARCHITECTURE.md).
+  // Snapshot drivers are factories: only the one `storage-driver` names is made (it owns a dir).
+  const snapshotDrivers = new DriverRegistry<SnapshotDriver>('storage', (n) => new ConfigError(`error initializing graphdriver: driver not supported: ${n}`))
+    .registerFactory('overlay2', () => new Overlay2Driver({ root: path.join(cfg.dataRoot, 'overlay2') }))
+    .registerFactory('vfs', () => new VfsDriver({ root: path.join(cfg.dataRoot, 'vfs') }));
+  const runtimes = new DriverRegistry<RuntimeDriver>('runtime', (n) => new InvalidArgumentError(`Unknown runtime specified ${n}`))
+    .register('runc', new RuncRuntime({ execRoot: cfg.execRoot, onCleanupFailure: (kind, id, err) => cleanups.fail(kind, id, err) }));
+  const volumeDrivers = new DriverRegistry<VolumeDriver>('volume', (n) => new NotFoundError(`error looking up volume plugin ${n}: plugin "${n}" not found`))
+    .register('local', new LocalVolumeDriver(path.join(cfg.dataRoot, 'volumes')));
+  // Network drivers: filled below with those whose init() worked (an unknown -d NAME is docker's 404).
+  const networkDrivers = new DriverRegistry<NetworkDriver>('network', (n) => new NotFoundError(`plugin "${n}" not found`));
+
   // Storage: snapshot driver, metadata database, content and layer stores.
-  const snapshots: SnapshotDriver = cfg.storageDriver === 'vfs'
-    ? new VfsDriver({ root: path.join(cfg.dataRoot, 'vfs') })
-    : new Overlay2Driver({ root: path.join(cfg.dataRoot, 'overlay2') });
+  const snapshots = snapshotDrivers.get(cfg.storageDriver);
   for (const t of snapshots.tempLeftovers ?? []) cleanups.fail('remove-path', t.path, new Error(t.error));
   const db = openDatabase(path.join(cfg.dataRoot, 'metadata.db'));
   const content = new ContentStore(path.join(cfg.dataRoot, 'content'));
@@ -122,34 +138,52 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
   if (cfg.logDriver !== 'none') logLimits(cfg.logOpts);
 
   // Execution: runtime (runc + conmon) and networking (bridge + iptables).
-  const runtime = new RuncRuntime({ execRoot: cfg.execRoot, onCleanupFailure: (kind, id, err) => cleanups.fail(kind, id, err) });
+  const runtime = runtimes.find(cfg.defaultRuntime);
+  if (!runtime) throw new ConfigError(`specified default runtime '${cfg.defaultRuntime}' does not exist`);
   const rtVersion = await runtime.version().catch((err: Error) => { warnings.push(`runtime unavailable: ${err.message}`); return undefined; });
   for (const w of rtVersion?.warnings ?? []) { warnings.push(w); logger.warn(w); }
-  let network: NetworkDriver | undefined;
-  if (cfg.iptables) {
-    try {
-      const bridge = new BridgeNetworkDriver({
-        stateDir: path.join(cfg.dataRoot, 'network'), execRoot: cfg.execRoot, bip: cfg.bip, bridgeName: cfg.bridge, logger,
+  // Network drivers by name, each made and init()ed here; one whose init fails is left out and
+  // its `network create -d` answered 501 with why. A second driver (macvlan, ipvlan) is a new
+  // folder src/drivers/network/<name>/ implementing NetworkDriver (contract.ts; its conformance
+  // suite is test/drivers/network-contract.ts) plus one line in this table, e.g.
+  //   macvlan: () => new MacvlanNetworkDriver({ stateDir: path.join(cfg.dataRoot, 'network', 'macvlan'), logger }),
+  const networkFactories: Record<string, () => NetworkDriver> = {
+    ...(cfg.iptables ? {
+      bridge: () => new BridgeNetworkDriver({
+        stateDir: path.join(cfg.dataRoot, 'network'), execRoot: cfg.execRoot, bip: cfg.bip, bridgeName: cfg.bridge, logger, ipForward: cfg.ipForward,
         chainPrefix: cfg.bridge === 'wharf0' ? undefined : cfg.bridge.toUpperCase().replace(/[^A-Z0-9]/g, '').slice(0, 10),
-      });
-      await bridge.init();
-      network = bridge;
+      }),
+    } : {}),
+  };
+  const networkUnavailable: Record<string, string> = {};
+  for (const [name, make] of Object.entries(networkFactories)) {
+    try {
+      const driver = make();
+      await driver.init();
+      networkDrivers.register(name, driver);
     } catch (err) {
-      const msg = `bridge networking unavailable, containers get --network none: ${(err as Error).message}`;
+      const msg = `${name} networking unavailable${name === 'bridge' ? ', containers get --network none' : ''}: ${(err as Error).message}`;
       warnings.push(msg);
       logger.warn(msg);
+      networkUnavailable[name] = `${name} networking is not available in this daemon: ${(err as Error).message}`;
     }
   }
+  if (!networkDrivers.has('bridge')) networkUnavailable.bridge = 'bridge networking is not available in this daemon (started with --iptables=false or without a usable bridge)';
+  // Containers' sandboxes (netns, /etc files) come from the default driver.
+  const network = networkDrivers.find('bridge');
 
-  const volumes = new VolumesService({ db, dataRoot: cfg.dataRoot, events, logger });
+  const volumes = new VolumesService({ db, drivers: volumeDrivers, events, logger });
   const containers = new ContainersService(db, {
     dataRoot: cfg.dataRoot, runtime, snapshots, network, volumes, images: {
       resolve: (ref: string) => {
         const r = images.resolve(ref);
         return { id: r.id, config: (r.config as { config?: Record<string, unknown> }).config ?? {}, topChainId: r.topChainId ?? undefined, size: r.record.size };
       },
+      holdLayers: (key, chainId) => layers.addMount(key, chainId ?? null),
+      releaseLayers: (key) => layers.removeMount(key),
     },
     events, logger, cleanups, noNewPrivileges: cfg.noNewPrivileges, logDriver: cfg.logDriver, logOpts: cfg.logOpts, dns: cfg.dns, cdiSpecDirs: cfg.cdiSpecDirs,
+    dnsSearch: cfg.dnsSearch, defaultRuntime: cfg.defaultRuntime, runtimes, defaultShmSize: cfg.defaultShmSize === undefined ? undefined : parseBytes(cfg.defaultShmSize),
   });
   images.setUsage((imageId: string) => containers.containerUsingImage(imageId));
   volumes.setUsage((name: string) => containers.list({ all: true, size: false, filters: { volume: [name] } }).map((c) => String(c.Id)));
@@ -169,7 +203,8 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     imageCount: () => images.count(),
     storageDriver: () => ({ name: snapshots.name, status: snapshots.status() }),
     registry: () => ({ mirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries }),
-    runtimes: () => ({ default: cfg.defaultRuntime, names: ['runc'] }),
+    runtimes: () => ({ default: cfg.defaultRuntime, names: runtimes.names() }),
+    labels: () => cfg.labels,
     warnings: () => warnings,
     debug: () => cfg.debug,
     liveRestore: () => cfg.liveRestore,
@@ -186,7 +221,9 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
   const daemonIdValue = daemonId(cfg.dataRoot);
   const system = new SystemService({ events, sources, dataRoot: cfg.dataRoot, daemonId: daemonIdValue, loggingDriver: cfg.logDriver });
 
-  const distribution = new DistributionService({ images, db, logger, registryConfig: () => ({ mirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries, proxy: proxyFromEnv() }) });
+  // max-concurrent-downloads/uploads: one cap for the whole daemon (the API's pulls and the CRI's), changed by a reload.
+  const transfers = createTransferShared(cfg.maxConcurrentDownloads, cfg.maxConcurrentUploads);
+  const distribution = new DistributionService({ images, db, logger, shared: transfers, registryConfig: () => ({ mirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries, proxy: proxyFromEnv() }) });
   const tools = new ContainerTools({ containers, images, snapshots, runtime, events });
   const builds = new BuildService({ images, containers, snapshots, dataRoot: cfg.dataRoot, logger, pull: (ref, auth, progress) => distribution.pull({ fromImage: ref, auth, progress }) });
   // What killed builds left (work dirs, `build-*` snapshots) is gone before the API serves.
@@ -197,7 +234,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     ...imageRoutes(Object.assign(images, distribution.imageHooks())),
     ...distributionRoutes(distribution),
     ...volumeRoutes(volumes),
-    ...networkRoutes(new NetworksService({ driver: network, containers, events, logger })),
+    ...networkRoutes(new NetworksService({ drivers: networkDrivers, unavailable: networkUnavailable, containers, events, logger })),
     ...swarmRoutes(),
     ...buildRoutes(builds),
   ];
@@ -231,7 +268,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     }
     logger.info(`CRI streaming server on ${streaming.url}`);
     // The CRI pulls with its own per-registry mirrors (containerd's registry.mirrors), on the same image store.
-    const criDistribution = new DistributionService({ images, db, logger, registryConfig: () => ({ mirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries, proxy: proxyFromEnv(), hostMirrors: cfg.criRegistryMirrors }) });
+    const criDistribution = new DistributionService({ images, db, logger, shared: transfers, registryConfig: () => ({ mirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries, proxy: proxyFromEnv(), hostMirrors: cfg.criRegistryMirrors }) });
     const criDeps: CriDeps = {
       containers, images, events, logger,
       pull: (ref, auth) => criDistribution.pull({ fromImage: ref, auth: auth as Record<string, unknown> | undefined, progress: () => undefined }),
@@ -268,6 +305,8 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     try {
       const changed = reloadConfig(cfg);
       logger.level = cfg.logLevel;
+      transfers.downloadLimit.setLimit(cfg.maxConcurrentDownloads);
+      transfers.uploadLimit.setLimit(cfg.maxConcurrentUploads);
       logger.info('Reloaded configuration', { changed: changed.join(',') });
       events.publish('daemon', 'reload', daemonIdValue, { name: hostname() });
     } catch (err) {
@@ -310,7 +349,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
  */
 async function replayCleanups(
   cleanups: CleanupJournal,
-  o: { runtime: RuncRuntime; snapshots: SnapshotDriver; network: NetworkDriver | undefined; roots: string[]; exists: (id: string) => boolean; running: (id: string) => boolean },
+  o: { runtime: RuntimeDriver; snapshots: SnapshotDriver; network: NetworkDriver | undefined; roots: string[]; exists: (id: string) => boolean; running: (id: string) => boolean },
 ): Promise<void> {
   if (cleanups.pending().length === 0) return;
   const gone = (fn: () => Promise<unknown>) => async () => { try { await fn(); } catch (err) { if (!isGone(err)) throw err; } };
@@ -321,6 +360,7 @@ async function replayCleanups(
       return gone(() => o.network!.destroySandbox(id))();
     },
     'snapshot-unmount': (key) => gone(() => o.snapshots.unmount(key))(),
+    'rootfs-unmount': (id) => gone(() => o.runtime.unmountRootfs(id))(),
     'snapshot-remove': (key) => gone(() => o.snapshots.remove(key))(),
     'remove-path': removePathWithin(o.roots),
   }, (e) => (e.kind === 'snapshot-remove' ? o.exists(e.target) : e.kind !== 'remove-path' && o.running(e.target)));

@@ -8,6 +8,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { NotFoundError } from '../../src/common/errors.ts';
 import { ContainerStartError, type RuntimeDriver } from '../../src/drivers/runtime/contract.ts';
@@ -139,6 +141,29 @@ export function runtimeContract(name: string, setup: () => Promise<RuntimeSubjec
       await rt.kill(id, 9);
       await rt.waitExit(id);
       await rt.delete(id);
+    });
+
+    test('mountRootfs: the snapshot\'s Mount[] at rootfsPath(id), idempotent; unmountRootfs and delete undo it', async () => {
+      const { rt } = s;
+      const id = s.newId();
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-rtroot-'));
+      const [a, b] = ['a', 'b'].map((n) => { const d = path.join(tmp, n); fs.mkdirSync(d); fs.writeFileSync(path.join(d, 'which'), n); return d; });
+      const bind = (source: string) => [{ type: 'bind', source, options: ['rbind', 'rw'] }];
+      try {
+        const root = await rt.mountRootfs(id, bind(a!));
+        assert.equal(root, rt.rootfsPath(id));
+        assert.equal(fs.readFileSync(path.join(root, 'which'), 'utf8'), 'a');
+        assert.equal(await rt.mountRootfs(id, bind(a!)), root, 'idempotent');
+        await rt.unmountRootfs(id);
+        await rt.unmountRootfs(id);
+        assert.equal(fs.readFileSync(path.join(await rt.mountRootfs(id, bind(b!)), 'which'), 'utf8'), 'b', 'mounted again from the new Mount[]');
+        await rt.delete(id);
+        assert.equal(fs.readFileSync(path.join(await rt.mountRootfs(id, bind(a!)), 'which'), 'utf8'), 'a', 'delete unmounted it');
+        await rt.delete(id);
+      } finally {
+        await rt.unmountRootfs(id);
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
     });
 
     test('version names the runtime and lists warnings', async () => {

@@ -16,6 +16,8 @@
  * name is not in KNOWN fails at create as runc does (ContainerStartError 127, docker's text).
  * Signals: SIGKILL always ends the process (137); other terminating signals end it with
  * 128+N unless `ignore`d; signals to a paused container wait for resume (SIGKILL does not).
+ * Rootfs: mountRootfs records the Mount[] in `rootfs` (nothing is mounted) and answers the
+ * source of its one bind mount (the fake snapshots' directory); delete forgets it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,7 +26,7 @@ import { ConflictError, InvalidArgumentError, NotFoundError } from '../../src/co
 import { encodeJsonLogLine, rfc3339NanoUtc } from '../../src/common/json-log.ts';
 import {
   ContainerStartError, type AttachStream, type CreateOptions, type ExecHandle, type ExecOptions, type ExitInfo,
-  type RestoreResult, type RuntimeDriver, type RuntimeState, type RuntimeStatus, type RuntimeVersion,
+  type Mount, type RestoreResult, type RuntimeDriver, type RuntimeState, type RuntimeStatus, type RuntimeVersion,
 } from '../../src/drivers/runtime/contract.ts';
 import type { ProcessSpec } from '../../src/oci/spec-types.ts';
 
@@ -165,6 +167,24 @@ export class FakeRuntime implements RuntimeDriver {
     const p = this.procs.get(id);
     if (!p) throw new NotFoundError(`No such container: ${id}`);
     return p;
+  }
+
+  /** Container id → the Mount[] its rootfs was "mounted" from (mountRootfs until unmountRootfs/delete). */
+  readonly rootfs = new Map<string, Mount[]>();
+
+  async mountRootfs(id: string, mounts: Mount[]): Promise<string> {
+    const m = this.rootfs.get(id) ?? mounts;
+    if (m.length !== 1 || !m[0]!.options.includes('rbind')) throw new InvalidArgumentError(`the fake runtime mounts one bind mount, not ${JSON.stringify(m)}`);
+    this.rootfs.set(id, m);
+    return m[0]!.source;
+  }
+
+  rootfsPath(id: string): string {
+    return this.rootfs.get(id)?.[0]?.source ?? `/fake-rootfs/${id}`;
+  }
+
+  async unmountRootfs(id: string): Promise<void> {
+    this.rootfs.delete(id);
   }
 
   async create(id: string, opts: CreateOptions): Promise<{ pid: number }> {
@@ -313,13 +333,14 @@ export class FakeRuntime implements RuntimeDriver {
   async delete(id: string, force = false): Promise<void> {
     this.calls.push(`delete ${id}${force ? ' force' : ''}`);
     const p = this.procs.get(id);
-    if (!p) return;
+    if (!p) { this.rootfs.delete(id); return; }
     if (p.status === 'running' || p.status === 'paused') {
       if (!force) throw new ConflictError(`cannot delete container ${id}: it is ${p.status}`);
       this.exit(id, 137);
     }
     for (const a of p.attaches.splice(0)) a.end();
     this.procs.delete(id);
+    this.rootfs.delete(id);
   }
 
   async attach(id: string): Promise<AttachStream> {

@@ -5,6 +5,9 @@
  * with its own containers service (restored, as a restarted daemon would) and serves the
  * streams from it: exec, attach and port-forward reach real processes and a real netns.
  */
+import { DriverRegistry } from '../../src/common/driver-registry.ts';
+import { LocalVolumeDriver } from '../../src/drivers/volume/local/driver.ts';
+import type { VolumeDriver } from '../../src/drivers/volume/contract.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -55,7 +58,7 @@ before(async () => {
   const layers = new LayerStore(db, content, snapshots);
   const images = new ImagesService({ db, content, layers, events, driver: snapshots });
   const runtime = new RuncRuntime({ execRoot: d.execRoot, onCleanupFailure: () => {} });
-  const volumes = new VolumesService({ db, dataRoot: d.dataRoot, events, logger });
+  const volumes = new VolumesService({ db, drivers: new DriverRegistry<VolumeDriver>('volume').register('local', new LocalVolumeDriver(path.join(d.dataRoot, 'volumes'))), events, logger });
   containers = new ContainersService(db, {
     dataRoot: d.dataRoot, runtime, snapshots, network: undefined, volumes, images: {
       resolve: (ref: string) => {

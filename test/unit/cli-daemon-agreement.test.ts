@@ -20,7 +20,6 @@ const NOT_READ: Partial<Record<BodyField, string>> = {
   'Config.AttachStdout': 'stored and shown; the client attaches (docker alike)',
   'Config.AttachStderr': 'stored and shown; the client attaches (docker alike)',
   'HostConfig.ContainerIDFile': 'the CLI writes the file; docker\'s daemon ignores it too',
-  'HostConfig.Runtime': 'checked at create (runc is the only runtime)',
   'NetworkingConfig.EndpointsConfig': 'normaliseCreate hands it on as `networking`',
   'HostConfig.Isolation': 'Linux has one isolation; docker accepts "default" only (not checked yet)',
   // Known gaps: accepted and stored, not applied.

@@ -59,7 +59,8 @@ describe('create and start', () => {
     assert.deepEqual(e.actions(id), ['create', 'start']);
     assert.deepEqual(e.runtime.calls, [`create ${id}`, `start ${id}`]);
     assert.equal((await e.runtime.state(id)).status, 'running');
-    assert.equal(e.snapshots.snapshots.get(id)!.mounted, true);
+    // The runtime mounted the root from the snapshot's Mount[] (the hand-off), not the snapshot driver.
+    assert.deepEqual(e.runtime.rootfs.get(id), e.snapshots.mounts(id));
   });
 
   test('start of a running container is 304 and changes nothing', async () => {
@@ -81,6 +82,7 @@ describe('create and start', () => {
     assert.equal(s.StartedAt, ZERO);
     assert.equal(s.FinishedAt, ZERO);
     assert.equal(e.snapshots.snapshots.get(id)!.mounted, false, 'rootfs unmounted again');
+    assert.equal(e.runtime.rootfs.has(id), false, 'rootfs unmounted again (runtime)');
   });
 
   test('a failed start publishes no die event (docker 20.10: only create)', async () => {
@@ -206,6 +208,7 @@ describe('stop and kill', () => {
     assert.equal(e.log.find((x) => x.Action === 'kill')!.Actor.Attributes.signal, '15');
     assert.equal(e.runtime.procs.has(id), false, 'runtime state deleted after the exit');
     assert.equal(e.snapshots.snapshots.get(id)!.mounted, false, 'rootfs unmounted after the exit');
+    assert.equal(e.runtime.rootfs.has(id), false, 'rootfs unmounted after the exit (runtime)');
   });
 
   test('stop of a process that ignores SIGTERM: SIGKILL after the timeout; kill 15, kill 9, die 137, stop', async () => {

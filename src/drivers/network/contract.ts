@@ -3,6 +3,11 @@
  * NAT, published ports and the embedded DNS of user-defined networks. Implementation:
  * bridge (Linux bridge + veth + iptables, `src/drivers/network/bridge/`).
  *
+ * Drivers are registered by name in the composition root (`src/daemon/daemon.ts`, a
+ * `DriverRegistry<NetworkDriver>`): `network create -d NAME` looks NAME up there (unknown:
+ * docker's 404 `plugin "NAME" not found`), and a network's later operations go to the driver
+ * named in its `NetworkInfo.driver`. A second driver is a new folder here and one line there.
+ *
  * Lifecycle (the engine's calls, in order):
  *   await net.init()                        // daemon start: default bridge, sysctls, static rules
  *   await net.restore(liveContainerIds)     // daemon start: rebuild IPAM/rules/DNS/port holds
@@ -42,7 +47,8 @@ export interface NetworkInfo {
   id: string;
   /** `bridge` for the default network. */
   name: string;
-  driver: 'bridge';
+  /** The name of the driver that owns the network (its registry key). */
+  driver: string;
   /** Linux bridge device: `wharf0` (configurable) or `br-<id12>`. */
   bridge: string;
   subnet: string;
@@ -204,7 +210,8 @@ export interface ContainerFiles {
 }
 
 export interface NetworkDriver {
-  readonly name: 'bridge';
+  /** The name it is registered and looked up by (`network create -d`), e.g. `bridge`. */
+  readonly name: string;
   /** Creates/adopts the default bridge and the static rules; idempotent. */
   init(): Promise<void>;
   /** Rebuilds in-memory state (IPAM, DNS, port holds) and re-installs rules from disk. */

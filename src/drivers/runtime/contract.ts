@@ -3,13 +3,16 @@
  * never a Node process per container. Implementation: runc/ (conmon 2.1 + runc 1.1).
  *
  * Lifecycle of a container (call order):
+ *   const rootfs = await rt.mountRootfs(id, snapshots.mounts(id))
+ *       – the snapshot's Mount[] (containerd's hand-off) mounted where the runtime keeps the
+ *         container's root; `rootfs` is the spec's root.path. Idempotent (returns the same path).
  *   const { pid } = await rt.create(id, { spec, tty, openStdin, logPath })
  *       – writes the bundle, starts the monitor, runs `runc create`; state is `created`.
  *       – for `docker run -i`/attach: call rt.attach(id) now, before start, to lose no output.
  *   await rt.start(id)                 // state `running`; a tty gets its initial size here
  *   rt.waitExit(id)                    // resolves once with { exitCode, exitedAt, oomKilled }
  *   rt.kill(id, 15) / pause / resume / resize / exec …   // while running
- *   await rt.delete(id)                // after exit: removes runtime state, bundle, exit files
+ *   await rt.delete(id)                // after exit: removes runtime state, bundle, exit files, unmounts the rootfs
  * A daemon restart builds a new driver on the same execRoot and calls restore(id) for each
  * container it knows; containers keep running, and waitExit works from the exit files.
  *
@@ -32,6 +35,9 @@
 import type { Readable, Writable } from 'node:stream';
 import { InvalidArgumentError, SystemError } from '../../common/errors.ts';
 import type { ProcessSpec, RuntimeSpec } from '../../oci/spec-types.ts';
+import type { Mount } from '../../common/native/mount.ts';
+
+export type { Mount } from '../../common/native/mount.ts';
 
 export type RuntimeStatus = 'created' | 'running' | 'paused' | 'stopped';
 
@@ -142,7 +148,18 @@ export interface RuntimeVersion {
 }
 
 export interface RuntimeDriver {
+  /** The name it is registered and looked up by (`--runtime`, daemon.json `default-runtime`), e.g. `runc`. */
   readonly name: string;
+  /**
+   * Mounts a container's root filesystem from the snapshot driver's Mount[] at the runtime's
+   * own place for it and returns that directory (the spec's root.path; also what cp/export read
+   * while it is mounted). Idempotent: a mounted rootfs is returned as it is.
+   */
+  mountRootfs(id: string, mounts: Mount[]): Promise<string>;
+  /** Where mountRootfs mounts a container's root (inspect GraphDriver.Data.MergedDir), mounted or not. */
+  rootfsPath(id: string): string;
+  /** Unmounts what mountRootfs mounted; idempotent. delete() does it too. */
+  unmountRootfs(id: string): Promise<void>;
   create(id: string, opts: CreateOptions): Promise<{ pid: number }>;
   start(id: string): Promise<void>;
   /** signal: number (15) or name ('SIGTERM', 'TERM'). */
@@ -151,7 +168,7 @@ export interface RuntimeDriver {
   waitExit(id: string): Promise<ExitInfo>;
   pause(id: string): Promise<void>;
   resume(id: string): Promise<void>;
-  /** force: kill a running container first. Without force a running one is a ConflictError. */
+  /** force: kill a running container first. Without force a running one is a ConflictError. Unmounts the rootfs. */
   delete(id: string, force?: boolean): Promise<void>;
   attach(id: string): Promise<AttachStream>;
   resize(id: string, rows: number, cols: number): Promise<void>;

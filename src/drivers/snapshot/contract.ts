@@ -11,7 +11,8 @@
  *
  * Lifecycle of a container rootfs:
  *   const mounts = await driver.prepare(containerKey, topChainId)   // Mount[] for the runtime
- *   … container runs (the runtime mounts `mounts` as its root) …
+ *   … each start: runtime.mountRootfs(id, driver.mounts(containerKey)): the runtime mounts them
+ *     as the container's root (containerd's hand-off); the driver never picks that place …
  *   const tar = driver.diff(containerKey)  // its changes as an OCI layer tar (commit/export)
  *   await driver.remove(containerKey)
  *
@@ -24,12 +25,9 @@
  */
 import type { Readable } from 'node:stream';
 
-/** What the runtime mounts as the container root (containerd core/mount Mount). */
-export interface Mount {
-  type: string;
-  source: string;
-  options: string[];
-}
+/** What the runtime mounts as the container root (containerd core/mount Mount); the runtime contract takes the same type. */
+export type { Mount } from '../../common/native/mount.ts';
+import type { Mount } from '../../common/native/mount.ts';
 
 export interface ApplyResult {
   /** sha256:… of the uncompressed tar as read. */
@@ -58,7 +56,8 @@ export interface StagedLayer {
 }
 
 export interface SnapshotDriver {
-  readonly name: 'overlay2' | 'vfs';
+  /** The name it is registered and looked up by (daemon.json `storage-driver`): `overlay2`, `vfs`. */
+  readonly name: string;
   /** Temp directories (interrupted work, failed removals) the driver could not remove at start. */
   readonly tempLeftovers?: { path: string; error: string }[];
   /** Extracts a layer tar into a new layer snapshot `chainId` on top of `parent`. */
@@ -89,8 +88,9 @@ export interface SnapshotDriver {
   /** Lists changes as docker diff does: kind 0 = modified, 1 = added, 2 = deleted. */
   changes(key: string): Promise<{ Path: string; Kind: 0 | 1 | 2 }[]>;
   /**
-   * Mounts a container snapshot at its own directory (MergedDir) and returns that path, for the
-   * runtime's root.path and for cp/commit/export. Idempotent; `unmount` undoes it (also idempotent).
+   * Mounts a snapshot at its own directory (MergedDir) and returns that path, for the callers
+   * that are no runtime (build steps' file work). Idempotent; `unmount` undoes it (also
+   * idempotent). A container's rootfs is mounted by the runtime from mounts(key) instead.
    */
   mount(key: string): Promise<string>;
   unmount(key: string): Promise<void>;

@@ -39,6 +39,12 @@ export interface ResolvedImage {
 export interface ImageResolver {
   /** Throws NotFoundError `No such image: x:latest` when absent. */
   resolve(ref: string): Promise<ResolvedImage> | ResolvedImage;
+  /**
+   * A container's snapshot `key` holds the layer chain under it (as docker's RW layer does):
+   * no image removal releases those layers until releaseLayers(key) (the layer store's mounts).
+   */
+  holdLayers?(key: string, chainId: string | undefined): void;
+  releaseLayers?(key: string): void;
 }
 
 export interface ContainersDeps {
@@ -59,6 +65,14 @@ export interface ContainersDeps {
   /** Daemon default log options (max-size, max-file), for containers of the default driver. */
   logOpts?: Record<string, string>;
   dns?: string[];
+  /** daemon.json `dns-search`: search domains of containers that give none. */
+  dnsSearch?: string[];
+  /** daemon.json `default-runtime`: the runtime of containers that name none. */
+  defaultRuntime?: string;
+  /** The runtimes by name (`--runtime`): an unknown name is refused at create. */
+  runtimes?: { has(name: string): boolean };
+  /** daemon.json `default-shm-size` in bytes: /dev/shm of containers that give no ShmSize. */
+  defaultShmSize?: number;
   /** Where CDI specs are read (daemon.json `cdi-spec-dirs`); /etc/cdi and /var/run/cdi when absent. */
   cdiSpecDirs?: string[];
 }

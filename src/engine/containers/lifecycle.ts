@@ -78,7 +78,7 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
     if (rec.HostConfig.LogConfig.Type !== 'local') checkLogDriver(rec.HostConfig.LogConfig.Type || 'json-file');
     const log = containerLogSpec(reg, l);
     if (log.driver === 'json-file' && log.path) await upgradeLegacyLog(log.path);
-    const rootfs = await deps.snapshots.mount(id);
+    const rootfs = await deps.runtime.mountRootfs(id, deps.snapshots.mounts(id));
     ensureBindSources(rec.MountPoints);
     prepareVolumes(reg, rec, rootfs);
     const network = await connectNetworks(reg, l);
@@ -180,6 +180,8 @@ async function cleanupAfterRun(reg: ContainerRegistry, l: Live): Promise<void> {
   await reg.cleanups.attempt('runtime-delete', id, () => deps.runtime.delete(id, true));
   releaseVolumes(reg, l.rec);
   await disconnectAll(reg, l).catch((e) => deps.logger.warn(`network cleanup of ${id}: ${(e as Error).message}`));
+  await deps.runtime.unmountRootfs(id).catch((e) => deps.logger.warn(`unmount of ${id}: ${(e as Error).message}`));
+  // A root an earlier wharf mounted at the snapshot's own directory (a live-restored container).
   await deps.snapshots.unmount(id).catch((e) => deps.logger.warn(`unmount of ${id}: ${(e as Error).message}`));
 }
 
@@ -365,6 +367,7 @@ export async function restoreContainers(reg: ContainerRegistry, liveRestore: boo
     if (l && l.rec.State.Running && !l.rec.State.Restarting) continue;
     if (!l && !/^[0-9a-f]{64}$/.test(st.id)) continue;
     await deps.runtime.delete(st.id, true).catch((err: Error) => deps.logger.warn(`removing runtime leftover ${st.id}: ${err.message}`));
+    if (l) await deps.runtime.unmountRootfs(st.id).catch(() => undefined);
     if (l) await deps.snapshots.unmount(st.id).catch(() => undefined);
   }
   await Promise.all([...reg.live.values()].map(async (l) => {

@@ -240,7 +240,7 @@ async function publishPorts(net: NetworkDriver, id: string, ports: PortWish[]): 
 
 function fileOptions(reg: ContainerRegistry, rec: ContainerRecord): FileOptions {
   const hc = rec.HostConfig;
-  return { hostname: rec.Config.Hostname, domainname: rec.Config.Domainname, dns: hc.Dns.length ? hc.Dns : reg.deps.dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions, extraHosts: [...(hc.ExtraHosts ?? []), ...linkHosts(reg, rec)] };
+  return { hostname: rec.Config.Hostname, domainname: rec.Config.Domainname, dns: hc.Dns.length ? hc.Dns : reg.deps.dns, dnsSearch: hc.DnsSearch.length ? hc.DnsSearch : reg.deps.dnsSearch, dnsOptions: hc.DnsOptions, extraHosts: [...(hc.ExtraHosts ?? []), ...linkHosts(reg, rec)] };
 }
 
 /** docker's network connect/disconnect event (Actor = the network). */

@@ -75,8 +75,10 @@ async function removeLocked(reg: ContainerRegistry, l: Live, volumes: boolean): 
   // "Failed cleanups"), and the container is removed all the same.
   await cleanups.attempt('runtime-delete', id, () => deps.runtime.delete(id, true));
   if (deps.network && rec.SandboxKey) await cleanups.attempt('sandbox-destroy', id, () => deps.network!.destroySandbox(id), isGone);
+  await deps.runtime.unmountRootfs(id).catch((err: Error) => { if (!isGone(err)) deps.logger.warn(`rm of ${id}: unmount: ${err.message}`); });
   await deps.snapshots.unmount(id).catch((err: Error) => { if (!(err instanceof NotFoundError) && !isGone(err)) deps.logger.warn(`rm of ${id}: unmount: ${err.message}`); });
   await cleanups.attempt('snapshot-remove', id, () => deps.snapshots.remove(id), (err) => err instanceof NotFoundError || isGone(err));
+  deps.images.releaseLayers?.(id);
   const dir = reg.containerDir(id);
   // Off the event loop: the directory (logs, config) is no longer the API's.
   await cleanups.attempt('remove-path', dir, () => fs.promises.rm(dir, { recursive: true, force: true }));
@@ -122,6 +124,7 @@ export async function finishRemovals(reg: ContainerRegistry): Promise<void> {
     if (key.startsWith('build-') || reg.live.has(key)) continue;
     await snapshots.unmount(key).catch(() => undefined);
     await snapshots.remove(key).catch((err: Error) => reg.deps.logger.warn(`orphan snapshot ${key}: ${err.message}`));
+    reg.deps.images.releaseLayers?.(key);
   }
   let dirs: string[] = [];
   try { dirs = fs.readdirSync(reg.containerDir('.')); } catch { /* none yet */ }

@@ -15,6 +15,7 @@ import type { ContainersDeps } from './deps.ts';
 import { Container, type ContainerHome } from './container.ts';
 import { freshState, statusText, type ContainerRecord, type MountPointRecord } from './record.ts';
 import { normaliseCreate, validateLogOpts, validateName } from './validate.ts';
+import { applyDaemonDefaults } from './daemon-defaults.ts';
 import { validateCapabilities, validateSecurityOpt } from '../../oci/index.ts';
 import { logLimits } from './log-rotation.ts';
 import { checkLogDriver, logPathFor, mergeLogConfig } from './log-config.ts';
@@ -148,6 +149,7 @@ export class ContainerRegistry implements ContainerHome {
 
 export async function createContainer(reg: ContainerRegistry, body: unknown, nameParam: string | null, opts: { job?: boolean; logPath?: string } = {}): Promise<{ Id: string; Warnings: string[] }> {
   const { config, hostConfig, networking } = normaliseCreate(body);
+  applyDaemonDefaults(hostConfig, body, reg.deps);
   validateSecurityOpt(hostConfig.SecurityOpt ?? []);
   hostConfig.LogConfig = mergeLogConfig(hostConfig.LogConfig, reg.deps.logDriver ?? 'json-file', reg.deps.logOpts ?? {});
   validateLogOpts(hostConfig.LogConfig.Type, hostConfig.LogConfig.Config);
@@ -237,11 +239,13 @@ export async function createContainer(reg: ContainerRegistry, body: unknown, nam
   if (opts.job) rec.Job = true;
   try {
     await reg.deps.snapshots.prepare(id, image.topChainId);
+    reg.deps.images.holdLayers?.(id, image.topChainId);
     reg.store.insert(rec);
     reg.saveKept();
   } catch (err) {
     // Undo the half-made container; the create's own error is what the client gets.
     await reg.cleanups.attempt('snapshot-remove', id, () => reg.deps.snapshots.remove(id), isGone);
+    reg.deps.images.releaseLayers?.(id);
     reg.cleanups.attemptSync('remove-path', dir, () => fs.rmSync(dir, { recursive: true, force: true }));
     if (/UNIQUE constraint failed: containers.name/.test((err as Error).message)) {
       throw new ConflictError(`Conflict. The container name "${name}" is already in use by container "${reg.store.idByName(name)}". You have to remove (or rename) that container to be able to reuse that name.`);

@@ -33,6 +33,8 @@ function networksView(rec: ContainerRecord) {
 /** Bytes written by the container (its snapshot's upper layer) and with the image: ps -s / inspect -s. */
 export function containerSizes(reg: ContainerRegistry, rec: ContainerRecord): { SizeRw: number; SizeRootFs: number } {
   const paths = safe(() => reg.deps.snapshots.snapshotPaths(rec.Id)) ?? {};
+  // The root is mounted by the runtime from the snapshot's Mount[], at the runtime's place.
+  if (paths.MergedDir !== undefined) paths.MergedDir = reg.deps.runtime.rootfsPath(rec.Id);
   const upper = paths.UpperDir ?? paths.Dir ?? '';
   const rw = upper ? dirSize(upper) : 0;
   let image = 0;
@@ -71,6 +73,8 @@ export function inspectContainer(reg: ContainerRegistry, ref: string, size = fal
   const rec = reg.get(ref).rec;
   const bridge = rec.Endpoints.bridge;
   const paths = safe(() => reg.deps.snapshots.snapshotPaths(rec.Id)) ?? {};
+  // The root is mounted by the runtime from the snapshot's Mount[], at the runtime's place.
+  if (paths.MergedDir !== undefined) paths.MergedDir = reg.deps.runtime.rootfsPath(rec.Id);
   return {
     Id: rec.Id,
     Created: rec.Created,

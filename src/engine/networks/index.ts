@@ -1,12 +1,13 @@
 /**
  * The networks service (engine): `docker network ls/inspect/create/rm/prune/connect/
- * disconnect` on top of the network driver (bridge networks) plus docker's built-in `host`
- * and `none` networks. Containers join and leave through the containers service, which owns
+ * disconnect` on top of the network drivers, looked up by name (`create -d NAME`; a network's
+ * other operations go to the driver it names), plus docker's built-in `host` and `none` networks. Containers join and leave through the containers service, which owns
  * the container records (their Endpoints and the networks they rejoin at each start).
  */
 import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError, NotImplementedError } from '../../common/errors.ts';
 import { isIPv6 } from 'node:net';
 import type { Logger } from '../../common/logger.ts';
+import type { DriverRegistry } from '../../common/driver-registry.ts';
 import { keptByUntil, pruneUntil } from '../../api/types/docker-time.ts';
 import type { CreateNetworkOptions, IpamPool, NetworkDriver, NetworkInfo } from '../../drivers/network/contract.ts';
 import type { EventBus } from '../events/index.ts';
@@ -26,8 +27,10 @@ export interface NetworkContainers {
 }
 
 export interface NetworksDeps {
-  /** Absent when the daemon runs without bridge networking (`--iptables=false`). */
-  driver?: NetworkDriver;
+  /** The network drivers by name (the composition root registers them; an unknown name is docker's 404). */
+  drivers: DriverRegistry<NetworkDriver>;
+  /** Drivers this daemon knows but runs without (`bridge` with `--iptables=false`): name → why, answered as 501. */
+  unavailable?: Record<string, string>;
   containers: NetworkContainers;
   events: EventBus;
   logger?: Logger;
@@ -116,7 +119,17 @@ export class NetworksService {
   constructor(private readonly deps: NetworksDeps) {}
 
   private created(): string {
-    return this.deps.driver?.listNetworks().find((n) => n.isDefault)?.created ?? '0001-01-01T00:00:00Z';
+    return this.networks().find((n) => n.isDefault)?.created ?? '0001-01-01T00:00:00Z';
+  }
+
+  /** Every network of every registered driver. */
+  private networks(): NetworkInfo[] {
+    return this.deps.drivers.instances().flatMap((d) => d.listNetworks());
+  }
+
+  /** The driver that owns a network (the one its record names). */
+  private owner(info: NetworkInfo): NetworkDriver {
+    return this.deps.drivers.get(info.driver);
   }
 
   /**
@@ -161,7 +174,7 @@ export class NetworksService {
   }
 
   private all(): Resolved[] {
-    const bridges: Resolved[] = (this.deps.driver?.listNetworks() ?? []).map((info) => ({ kind: 'bridge', info }));
+    const bridges: Resolved[] = this.networks().map((info) => ({ kind: 'bridge', info }));
     return [...bridges, ...PREDEFINED.map((p): Resolved => ({ kind: 'predefined', p }))];
   }
 
@@ -188,14 +201,15 @@ export class NetworksService {
     const name = str(body.Name, 'Name');
     if (!name) throw new InvalidArgumentError('network name is required');
     const driverName = str(body.Driver, 'Driver') || 'bridge';
-    if (PREDEFINED.some((p) => p.name === name) || (name === 'bridge' && this.deps.driver?.getNetwork(name)?.isDefault)) {
+    if (PREDEFINED.some((p) => p.name === name) || this.networks().some((n) => n.isDefault && n.name === name)) {
       throw new ForbiddenError(`operation is not permitted on predefined ${name} network `);
     }
-    const sameName = (this.deps.driver?.listNetworks() ?? []).filter((n) => n.name === name);
+    const sameName = this.networks().filter((n) => n.name === name);
     const unique = body.CheckDuplicate === true || !!opts.unique;
     if (sameName.length && unique) throw new ConflictError(`network with name ${name} already exists`);
     if (driverName === 'host' || driverName === 'null') throw new ForbiddenError(`only one instance of "${driverName}" network is allowed`);
-    if (driverName !== 'bridge') throw new NotFoundError(`plugin "${driverName}" not found`);
+    const why = this.deps.unavailable?.[driverName];
+    if (why === undefined) this.deps.drivers.get(driverName); // docker's 404 `plugin "X" not found`
     if (body.ConfigOnly === true || (body.ConfigFrom && typeof body.ConfigFrom === 'object' && (body.ConfigFrom as { Network?: string }).Network)) {
       throw new InvalidArgumentError('config-only networks are not supported');
     }
@@ -203,8 +217,8 @@ export class NetworksService {
     const ipamDriver = str(body.IPAM?.Driver, 'IPAM.Driver');
     if (ipamDriver && ipamDriver !== 'default') throw new NotFoundError(`plugin "${ipamDriver}" not found`);
     const req = ipamRequest(body.IPAM?.Config);
-    const driver = this.deps.driver;
-    if (!driver) throw new NotImplementedError('bridge networking is not available in this daemon (started with --iptables=false or without a usable bridge)');
+    if (why !== undefined) throw new NotImplementedError(why);
+    const driver = this.deps.drivers.get(driverName);
     const info = await driver.createNetwork({
       name, internal: body.Internal === true, labels: strMap(body.Labels, 'Labels'), enableIPv6: body.EnableIPv6 === true,
       options: strMap(body.Options, 'Options'), allowDuplicateName: !unique, ...req,
@@ -222,7 +236,7 @@ export class NetworksService {
     if (users.length) {
       throw new ForbiddenError(`error while removing network: network ${r.info.name} id ${r.info.id} has active endpoints (${users.map((u) => `name:"${u.name}" id:"${u.id.slice(0, 12)}"`).join(', ')})`);
     }
-    await this.deps.driver!.removeNetwork(r.info.id);
+    await this.owner(r.info).removeNetwork(r.info.id);
     this.deps.events.publish('network', 'destroy', r.info.id, { name: r.info.name, type: r.info.driver });
   }
 
@@ -230,14 +244,14 @@ export class NetworksService {
   async prune(filters: Record<string, string[]> = {}): Promise<{ NetworksDeleted: string[] | null }> {
     const cutoff = pruneUntil(filters.until);
     const deleted: string[] = [];
-    for (const info of this.deps.driver?.listNetworks() ?? []) {
+    for (const info of this.networks()) {
       if (info.isDefault) continue;
       if (cutoff !== undefined && keptByUntil(info.created, cutoff)) continue;
       if (filters.label?.length && !labelsMatch(filters.label, info.labels)) continue;
       if (filters['label!']?.length && filters['label!'].some((l) => labelMatches(l, info.labels))) continue;
       if (this.deps.containers.networkAttachments(info.id).length) continue;
       try {
-        await this.deps.driver!.removeNetwork(info.id);
+        await this.owner(info).removeNetwork(info.id);
       } catch (err) {
         // In use by a container that started meanwhile (403 active endpoints) is expected; any
         // other failure keeps the network too, and is logged (docker logs it and goes on).

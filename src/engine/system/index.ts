@@ -33,6 +33,8 @@ export interface InfoSources {
   warnings(): string[];
   debug(): boolean;
   liveRestore(): boolean;
+  /** daemon.json `labels` (`key=value`), as `info` Labels. */
+  labels?(): string[];
   /** CDI spec directories, the devices their specs define and the host's GPUs. */
   devices?(): HostDevices;
   /** `system df`: the services that own images, containers, volumes and build cache. */
@@ -142,7 +144,7 @@ export class SystemService {
       HttpsProxy: maskProxyCredentials(proxyFromEnv().httpsProxy ?? ''),
       NoProxy: proxyFromEnv().noProxy ?? '',
       Name: this.o.name ?? h.hostname,
-      Labels: [],
+      Labels: [...(this.o.sources.labels?.() ?? [])],
       ExperimentalBuild: false,
       ServerVersion: WHARF_VERSION,
       Runtimes: Object.fromEntries(rt.names.map((n) => [n, { path: n }])),

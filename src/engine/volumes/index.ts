@@ -1,6 +1,7 @@
 /**
- * The volumes service (engine): named and anonymous volumes with the `local` driver, metadata
- * in SQLite (store/volume-store.ts), data under `<data-root>/volumes/<name>/_data`.
+ * The volumes service (engine): named and anonymous volumes on the volume drivers, looked up by
+ * name (`local`: data under `<data-root>/volumes/<name>/_data`), metadata in SQLite
+ * (store/volume-store.ts); each volume's calls go to the driver its record names.
  *
  * The API's volume routes call create/list/inspect/remove/prune; the containers engine calls
  * it as its VolumeProvider (ensure at start, unmount when a run ends, release/removeAnonymous
@@ -9,14 +10,14 @@
  * prune.
  */
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
+import type { DriverRegistry } from '../../common/driver-registry.ts';
+import type { VolumeDriver } from '../../drivers/volume/contract.ts';
 import type { Db } from '../../store/db.ts';
 import { VolumeStore, type StoredVolume } from '../../store/volume-store.ts';
 import type { EventBus } from '../events/index.ts';
 import type { VolumeProvider } from '../containers/index.ts';
-import { LocalVolumeDriver } from './local-driver.ts';
 import { ANONYMOUS_LABEL, listFilter, pruneFilter, type Filters } from './filters.ts';
 
 export { ANONYMOUS_LABEL } from './filters.ts';
@@ -44,7 +45,8 @@ export interface VolumeCreateRequest {
 
 export interface VolumesDeps {
   db: Db;
-  dataRoot: string;
+  /** Volume drivers by name (the composition root registers them; `local` is docker's default). */
+  drivers: DriverRegistry<VolumeDriver>;
   events: EventBus;
   logger: Logger;
 }
@@ -68,18 +70,23 @@ function stringMap(v: unknown, what: string): Record<string, string> | null {
 
 export class VolumesService implements VolumeProvider {
   private readonly store: VolumeStore;
-  private readonly local: LocalVolumeDriver;
   /** Containers whose current run has the volume mounted (driver mounts are counted by this). */
   private readonly active = new Map<string, Set<string>>();
   private usage: ((name: string) => string[]) | undefined;
 
   constructor(private readonly deps: VolumesDeps) {
     this.store = new VolumeStore(deps.db);
-    this.local = new LocalVolumeDriver(path.join(deps.dataRoot, 'volumes'));
     // Start: a removal a killed daemon cut short is finished (its row goes too).
-    for (const name of this.local.recover((n) => !!this.store.get(n), (m) => deps.logger.warn(m))) {
-      if (this.store.get(name)) this.store.remove(name);
+    for (const driver of deps.drivers.names().map((n) => deps.drivers.get(n))) {
+      for (const name of driver.recover((n) => this.store.get(n)?.Driver === driver.name, (m) => deps.logger.warn(m))) {
+        if (this.store.get(name)?.Driver === driver.name) this.store.remove(name);
+      }
     }
+  }
+
+  /** The driver a volume's record names. */
+  private driverOf(v: StoredVolume): VolumeDriver {
+    return this.deps.drivers.get(v.Driver);
   }
 
   /** Which containers refer to a volume (the daemon wires the containers service in). */
@@ -93,7 +100,7 @@ export class VolumesService implements VolumeProvider {
   }
 
   private view(v: StoredVolume): VolumeView {
-    return { CreatedAt: v.CreatedAt, Driver: v.Driver, Labels: v.Labels, Mountpoint: this.local.dataDir(v.Name), Name: v.Name, Options: v.Options, Scope: 'local' };
+    return { CreatedAt: v.CreatedAt, Driver: v.Driver, Labels: v.Labels, Mountpoint: this.driverOf(v).dataDir(v.Name), Name: v.Name, Options: v.Options, Scope: 'local' };
   }
 
   private get(name: string): StoredVolume {
@@ -102,25 +109,37 @@ export class VolumesService implements VolumeProvider {
     return v;
   }
 
-  private createLocked(name: string, labels: Record<string, string> | null, options: Record<string, string> | null): { vol: StoredVolume; created: boolean } {
+  /** The driver registered as `name`; docker's 404 for an unknown one (`create NAME: ` first when a volume is named). */
+  private lookup(driverName: string, volume?: string): VolumeDriver {
+    try {
+      return this.deps.drivers.get(driverName);
+    } catch (err) {
+      if (volume && err instanceof NotFoundError) throw new NotFoundError(`create ${volume}: ${err.message}`);
+      throw err;
+    }
+  }
+
+  private createLocked(name: string, labels: Record<string, string> | null, options: Record<string, string> | null, driverName = 'local'): { vol: StoredVolume; created: boolean } {
     const existing = this.store.get(name);
     if (existing) return { vol: existing, created: false };
     validateVolumeName(name);
-    this.local.validateOptions(options);
-    const vol: StoredVolume = { Name: name, Driver: 'local', CreatedAt: rfc3339(new Date()), Labels: labels, Options: options };
-    this.local.create(name);
+    const driver = this.lookup(driverName, name);
+    driver.validateOptions(options);
+    const vol: StoredVolume = { Name: name, Driver: driver.name, CreatedAt: rfc3339(new Date()), Labels: labels, Options: options };
+    driver.create(name);
     if (!this.store.insert(vol)) return { vol: this.store.get(name)!, created: false };
-    this.deps.events.publish('volume', 'create', name, { driver: 'local' });
+    this.deps.events.publish('volume', 'create', name, { driver: driver.name });
     return { vol, created: true };
   }
 
   /** POST /volumes/create: idempotent for an existing name with the same driver. */
   create(req: VolumeCreateRequest): VolumeView {
-    const driver = req.Driver || 'local';
-    if (driver !== 'local') throw new NotFoundError(`error looking up volume plugin ${driver}: plugin "${driver}" not found`);
+    if (req.Driver !== undefined && req.Driver !== null && typeof req.Driver !== 'string') throw new InvalidArgumentError('invalid volume driver: expected a string');
     if (req.Name !== undefined && typeof req.Name !== 'string') throw new InvalidArgumentError('invalid volume name: expected a string');
     const name = req.Name || randomBytes(32).toString('hex');
-    return this.view(this.createLocked(name, stringMap(req.Labels, 'labels'), stringMap(req.DriverOpts, 'driver options')).vol);
+    // Looked up first: an unknown driver is refused even for a name that exists (docker's order).
+    const driver = this.lookup(req.Driver || 'local', name);
+    return this.view(this.createLocked(name, stringMap(req.Labels, 'labels'), stringMap(req.DriverOpts, 'driver options'), driver.name).vol);
   }
 
   inspect(name: string): VolumeView {
@@ -146,7 +165,7 @@ export class VolumesService implements VolumeProvider {
 
   private destroy(v: StoredVolume): void {
     this.active.delete(v.Name);
-    this.local.remove(v.Name);
+    this.driverOf(v).remove(v.Name);
     this.store.remove(v.Name);
     this.deps.events.publish('volume', 'destroy', v.Name, { driver: v.Driver });
   }
@@ -161,7 +180,7 @@ export class VolumesService implements VolumeProvider {
     let reclaimed = 0;
     for (const v of this.store.all()) {
       if (!keep(v) || this.users(v.Name).length) continue;
-      const size = this.local.size(v.Name);
+      const size = this.driverOf(v).size(v.Name);
       try {
         this.destroy(v);
       } catch (err) {
@@ -177,27 +196,29 @@ export class VolumesService implements VolumeProvider {
 
   /** `system df`: every volume with its size and how many containers refer to it. */
   diskUsage(): VolumeView[] {
-    return this.store.all().map((v) => ({ ...this.view(v), UsageData: { Size: this.local.size(v.Name), RefCount: this.users(v.Name).length } }));
+    return this.store.all().map((v) => ({ ...this.view(v), UsageData: { Size: this.driverOf(v).size(v.Name), RefCount: this.users(v.Name).length } }));
   }
 
   // VolumeProvider (the containers engine).
 
-  ensure(name: string, opts: { anonymous: boolean; containerId: string; labels?: Record<string, string>; driverOpts?: Record<string, string>; destination?: string; rw?: boolean; propagation?: string }): { mountpoint: string; created: boolean } {
+  ensure(name: string, opts: { anonymous: boolean; containerId: string; labels?: Record<string, string>; driverOpts?: Record<string, string>; driver?: string; destination?: string; rw?: boolean; propagation?: string }): { mountpoint: string; created: boolean } {
     const labels = opts.anonymous ? { ...(opts.labels ?? {}), [ANONYMOUS_LABEL]: '' } : (opts.labels ?? null);
-    const { vol, created } = this.createLocked(name, labels, opts.driverOpts ?? null);
+    const { vol, created } = this.createLocked(name, labels, opts.driverOpts ?? null, opts.driver || 'local');
     const users = this.active.get(name) ?? new Set<string>();
-    this.local.mount(name, vol.Options);
+    const driver = this.driverOf(vol);
+    driver.mount(name, vol.Options);
     users.add(opts.containerId);
     this.active.set(name, users);
     this.store.addRef(name, opts.containerId);
     this.deps.events.publish('volume', 'mount', name, {
       container: opts.containerId, destination: opts.destination ?? '', driver: vol.Driver, propagation: opts.propagation ?? '', 'read/write': String(opts.rw ?? true),
     });
-    return { mountpoint: this.local.dataDir(name), created };
+    return { mountpoint: driver.dataDir(name), created };
   }
 
   isEmpty(name: string): boolean {
-    return this.local.isEmpty(name);
+    const v = this.store.get(name);
+    return v ? this.driverOf(v).isEmpty(name) : true;
   }
 
   unmount(name: string, containerId: string): void {
@@ -209,7 +230,7 @@ export class VolumesService implements VolumeProvider {
     if (users.size === 0) {
       this.active.delete(name);
       try {
-        this.local.unmount(name);
+        this.driverOf(vol).unmount(name);
       } catch (err) {
         this.deps.logger.warn(`unmount of volume ${name}: ${(err as Error).message}`);
       }

@@ -30,8 +30,22 @@ export class InflightGroup<T> {
 export class Limiter {
   private active = 0;
   private readonly queue: (() => void)[] = [];
-  constructor(readonly limit: number) {
+  constructor(private limitValue: number) {
+    if (!(limitValue >= 1)) throw new Error('limit must be at least 1');
+  }
+
+  get limit(): number {
+    return this.limitValue;
+  }
+
+  /** Changes the cap (daemon.json reload): a higher one starts queued work now, a lower one lets running work finish. */
+  setLimit(limit: number): void {
     if (!(limit >= 1)) throw new Error('limit must be at least 1');
+    this.limitValue = limit;
+    while (this.active < this.limitValue && this.queue.length) {
+      this.active++;
+      this.queue.shift()!();
+    }
   }
 
   /** Runs `fn` when a slot is free; `onWait` is called once if it had to queue. */
@@ -43,7 +57,8 @@ export class Limiter {
     try {
       return await fn();
     } finally {
-      const next = this.queue.shift();
+      // The slot passes to the next waiter, unless a lowered limit wants it back.
+      const next = this.active <= this.limitValue ? this.queue.shift() : undefined;
       if (next) next();
       else this.active--;
     }

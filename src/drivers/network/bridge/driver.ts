@@ -48,6 +48,8 @@ export interface BridgeDriverOptions {
   /** Host resolv.conf (upstreams of the embedded DNS, base of containers' resolv.conf). */
   resolvConfPath?: string;
   logger?: Logger;
+  /** docker's `ip-forward`: set net.ipv4.ip_forward=1 at init (default); false leaves the host's setting. */
+  ipForward?: boolean;
 }
 
 export class BridgeNetworkDriver implements NetworkDriver {
@@ -91,7 +93,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
   init(): Promise<void> {
     return this.serial(async () => {
       nativeAvailable(); // load koffi now, not on the first container start
-      writeSysctl('net.ipv4.ip_forward', '1');
+      if (this.opts.ipForward !== false) writeSysctl('net.ipv4.ip_forward', '1');
       await prepareNetnsDir(this.netnsDir);
       const gw = ipam.ipToInt(this.bip.split('/')[0]!);
       const subnet = ipam.formatCidr(ipam.parseCidr(this.bip));

@@ -12,6 +12,8 @@
  *   pids/<id>.pid              container init pid (runc --pid-file)
  *   pids/<id>.conmon.pid       monitor pid (conmon --conmon-pidfile)
  *   persist/<id>/              conmon --persist-dir: exit, oom
+ *   rootfs/<id>/               the container's root: the snapshot's Mount[] mounted here
+ *                              (mountRootfs), outside the bundle so no bundle cleanup reaches it
  *   tmp/                       conmon TMPDIR (console sockets)
  */
 import fs from 'node:fs';
@@ -32,13 +34,14 @@ export class Layout {
   pidFile(id: string) { return path.join(this.pids, `${id}.pid`); }
   conmonPidFile(id: string) { return path.join(this.pids, `${id}.conmon.pid`); }
   persist(id: string) { return path.join(this.base, 'persist', id); }
+  rootfs(id: string) { return path.join(this.base, 'rootfs', id); }
   /** conmon's socket-dir entry for an id: short, so `<socks>/<name>/attach` fits sun_path (108 bytes). */
   sockName(id: string) { return id.length > 24 ? id.slice(0, 24) : id; }
   attachSocket(id: string) { return path.join(this.socks, this.sockName(id), 'attach'); }
   execDir(id: string, execId: string) { return path.join(this.bundle(id), 'x', execId); }
 
   ensure(): void {
-    for (const d of [this.runcRoot, this.exits, this.socks, this.pids, this.tmp, path.join(this.base, 'b'), path.join(this.base, 'persist')]) {
+    for (const d of [this.runcRoot, this.exits, this.socks, this.pids, this.tmp, path.join(this.base, 'b'), path.join(this.base, 'persist'), path.join(this.base, 'rootfs')]) {
       fs.mkdirSync(d, { recursive: true, mode: 0o700 });
     }
   }

@@ -23,6 +23,7 @@ import { cgroupOomKilled, processAlive, readPidFile, rmQuiet, unlinkQuiet, write
 import { RuncCli, run, runcError } from './runc-cli.ts';
 import { parseConmonVersion, parseRuncVersion, runtimeWarnings } from './version.ts';
 import { onlyErrno } from '../../../common/cleanups.ts';
+import { isMountPoint, mountAll, unmount, type Mount } from '../../../common/native/mount.ts';
 
 export interface RuncRuntimeOptions {
   /** Daemon exec root (e.g. /run/wharf); the driver owns `<execRoot>/runtime/`. */
@@ -79,6 +80,36 @@ export class RuncRuntime implements RuntimeDriver {
       conmonBin: this.conmonBin, runcBin: this.runc.bin, runcRoot: this.runc.root,
       socketDir: this.layout.socks, tmpDir: this.layout.tmp, cgroupProcs: this.cgroupProcs,
     };
+  }
+
+  async mountRootfs(id: string, mounts: Mount[]): Promise<string> {
+    checkId(id);
+    const target = this.layout.rootfs(id);
+    if (isMountPoint(target)) return target;
+    if (mounts.length === 0) throw new ConflictError(`container ${id} has no root filesystem to mount`);
+    fs.mkdirSync(target, { recursive: true, mode: 0o700 });
+    try {
+      mountAll(mounts, target);
+    } catch (err) {
+      // A partial mount (the first of several) is undone; the empty directory goes.
+      for (let i = 0; i < 16 && isMountPoint(target); i++) unmount(target);
+      try { fs.rmdirSync(target); } catch { /* kept: retried at the next unmount */ }
+      throw err;
+    }
+    return target;
+  }
+
+  rootfsPath(id: string): string {
+    checkId(id);
+    return this.layout.rootfs(id);
+  }
+
+  async unmountRootfs(id: string): Promise<void> {
+    checkId(id);
+    const target = this.layout.rootfs(id);
+    for (let i = 0; i < 16 && isMountPoint(target); i++) unmount(target);
+    // rmdir, never a recursive removal: a directory still holding files is a rootfs still mounted.
+    try { fs.rmdirSync(target); } catch (err) { onlyErrno(err, 'ENOENT'); }
   }
 
   async create(id: string, o: CreateOptions): Promise<{ pid: number }> {
@@ -188,6 +219,7 @@ export class RuncRuntime implements RuntimeDriver {
     checkId(id);
     if (!this.runcKnows(id)) {
       await this.cleanupFiles(id);
+      await this.unmountRootfs(id);
       this.waits.delete(id);
       return;
     }
@@ -205,6 +237,7 @@ export class RuncRuntime implements RuntimeDriver {
       if (r.code !== 0 && (await this.runc.state(id))) throw runcError('delete', id, r.code, r.stderr);
     }
     await this.cleanupFiles(id);
+    await this.unmountRootfs(id);
     this.waits.delete(id);
   }
 

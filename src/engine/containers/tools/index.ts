@@ -95,9 +95,11 @@ export class ContainerTools {
   async #withRootfs<T>(ref: string, fn: (root: string, l: Live) => Promise<T>, volumes = false): Promise<T> {
     const l = this.#reg.get(ref);
     const id = l.rec.Id;
-    if (l.rec.State.Running) return fn(await this.#d.snapshots.mount(id), l);
+    // The rootfs is where the runtime mounts it from the snapshot's Mount[] (a start shares it).
+    const mountRootfs = () => this.#d.runtime.mountRootfs(id, this.#d.snapshots.mounts(id));
+    if (l.rec.State.Running) return fn(await mountRootfs(), l);
     const root = await this.#reg.serial(l, async () => {
-      const r = await this.#d.snapshots.mount(id);
+      const r = await mountRootfs();
       this.#mountRefs.set(id, (this.#mountRefs.get(id) ?? 0) + 1);
       if (volumes) {
         const n = this.#volumeRefs.get(id) ?? 0;
@@ -136,7 +138,7 @@ export class ContainerTools {
     const n = (this.#mountRefs.get(id) ?? 1) - 1;
     if (n > 0) { this.#mountRefs.set(id, n); return; }
     this.#mountRefs.delete(id);
-    if (!l.rec.State.Running && this.#reg.live.has(id)) await this.#reg.cleanups.attempt('snapshot-unmount', id, () => this.#d.snapshots.unmount(id), isGone);
+    if (!l.rec.State.Running && this.#reg.live.has(id)) await this.#reg.cleanups.attempt('rootfs-unmount', id, () => this.#d.runtime.unmountRootfs(id), isGone);
   }
 
   async stats(ref: string, stream: boolean, oneShot: boolean, out: StatsWriter, signal: AbortSignal): Promise<void> {

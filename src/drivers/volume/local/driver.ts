@@ -15,14 +15,15 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { InvalidArgumentError, SystemError } from '../../common/errors.ts';
-import { onlyErrno } from '../../common/cleanups.ts';
+import { InvalidArgumentError, SystemError } from '../../../common/errors.ts';
+import { onlyErrno } from '../../../common/cleanups.ts';
+import type { VolumeDriver } from '../contract.ts';
 
 const VALID_OPTS = new Set(['type', 'device', 'o', 'size']);
 /** Prefix of a volume directory being removed (see remove/recover). */
 const REMOVING = '.tmp-rm-';
 
-export class LocalVolumeDriver {
+export class LocalVolumeDriver implements VolumeDriver {
   readonly name = 'local';
 
   constructor(readonly root: string) {
