@@ -5,7 +5,7 @@
  */
 import readline from 'node:readline';
 import type { Readable } from 'node:stream';
-import { humanSize } from '../common/human.ts';
+import { progressBar } from '../api/types/json-progress.ts';
 
 export interface JsonMessage {
   status?: string;
@@ -21,17 +21,6 @@ export interface JsonMessage {
 
 /** A `{"error": …}` message in the stream. */
 export class JsonMessageError extends Error {}
-
-/** Docker's progress bar: `[=====>      ]  12.3MB/45.6MB`. */
-export function progressBar(current: number, total: number, width = 120): string {
-  if (current <= 0 && total <= 0) return '';
-  if (total <= 0) return humanSize(current).padStart(8);
-  let pct = Math.floor((current / total) * 100 / 2);
-  if (pct > 50) pct = 50;
-  const box = width > 110 ? `[${'='.repeat(pct)}>${' '.repeat(Math.max(0, 50 - pct))}] ` : '';
-  const numbers = current > total ? '' : `${humanSize(current).padStart(8)}/${humanSize(total)}`;
-  return box + numbers;
-}
 
 export class ProgressRenderer {
   #ids = new Map<string, number>();

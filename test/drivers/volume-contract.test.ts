@@ -1,5 +1,6 @@
 /** The VolumeDriver contract suite against local (its tmpfs mounts as root) and the unit tests' fake. */
-import { isMountPoint, LocalVolumeDriver } from '../../src/drivers/volume/local/driver.ts';
+import { LocalVolumeDriver } from '../../src/drivers/volume/local/driver.ts';
+import { isMountPoint } from '../../src/common/native/mount.ts';
 import { FakeVolumeDriver } from '../fakes/volume-driver.ts';
 import { volumeContract } from './volume-contract.ts';
 

@@ -8,11 +8,11 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { StreamingServer } from '../../src/cri/streaming/index.ts';
+import { sharedPath } from '../helpers/shared.ts';
 
 const PROTO = `syntax = "proto3";
 package runtime.v1;
@@ -75,7 +75,7 @@ export async function startFakeCri(streaming: StreamingServer, dir: string, wrap
 
 /** crictl v1.26.1 from the shared tools, unpacked once; undefined when not available here. */
 export function crictlBinary(): string | undefined {
-  const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/tools/cri-tools/crictl.xz');
+  const src = sharedPath('tools', 'cri-tools', 'crictl.xz');
   const dst = path.join(os.tmpdir(), 'wharf-test-crictl-v1.26.1');
   if (fs.existsSync(dst)) return dst;
   if (!fs.existsSync(src)) return undefined;

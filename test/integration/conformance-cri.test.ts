@@ -19,6 +19,7 @@ import { startOurRegistry, USER, PASS, type TestRegistry } from './distribution-
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { REPO } from '../helpers/daemon.ts';
+import { sharedPath } from '../helpers/shared.ts';
 
 /** A plain gRPC client of the vendored api.proto, for answers crictl does not show as they are. */
 function criClient(socket: string) {
@@ -29,7 +30,7 @@ function criClient(socket: string) {
   return { call, stream: (method: string, req: Record<string, unknown>) => rt[method](req) as grpc.ClientReadableStream<any>, close: () => rt.close() };
 }
 
-const TOOLS = path.join(REPO, '../shared/tools/cri-tools/crictl.xz');
+const TOOLS = sharedPath('tools', 'cri-tools', 'crictl.xz');
 const skip = !fs.existsSync(TOOLS) ? 'crictl (cri-tools) is not available' : false;
 
 let d: TestDaemon;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JsonMessageError, ProgressRenderer, progressBar } from '../../src/cli/progress.ts';
+import { JsonMessageError, ProgressRenderer } from '../../src/cli/progress.ts';
+import { progressBar } from '../../src/api/types/json-progress.ts';
 
 function render(terminal: boolean, msgs: object[]): string {
   let out = '';
@@ -38,4 +39,7 @@ test('progress bar', () => {
   assert.equal(progressBar(0, 0), '');
   assert.equal(progressBar(1000, 1000, 80), '     1kB/1kB');
   assert.equal(progressBar(2_000_000, 0), '     2MB');
+  assert.equal(progressBar(1_234_567, 45_670_000, 80), ' 1.235MB/45.67MB', 'go-units HumanSize: 4 significant digits');
+  assert.equal(progressBar(300, 200, 120), `[${'='.repeat(50)}>] ` + '    300B', 'a current above the total shows alone, the box full');
+  assert.equal(progressBar(0, undefined), '');
 });

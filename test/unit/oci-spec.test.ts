@@ -1,18 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '../../src/common/errors.ts';
 import {
   DEFAULT_CAPABILITIES, buildExecProcess, buildRlimits, buildRuntimeSpec, capabilityMask, daemonHardLimits,
   defaultSeccomp, maskedPaths, parseSecurityOpt, resolveCapabilities, resolveUser, validateSecurityOpt,
 } from '../../src/oci/index.ts';
 import { busyboxRootfsDir } from '../helpers/busybox-rootfs.ts';
+import { sharedPath } from '../helpers/shared.ts';
 
-/** shared/ lies beside the repository (../shared from its root), wherever it is checked out. */
-const SHARED = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared');
-const reference = JSON.parse(fs.readFileSync(path.join(SHARED, 'specs/moby-default-seccomp.json'), 'utf8'));
+/** From ../shared beside the repository, wherever it is checked out (test/helpers/shared.ts). */
+const reference = JSON.parse(fs.readFileSync(sharedPath('specs', 'moby-default-seccomp.json'), 'utf8'));
 
 test('default capabilities are docker\'s 14 (CapEff a80425fb)', () => {
   assert.equal(DEFAULT_CAPABILITIES.length, 14);

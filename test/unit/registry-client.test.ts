@@ -9,18 +9,18 @@ import {
   encodeRegistryAuth,
   endpointsFor,
   familiarString,
-  humanSize,
   InflightGroup,
   isInsecureRegistry,
   Limiter,
   parseChallenges,
   parseManifest,
   parseReference,
-  progressBar,
   selectPlatform,
   type ImageIndex,
 } from '../../src/registry/client/index.ts';
 import { formatRegistryErrors } from '../../src/registry/client/errors.ts';
+import { humanSize } from '../../src/common/human.ts';
+import { progressBar } from '../../src/api/types/json-progress.ts';
 
 const plain = (x: unknown): unknown => JSON.parse(JSON.stringify(x));
 
@@ -116,9 +116,9 @@ describe('manifests and platforms', () => {
 
 describe('progress text', () => {
   it('formats sizes and bars like docker', () => {
-    assert.equal(humanSize(527), '527B');
-    assert.equal(humanSize(3200), '3.2kB');
-    assert.equal(humanSize(1234567), '1.235MB');
+    assert.equal(humanSize(527, 4), '527B');
+    assert.equal(humanSize(3200, 4), '3.2kB');
+    assert.equal(humanSize(1234567, 4), '1.235MB');
     assert.equal(progressBar(50, 100), `[${'='.repeat(25)}>${' '.repeat(25)}]      50B/100B`);
   });
 });

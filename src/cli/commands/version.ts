@@ -3,8 +3,9 @@ import { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { formatTyped, parseFormat } from '../format.ts';
 import { TemplateError, tabwriteText } from '../../common/go-template/index.ts';
+import { goArch } from '../../common/host.ts';
 
-export const CLIENT = { Platform: { Name: 'Wharf' }, Version: '0.1.0', ApiVersion: '1.47', DefaultAPIVersion: '1.47', GitCommit: 'wharf', GoVersion: `node${process.versions.node}`, Os: 'linux', Arch: process.arch === 'x64' ? 'amd64' : process.arch, BuildTime: '', Context: 'default' };
+export const CLIENT = { Platform: { Name: 'Wharf' }, Version: '0.1.0', ApiVersion: '1.47', DefaultAPIVersion: '1.47', GitCommit: 'wharf', GoVersion: `node${process.versions.node}`, Os: 'linux', Arch: goArch(), BuildTime: '', Context: 'default' };
 
 /** docker adds an Engine component when the server lists none. */
 function withEngine(server: Record<string, unknown>): Record<string, unknown> {

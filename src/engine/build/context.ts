@@ -46,6 +46,21 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
+/**
+ * A COPY/ADD source as context paths, the one rule for both contexts (the received one and a
+ * stage's or image's root for `--from`): confined to the context, a wildcard pattern matched
+ * against every path `walk` lists (none is an error), else the cleaned path itself.
+ */
+export function sourcePaths(src: string, cmd: string, walk: () => string[]): { clean: string; rels: string[]; glob: boolean } {
+  const clean = path.posix.normalize(src.replace(/^\/+/, '') || '.');
+  if (clean === '..' || clean.startsWith('../')) throw new InvalidArgumentError(`forbidden path outside the build context: ${src} ()`);
+  if (!GLOB.test(clean)) return { clean, rels: [clean], glob: false };
+  const re = globToRegExp(clean);
+  const rels = walk().filter((rel) => re.test(rel));
+  if (rels.length === 0) throw new InvalidArgumentError(`${cmd} failed: no source files were specified`);
+  return { clean, rels, glob: true };
+}
+
 export class BuildContext {
   /** `strict`: symlinks that lead out are errors (the context); otherwise they resolve in scope (an image rootfs). */
   private constructor(readonly root: string, private readonly strict = true) {}
@@ -79,14 +94,8 @@ export class BuildContext {
 
   /** Sources of a COPY/ADD: one path or a wildcard pattern, confined to the context. */
   sources(src: string, cmd: string): ContextSource[] {
-    const clean = path.posix.normalize(src.replace(/^\/+/, '') || '.');
-    if (clean === '..' || clean.startsWith('../')) throw new InvalidArgumentError(`forbidden path outside the build context: ${src} ()`);
-    if (GLOB.test(clean)) {
-      const re = globToRegExp(clean);
-      const hits = this.walk().filter((rel) => re.test(rel));
-      if (hits.length === 0) throw new InvalidArgumentError(`${cmd} failed: no source files were specified`);
-      return hits.map((rel) => ({ rel, host: this.resolve(rel, src) }));
-    }
+    const { clean, rels, glob } = sourcePaths(src, cmd, () => this.walk());
+    if (glob) return rels.map((rel) => ({ rel, host: this.resolve(rel, src) }));
     const host = this.resolve(clean, src);
     if (!fs.existsSync(host) && !isLink(host)) {
       throw new InvalidArgumentError(`${cmd} failed: file not found in build context or excluded by .dockerignore: stat ${clean}: file does not exist`);

@@ -28,12 +28,11 @@ import { matchesDockerignore, readDockerignore } from '../../common/dockerignore
 import { InvalidArgumentError } from '../../common/errors.ts';
 import { TarPushReader } from '../../common/tar/push-reader.ts';
 import { forEachPlainChunk } from './archive.ts';
-import { globToRegExp } from './context.ts';
+import { sourcePaths } from './context.ts';
 import { clear, entryName, OutsideRootError, type Owner } from './scoped-fs.ts';
 import { Spool } from './spool.ts';
 
 const MAX_LINKS = 255;
-const GLOB = /[*?[]/;
 const COPY_BUF = 1 << 20;
 /** Context bytes kept in memory before the spool goes to disk. */
 export const SPOOL_MEMORY = 256 << 20;
@@ -268,15 +267,7 @@ export class ReceivedContext {
 
   /** Sources of a COPY/ADD: one path or a wildcard pattern, confined to the context. */
   sources(src: string, cmd: string): CtxSource[] {
-    const clean = path.posix.normalize(src.replace(/^\/+/, '') || '.');
-    if (clean === '..' || clean.startsWith('../')) throw new InvalidArgumentError(`forbidden path outside the build context: ${src} ()`);
-    if (GLOB.test(clean)) {
-      const re = globToRegExp(clean);
-      const hits = this.walk().filter((rel) => re.test(rel));
-      if (hits.length === 0) throw new InvalidArgumentError(`${cmd} failed: no source files were specified`);
-      return hits.map((rel) => ({ rel, node: this.find(rel, src, cmd) }));
-    }
-    return [{ rel: clean, node: this.find(clean, src, cmd) }];
+    return sourcePaths(src, cmd, () => this.walk()).rels.map((rel) => ({ rel, node: this.find(rel, src, cmd) }));
   }
 
   private find(rel: string, src: string, cmd: string): CtxNode {

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ConflictError, InvalidArgumentError } from '../../common/errors.ts';
 import { keptByUntil, pruneUntil } from '../../api/types/docker-time.ts';
+import { pruneLabelsMatch } from '../../api/types/labels.ts';
 import type { Db } from '../../store/db.ts';
 import type { ContainersDeps } from './deps.ts';
 import { ContainerRegistry, createContainer, renameContainer, waitContainer } from './service.ts';
@@ -87,12 +88,10 @@ export class ContainersService {
   prune(filters: Record<string, string[]>) {
     for (const k of Object.keys(filters)) if (!['until', 'label', 'label!'].includes(k)) throw new InvalidArgumentError(`invalid filter '${k}'`);
     const cutoff = pruneUntil(filters.until);
-    const has = (labels: Record<string, string>, l: string) => { const i = l.indexOf('='); const k = i < 0 ? l : l.slice(0, i); return k in labels && (i < 0 || labels[k] === l.slice(i + 1)); };
     return pruneContainers(this.registry, (id) => {
       const rec = this.registry.live.get(id)!.rec;
       if (cutoff !== undefined && keptByUntil(rec.Created, cutoff)) return false;
-      if ((filters['label!'] ?? []).some((l) => has(rec.Config.Labels, l))) return false;
-      return (filters.label ?? []).every((l) => has(rec.Config.Labels, l));
+      return pruneLabelsMatch(filters, rec.Config.Labels);
     });
   }
   counts() { return this.registry.counts(); }

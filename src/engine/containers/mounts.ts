@@ -12,8 +12,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, SystemError } from '../../common/errors.ts';
 import type { HostConfig, MountPointRecord, MountRequest } from './record.ts';
+import { validateVolumeName } from '../volumes/index.ts';
 
-const VOLUME_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const MODES = new Set(['ro', 'rw', 'z', 'Z', 'shared', 'rshared', 'slave', 'rslave', 'private', 'rprivate', 'nocopy', 'delegated', 'cached', 'consistent']);
 
 /** The volume service as the container engine needs it. */
@@ -26,12 +26,6 @@ export interface VolumeProvider {
   isEmpty(name: string): boolean;
   /** The container stopped using the volume (its run ended): `unmount` event, driver unmount when last. */
   unmount?(name: string, containerId: string): void;
-}
-
-export function validateVolumeName(name: string): void {
-  if (!VOLUME_NAME_RE.test(name)) {
-    throw new InvalidArgumentError(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
-  }
 }
 
 function cleanDest(dest: string, spec: string): string {

@@ -13,6 +13,7 @@ import type { ContainerRecord, EndpointRecord, EndpointRequest, PortBinding } fr
 import type { ContainerRegistry, Live } from './service.ts';
 import { linkHosts, parentsOf } from './links.ts';
 import { onlyErrno } from '../../common/cleanups.ts';
+import { renderHostname, renderHosts, renderResolvConf } from '../../common/etc-files.ts';
 
 export type NetMode = 'none' | 'host' | { path: string };
 
@@ -31,24 +32,17 @@ async function writeAtomicAsync(file: string, text: string): Promise<void> {
 export async function writeStandaloneFiles(dir: string, rec: ContainerRecord): Promise<void> {
   const host = rec.HostConfig.NetworkMode === 'host';
   const hostname = host ? os.hostname() : rec.Config.Hostname;
-  let hosts = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
-  if (host) { try { hosts = fs.readFileSync('/etc/hosts', 'utf8'); } catch (err) { onlyErrno(err, 'ENOENT'); /* keep default */ } }
-  else hosts += `127.0.1.1\t${hostname}\n`;
-  for (const h of rec.HostConfig.ExtraHosts ?? []) {
-    const i = h.indexOf(':');
-    hosts += `${h.slice(i + 1)}\t${h.slice(0, i)}\n`;
-  }
-  let resolv = '';
-  try { resolv = fs.readFileSync('/etc/resolv.conf', 'utf8'); } catch (err) { onlyErrno(err, 'ENOENT'); /* none */ }
-  if (!host) resolv = resolv.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l)).join('\n');
+  let base: string | undefined;
+  if (host) { try { base = fs.readFileSync('/etc/hosts', 'utf8'); } catch (err) { onlyErrno(err, 'ENOENT'); /* keep default */ } }
+  const hosts = renderHosts({ base, hostname, ip: host ? undefined : '127.0.1.1', extraHosts: rec.HostConfig.ExtraHosts ?? [] });
+  let hostResolv = '';
+  try { hostResolv = fs.readFileSync('/etc/resolv.conf', 'utf8'); } catch (err) { onlyErrno(err, 'ENOENT'); /* none */ }
   const hc = rec.HostConfig;
-  if (hc.Dns.length) resolv = resolv.split('\n').filter((l) => !/^\s*nameserver/.test(l)).join('\n') + hc.Dns.map((d) => `\nnameserver ${d}`).join('');
-  if (hc.DnsSearch.length) resolv = resolv.split('\n').filter((l) => !/^\s*search/.test(l)).join('\n') + `\nsearch ${hc.DnsSearch.join(' ')}`;
-  if (hc.DnsOptions?.length) resolv = resolv.split('\n').filter((l) => !/^\s*options/.test(l)).join('\n') + `\noptions ${hc.DnsOptions.join(' ')}`;
+  const resolv = renderResolvConf({ host: hostResolv, embeddedDns: false, hostNetwork: host, dns: hc.Dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions ?? undefined });
   await Promise.all([
-    writeAtomicAsync(path.join(dir, 'hostname'), hostname + '\n'),
+    writeAtomicAsync(path.join(dir, 'hostname'), renderHostname(hostname)),
     writeAtomicAsync(path.join(dir, 'hosts'), hosts),
-    writeAtomicAsync(path.join(dir, 'resolv.conf'), resolv.trim() + '\n'),
+    writeAtomicAsync(path.join(dir, 'resolv.conf'), resolv),
   ]);
 }
 

@@ -8,6 +8,7 @@
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../../common/errors.ts';
 import { familiarString, parseNormalizedNamed, repoName, withDefaultTag, type Reference } from '../../common/reference.ts';
 import { keptByUntil, pruneUntil } from '../../api/types/docker-time.ts';
+import { pruneLabelsMatch } from '../../api/types/labels.ts';
 import type { ImageGraph } from './graph.ts';
 
 /**
@@ -140,10 +141,7 @@ export async function pruneImages(g: ImageGraph, filters: Record<string, string[
     if (danglingOnly && g.images.children(img.id).length > 0) return false;
     if (g.refs.references(img.id).length === 0 && g.images.children(img.id).length > 0) return false;
     if (untilMs !== undefined && keptByUntil(img.created, untilMs)) return false;
-    const labels = g.configOf(img.id).config?.Labels ?? {};
-    for (const l of filters.label ?? []) { const [k, v] = l.split('=', 2) as [string, string?]; if (!(k in labels) || (v !== undefined && labels[k] !== v)) return false; }
-    for (const l of filters['label!'] ?? []) { const [k, v] = l.split('=', 2) as [string, string?]; if (k in labels && (v === undefined || labels[k] === v)) return false; }
-    return true;
+    return pruneLabelsMatch(filters, g.configOf(img.id).config?.Labels);
   });
   const deleted: DeleteItem[] = [];
   const attempt = async (name: string) => {

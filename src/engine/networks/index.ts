@@ -12,7 +12,7 @@ import { keptByUntil, pruneUntil } from '../../api/types/docker-time.ts';
 import type { CreateNetworkOptions, IpamPool, NetworkDriver, NetworkInfo } from '../../drivers/network/contract.ts';
 import type { EventBus } from '../events/index.ts';
 import { endpointRequest, type AttachRequest, type EndpointRecord } from '../containers/index.ts';
-import { labelMatches, labelsMatch } from '../../api/types/labels.ts';
+import { pruneLabelsMatch } from '../../api/types/labels.ts';
 import { bridgeView, filterNetworks, PREDEFINED, predefinedId, predefinedView, type NetworkView, type Predefined } from './view.ts';
 
 export type { NetworkView } from './view.ts';
@@ -247,8 +247,7 @@ export class NetworksService {
     for (const info of this.networks()) {
       if (info.isDefault) continue;
       if (cutoff !== undefined && keptByUntil(info.created, cutoff)) continue;
-      if (filters.label?.length && !labelsMatch(filters.label, info.labels)) continue;
-      if (filters['label!']?.length && filters['label!'].some((l) => labelMatches(l, info.labels))) continue;
+      if (!pruneLabelsMatch(filters, info.labels)) continue;
       if (this.deps.containers.networkAttachments(info.id).length) continue;
       try {
         await this.owner(info).removeNetwork(info.id);

@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError } from '../../common/errors.ts';
 import type { StoredVolume } from '../../store/volume-store.ts';
-import { labelMatches, labelsMatch } from '../../api/types/labels.ts';
+import { labelsMatch, pruneLabelsMatch } from '../../api/types/labels.ts';
 
 export type Filters = Record<string, string[]>;
 
@@ -50,8 +50,6 @@ export function pruneFilter(f: Filters, pruneAllByDefault: boolean): (v: StoredV
   const all = boolFilter(f, 'all') ?? pruneAllByDefault;
   return (v) => {
     if (!all && !(v.Labels && ANONYMOUS_LABEL in v.Labels)) return false;
-    if (f.label?.length && !labelsMatch(f.label, v.Labels)) return false;
-    if (f['label!']?.length && f['label!'].some((l) => labelMatches(l, v.Labels))) return false;
-    return true;
+    return pruneLabelsMatch(f, v.Labels);
   };
 }

@@ -17,7 +17,7 @@ export { maskProxyCredentials, parseProxyUrl, proxyFromEnv, ProxyResolver, type 
 export { createTransferShared, InflightGroup, Limiter, type TransferShared } from './inflight.ts';
 export * from './manifest.ts';
 export { createHttpRequester, httpRequest, type HttpRequester, type HttpResponse } from './transport.ts';
-export { errorEvent, humanSize, progressBar, shortId, type ProgressEvent, type ProgressSink } from './progress.ts';
+export { errorEvent, shortId, type ProgressEvent, type ProgressSink } from './progress.ts';
 export { canonicalString, familiarName, familiarString, parseReference, type ImageReference, type RepoRef } from './reference.ts';
 export {
   pullImage,

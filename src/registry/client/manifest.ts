@@ -3,6 +3,7 @@
  * schema2 manifest and manifest list, OCI image manifest and index; platform selection
  * from a list the way docker does it (os/architecture/variant, linux/amd64 by default).
  */
+import { goArch } from '../../common/host.ts';
 
 export const MediaType = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -105,10 +106,9 @@ function checkDescriptor(d: unknown): asserts d is Descriptor {
   if (typeof x.size !== 'number' || !Number.isSafeInteger(x.size) || x.size < 0) throw new Error(`descriptor ${x.digest} has an invalid size`);
 }
 
-/** The host platform in OCI terms (Node's arch names mapped to GOARCH). */
+/** The host platform in OCI terms (Node's arch name as GOARCH: common/host.ts goArch). */
 export function hostPlatform(): Platform {
-  const map: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', s390x: 's390x', ppc64: 'ppc64le', riscv64: 'riscv64' };
-  return { os: 'linux', architecture: map[process.arch] ?? process.arch };
+  return { os: 'linux', architecture: goArch() };
 }
 
 /** Parses `os/arch[/variant]`. */

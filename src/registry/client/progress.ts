@@ -3,7 +3,7 @@
  * emitted as plain objects the API streams unchanged. `progress` is docker's bar text
  * (`[=====>    ]  1.23MB/4.56MB`); the CLI redraws from progressDetail on a terminal.
  */
-import { humanSize as goHumanSize } from '../../common/human.ts';
+import { progressBar } from '../../api/types/json-progress.ts';
 
 export interface ProgressEvent {
   status?: string;
@@ -16,20 +16,6 @@ export interface ProgressEvent {
 }
 
 export type ProgressSink = (event: ProgressEvent) => void;
-
-/** docker's units.HumanSize (go-units): decimal units, 4 significant digits. */
-export function humanSize(n: number): string {
-  return goHumanSize(n, 4);
-}
-
-/** docker's JSONProgress.String() without the time estimate. */
-export function progressBar(current: number, total?: number): string {
-  if (!total || total <= 0 || current > total) return humanSize(current).padStart(8);
-  const width = 50;
-  const pct = Math.floor((current / total) * width);
-  const bar = `[${'='.repeat(pct)}>${' '.repeat(Math.max(0, width - pct))}] `;
-  return `${bar}${humanSize(current).padStart(8)}/${humanSize(total)}`;
-}
 
 export function statusEvent(id: string, status: string): ProgressEvent {
   return { status, progressDetail: {}, id };

@@ -21,7 +21,7 @@ import type {
   ConnectOptions, ContainerFiles, CreateNetworkOptions, Endpoint, FileOptions, NetworkDriver, NetworkInfo,
   PortBinding, PortRequest, SandboxInfo,
 } from '../contract.ts';
-import { renderHostname, renderHosts, renderResolvConf, upstreamServers } from '../etc-files.ts';
+import { renderHostname, renderHosts, renderResolvConf, upstreamServers } from '../../../common/etc-files.ts';
 import { EmbeddedDns } from './dns-server.ts';
 import { run } from './exec.ts';
 import * as ipam from './ipam.ts';

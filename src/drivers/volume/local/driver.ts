@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, SystemError } from '../../../common/errors.ts';
 import { onlyErrno } from '../../../common/cleanups.ts';
 import type { VolumeDriver } from '../contract.ts';
+import { isMountPoint } from '../../../common/native/mount.ts';
 
 const VALID_OPTS = new Set(['type', 'device', 'o', 'size']);
 /** Prefix of a volume directory being removed (see remove/recover). */
@@ -140,19 +141,4 @@ function treeSize(dir: string): number {
     }
   }
   return total;
-}
-
-function unescapeMountinfo(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
-
-export function isMountPoint(dir: string): boolean {
-  try {
-    return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => {
-      const f = l.split(' ')[4];
-      return f !== undefined && unescapeMountinfo(f) === dir;
-    });
-  } catch {
-    return false;
-  }
 }

@@ -7,19 +7,9 @@
  *   Readable.from(tarStream(walkEntries(cfs, '/etc', 'etc')))   // etc/, etc/passwd, …
  */
 import fs from 'node:fs';
-import { splitdev } from '../../../common/native/libc.ts';
-import type { TarEntryType, TarWriteEntry } from '../../../common/tar/index.ts';
+import type { TarWriteEntry } from '../../../common/tar/index.ts';
+import { fsEntry } from '../../../common/tar/fs-entry.ts';
 import type { ContainerFs } from './path-resolve.ts';
-
-export function typeOfStat(st: fs.Stats): TarEntryType {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isCharacterDevice()) return 'char';
-  if (st.isBlockDevice()) return 'block';
-  if (st.isFIFO()) return 'fifo';
-  return 'other';
-}
 
 // Go's io/fs FileMode type bits.
 const GO_DIR = 2 ** 31;
@@ -47,45 +37,6 @@ export function goFileMode(st: fs.Stats): number {
   return m;
 }
 
-function entryFor(host: string, name: string, st: fs.Stats, links: Map<string, string>): TarWriteEntry | undefined {
-  const type = typeOfStat(st);
-  if (type === 'other') return undefined;
-  const base = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
-  if (type !== 'dir' && st.nlink > 1) {
-    const key = `${st.dev}:${st.ino}`;
-    const first = links.get(key);
-    if (first !== undefined) return { header: { ...base, type: 'link', linkname: first } };
-    links.set(key, name);
-  }
-  switch (type) {
-    case 'file': return { header: { ...base, type, size: st.size }, body: readExactly(host, st.size) };
-    case 'symlink': return { header: { ...base, type, linkname: fs.readlinkSync(host) } };
-    case 'char':
-    case 'block': {
-      const { major, minor } = splitdev(st.rdev);
-      return { header: { ...base, type, devmajor: major, devminor: minor } };
-    }
-    default: return { header: { ...base, type } };
-  }
-}
-
-async function* readExactly(host: string, size: number): AsyncGenerator<Buffer> {
-  const fh = await fs.promises.open(host, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-  try {
-    let left = size;
-    while (left > 0) {
-      const buf = Buffer.allocUnsafe(Math.min(left, 256 * 1024));
-      const { bytesRead } = await fh.read(buf, 0, buf.length, size - left);
-      // A file that shrank while archived is padded with zeros, as the size is already promised.
-      if (bytesRead === 0) { yield Buffer.alloc(left); return; }
-      left -= bytesRead;
-      yield buf.subarray(0, bytesRead);
-    }
-  } finally {
-    await fh.close();
-  }
-}
-
 /**
  * Entries for container path `cpath` (already resolved, the last component not followed)
  * and everything under it, named `top` and `top/…` (`top` = '' for a root listing without a
@@ -103,7 +54,7 @@ export async function* walkEntries(cfs: ContainerFs, cpath: string, top: string)
     } catch {
       continue; // vanished while walking
     }
-    const e = entryFor(host, st.isDirectory() && !cur.name.endsWith('/') ? `${cur.name}/` : cur.name, st, links);
+    const e = fsEntry(host, st.isDirectory() && !cur.name.endsWith('/') ? `${cur.name}/` : cur.name, st, links, { shrunk: 'pad' });
     if (e && cur.name !== '') yield e;
     if (!st.isDirectory()) continue;
     let names: string[];

@@ -1,7 +1,7 @@
 /** /etc/hosts, /etc/hostname and /etc/resolv.conf as docker renders them. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseResolvConf, renderHostname, renderHosts, renderResolvConf, upstreamServers } from '../../src/drivers/network/etc-files.ts';
+import { parseResolvConf, renderHostname, renderHosts, renderResolvConf, upstreamServers } from '../../src/common/etc-files.ts';
 
 const hostConf = '# generated\nnameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch corp.example lab.example\noptions edns0 trust-ad\n';
 
@@ -40,4 +40,15 @@ test('/etc/hosts: localhost block, --add-host entries, then the container line',
   assert.match(renderHosts({ hostname: 'h', domainname: 'example.org', ip: '10.0.0.5' }), /^10\.0\.0\.5\th\.example\.org h$/m);
   assert.doesNotMatch(renderHosts({ hostname: 'h' }), /\th$/m, 'no own line without an address (--network none)');
   assert.equal(renderHostname('h'), 'h\n');
+});
+
+test('host network: the host resolv.conf as it is; --dns* flags rebuild it, loopback nameservers kept', () => {
+  assert.equal(renderResolvConf({ host: hostConf, embeddedDns: false, hostNetwork: true }), hostConf);
+  assert.equal(renderResolvConf({ host: hostConf, embeddedDns: false, hostNetwork: true, dnsOptions: ['ndots:2'] }),
+    'search corp.example lab.example\nnameserver 127.0.0.53\nnameserver 10.0.0.2\noptions ndots:2\n');
+});
+
+test('hosts on another base (host network: the host file), with no own line', () => {
+  assert.equal(renderHosts({ base: '127.0.0.1 localhost myhost', hostname: 'x', extraHosts: ['a:1.2.3.4'] }), '127.0.0.1 localhost myhost\n1.2.3.4\ta\n');
+  assert.equal(renderHosts({ hostname: 'c1', ip: '127.0.1.1' }).split('\n').at(-2), '127.0.1.1\tc1');
 });
