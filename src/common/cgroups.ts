@@ -84,3 +84,16 @@ export function swapLimitSupported(layout: CgroupLayout): boolean {
   const mem = layout.controllers.memory;
   return mem !== undefined && fs.existsSync(path.join(mem, 'memory.memsw.limit_in_bytes'));
 }
+
+/** Whether a Block I/O weight can be set (`--blkio-weight`): v1's blkio.weight (CFQ/BFQ), v2's io controller. */
+export function blkioWeightSupported(layout: CgroupLayout): boolean {
+  if (layout.version === 2) {
+    try {
+      return fs.readFileSync(path.join(layout.root, 'cgroup.controllers'), 'utf8').split(/\s+/).includes('io');
+    } catch {
+      return false;
+    }
+  }
+  const blkio = layout.controllers.blkio;
+  return blkio !== undefined && (fs.existsSync(path.join(blkio, 'blkio.weight')) || fs.existsSync(path.join(blkio, 'blkio.bfq.weight')));
+}

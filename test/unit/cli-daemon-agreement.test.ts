@@ -24,8 +24,6 @@ const NOT_READ: Partial<Record<BodyField, string>> = {
   'HostConfig.Isolation': 'Linux has one isolation; docker accepts "default" only (not checked yet)',
   // Known gaps: accepted and stored, not applied.
   'HostConfig.Annotations': 'not yet passed to the OCI spec',
-  'HostConfig.MemorySwappiness': 'not yet applied to the cgroup',
-  'HostConfig.OomKillDisable': 'not yet applied to the cgroup',
   'HostConfig.StorageOpt': 'not yet refused or applied',
   'HostConfig.UsernsMode': 'not yet checked (no userns-remap)',
   'HostConfig.VolumeDriver': 'not yet used for anonymous volumes',

@@ -11,7 +11,7 @@ import { buildRuntimeSpec, resolveUser, type RuntimeSpec } from '../../oci/index
 import { applyDeviceEdits, deviceEdits } from './device-requests.ts';
 import { ContainerStartError, type ExitInfo, type LogSpec } from '../../drivers/runtime/contract.ts';
 import type { ContainerRegistry, Live } from './service.ts';
-import { containerCgroupPath } from '../../common/cgroups.ts';
+import { blkioWeightSupported, containerCgroupPath, detectCgroupLayout } from '../../common/cgroups.ts';
 import { ensureBindSources, toOciMounts } from './mounts.ts';
 import { prepareVolumes, releaseVolumes } from './volume-use.ts';
 import { connectNetworks, disconnectAll, writeStandaloneFiles } from './networking.ts';
@@ -88,6 +88,7 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
     const hc = rec.HostConfig;
     const user = resolveUser(rootfs, rec.Config.User || undefined, hc.GroupAdd ?? []);
     const etcMounts = ['hostname', 'hosts', 'resolv.conf'].map((f) => ({ destination: `/etc/${f}`, type: 'bind', source: path.join(dir, f), options: ['rbind', 'rprivate', ...(hc.ReadonlyRootfs ? ['ro'] : [])] }));
+    const v1 = detectCgroupLayout().version === 1;
     spec = buildRuntimeSpec({
       rootfs,
       readonlyRootfs: hc.ReadonlyRootfs,
@@ -112,6 +113,11 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
         pidsLimit: hc.PidsLimit && hc.PidsLimit > 0 ? hc.PidsLimit : undefined,
         cpusetCpus: hc.CpusetCpus || undefined,
         cpusetMems: hc.CpusetMems || undefined,
+        memoryReservation: hc.MemoryReservation || undefined,
+        // As dockerd: what the host's cgroups cannot take is discarded, not an error of runc's.
+        blkioWeight: hc.BlkioWeight && blkioWeightSupported(detectCgroupLayout()) ? hc.BlkioWeight : undefined,
+        memorySwappiness: v1 && hc.MemorySwappiness != null && hc.MemorySwappiness >= 0 ? hc.MemorySwappiness : undefined,
+        oomKillDisable: v1 && hc.OomKillDisable === true ? true : undefined,
       },
       ulimits: hc.Ulimits ?? [],
       devices: (hc.Devices ?? []).map((d) => `${d.PathOnHost}:${d.PathInContainer || d.PathOnHost}:${d.CgroupPermissions || 'rwm'}`),
