@@ -1,11 +1,13 @@
 /**
- * Resources a container starts with, not only after `update`: --memory-reservation,
+ * What create and start take from HostConfig besides the common flags. Resources a container starts with, not only after `update`: --memory-reservation,
  * --memory-swappiness, --oom-kill-disable and --blkio-weight reach its cgroup (what the host's
  * cgroups cannot take is discarded, as dockerd does). Read from inside: runc mounts the
  * container's own cgroup at /sys/fs/cgroup.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { importBusybox } from '../helpers/images.ts';
 import { blkioWeightSupported, detectCgroupLayout } from '../../src/common/cgroups.ts';
@@ -39,4 +41,23 @@ test('--blkio-weight: set at start where the kernel has it, discarded (the conta
   const out = await inside(['--blkio-weight', '300'], `cat ${file} 2>/dev/null || echo none`);
   if (supported && layout.version === 1) assert.equal(out, '300');
   else assert.ok(out.length > 0);
+});
+
+test('HostConfig.Annotations reach the OCI spec; an empty key and an isolation other than default are 400s', async () => {
+  const c = await d.api('POST', '/containers/create?name=annot', { Image: 'bb', Cmd: ['sleep', '30'], HostConfig: { Annotations: { 'org.example.team': 'infra' } } });
+  assert.equal(c.status, 201, c.body);
+  assert.equal((await d.api('POST', '/containers/annot/start')).status, 204);
+  const ps = await d.cli(['inspect', '-f', '{{json .HostConfig.Annotations}}', 'annot']);
+  assert.equal(ps.stdout.trim(), '{"org.example.team":"infra"}');
+  const spec = JSON.parse(fs.readFileSync(path.join(d.dataRoot, 'containers', c.json.Id, 'runtime-spec.json'), 'utf8'));
+  assert.equal(spec.annotations?.['org.example.team'], 'infra');
+  await d.cli(['rm', '-f', 'annot']);
+  const empty = await d.api('POST', '/containers/create', { Image: 'bb', HostConfig: { Annotations: { '': 'x' } } });
+  assert.equal(empty.status, 400);
+  assert.deepEqual(empty.json, { message: 'invalid Annotations: the empty string is not permitted as an annotation key' });
+  const iso = await d.api('POST', '/containers/create', { Image: 'bb', HostConfig: { Isolation: 'hyperv' } });
+  assert.equal(iso.status, 400);
+  assert.deepEqual(iso.json, { message: 'Invalid isolation: "hyperv" - linux only supports \'default\'' });
+  assert.equal((await d.api('POST', '/containers/create?name=iso-default', { Image: 'bb', HostConfig: { Isolation: 'default' } })).status, 201);
+  await d.cli(['rm', 'iso-default']);
 });

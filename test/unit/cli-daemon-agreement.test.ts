@@ -21,9 +21,8 @@ const NOT_READ: Partial<Record<BodyField, string>> = {
   'Config.AttachStderr': 'stored and shown; the client attaches (docker alike)',
   'HostConfig.ContainerIDFile': 'the CLI writes the file; docker\'s daemon ignores it too',
   'NetworkingConfig.EndpointsConfig': 'normaliseCreate hands it on as `networking`',
-  'HostConfig.Isolation': 'Linux has one isolation; docker accepts "default" only (not checked yet)',
+  'HostConfig.Isolation': 'Linux has one isolation: validate.ts accepts "default" only, as docker',
   // Known gaps: accepted and stored, not applied.
-  'HostConfig.Annotations': 'not yet passed to the OCI spec',
   'HostConfig.StorageOpt': 'not yet refused or applied',
   'HostConfig.UsernsMode': 'not yet checked (no userns-remap)',
   'HostConfig.VolumeDriver': 'not yet used for anonymous volumes',

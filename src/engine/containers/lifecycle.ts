@@ -129,6 +129,7 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
       hostIpc: hc.IpcMode === 'host',
       hostUts: hc.UTSMode === 'host',
       cgroupns: hc.CgroupnsMode || undefined,
+      annotations: hc.Annotations && Object.keys(hc.Annotations).length ? hc.Annotations : undefined,
       maskedPaths: Array.isArray(hc.MaskedPaths) ? hc.MaskedPaths : undefined,
       readonlyPaths: Array.isArray(hc.ReadonlyPaths) ? hc.ReadonlyPaths : undefined,
       pidNsPath: joinedNamespace(reg, hc.PidMode, 'pid'),

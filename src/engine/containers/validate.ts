@@ -381,6 +381,9 @@ export function normaliseHostConfig(raw: unknown): HostConfig {
   // docker's default when empty: private on a cgroup v2 host, host on v1 or hybrid.
   const cgroupns = str(h.CgroupnsMode, 'CgroupnsMode') || (cgroupVersion() === '2' ? 'private' : 'host');
   if (!CGROUPNS_MODES.includes(cgroupns as CgroupnsMode)) throw new InvalidArgumentError(`invalid cgroup namespace mode: ${cgroupns}`);
+  const isolation = str(h.Isolation, 'Isolation');
+  if (isolation && isolation.toLowerCase() !== 'default') throw new InvalidArgumentError(`Invalid isolation: ${JSON.stringify(isolation)} - linux only supports 'default'`);
+  if (isObj(h.Annotations) && Object.keys(h.Annotations).some((k) => k === '')) throw new InvalidArgumentError('invalid Annotations: the empty string is not permitted as an annotation key');
   const ulimits = Array.isArray(h.Ulimits) ? (h.Ulimits as { Name: string; Soft: number; Hard: number }[]) : null;
   for (const u of ulimits ?? []) if (u.Soft > u.Hard) throw new InvalidArgumentError(`ulimit soft limit must be less than or equal to hard limit: ${u.Soft} > ${u.Hard}`);
   const portBindings = isObj(h.PortBindings) ? (h.PortBindings as HostConfig['PortBindings']) : null;
