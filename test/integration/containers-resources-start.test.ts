@@ -61,3 +61,30 @@ test('HostConfig.Annotations reach the OCI spec; an empty key and an isolation o
   assert.equal((await d.api('POST', '/containers/create?name=iso-default', { Image: 'bb', HostConfig: { Isolation: 'default' } })).status, 201);
   await d.cli(['rm', 'iso-default']);
 });
+
+test('StorageOpt is refused (no per-container quotas), with the storage driver\'s words', async () => {
+  const r = await d.api('POST', '/containers/create?name=sopt', { Image: 'bb', HostConfig: { StorageOpt: { size: '1G' } } });
+  assert.equal(r.status, 400);
+  assert.match(r.json.message, /--storage-opt is (supported only for overlay over xfs with 'pquota' mount option|not supported by the \w+ storage driver)/);
+  assert.equal((await d.api('GET', '/containers/sopt/json')).status, 404);
+});
+
+test('--volume-driver: the driver of the volumes that name none; an unknown one is docker\'s 404 and leaves nothing', async () => {
+  const named = await d.api('POST', '/containers/create?name=vd1', { Image: 'bb', HostConfig: { VolumeDriver: 'nosuch', Binds: ['vd-named:/data'] } });
+  assert.equal(named.status, 404);
+  assert.deepEqual(named.json, { message: 'create vd-named: error looking up volume plugin nosuch: plugin "nosuch" not found' });
+  const anon = await d.api('POST', '/containers/create?name=vd2', { Image: 'bb', Volumes: { '/data': {} }, HostConfig: { VolumeDriver: 'nosuch' } });
+  assert.equal(anon.status, 404);
+  assert.match(anon.json.message, /^create [0-9a-f]{64}: error looking up volume plugin nosuch: plugin "nosuch" not found$/);
+  for (const n of ['vd1', 'vd2']) assert.equal((await d.api('GET', `/containers/${n}/json`)).status, 404);
+  assert.equal((await d.api('GET', '/volumes/vd-named')).status, 404);
+  const ok = await d.cli(['run', '--rm', '--volume-driver', 'local', '-v', 'vd-local:/data', 'bb', 'sh', '-c', 'echo hi > /data/f && cat /data/f']);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.stdout.trim(), 'hi');
+  assert.equal((await d.api('GET', '/volumes/vd-local')).json.Driver, 'local');
+  // --mount's own volume-driver wins over --volume-driver.
+  const m = await d.api('POST', '/containers/create?name=vd3', { Image: 'bb', HostConfig: { VolumeDriver: 'nosuch', Mounts: [{ Type: 'volume', Source: 'vd-mount', Target: '/m', VolumeOptions: { DriverConfig: { Name: 'local' } } }] } });
+  assert.equal(m.status, 201, m.body);
+  await d.cli(['rm', '-v', 'vd3']);
+  await d.cli(['volume', 'rm', 'vd-local', 'vd-mount']);
+});

@@ -23,9 +23,7 @@ const NOT_READ: Partial<Record<BodyField, string>> = {
   'NetworkingConfig.EndpointsConfig': 'normaliseCreate hands it on as `networking`',
   'HostConfig.Isolation': 'Linux has one isolation: validate.ts accepts "default" only, as docker',
   // Known gaps: accepted and stored, not applied.
-  'HostConfig.StorageOpt': 'not yet refused or applied',
-  'HostConfig.UsernsMode': 'not yet checked (no userns-remap)',
-  'HostConfig.VolumeDriver': 'not yet used for anonymous volumes',
+  'HostConfig.UsernsMode': 'no userns-remap: containers share the host user namespace; dockerd accepts any value too (its CLI checks host/private)',
 };
 
 function engineSources(): { file: string; text: string }[] {

@@ -19,9 +19,11 @@ const MODES = new Set(['ro', 'rw', 'z', 'Z', 'shared', 'rshared', 'slave', 'rsla
 /** The volume service as the container engine needs it. */
 export interface VolumeProvider {
   /** Returns the volume's directory on the host, creating the volume when missing. */
-  ensure(name: string, opts: { anonymous: boolean; containerId: string; labels?: Record<string, string>; driverOpts?: Record<string, string>; destination?: string; rw?: boolean; propagation?: string }): { mountpoint: string; created: boolean };
+  ensure(name: string, opts: { anonymous: boolean; containerId: string; labels?: Record<string, string>; driverOpts?: Record<string, string>; driver?: string; destination?: string; rw?: boolean; propagation?: string }): { mountpoint: string; created: boolean };
   /** Creates a named volume now if it does not exist (docker creates them at container create). */
-  create?(req: { Name: string; Labels?: Record<string, string>; DriverOpts?: Record<string, string> }): unknown;
+  create?(req: { Name: string; Driver?: string; Labels?: Record<string, string>; DriverOpts?: Record<string, string> }): unknown;
+  /** Throws docker's 404 (`create <volume>: error looking up volume plugin …`) when no volume driver has that name. */
+  checkDriver?(driver: string, volume: string): void;
   /** Whether the volume's directory is empty (copy-up target). */
   isEmpty(name: string): boolean;
   /** The container stopped using the volume (its run ended): `unmount` event, driver unmount when last. */
@@ -124,9 +126,13 @@ export function parseMount(m: MountRequest): MountPointRecord {
  * then Binds, Mounts, Config.Volumes and the image's VOLUMEs (anonymous unless covered).
  */
 export function planMounts(hc: HostConfig, configVolumes: Record<string, object> | null, imageVolumes: Record<string, object> | null | undefined, volumesFrom: MountPointRecord[]): MountPointRecord[] {
+  // `--volume-driver`: the driver of the volumes that name none (binds' named and anonymous
+  // volumes, the image's and Config.Volumes; `--mount`'s volume-driver wins), as docker.
+  const volumeDriver = hc.VolumeDriver || 'local';
+  const withDriver = (m: MountPointRecord) => (m.Type === 'volume' ? { ...m, Driver: volumeDriver } : m);
   const explicit: MountPointRecord[] = [];
-  for (const b of hc.Binds ?? []) explicit.push(parseBind(b));
-  for (const m of hc.Mounts ?? []) explicit.push(parseMount(m));
+  for (const b of hc.Binds ?? []) explicit.push(withDriver(parseBind(b)));
+  for (const m of hc.Mounts ?? []) explicit.push(m.VolumeOptions?.DriverConfig?.Name ? parseMount(m) : withDriver(parseMount(m)));
   for (const [dest, opts] of Object.entries(hc.Tmpfs ?? {})) explicit.push({ Type: 'tmpfs', Source: '', Destination: cleanDest(dest, dest), Mode: String(opts ?? ''), RW: true, Propagation: '' });
   const seen = new Set<string>();
   for (const m of explicit) {
@@ -139,7 +145,7 @@ export function planMounts(hc: HostConfig, configVolumes: Record<string, object>
     const d = cleanDest(dest, dest);
     if (seen.has(d)) continue;
     seen.add(d);
-    out.push({ Type: 'volume', Name: '', Source: '', Destination: d, Driver: 'local', Mode: '', RW: true, Propagation: '', Anonymous: true });
+    out.push({ Type: 'volume', Name: '', Source: '', Destination: d, Driver: volumeDriver, Mode: '', RW: true, Propagation: '', Anonymous: true });
   }
   return out;
 }

@@ -161,6 +161,12 @@ export async function createContainer(reg: ContainerRegistry, body: unknown, nam
     }
   }
   validateCapabilities(hostConfig.CapAdd ?? [], hostConfig.CapDrop ?? []);
+  // No storage driver of wharf's has per-container quotas: refused, not stored and ignored
+  // (dockerd answers the same words with a 500; a client's mistake is a 400 here).
+  if (Object.keys(hostConfig.StorageOpt ?? {}).length) {
+    const driver = reg.deps.snapshots.name;
+    throw new InvalidArgumentError(driver === 'overlay2' ? "--storage-opt is supported only for overlay over xfs with 'pquota' mount option" : `--storage-opt is not supported by the ${driver} storage driver`);
+  }
   const name = nameParam ? validateName(nameParam) : generateName((n) => reg.names.has(n));
   if (reg.names.has(name)) {
     throw new ConflictError(`Conflict. The container name "${name}" is already in use by container "${reg.names.get(name)}". You have to remove (or rename) that container to be able to reuse that name.`);
@@ -176,7 +182,9 @@ export async function createContainer(reg: ContainerRegistry, body: unknown, nam
   const mounts = planMounts(hostConfig, config.Volumes, image.config.Volumes, volumesFrom);
   nameAnonymous(mounts);
   for (const m of mounts) {
-    if (m.Type === 'volume' && !m.Anonymous && m.Name) reg.deps.volumes?.create?.({ Name: m.Name, Labels: m.VolumeOptions?.Labels, DriverOpts: m.VolumeOptions?.DriverOpts });
+    if (m.Type === 'volume' && !m.Anonymous && m.Name) reg.deps.volumes?.create?.({ Name: m.Name, Driver: m.Driver, Labels: m.VolumeOptions?.Labels, DriverOpts: m.VolumeOptions?.DriverOpts });
+    // Anonymous volumes are made at start; a driver no one has is refused now, as docker does.
+    else if (m.Type === 'volume' && m.Anonymous && m.Name) reg.deps.volumes?.checkDriver?.(m.Driver ?? 'local', m.Name);
   }
   const netMode = hostConfig.NetworkMode;
   const links = resolveLinks(reg, hostConfig);

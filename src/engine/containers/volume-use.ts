@@ -23,7 +23,7 @@ export function prepareVolumes(reg: ContainerRegistry, rec: ContainerRecord, roo
   for (const m of rec.MountPoints) {
     if (m.Type !== 'volume') continue;
     if (!volumes) throw new InvalidArgumentError('volumes are not available in this daemon');
-    const v = volumes.ensure(m.Name!, { anonymous: !!m.Anonymous, containerId: rec.Id, destination: m.Destination, rw: m.RW, propagation: m.Propagation, labels: m.VolumeOptions?.Labels, driverOpts: m.VolumeOptions?.DriverOpts });
+    const v = volumes.ensure(m.Name!, { anonymous: !!m.Anonymous, containerId: rec.Id, destination: m.Destination, rw: m.RW, propagation: m.Propagation, labels: m.VolumeOptions?.Labels, driverOpts: m.VolumeOptions?.DriverOpts, driver: m.Driver });
     m.Source = v.mountpoint;
     if (m.Mode !== 'nocopy' && volumes.isEmpty(m.Name!)) copyUp(resolveInRoot(rootfs, m.Destination), v.mountpoint);
   }

@@ -110,6 +110,11 @@ export class VolumesService implements VolumeProvider {
   }
 
   /** The driver registered as `name`; docker's 404 for an unknown one (`create NAME: ` first when a volume is named). */
+  /** Throws docker's 404 for `volume` when no volume driver is registered as `driverName`. */
+  checkDriver(driverName: string, volume: string): void {
+    this.lookup(driverName, volume);
+  }
+
   private lookup(driverName: string, volume?: string): VolumeDriver {
     try {
       return this.deps.drivers.get(driverName);
