@@ -148,7 +148,7 @@ export const RUN_FLAGS: readonly RunFlag[] = [
   { flags: '-t, --tty', desc: 'Allocate a pseudo-TTY', kind: 'bool', to: ['Config.Tty', 'HostConfig.ConsoleSize'] },
   { flags: '--ulimit <ulimit>', desc: 'Ulimit options', kind: 'list', to: 'HostConfig.Ulimits' },
   { flags: '-u, --user <string>', desc: 'Username or UID (format: <name|uid>[:<group|gid>])', kind: 'str', to: 'Config.User', pass: true },
-  { flags: '--userns <string>', desc: 'User namespace to use', kind: 'str', to: 'HostConfig.UsernsMode', pass: true },
+  { flags: '--userns <string>', desc: 'User namespace to use', kind: 'str', to: 'HostConfig.UsernsMode', pass: true, check: (v) => (v === '' || v === 'host' ? undefined : '--userns: invalid USER mode') },
   { flags: '--uts <string>', desc: 'UTS namespace to use', kind: 'str', to: 'HostConfig.UTSMode', pass: true },
   { flags: '-v, --volume <list>', desc: 'Bind mount a volume', kind: 'list', to: ['HostConfig.Binds', 'Config.Volumes'] },
   { flags: '--volume-driver <string>', desc: 'Optional volume driver for the container', kind: 'str', to: 'HostConfig.VolumeDriver', pass: true },

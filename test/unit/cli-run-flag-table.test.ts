@@ -50,3 +50,12 @@ test('pass flags are string flags aimed at one string field', () => {
     assert.equal(SCHEMAS[part]![name], 'string', `${f.flags} → ${p.field}`);
   }
 });
+
+test("value checks of the table give the docker CLI's words (--cgroupns, --userns)", () => {
+  const check = (flag: string, v: string) => RUN_FLAGS.find((f) => f.flags.startsWith(flag))!.check?.(v);
+  assert.equal(check('--cgroupns', 'private'), undefined);
+  assert.equal(check('--cgroupns', 'x'), '--cgroupns: invalid CGROUP mode');
+  assert.equal(check('--userns', 'host'), undefined);
+  assert.equal(check('--userns', ''), undefined);
+  assert.equal(check('--userns', 'private'), '--userns: invalid USER mode');
+});
