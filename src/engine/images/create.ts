@@ -10,18 +10,9 @@ import { encodeImageConfig, hostPlatform, rfc3339Nano, type ContainerConfig, typ
 import { decompressed } from './decompress.ts';
 import type { ImageGraph, ResolvedImage } from './graph.ts';
 import { parseRepoTag, type Reference } from '../../common/reference.ts';
+import type { ImageImportOptions } from '../../api/types/image.ts';
 
-export interface ImportOptions {
-  /** `repo` and `tag` query parameters (repo may carry the tag). */
-  repo?: string;
-  tag?: string;
-  /** Dockerfile lines (`-c`). */
-  changes?: string[];
-  message?: string;
-  /** Where the tar came from, for the default history comment ("-" = request body). */
-  src?: string;
-  platform?: { architecture?: string; os?: string; variant?: string };
-}
+export type ImportOptions = ImageImportOptions;
 
 export async function importImage(g: ImageGraph, tar: Readable, opts: ImportOptions): Promise<string> {
   const target = opts.repo ? parseRepoTag(opts.repo, opts.tag) : undefined; // validate before reading

@@ -14,6 +14,7 @@ import { ConflictError, InvalidArgumentError, NotFoundError } from '../../common
 import type { Logger } from '../../common/logger.ts';
 import type { DriverRegistry } from '../../common/driver-registry.ts';
 import type { VolumeDriver } from '../../drivers/volume/contract.ts';
+import type { Volume, VolumeCreateRequest } from '../../api/types/volume.ts';
 import type { Db } from '../../store/db.ts';
 import { VolumeStore, type StoredVolume } from '../../store/volume-store.ts';
 import type { EventBus } from '../events/index.ts';
@@ -25,23 +26,8 @@ export { ANONYMOUS_LABEL } from './filters.ts';
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
 /** docker's Volume object (GET /volumes/{name}). */
-export interface VolumeView {
-  CreatedAt: string;
-  Driver: string;
-  Labels: Record<string, string> | null;
-  Mountpoint: string;
-  Name: string;
-  Options: Record<string, string> | null;
-  Scope: 'local';
-  UsageData?: { Size: number; RefCount: number };
-}
-
-export interface VolumeCreateRequest {
-  Name?: string;
-  Driver?: string;
-  DriverOpts?: Record<string, string> | null;
-  Labels?: Record<string, string> | null;
-}
+export type VolumeView = Volume;
+export type { VolumeCreateRequest };
 
 export interface VolumesDeps {
   db: Db;

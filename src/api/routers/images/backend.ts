@@ -18,14 +18,8 @@ export interface ImageListOptions {
 
 export interface ImageDeleteItem { Untagged?: string; Deleted?: string }
 
-export interface ImageImportOptions {
-  repo?: string;
-  tag?: string;
-  changes?: string[];
-  message?: string;
-  src?: string;
-  platform?: { architecture?: string; os?: string; variant?: string };
-}
+import type { ImageImportOptions } from '../../types/image.ts';
+export type { ImageImportOptions };
 
 /** Options of `POST /images/create?fromImage=` (docker pull). */
 export interface ImagePullRequest {

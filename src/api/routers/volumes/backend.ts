@@ -1,16 +1,10 @@
 /** What the volume routes need from the engine (the volumes service implements it). */
-export interface VolumeJson {
-  CreatedAt: string;
-  Driver: string;
-  Labels: Record<string, string> | null;
-  Mountpoint: string;
-  Name: string;
-  Options: Record<string, string> | null;
-  Scope: string;
-}
+import type { Volume, VolumeCreateRequest } from '../../types/volume.ts';
+
+export type VolumeJson = Volume;
 
 export interface VolumesBackend {
-  create(req: { Name?: string; Driver?: string; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null }): VolumeJson;
+  create(req: VolumeCreateRequest): VolumeJson;
   inspect(name: string): VolumeJson;
   /** Validates filters (400 `invalid filter 'x'`). */
   list(filters: Record<string, string[]>): { Volumes: VolumeJson[]; Warnings: string[] };
