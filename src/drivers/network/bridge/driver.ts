@@ -19,7 +19,7 @@ import type { Logger } from '../../../common/logger.ts';
 import { BRIDGE_OPTS } from '../contract.ts';
 import type {
   ConnectOptions, ContainerFiles, CreateNetworkOptions, Endpoint, FileOptions, NetworkDriver, NetworkInfo,
-  PortBinding, PortRequest, SandboxInfo,
+  PortBinding, PortRequest, SandboxInfo, SandboxProvider,
 } from '../contract.ts';
 import { renderHostname, renderHosts, renderResolvConf, upstreamServers } from '../etc-files.ts';
 import { EmbeddedDns } from './dns-server.ts';
@@ -52,7 +52,8 @@ export interface BridgeDriverOptions {
   ipForward?: boolean;
 }
 
-export class BridgeNetworkDriver implements NetworkDriver {
+/** Both parts of the contract: its networks, and the sandboxes every container's networks join. */
+export class BridgeNetworkDriver implements NetworkDriver, SandboxProvider {
   readonly name = 'bridge' as const;
   readonly bridgeName: string;
   readonly netnsDir: string;
