@@ -229,7 +229,7 @@ export class FakeNetwork implements NetworkDriver, SandboxProvider {
     const first = s?.endpoints[0];
     const user = first && !this.networks.get(first.networkId)?.isDefault;
     let hosts = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n';
-    if (first) hosts += `${first.ip}\t${o.hostname}\n`;
+    if (first ?? o.ip) hosts += `${first?.ip ?? o.ip}\t${o.hostname}\n`;
     for (const h of o.extraHosts ?? []) { const i = h.indexOf(':'); hosts += `${h.slice(i + 1)}\t${h.slice(0, i)}\n`; }
     const ns = user ? ['127.0.0.11'] : o.dns?.length ? o.dns : ['8.8.8.8'];
     let resolv = ns.map((n) => `nameserver ${n}\n`).join('');

@@ -7,6 +7,8 @@
  */
 import { afterEach, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { fakeEngine, type FakeEngine } from '../fakes/engine.ts';
 import { FakeNetwork } from '../fakes/network.ts';
 import type { NetworkInfo } from '../../src/drivers/network/contract.ts';
@@ -76,6 +78,16 @@ test('network connect/disconnect of a running container go to the driver that ow
   await e.containers.kill(id, null);
   await e.until(() => vlan.getSandbox(id) === undefined);
   await vlan.removeNetwork('lan2');
+});
+
+test('a container only on the second driver\'s network: its address in /etc/hosts, no ports', async () => {
+  const id = await create('solo', { HostConfig: { NetworkMode: 'lan', PublishAllPorts: true }, ExposedPorts: { '80/tcp': {} } });
+  await e.containers.start(id);
+  assert.deepEqual(Object.keys(networks(id).Networks), ['lan']);
+  assert.deepEqual(bridge.getSandbox(id)!.endpoints, []);
+  const hosts = fs.readFileSync(path.join(e.dataRoot, 'containers', id, 'hosts'), 'utf8');
+  assert.match(hosts, /^10\.60\.0\.2\t/m);
+  assert.deepEqual((e.inspect(id).NetworkSettings as { Ports: Record<string, unknown> }).Ports, { '80/tcp': null });
 });
 
 test('a failed start leaves the second driver\'s network too', async () => {

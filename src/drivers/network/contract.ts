@@ -213,6 +213,8 @@ export interface FileOptions {
   dnsOptions?: string[];
   /** `--add-host` as `name:ip` */
   extraHosts?: string[];
+  /** The container's address in /etc/hosts when the sandbox has no endpoint of the provider's own (all its networks are another driver's). */
+  ip?: string;
 }
 
 /** Contents for the container's /etc/hosts, /etc/hostname and /etc/resolv.conf. */

@@ -241,9 +241,12 @@ async function publishPorts(net: SandboxProvider, id: string, ports: PortWish[])
   return bound;
 }
 
-function fileOptions(reg: ContainerRegistry, rec: ContainerRecord): FileOptions {
+/** `leaving`: a network the container is being disconnected from (its endpoint is still recorded). */
+function fileOptions(reg: ContainerRegistry, rec: ContainerRecord, leaving?: string): FileOptions {
   const hc = rec.HostConfig;
-  return { hostname: rec.Config.Hostname, domainname: rec.Config.Domainname, dns: hc.Dns.length ? hc.Dns : reg.deps.dns, dnsSearch: hc.DnsSearch.length ? hc.DnsSearch : reg.deps.dnsSearch, dnsOptions: hc.DnsOptions, extraHosts: [...(hc.ExtraHosts ?? []), ...linkHosts(reg, rec)] };
+  // for /etc/hosts when the sandbox provider has no endpoint of its own: another driver's address
+  const ip = Object.values(rec.Endpoints).find((e) => e.IPAddress && e.NetworkID !== leaving && !ownNetwork(reg, e.NetworkID))?.IPAddress;
+  return { ip, hostname: rec.Config.Hostname, domainname: rec.Config.Domainname, dns: hc.Dns.length ? hc.Dns : reg.deps.dns, dnsSearch: hc.DnsSearch.length ? hc.DnsSearch : reg.deps.dnsSearch, dnsOptions: hc.DnsOptions, extraHosts: [...(hc.ExtraHosts ?? []), ...linkHosts(reg, rec)] };
 }
 
 /** docker's network connect/disconnect event (Actor = the network). */
@@ -293,6 +296,12 @@ async function joinNetwork(reg: ContainerRegistry, rec: ContainerRecord, info: N
   };
 }
 
+/** The network belongs to the sandbox provider (its endpoints go with the sandbox). */
+function ownNetwork(reg: ContainerRegistry, networkId: string): boolean {
+  const info = findNetwork(reg.deps.networks, networkId);
+  return !!info && (reg.deps.networks?.find(info.driver) as object | undefined) === reg.deps.sandboxes;
+}
+
 /**
  * Endpoints on networks of drivers other than the sandbox provider leave before the sandbox
  * goes (its destroySandbox releases only its own). Best effort: a driver's cleanupOrphans
@@ -302,7 +311,7 @@ async function leaveOtherDrivers(reg: ContainerRegistry, id: string, networkIds:
   for (const nid of networkIds) {
     const info = findNetwork(reg.deps.networks, nid);
     const driver = info && reg.deps.networks?.find(info.driver);
-    if (!info || !driver || (driver as object) === reg.deps.sandboxes) continue;
+    if (!info || !driver || ownNetwork(reg, nid)) continue;
     await driver.disconnect(id, info.id).catch((err: Error) => {
       if (!(err instanceof NotFoundError) && !isGone(err)) reg.deps.logger.warn(`network ${info.name}: disconnecting ${id}: ${err.message}`);
     });
@@ -344,8 +353,8 @@ function sharedNamespaceCheck(rec: ContainerRecord): void {
 }
 
 /** Rewrites /etc/hosts and resolv.conf of a running container in place (they are bind mounts). */
-function refreshFiles(reg: ContainerRegistry, rec: ContainerRecord): void {
-  const files = reg.deps.sandboxes!.renderFiles(rec.Id, fileOptions(reg, rec));
+function refreshFiles(reg: ContainerRegistry, rec: ContainerRecord, leaving?: string): void {
+  const files = reg.deps.sandboxes!.renderFiles(rec.Id, fileOptions(reg, rec, leaving));
   const dir = reg.containerDir(rec.Id);
   fs.writeFileSync(path.join(dir, 'hosts'), files.hosts);
   fs.writeFileSync(path.join(dir, 'resolv.conf'), files.resolvConf);
@@ -425,7 +434,7 @@ export async function disconnectContainer(reg: ContainerRegistry, ref: string, n
     if (!member) throw new SystemError(`container ${rec.Id} is not connected to ${running(rec) ? '' : 'the '}network ${info.name}`);
     if (running(rec) && member) {
       await driverOf(reg.deps.networks, info).disconnect(rec.Id, info.id);
-      refreshFiles(reg, rec);
+      refreshFiles(reg, rec, info.id);
       networkEvent(reg, 'disconnect', info, rec.Id);
       // Ports published on that endpoint are gone with it.
       if (!net.getSandbox(rec.Id)?.ports.length) for (const k of Object.keys(rec.Ports)) if (rec.Ports[k]) rec.Ports[k] = null;

@@ -363,7 +363,7 @@ export class BridgeNetworkDriver implements NetworkDriver, SandboxProvider {
       this.state.saveSandbox(s);
     }
     return {
-      hosts: renderHosts({ hostname: o.hostname, domainname: o.domainname, ip: s.endpoints[0]?.ip, extraHosts: o.extraHosts }),
+      hosts: renderHosts({ hostname: o.hostname, domainname: o.domainname, ip: s.endpoints[0]?.ip ?? o.ip, extraHosts: o.extraHosts }),
       hostname: renderHostname(o.hostname),
       resolvConf: renderResolvConf({ host: this.hostResolvConf(), embeddedDns, dns: o.dns, dnsSearch: o.dnsSearch, dnsOptions: o.dnsOptions }),
     };
