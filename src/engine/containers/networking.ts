@@ -11,9 +11,9 @@ import { isGone } from '../../common/cleanups.ts';
 import type { FileOptions, NetworkInfo, PortBinding as DriverPortBinding, PortRequest, SandboxProvider } from '../../drivers/network/contract.ts';
 import type { ContainerRecord, EndpointRecord, EndpointRequest, PortBinding } from './record.ts';
 import type { ContainerRegistry, Live } from './service.ts';
+import { allNetworks, driverOf, findNetwork } from './network-drivers.ts';
 import { linkHosts, parentsOf } from './links.ts';
 import { onlyErrno } from '../../common/cleanups.ts';
-import { allNetworks, driverOf, findNetwork } from './network-drivers.ts';
 
 export type NetMode = 'none' | 'host' | { path: string };
 
