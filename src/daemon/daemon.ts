@@ -46,7 +46,7 @@ import type { SnapshotDriver } from '../drivers/snapshot/contract.ts';
 import { RuncRuntime } from '../drivers/runtime/runc/runtime.ts';
 import type { RuntimeDriver } from '../drivers/runtime/contract.ts';
 import { BridgeNetworkDriver } from '../drivers/network/bridge/driver.ts';
-import type { NetworkDriver } from '../drivers/network/contract.ts';
+import type { NetworkDriver, SandboxProvider } from '../drivers/network/contract.ts';
 import { LocalVolumeDriver } from '../drivers/volume/local/driver.ts';
 import type { VolumeDriver } from '../drivers/volume/contract.ts';
 import { DataRootLock } from './lock.ts';
@@ -145,11 +145,13 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
   // Network drivers by name, each made and init()ed here; one whose init fails is left out and
   // its `network create -d` answered 501 with why. A second driver (macvlan, ipvlan) is a new
   // folder src/drivers/network/<name>/ implementing NetworkDriver (contract.ts; its conformance
-  // suite is test/drivers/network-contract.ts) plus one line in this table, e.g.
+  // suite is test/drivers/network-contract.ts; its connect joins the bridge's sandbox netns,
+  // `opts.nsPath`) plus one line in this table, e.g.
   //   macvlan: () => new MacvlanNetworkDriver({ stateDir: path.join(cfg.dataRoot, 'network', 'macvlan'), logger }),
+  let bridge: BridgeNetworkDriver | undefined;
   const networkFactories: Record<string, () => NetworkDriver> = {
     ...(cfg.iptables ? {
-      bridge: () => new BridgeNetworkDriver({
+      bridge: () => bridge = new BridgeNetworkDriver({
         stateDir: path.join(cfg.dataRoot, 'network'), execRoot: cfg.execRoot, bip: cfg.bip, bridgeName: cfg.bridge, logger, ipForward: cfg.ipForward,
         chainPrefix: cfg.bridge === 'wharf0' ? undefined : cfg.bridge.toUpperCase().replace(/[^A-Z0-9]/g, '').slice(0, 10),
       }),
@@ -169,12 +171,13 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     }
   }
   if (!networkDrivers.has('bridge')) networkUnavailable.bridge = 'bridge networking is not available in this daemon (started with --iptables=false or without a usable bridge)';
-  // Containers' sandboxes (netns, /etc files) come from the default driver.
-  const network = networkDrivers.find('bridge');
+  // Containers' sandboxes (netns, ports, /etc files) come from the bridge driver; each network's
+  // endpoints from the driver that owns it.
+  const sandboxes: SandboxProvider | undefined = networkDrivers.has('bridge') ? bridge : undefined;
 
   const volumes = new VolumesService({ db, drivers: volumeDrivers, events, logger });
   const containers = new ContainersService(db, {
-    dataRoot: cfg.dataRoot, runtime, snapshots, network, volumes, images: {
+    dataRoot: cfg.dataRoot, runtime, snapshots, sandboxes, networks: networkDrivers, volumes, images: {
       resolve: (ref: string) => {
         const r = images.resolve(ref);
         return { id: r.id, config: (r.config as { config?: Record<string, unknown> }).config ?? {}, topChainId: r.topChainId ?? undefined, size: r.record.size };
@@ -189,14 +192,14 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
   volumes.setUsage((name: string) => containers.list({ all: true, size: false, filters: { volume: [name] } }).map((c) => String(c.Id)));
 
   await images.reconcile();
-  if (network) {
+  for (const network of networkDrivers.instances()) {
     const live = containers.liveIds();
-    await network.restore(live).catch((err: Error) => logger.warn(`network restore: ${err.message}`));
-    await network.cleanupOrphans(live).catch((err: Error) => logger.warn(`network cleanup: ${err.message}`));
+    await network.restore(live).catch((err: Error) => logger.warn(`network restore (${network.name}): ${err.message}`));
+    await network.cleanupOrphans(live).catch((err: Error) => logger.warn(`network cleanup (${network.name}): ${err.message}`));
   }
   await containers.restore(cfg.liveRestore);
   const running = new Set(containers.liveIds());
-  await replayCleanups(cleanups, { runtime, snapshots, network, roots: [cfg.dataRoot, cfg.execRoot], exists: (id) => containers.has(id), running: (id) => running.has(id) });
+  await replayCleanups(cleanups, { runtime, snapshots, sandboxes, roots: [cfg.dataRoot, cfg.execRoot], exists: (id) => containers.has(id), running: (id) => running.has(id) });
 
   const sources: InfoSources = {
     containerCounts: () => containers.counts(),
@@ -282,7 +285,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
       runtimeName: 'wharf',
       runtimeVersion: '0.1.0',
       runtimeReady: () => (rtVersion ? { ok: true } : { ok: false, reason: 'runc is not available' }),
-      bridgeReady: () => network !== undefined,
+      bridgeReady: () => sandboxes !== undefined,
       cgroupDriver: 'cgroupfs',
       streaming,
       cni: new CniNetwork({ confDir: cfg.cniConfDir, binDirs: cfg.cniBinDir.split(':').filter(Boolean), stateDir: path.join(cfg.execRoot, 'cni') }),
@@ -324,7 +327,7 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
     await cri?.close().catch((err: Error) => logger.warn(`CRI shutdown: ${err.message}`));
     await streaming?.stop().catch((err: Error) => logger.warn(`CRI streaming server shutdown: ${err.message}`));
     server.closeAllConnections();
-    await network?.close().catch((err: Error) => logger.warn(`network shutdown: ${err.message}`));
+    for (const network of networkDrivers.instances()) await network.close().catch((err: Error) => logger.warn(`network shutdown (${network.name}): ${err.message}`));
     db.close();
     try { fs.rmSync(cfg.pidfile, { force: true }); } catch (err) { logger.warn(`cannot remove the pidfile ${cfg.pidfile}: ${(err as Error).message}`); }
     lock.release();
@@ -349,15 +352,15 @@ async function wire(cfg: DaemonConfig, logger: Logger, lock: DataRootLock): Prom
  */
 async function replayCleanups(
   cleanups: CleanupJournal,
-  o: { runtime: RuntimeDriver; snapshots: SnapshotDriver; network: NetworkDriver | undefined; roots: string[]; exists: (id: string) => boolean; running: (id: string) => boolean },
+  o: { runtime: RuntimeDriver; snapshots: SnapshotDriver; sandboxes: SandboxProvider | undefined; roots: string[]; exists: (id: string) => boolean; running: (id: string) => boolean },
 ): Promise<void> {
   if (cleanups.pending().length === 0) return;
   const gone = (fn: () => Promise<unknown>) => async () => { try { await fn(); } catch (err) { if (!isGone(err)) throw err; } };
   await cleanups.replay({
     'runtime-delete': (id) => gone(() => o.runtime.delete(id, true))(),
     'sandbox-destroy': (id) => {
-      if (!o.network) throw new Error('bridge networking is off: the sandbox cannot be torn down now');
-      return gone(() => o.network!.destroySandbox(id))();
+      if (!o.sandboxes) throw new Error('bridge networking is off: the sandbox cannot be torn down now');
+      return gone(() => o.sandboxes!.destroySandbox(id))();
     },
     'snapshot-unmount': (key) => gone(() => o.snapshots.unmount(key))(),
     'rootfs-unmount': (id) => gone(() => o.runtime.unmountRootfs(id))(),

@@ -1,7 +1,7 @@
 /**
- * The NetworkDriver contract suite against the engine's fake and, as root, the bridge driver
- * on a private bridge, chain prefix, subnets and temp state (removed again, as in
- * network-bridge.test.ts).
+ * The NetworkDriver contract suite against the engine's fakes (the sandbox provider and a second
+ * driver of networks only) and, as root, the bridge driver on a private bridge, chain prefix,
+ * subnets and temp state (removed again, as in network-bridge.test.ts).
  */
 import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -16,6 +16,14 @@ let fakeNext = 0;
 networkContract('fake', async () => ({
   driver: new FakeNetwork(),
   freeSubnet: () => `10.201.${fakeNext++}.0/24`,
+  cleanup: async () => undefined,
+}));
+
+// A driver of networks only (as macvlan would be), joining the sandboxes of another.
+networkContract('fake second driver', async () => ({
+  driver: new FakeNetwork({ name: 'fakevlan', sandboxes: false }),
+  sandboxes: new FakeNetwork(),
+  freeSubnet: () => `10.202.${fakeNext++}.0/24`,
   cleanup: async () => undefined,
 }));
 

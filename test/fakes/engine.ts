@@ -16,7 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { silentLogger, type Logger } from '../../src/common/logger.ts';
 import { CleanupJournal } from '../../src/common/cleanups.ts';
-import type { NetworkDriver } from '../../src/drivers/network/contract.ts';
+import type { NetworkDriver, SandboxProvider } from '../../src/drivers/network/contract.ts';
+import { DriverRegistry } from '../../src/common/driver-registry.ts';
 import { ContainersService } from '../../src/engine/containers/index.ts';
 import { EventBus, type EngineEvent } from '../../src/engine/events/index.ts';
 import { openDatabase, type Db } from '../../src/store/db.ts';
@@ -31,7 +32,7 @@ export interface FakeEngine {
   snapshots: FakeSnapshots;
   images: FakeImages;
   volumes: FakeVolumes;
-  network?: NetworkDriver;
+  network?: NetworkDriver & SandboxProvider;
   events: EventBus;
   /** Every event published since the engine was built, in order. */
   log: EngineEvent[];
@@ -53,7 +54,10 @@ export interface State {
 }
 
 export interface FakeEngineOptions {
-  network?: NetworkDriver;
+  /** The sandbox provider, registered as a network driver under its name too. */
+  network?: NetworkDriver & SandboxProvider;
+  /** More network drivers (their networks join the provider's sandboxes). */
+  networkDrivers?: NetworkDriver[];
   logger?: Logger;
   logOpts?: Record<string, string>;
 }
@@ -70,8 +74,10 @@ export async function fakeEngine(o: FakeEngineOptions = {}): Promise<FakeEngine>
   const log: EngineEvent[] = [];
   events.subscribe((e) => log.push(e));
   const logger = o.logger ?? silentLogger;
+  const networks = new DriverRegistry<NetworkDriver>('network');
+  for (const d of [...(o.network ? [o.network] : []), ...(o.networkDrivers ?? [])]) networks.register(d.name, d);
   const build = () => new ContainersService(db, {
-    dataRoot, runtime, snapshots, network: o.network, volumes, images, events, logger,
+    dataRoot, runtime, snapshots, sandboxes: o.network, networks, volumes, images, events, logger,
     cleanups: new CleanupJournal(undefined, logger), logOpts: o.logOpts,
   });
   const e: FakeEngine = {

@@ -7,12 +7,17 @@
  *   const net = new FakeNetwork();       // has the default `bridge` (172.17.0.0/16)
  *   await net.createSandbox(id); await net.connect(id, 'bridge', {}); // 172.17.0.2
  *
+ * With `{ name, sandboxes: false }` it is a second driver that only owns networks (as macvlan
+ * would): no default network, and connect joins the sandbox it is handed (`opts.nsPath`, made
+ * by another driver); its interfaces are `<name>0`, `<name>1`, … there.
+ *
  * Not modelled: IPv6, ip ranges, aux addresses, link-local addresses, internal isolation.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError, SystemError } from '../../src/common/errors.ts';
 import type {
   ConnectOptions, ContainerFiles, CreateNetworkOptions, Endpoint, FileOptions, NetworkDriver, NetworkInfo, PortBinding, PortRequest, SandboxInfo,
+  SandboxProvider,
 } from '../../src/drivers/network/contract.ts';
 
 const toInt = (ip: string) => ip.split('.').reduce((a, b) => a * 256 + Number(b), 0);
@@ -26,8 +31,21 @@ function cidr(s: string): { base: number; len: number } {
 }
 const inside = (ip: string, net: string) => { const c = cidr(net); return ((toInt(ip) ^ c.base) >>> (32 - c.len)) === 0 || c.len === 0; };
 
-export class FakeNetwork implements NetworkDriver {
-  readonly name = 'bridge' as const;
+export interface FakeNetworkOptions {
+  execRoot?: string;
+  /** The driver's registry name (default `bridge`, which has the default network). */
+  name?: string;
+  /** false: a driver of networks only, joining sandboxes made by another (default true). */
+  sandboxes?: boolean;
+  /** Second octet of its automatic subnets (172.X.0.0/16), so two fakes do not overlap. */
+  firstPool?: number;
+}
+
+export class FakeNetwork implements NetworkDriver, SandboxProvider {
+  readonly name: string;
+  readonly execRoot: string;
+  /** Makes sandboxes itself (false: connect needs `opts.nsPath`). */
+  readonly providesSandboxes: boolean;
   readonly networks = new Map<string, NetworkInfo>();
   readonly sandboxes = new Map<string, SandboxInfo>();
   /** network id → allocated addresses (as integers). */
@@ -35,11 +53,16 @@ export class FakeNetwork implements NetworkDriver {
   /** `hostIp:port/proto` held by a container. */
   readonly #ports = new Map<string, string>();
   #nextPort = 32768;
-  #nextPool = 18;
+  #nextPool: number;
   /** Every driver call, in order (`createSandbox <id>`, `connect <id> <network>`, …). */
   readonly calls: string[] = [];
 
-  constructor(readonly execRoot = '/run/wharf-fake') {
+  constructor(o: FakeNetworkOptions = {}) {
+    this.execRoot = o.execRoot ?? '/run/wharf-fake';
+    this.name = o.name ?? 'bridge';
+    this.providesSandboxes = o.sandboxes ?? true;
+    this.#nextPool = o.firstPool ?? 18;
+    if (this.name !== 'bridge') return;
     const id = createHash('sha256').update('fake-default-bridge').digest('hex');
     this.networks.set(id, { id, name: 'bridge', driver: 'bridge', bridge: 'wharf0', subnet: '172.17.0.0/16', gateway: '172.17.0.1', internal: false, isDefault: true, labels: {}, created: new Date().toISOString() });
     this.#used.set(id, new Set());
@@ -64,7 +87,7 @@ export class FakeNetwork implements NetworkDriver {
     }
     const id = randomBytes(32).toString('hex');
     const info: NetworkInfo = {
-      id, name: o.name, driver: 'bridge', bridge: o.options?.['com.docker.network.bridge.name'] ?? `br-${id.slice(0, 12)}`, subnet,
+      id, name: o.name, driver: this.name, bridge: o.options?.['com.docker.network.bridge.name'] ?? `br-${id.slice(0, 12)}`, subnet,
       gateway: o.gateway ?? toIp(c.base + 1), internal: o.internal === true, isDefault: false, labels: o.labels ?? {},
       created: new Date().toISOString(), autoSubnet: o.subnet === undefined, options: o.options, ipamPools: o.ipamPools,
     };
@@ -110,6 +133,10 @@ export class FakeNetwork implements NetworkDriver {
 
   async connect(containerId: string, network: string, o: ConnectOptions): Promise<Endpoint> {
     this.calls.push(`connect ${containerId} ${network}`);
+    if (!this.providesSandboxes && o.nsPath && !this.sandboxes.has(containerId)) {
+      // the endpoints this driver put into another driver's sandbox
+      this.sandboxes.set(containerId, { containerId, nsPath: o.nsPath, endpoints: [], ports: [] });
+    }
     const s = this.sandboxes.get(containerId);
     if (!s) throw new NotFoundError(`no network sandbox for container ${containerId}`);
     const n = this.find(network);
@@ -128,8 +155,12 @@ export class FakeNetwork implements NetworkDriver {
       if (ip > last) throw new SystemError(`no available IPv4 addresses on network ${n.name}`);
     }
     used.add(ip);
+    const ifs = new Set(s.endpoints.map((e) => e.ifname));
+    let idx = 0;
+    const prefix = this.providesSandboxes ? 'eth' : this.name;
+    while (ifs.has(`${prefix}${idx}`)) idx++;
     const ep: Endpoint = {
-      networkId: n.id, endpointId: randomBytes(32).toString('hex'), ifname: `eth${s.endpoints.length}`, ip: toIp(ip), prefixLen: c.len,
+      networkId: n.id, endpointId: randomBytes(32).toString('hex'), ifname: `${prefix}${idx}`, ip: toIp(ip), prefixLen: c.len,
       gateway: n.gateway, mac: o.mac ?? `02:42:${toIp(ip).split('.').map((x) => Number(x).toString(16).padStart(2, '0')).join(':')}`,
       aliases: o.aliases ?? [], hostVeth: `veth${containerId.slice(0, 7)}`, links: o.links,
     };
@@ -145,6 +176,7 @@ export class FakeNetwork implements NetworkDriver {
     if (!s || !ep) throw new NotFoundError(`container ${containerId} is not connected to network ${n.name}`);
     s.endpoints.splice(s.endpoints.indexOf(ep), 1);
     this.#used.get(n.id)?.delete(toInt(ep.ip));
+    if (!this.providesSandboxes && s.endpoints.length === 0) this.sandboxes.delete(containerId);
   }
 
   async publish(containerId: string, ports: PortRequest[]): Promise<PortBinding[]> {
@@ -197,7 +229,7 @@ export class FakeNetwork implements NetworkDriver {
     const first = s?.endpoints[0];
     const user = first && !this.networks.get(first.networkId)?.isDefault;
     let hosts = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n';
-    if (first) hosts += `${first.ip}\t${o.hostname}\n`;
+    if (first ?? o.ip) hosts += `${first?.ip ?? o.ip}\t${o.hostname}\n`;
     for (const h of o.extraHosts ?? []) { const i = h.indexOf(':'); hosts += `${h.slice(i + 1)}\t${h.slice(0, i)}\n`; }
     const ns = user ? ['127.0.0.11'] : o.dns?.length ? o.dns : ['8.8.8.8'];
     let resolv = ns.map((n) => `nameserver ${n}\n`).join('');

@@ -1,14 +1,20 @@
 /**
- * Network driver contract: bridges, per-container network namespaces ("sandboxes"), IPAM,
- * NAT, published ports and the embedded DNS of user-defined networks. Implementation:
- * bridge (Linux bridge + veth + iptables, `src/drivers/network/bridge/`).
+ * Network driver contract, in two parts:
+ *   - NetworkDriver: per network. Creates/removes/lists networks and connects an endpoint of
+ *     one of its networks into a container's network namespace (and disconnects it).
+ *   - SandboxProvider: per container. Makes the network namespace ("sandbox"), publishes
+ *     ports, renders the /etc files (and answers the embedded DNS), and tears it all down.
+ * The engine has one SandboxProvider (the bridge driver, which is both) and many
+ * NetworkDrivers; a container's connect/disconnect on a network goes to the driver that owns
+ * it. Implementation: bridge (Linux bridge + veth + iptables, `src/drivers/network/bridge/`).
  *
  * Drivers are registered by name in the composition root (`src/daemon/daemon.ts`, a
  * `DriverRegistry<NetworkDriver>`): `network create -d NAME` looks NAME up there (unknown:
  * docker's 404 `plugin "NAME" not found`), and a network's later operations go to the driver
- * named in its `NetworkInfo.driver`. A second driver is a new folder here and one line there.
+ * named in its `NetworkInfo.driver`. A second driver is a new folder here implementing
+ * NetworkDriver and one line there; its `connect` moves an interface into `opts.nsPath`.
  *
- * Lifecycle (the engine's calls, in order):
+ * Lifecycle (the engine's calls, in order; `net` = a network's driver, `sb` = the sandbox provider):
  *   await net.init()                        // daemon start: default bridge, sysctls, static rules
  *   await net.restore(liveContainerIds)     // daemon start: rebuild IPAM/rules/DNS/port holds
  *   await net.cleanupOrphans(liveContainerIds) // drop netns/rules/veths of vanished containers
@@ -17,13 +23,14 @@
  *   network rm     → await net.removeNetwork(id)       // ConflictError while endpoints remain
  *
  *   container start (before `runc create`):
- *     const { nsPath } = await net.createSandbox(containerId)
- *     await net.connect(containerId, networkId, { aliases: [name, shortId] })   // ×N networks
- *     const bindings = await net.publish(containerId, ports)   // may throw; nothing left behind
- *     const files = net.renderFiles(containerId, { hostname, dns, dnsSearch, extraHosts })
+ *     const { nsPath } = await sb.createSandbox(containerId)
+ *     await net.connect(containerId, networkId, { nsPath, aliases: [name, shortId] })   // ×N networks
+ *     const bindings = await sb.publish(containerId, ports)   // may throw; nothing left behind
+ *     const files = sb.renderFiles(containerId, { hostname, dns, dnsSearch, extraHosts })
  *     // write files.hosts / files.hostname / files.resolvConf, bind-mount them in the bundle,
  *     // and put { type: 'network', path: nsPath } in linux.namespaces.
- *   container stop/exit:   await net.destroySandbox(containerId)  // rules, ports, IPs, netns
+ *   container stop/exit:   await net.disconnect(…) for networks of drivers other than sb's,
+ *                          then await sb.destroySandbox(containerId)  // rules, ports, IPs, netns
  *   `network connect/disconnect` on a running container: connect()/disconnect() as above.
  *   daemon stop:           await net.close()   // releases sockets only; kernel state stays
  *
@@ -35,7 +42,7 @@
  *   const net = new BridgeNetworkDriver({ stateDir: '/var/lib/wharf/network', execRoot: '/run/wharf' });
  *   await net.init();
  *   const { nsPath } = await net.createSandbox('c0ffee…');     // '/run/wharf/netns/c0ffee…'
- *   const ep = await net.connect('c0ffee…', 'bridge', {});     // { ip: '172.18.0.2', prefixLen: 16, … }
+ *   const ep = await net.connect('c0ffee…', 'bridge', { nsPath });  // { ip: '172.18.0.2', prefixLen: 16, … }
  *   await net.publish('c0ffee…', [{ hostIp: '', hostPort: 8080, containerPort: 80, proto: 'tcp' }]);
  *   …
  *   await net.destroySandbox('c0ffee…');
@@ -127,6 +134,12 @@ export interface CreateNetworkOptions {
 }
 
 export interface ConnectOptions {
+  /**
+   * The container's network namespace (the sandbox provider's `createSandbox`); the engine
+   * always passes it. A driver that is not the sandbox provider puts its interface there,
+   * named so it clashes with no other (the provider's are eth0, eth1, …).
+   */
+  nsPath?: string;
   /** Static address (`--ip`); must be inside the subnet and free. */
   ip?: string;
   mac?: string;
@@ -200,6 +213,8 @@ export interface FileOptions {
   dnsOptions?: string[];
   /** `--add-host` as `name:ip` */
   extraHosts?: string[];
+  /** The container's address in /etc/hosts when the sandbox has no endpoint of the provider's own (all its networks are another driver's). */
+  ip?: string;
 }
 
 /** Contents for the container's /etc/hosts, /etc/hostname and /etc/resolv.conf. */
@@ -209,14 +224,15 @@ export interface ContainerFiles {
   resolvConf: string;
 }
 
+/** The per-network part: a network's lifecycle and its endpoints in containers' sandboxes. */
 export interface NetworkDriver {
   /** The name it is registered and looked up by (`network create -d`), e.g. `bridge`. */
   readonly name: string;
-  /** Creates/adopts the default bridge and the static rules; idempotent. */
+  /** Creates/adopts the driver's host state (the bridge driver: default bridge, static rules); idempotent. */
   init(): Promise<void>;
   /** Rebuilds in-memory state (IPAM, DNS, port holds) and re-installs rules from disk. */
   restore(liveContainerIds: Iterable<string>): Promise<void>;
-  /** Removes netns, veths, rules and IPAM entries of containers not in `liveContainerIds`. */
+  /** Removes interfaces, rules and IPAM entries (and, for a sandbox provider, netns) of containers not in `liveContainerIds`. */
   cleanupOrphans(liveContainerIds: Iterable<string>): Promise<string[]>;
 
   createNetwork(opts: CreateNetworkOptions): Promise<NetworkInfo>;
@@ -226,9 +242,18 @@ export interface NetworkDriver {
   getNetwork(idOrName: string): NetworkInfo | undefined;
   listNetworks(): NetworkInfo[];
 
-  createSandbox(containerId: string): Promise<{ nsPath: string }>;
+  /** Joins the sandbox (`opts.nsPath`) of `containerId` to one of this driver's networks. */
   connect(containerId: string, network: string, opts: ConnectOptions): Promise<Endpoint>;
+  /** Leaves it again: the interface, its rules and its addresses go. */
   disconnect(containerId: string, network: string): Promise<void>;
+
+  /** Daemon stop: closes listeners and sockets; kernel state is kept. */
+  close(): Promise<void>;
+}
+
+/** The per-container part: the network namespace, published ports and the /etc files. */
+export interface SandboxProvider {
+  createSandbox(containerId: string): Promise<{ nsPath: string }>;
   /**
    * All or nothing: on error no port stays bound and no rule stays installed. IPv4 only
    * (requests with an IPv6 hostIp are skipped); targets the first non-internal endpoint, and
@@ -236,15 +261,13 @@ export interface NetworkDriver {
    */
   publish(containerId: string, ports: PortRequest[]): Promise<PortBinding[]>;
   unpublish(containerId: string): Promise<void>;
+  /** The sandbox with the provider's own endpoints. */
   getSandbox(containerId: string): SandboxInfo | undefined;
   /**
    * The container's /etc files. Call after connect(). On user-defined networks `opts.dns`
    * becomes the embedded DNS's upstream for this container (resolv.conf keeps 127.0.0.11).
    */
   renderFiles(containerId: string, opts: FileOptions): ContainerFiles;
-  /** Removes ports, rules, IP allocations and the netns. Idempotent. */
+  /** Removes ports, rules, the provider's IP allocations and the netns. Idempotent. */
   destroySandbox(containerId: string): Promise<void>;
-
-  /** Daemon stop: closes DNS listeners and port-holding sockets; kernel state is kept. */
-  close(): Promise<void>;
 }

@@ -6,9 +6,10 @@ import type { CleanupJournal } from '../../common/cleanups.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { RuntimeDriver } from '../../drivers/runtime/contract.ts';
 import type { SnapshotDriver } from '../../drivers/snapshot/contract.ts';
-import type { NetworkDriver } from '../../drivers/network/contract.ts';
+import type { SandboxProvider } from '../../drivers/network/contract.ts';
 import type { EventBus } from '../events/index.ts';
 import type { VolumeProvider } from './mounts.ts';
+import type { NetworkDrivers } from './network-drivers.ts';
 
 /** An image's runtime-relevant config (image-spec `config` section). */
 export interface ImageRuntimeConfig {
@@ -51,7 +52,10 @@ export interface ContainersDeps {
   dataRoot: string;
   runtime: RuntimeDriver;
   snapshots: SnapshotDriver;
-  network?: NetworkDriver;
+  /** Every container's netns, published ports and /etc files (none: containers get `--network none`). */
+  sandboxes?: SandboxProvider;
+  /** The network drivers by name: a network's connect/disconnect go to the driver it names. */
+  networks?: NetworkDrivers;
   volumes?: VolumeProvider;
   images: ImageResolver;
   events: EventBus;

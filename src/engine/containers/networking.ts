@@ -1,16 +1,17 @@
 /**
- * A container's network at start and stop: host / none / container:X / bridge networks
- * through the network driver, published ports, and the /etc/{hosts,hostname,resolv.conf}
- * files the container gets.
+ * A container's network at start and stop: host / none / container:X / driver networks
+ * (the sandbox provider's netns, each network joined through the driver that owns it),
+ * published ports, and the /etc/{hosts,hostname,resolv.conf} files the container gets.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ForbiddenError, InvalidArgumentError, NotFoundError, SystemError } from '../../common/errors.ts';
 import { isGone } from '../../common/cleanups.ts';
-import type { FileOptions, NetworkDriver, NetworkInfo, PortBinding as DriverPortBinding, PortRequest } from '../../drivers/network/contract.ts';
+import type { FileOptions, NetworkInfo, PortBinding as DriverPortBinding, PortRequest, SandboxProvider } from '../../drivers/network/contract.ts';
 import type { ContainerRecord, EndpointRecord, EndpointRequest, PortBinding } from './record.ts';
 import type { ContainerRegistry, Live } from './service.ts';
+import { allNetworks, driverOf, findNetwork } from './network-drivers.ts';
 import { linkHosts, parentsOf } from './links.ts';
 import { onlyErrno } from '../../common/cleanups.ts';
 import { renderHostname, renderHosts, renderResolvConf } from '../../common/etc-files.ts';
@@ -160,15 +161,16 @@ export async function connectNetworks(reg: ContainerRegistry, l: Live): Promise<
     writeAtomic(path.join(dir, 'hostname'), other.rec.Config.Hostname + '\n');
     return { mode: { path: other.rec.SandboxKey || `/proc/${other.rec.State.Pid}/ns/net` }, files: true };
   }
-  const net = reg.deps.network;
+  const net = reg.deps.sandboxes;
   if (!net) {
-    // No network driver (e.g. iptables unavailable): behave like --network none.
+    // No sandbox provider (e.g. iptables unavailable): behave like --network none.
     return { mode: 'none', files: false };
   }
-  const names = networkNames(rec, (n) => net.getNetwork(n)?.id);
+  const lookup = (n: string) => findNetwork(reg.deps.networks, n);
+  const names = networkNames(rec, (n) => lookup(n)?.id);
   for (const n of names) {
-    if (!net.getNetwork(n)) throw new NotFoundError(`network ${n} not found`);
-    const same = net.listNetworks().filter((x) => x.name === n);
+    if (!lookup(n)) throw new NotFoundError(`network ${n} not found`);
+    const same = allNetworks(reg.deps.networks).filter((x) => x.name === n);
     if (same.length > 1 && !same.some((x) => x.id === n)) throw new InvalidArgumentError(`network ${n} is ambiguous (${same.length} matches found on name)`);
   }
   const { nsPath } = await plumbing(reg, () => net.createSandbox(rec.Id));
@@ -177,7 +179,7 @@ export async function connectNetworks(reg: ContainerRegistry, l: Live): Promise<
   const joined: NetworkInfo[] = [];
   try {
     for (const n of names) {
-      const info = net.getNetwork(n)!;
+      const info = lookup(n)!;
       const r = req[n] ?? req[info.name] ?? req[info.id] ?? (info.isDefault ? req.default : undefined) ?? {};
       // The MAC of `--mac-address` belongs to the first network only (two NICs cannot share it).
       await plumbing(reg, () => joinNetwork(reg, rec, info, r, joined.length === 0 ? rec.Config.MacAddress : undefined));
@@ -200,6 +202,7 @@ export async function connectNetworks(reg: ContainerRegistry, l: Live): Promise<
     writeAtomic(path.join(dir, 'resolv.conf'), files.resolvConf);
   } catch (err) {
     // The start's own error is what the client gets; a sandbox left behind is retried later.
+    await leaveOtherDrivers(reg, rec.Id, joined.map((i) => i.id));
     await reg.cleanups.attempt('sandbox-destroy', rec.Id, () => net.destroySandbox(rec.Id), isGone);
     rec.SandboxKey = '';
     rec.Endpoints = {};
@@ -212,7 +215,7 @@ export async function connectNetworks(reg: ContainerRegistry, l: Live): Promise<
 }
 
 /** Fixed ports in one all-or-nothing call, then each host-port range: its first free port. */
-async function publishPorts(net: NetworkDriver, id: string, ports: PortWish[]): Promise<DriverPortBinding[]> {
+async function publishPorts(net: SandboxProvider, id: string, ports: PortWish[]): Promise<DriverPortBinding[]> {
   const strip = ({ hostPortEnd: _e, ...p }: PortWish): PortRequest => p;
   const fixed = ports.filter((p) => p.hostPortEnd === undefined).map(strip);
   const bound = fixed.length ? await net.publish(id, fixed) : [];
@@ -232,9 +235,12 @@ async function publishPorts(net: NetworkDriver, id: string, ports: PortWish[]): 
   return bound;
 }
 
-function fileOptions(reg: ContainerRegistry, rec: ContainerRecord): FileOptions {
+/** `leaving`: a network the container is being disconnected from (its endpoint is still recorded). */
+function fileOptions(reg: ContainerRegistry, rec: ContainerRecord, leaving?: string): FileOptions {
   const hc = rec.HostConfig;
-  return { hostname: rec.Config.Hostname, domainname: rec.Config.Domainname, dns: hc.Dns.length ? hc.Dns : reg.deps.dns, dnsSearch: hc.DnsSearch.length ? hc.DnsSearch : reg.deps.dnsSearch, dnsOptions: hc.DnsOptions, extraHosts: [...(hc.ExtraHosts ?? []), ...linkHosts(reg, rec)] };
+  // for /etc/hosts when the sandbox provider has no endpoint of its own: another driver's address
+  const ip = Object.values(rec.Endpoints).find((e) => e.IPAddress && e.NetworkID !== leaving && !ownNetwork(reg, e.NetworkID))?.IPAddress;
+  return { ip, hostname: rec.Config.Hostname, domainname: rec.Config.Domainname, dns: hc.Dns.length ? hc.Dns : reg.deps.dns, dnsSearch: hc.DnsSearch.length ? hc.DnsSearch : reg.deps.dnsSearch, dnsOptions: hc.DnsOptions, extraHosts: [...(hc.ExtraHosts ?? []), ...linkHosts(reg, rec)] };
 }
 
 /** docker's network connect/disconnect event (Actor = the network). */
@@ -273,8 +279,8 @@ async function joinNetwork(reg: ContainerRegistry, rec: ContainerRecord, info: N
   if (ipam?.IPv4Address && info.autoSubnet && !info.isDefault) {
     throw new InvalidArgumentError('user specified IP address is supported only when connecting to networks with user configured subnets');
   }
-  const ep = await reg.deps.network!.connect(rec.Id, info.id, {
-    ip: ipam?.IPv4Address || undefined, ip6: ipam?.IPv6Address || undefined, linkLocalIps: ipam?.LinkLocalIPs?.filter(Boolean),
+  const ep = await driverOf(reg.deps.networks, info).connect(rec.Id, info.id, {
+    nsPath: rec.SandboxKey, ip: ipam?.IPv4Address || undefined, ip6: ipam?.IPv6Address || undefined, linkLocalIps: ipam?.LinkLocalIPs?.filter(Boolean),
     mac: r.MacAddress || mac || undefined, aliases: dnsNames, links: info.isDefault ? undefined : linkMap(r.Links),
   });
   rec.Endpoints[info.name] = {
@@ -284,13 +290,36 @@ async function joinNetwork(reg: ContainerRegistry, rec: ContainerRecord, info: N
   };
 }
 
+/** The network belongs to the sandbox provider (its endpoints go with the sandbox). */
+function ownNetwork(reg: ContainerRegistry, networkId: string): boolean {
+  const info = findNetwork(reg.deps.networks, networkId);
+  return !!info && (reg.deps.networks?.find(info.driver) as object | undefined) === reg.deps.sandboxes;
+}
+
+/**
+ * Endpoints on networks of drivers other than the sandbox provider leave before the sandbox
+ * goes (its destroySandbox releases only its own). Best effort: a driver's cleanupOrphans
+ * at the next daemon start takes what is left.
+ */
+async function leaveOtherDrivers(reg: ContainerRegistry, id: string, networkIds: string[]): Promise<void> {
+  for (const nid of networkIds) {
+    const info = findNetwork(reg.deps.networks, nid);
+    const driver = info && reg.deps.networks?.find(info.driver);
+    if (!info || !driver || ownNetwork(reg, nid)) continue;
+    await driver.disconnect(id, info.id).catch((err: Error) => {
+      if (!(err instanceof NotFoundError) && !isGone(err)) reg.deps.logger.warn(`network ${info.name}: disconnecting ${id}: ${err.message}`);
+    });
+  }
+}
+
 export async function disconnectAll(reg: ContainerRegistry, l: Live): Promise<void> {
   const rec = l.rec;
-  const net = reg.deps.network;
+  const net = reg.deps.sandboxes;
   if (net && rec.SandboxKey) {
+    await leaveOtherDrivers(reg, rec.Id, Object.values(rec.Endpoints).filter((e) => e.IPAddress).map((e) => e.NetworkID));
     await net.destroySandbox(rec.Id);
     for (const ep of Object.values(rec.Endpoints)) {
-      const info = ep.IPAddress ? net.getNetwork(ep.NetworkID) : undefined;
+      const info = ep.IPAddress ? findNetwork(reg.deps.networks, ep.NetworkID) : undefined;
       if (info) networkEvent(reg, 'disconnect', info, rec.Id);
     }
   }
@@ -318,8 +347,8 @@ function sharedNamespaceCheck(rec: ContainerRecord): void {
 }
 
 /** Rewrites /etc/hosts and resolv.conf of a running container in place (they are bind mounts). */
-function refreshFiles(reg: ContainerRegistry, rec: ContainerRecord): void {
-  const files = reg.deps.network!.renderFiles(rec.Id, fileOptions(reg, rec));
+function refreshFiles(reg: ContainerRegistry, rec: ContainerRecord, leaving?: string): void {
+  const files = reg.deps.sandboxes!.renderFiles(rec.Id, fileOptions(reg, rec, leaving));
   const dir = reg.containerDir(rec.Id);
   fs.writeFileSync(path.join(dir, 'hosts'), files.hosts);
   fs.writeFileSync(path.join(dir, 'resolv.conf'), files.resolvConf);
@@ -330,7 +359,7 @@ function refreshFiles(reg: ContainerRegistry, rec: ContainerRecord): void {
  * child got a new address, or a link changed. Best effort, as moby's parent update.
  */
 export function refreshLinkParents(reg: ContainerRegistry, childId: string, parents = parentsOf(reg, childId)): void {
-  if (!reg.deps.network) return;
+  if (!reg.deps.sandboxes) return;
   for (const p of parents) {
     if (!running(p.rec)) continue;
     try { refreshFiles(reg, p.rec); } catch (err) { reg.deps.logger.warn(`updating /etc/hosts of ${p.rec.Id}: ${(err as Error).message}`); }
@@ -343,8 +372,9 @@ export function refreshLinkParents(reg: ContainerRegistry, childId: string, pare
  */
 export async function connectContainer(reg: ContainerRegistry, ref: string, network: string, o: AttachRequest): Promise<NetworkInfo> {
   const l = reg.get(ref);
-  const net = reg.deps.network;
-  const info = net?.getNetwork(network);
+  const net = reg.deps.sandboxes;
+  const lookup = (n: string) => findNetwork(reg.deps.networks, n);
+  const info = lookup(network);
   if (!net || !info) throw new NotFoundError(`network ${network} not found`);
   return reg.serial(l, async () => {
     const rec = l.rec;
@@ -353,7 +383,7 @@ export async function connectContainer(reg: ContainerRegistry, ref: string, netw
     if (info.isDefault && o.Aliases?.length) throw new InvalidArgumentError('network-scoped alias is supported only for containers in user defined networks');
     const joined = running(rec)
       ? Object.values(rec.Endpoints).some((e) => e.NetworkID === info.id && e.IPAddress)
-      : networkNames(rec, (n) => net.getNetwork(n)?.id, false).some((n) => net.getNetwork(n)?.id === info.id);
+      : networkNames(rec, (n) => lookup(n)?.id, false).some((n) => lookup(n)?.id === info.id);
     if (joined) throw new ForbiddenError(`endpoint with name ${rec.Name.slice(1)} already exists in network ${info.name}`);
     const r: EndpointRequest = o;
     if (running(rec)) {
@@ -369,7 +399,7 @@ export async function connectContainer(reg: ContainerRegistry, ref: string, netw
       rec.Endpoints[info.name] = ep;
     }
     const req = requests(rec);
-    for (const k of Object.keys(req)) if (net.getNetwork(k)?.id === info.id) delete req[k];
+    for (const k of Object.keys(req)) if (lookup(k)?.id === info.id) delete req[k];
     req[info.name] = r;
     rec.NetworkDetached = (rec.NetworkDetached ?? []).filter((id) => id !== info.id);
     l.save();
@@ -384,20 +414,21 @@ export async function connectContainer(reg: ContainerRegistry, ref: string, netw
  */
 export async function disconnectContainer(reg: ContainerRegistry, ref: string, network: string, _force: boolean): Promise<NetworkInfo> {
   const l = reg.get(ref);
-  const net = reg.deps.network;
-  const info = net?.getNetwork(network);
+  const net = reg.deps.sandboxes;
+  const lookup = (n: string) => findNetwork(reg.deps.networks, n);
+  const info = lookup(network);
   if (!net || !info) throw new NotFoundError(`network ${network} not found`);
   return reg.serial(l, async () => {
     const rec = l.rec;
     if (rec.HostConfig.NetworkMode === 'host') throw new InvalidArgumentError('container cannot be disconnected from host network or connected to host network');
-    const resolve = (n: string) => net.getNetwork(n)?.id;
+    const resolve = (n: string) => lookup(n)?.id;
     const member = running(rec)
       ? Object.values(rec.Endpoints).some((e) => e.NetworkID === info.id && e.IPAddress)
       : networkNames(rec, resolve).some((n) => resolve(n) === info.id) || Object.values(rec.Endpoints).some((e) => e.NetworkID === info.id);
     if (!member) throw new SystemError(`container ${rec.Id} is not connected to ${running(rec) ? '' : 'the '}network ${info.name}`);
     if (running(rec) && member) {
-      await net.disconnect(rec.Id, info.id);
-      refreshFiles(reg, rec);
+      await driverOf(reg.deps.networks, info).disconnect(rec.Id, info.id);
+      refreshFiles(reg, rec, info.id);
       networkEvent(reg, 'disconnect', info, rec.Id);
       // Ports published on that endpoint are gone with it.
       if (!net.getSandbox(rec.Id)?.ports.length) for (const k of Object.keys(rec.Ports)) if (rec.Ports[k]) rec.Ports[k] = null;

@@ -74,7 +74,7 @@ async function removeLocked(reg: ContainerRegistry, l: Live, volumes: boolean): 
   // an immutable file) is logged and retried at the next daemon start (docs/reliability.md
   // "Failed cleanups"), and the container is removed all the same.
   await cleanups.attempt('runtime-delete', id, () => deps.runtime.delete(id, true));
-  if (deps.network && rec.SandboxKey) await cleanups.attempt('sandbox-destroy', id, () => deps.network!.destroySandbox(id), isGone);
+  if (deps.sandboxes && rec.SandboxKey) await cleanups.attempt('sandbox-destroy', id, () => deps.sandboxes!.destroySandbox(id), isGone);
   await deps.runtime.unmountRootfs(id).catch((err: Error) => { if (!isGone(err)) deps.logger.warn(`rm of ${id}: unmount: ${err.message}`); });
   await deps.snapshots.unmount(id).catch((err: Error) => { if (!(err instanceof NotFoundError) && !isGone(err)) deps.logger.warn(`rm of ${id}: unmount: ${err.message}`); });
   await cleanups.attempt('snapshot-remove', id, () => deps.snapshots.remove(id), (err) => err instanceof NotFoundError || isGone(err));

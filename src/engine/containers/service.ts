@@ -23,6 +23,7 @@ import { generateName } from './names.ts';
 import { inheritMounts, nameAnonymous, planMounts } from './mounts.ts';
 import { findByLinkName, recordLinks, resolveLinks } from './links.ts';
 import { plannedEndpoints } from './networking.ts';
+import { findNetwork } from './network-drivers.ts';
 import { deviceEdits } from './device-requests.ts';
 import { mergeHealthcheck, type HealthMonitors } from './health.ts';
 import type { HealthConfig } from './record.ts';
@@ -243,7 +244,7 @@ export async function createContainer(reg: ContainerRegistry, body: unknown, nam
   if (!rec.Config.Healthcheck) delete rec.Config.Healthcheck;
   rec.NetworkingRequest = networking;
   recordLinks(rec, links);
-  rec.Endpoints = plannedEndpoints(rec, (ref) => reg.deps.network?.getNetwork(ref));
+  rec.Endpoints = plannedEndpoints(rec, (ref) => findNetwork(reg.deps.networks, ref));
   if (opts.job) rec.Job = true;
   try {
     await reg.deps.snapshots.prepare(id, image.topChainId);

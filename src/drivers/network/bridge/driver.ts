@@ -19,7 +19,7 @@ import type { Logger } from '../../../common/logger.ts';
 import { BRIDGE_OPTS } from '../contract.ts';
 import type {
   ConnectOptions, ContainerFiles, CreateNetworkOptions, Endpoint, FileOptions, NetworkDriver, NetworkInfo,
-  PortBinding, PortRequest, SandboxInfo,
+  PortBinding, PortRequest, SandboxInfo, SandboxProvider,
 } from '../contract.ts';
 import { renderHostname, renderHosts, renderResolvConf, upstreamServers } from '../../../common/etc-files.ts';
 import { EmbeddedDns } from './dns-server.ts';
@@ -52,7 +52,8 @@ export interface BridgeDriverOptions {
   ipForward?: boolean;
 }
 
-export class BridgeNetworkDriver implements NetworkDriver {
+/** Both parts of the contract: its networks, and the sandboxes every container's networks join. */
+export class BridgeNetworkDriver implements NetworkDriver, SandboxProvider {
   readonly name = 'bridge' as const;
   readonly bridgeName: string;
   readonly netnsDir: string;
@@ -362,7 +363,7 @@ export class BridgeNetworkDriver implements NetworkDriver {
       this.state.saveSandbox(s);
     }
     return {
-      hosts: renderHosts({ hostname: o.hostname, domainname: o.domainname, ip: s.endpoints[0]?.ip, extraHosts: o.extraHosts }),
+      hosts: renderHosts({ hostname: o.hostname, domainname: o.domainname, ip: s.endpoints[0]?.ip ?? o.ip, extraHosts: o.extraHosts }),
       hostname: renderHostname(o.hostname),
       resolvConf: renderResolvConf({ host: this.hostResolvConf(), embeddedDns, dns: o.dns, dnsSearch: o.dnsSearch, dnsOptions: o.dnsOptions }),
     };
