@@ -132,7 +132,10 @@ export function planMounts(hc: HostConfig, configVolumes: Record<string, object>
   const withDriver = (m: MountPointRecord) => (m.Type === 'volume' ? { ...m, Driver: volumeDriver } : m);
   const explicit: MountPointRecord[] = [];
   for (const b of hc.Binds ?? []) explicit.push(withDriver(parseBind(b)));
-  for (const m of hc.Mounts ?? []) explicit.push(m.VolumeOptions?.DriverConfig?.Name ? parseMount(m) : withDriver(parseMount(m)));
+  for (const m of hc.Mounts ?? []) {
+    const p = parseMount(m); // checks the shape first: a null entry is a 400
+    explicit.push(m.VolumeOptions?.DriverConfig?.Name ? p : withDriver(p));
+  }
   for (const [dest, opts] of Object.entries(hc.Tmpfs ?? {})) explicit.push({ Type: 'tmpfs', Source: '', Destination: cleanDest(dest, dest), Mode: String(opts ?? ''), RW: true, Propagation: '' });
   const seen = new Set<string>();
   for (const m of explicit) {
