@@ -134,6 +134,29 @@ describe('a user stop, kill or start and the policy', () => {
     });
   }
 
+  test('always: docker kill with another signal, no stop signal configured: not restarted (docker 20.10\'s ExitOnNext)', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    const id = await create('c', 'always');
+    await e.containers.start(id);
+    await e.containers.kill(id, 'USR1');
+    await settle(() => state(id).Status === 'exited');
+    await drain();
+    assert.deepEqual([state(id).Status, state(id).ExitCode, starts(id)], ['exited', 138, 1]);
+  });
+
+  test('another signal than the configured stop signal: always restarts, unless-stopped does not (it was stopped by the user)', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    const a = await create('a', 'always', 0, { StopSignal: 'SIGUSR2' });
+    const u = await create('u', 'unless-stopped', 0, { StopSignal: 'SIGUSR2' });
+    for (const id of [a, u]) { await e.containers.start(id); await e.containers.kill(id, 'USR1'); }
+    await settle(() => state(a).Restarting && state(u).Status === 'exited');
+    mock.timers.tick(100);
+    await settle(() => state(a).Status === 'running');
+    await drain();
+    assert.deepEqual([count(a), starts(a)], [1, 2]);
+    assert.deepEqual([state(u).Status, state(u).ExitCode, count(u), starts(u)], ['exited', 138, 0, 1]);
+  });
+
   test('on-failure: docker stop is not restarted though the exit code is not 0', async () => {
     mock.timers.enable({ apis: ['setTimeout'] });
     const id = await create('c', 'on-failure');

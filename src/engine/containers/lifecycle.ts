@@ -214,9 +214,11 @@ async function onExit(reg: ContainerRegistry, l: Live, info: ExitInfo): Promise<
 
 function shouldRestart(l: Live, exitCode: number): boolean {
   const p = l.rec.HostConfig.RestartPolicy;
-  if (l.stopping || l.rec.ManuallyStopped) return false;
+  // `stopping`: a stop, or a kill that ends the container for good (moby's ExitOnNext).
+  if (l.stopping) return false;
   switch (p.Name) {
-    case 'always': case 'unless-stopped': return true;
+    case 'always': return true;
+    case 'unless-stopped': return !l.rec.ManuallyStopped;
     case 'on-failure': return exitCode !== 0 && (p.MaximumRetryCount === 0 || l.rec.RestartCount < p.MaximumRetryCount);
     default: return false;
   }
@@ -237,8 +239,8 @@ function scheduleRestart(reg: ContainerRegistry, l: Live): void {
 
 /**
  * `docker kill`: SIGKILL (the default) answers once the exit is recorded, as moby's
- * daemon.Kill waits for the container to stop; other signals answer once sent. The stop signal
- * and SIGKILL mark the container manually stopped and thaw a paused one so the signal lands.
+ * daemon.Kill waits for the container to stop; other signals answer once sent. SIGKILL and the
+ * stop signal (any signal when none is set) also thaw a paused one so the signal lands.
  */
 export async function killContainer(reg: ContainerRegistry, ref: string, signal: string | null): Promise<void> {
   const l = reg.get(ref);
@@ -247,9 +249,13 @@ export async function killContainer(reg: ContainerRegistry, ref: string, signal:
     if (l.rec.State.Restarting) { cancelRestart(reg, l); return; }
     throw new ConflictError(`Cannot kill container: ${ref}: Container ${l.rec.Id} is not running`);
   }
-  const stopSig = parseSignal(l.rec.Config.StopSignal ?? undefined, 'SIGTERM');
-  const stops = sig === stopSig || sig === 9;
-  if (stops) { l.stopping = true; l.rec.ManuallyStopped = true; }
+  // As docker 20.10: SIGKILL, the configured stop signal, or any signal when none is configured
+  // ends the container for good (no policy restart: ExitOnNext); any kill is the user's stop
+  // (unless-stopped then restarts neither at its exit nor at a daemon start).
+  const stopSignal = l.rec.Config.StopSignal;
+  const stops = sig === 9 || !stopSignal || sig === parseSignal(stopSignal, 'SIGTERM');
+  if (stops) l.stopping = true;
+  l.rec.ManuallyStopped = true;
   reg.save(l);
   const exited = sig === 9 ? new Promise<void>((r) => l.exitWaiters.push(() => r())) : undefined;
   let gone = false;
