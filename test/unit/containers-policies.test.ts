@@ -200,6 +200,18 @@ describe('the back-off', () => {
     assert.equal(state(id).Status, 'exited');
   });
 
+  test('docker start during the back-off: 304, the back-off goes on (RestartCount kept)', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    const id = await create('c', 'always');
+    await e.containers.start(id);
+    await exitIntoBackoff(id, 1);
+    await assert.rejects(e.containers.start(id), { status: 304 });
+    assert.deepEqual([state(id).Status, count(id), starts(id)], ['restarting', 1, 1]);
+    mock.timers.tick(100);
+    await settle(() => state(id).Status === 'running');
+    assert.equal(count(id), 1);
+  });
+
   test('a second stop of a container whose back-off a stop ended: 304', async () => {
     mock.timers.enable({ apis: ['setTimeout'] });
     const id = await create('c', 'always');

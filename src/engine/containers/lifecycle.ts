@@ -51,8 +51,10 @@ function containerLogSpec(reg: ContainerRegistry, l: Live): LogSpec {
 export async function startContainer(reg: ContainerRegistry, ref: string): Promise<void> {
   const l = reg.get(ref);
   await reg.serial(l, () => {
+    // In its policy's back-off the container counts as running (docker 20.10: 304, the back-off goes on).
+    if (l.rec.State.Restarting) throw new NotModifiedError('container already started');
     // A user's start begins the restart policy afresh (moby's ResetRestartManager).
-    if (!l.rec.State.Running || l.rec.State.Restarting) l.rec.RestartCount = 0;
+    if (!l.rec.State.Running) l.rec.RestartCount = 0;
     return startLocked(reg, l, false);
   });
 }
