@@ -221,6 +221,45 @@ describe('the back-off', () => {
     await assert.rejects(e.containers.stop(id, 10), { status: 304 });
   });
 
+  test('a run of 10 s or more starts the back-off at 100 ms again', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    const id = await create('c', 'always');
+    await e.containers.start(id);
+    const started = () => Date.parse(state(id).StartedAt);
+    for (const [i, delay] of [100, 200, 400].entries()) {
+      await exitIntoBackoff(id, 1);
+      mock.timers.tick(delay);
+      await settle(() => state(id).Status === 'running' && starts(id) === i + 2);
+    }
+    // Ran 10 s: the next delay is 100 ms, not 800.
+    e.runtime.exit(id, 1, { at: new Date(started() + 10_000) });
+    await settle(() => live(id).restartTimer !== undefined);
+    mock.timers.tick(100);
+    await settle(() => state(id).Status === 'running' && starts(id) === 5);
+    // And the quick exit after it doubles from there: 200 ms.
+    await exitIntoBackoff(id, 1);
+    mock.timers.tick(199);
+    assert.ok(live(id).restartTimer !== undefined, 'no restart before 200 ms');
+    mock.timers.tick(1);
+    await settle(() => starts(id) === 6);
+  });
+
+  test('the delay doubles up to a minute (docker\'s maxRestartTimeout) and stays there', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    const id = await create('c', 'always');
+    e.runtime.behave(id, { exitOnStart: 1 });
+    await e.containers.start(id);
+    const delays = [100, 200, 400, 800, 1600, 3200, 6400, 12_800, 25_600, 51_200, 60_000, 60_000];
+    for (const [i, delay] of delays.entries()) {
+      await settle(() => live(id).restartTimer !== undefined && starts(id) === i + 1);
+      mock.timers.tick(delay - 1);
+      assert.ok(live(id).restartTimer !== undefined, `no restart before ${delay} ms (restart ${i + 1})`);
+      mock.timers.tick(1);
+      await settle(() => starts(id) === i + 2);
+    }
+    await settle(() => live(id).restartTimer !== undefined);
+    await e.containers.stop(id, 10);
+  });
 });
 
 describe('daemon start without live-restore', () => {

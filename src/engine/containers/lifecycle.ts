@@ -54,7 +54,7 @@ export async function startContainer(reg: ContainerRegistry, ref: string): Promi
     // In its policy's back-off the container counts as running (docker 20.10: 304, the back-off goes on).
     if (l.rec.State.Restarting) throw new NotModifiedError('container already started');
     // A user's start begins the restart policy afresh (moby's ResetRestartManager).
-    if (!l.rec.State.Running) l.rec.RestartCount = 0;
+    if (!l.rec.State.Running) { l.rec.RestartCount = 0; backoff.delete(l); }
     return startLocked(reg, l, false);
   });
 }
@@ -226,10 +226,18 @@ function shouldRestart(l: Live, exitCode: number): boolean {
   }
 }
 
+/**
+ * Each container's restart back-off, kept as moby's restartmanager keeps it (in memory): 100 ms,
+ * doubled at each restart up to a minute, 100 ms again after a run of 10 s or more; a user's
+ * start or restart, and a daemon start, begin afresh.
+ */
+const backoff = new WeakMap<Live, number>();
+
 function scheduleRestart(reg: ContainerRegistry, l: Live): void {
   const ranFor = Date.parse(l.rec.State.FinishedAt) - Date.parse(l.rec.State.StartedAt);
-  const attempt = ranFor > 10_000 ? 0 : Math.min(Math.max(l.rec.RestartCount - 1, 0), 9);
-  const delay = Math.min(100 * 2 ** attempt, 60_000);
+  const last = ranFor >= 10_000 ? 0 : backoff.get(l) ?? 0;
+  const delay = last === 0 ? 100 : Math.min(last * 2, 60_000);
+  backoff.set(l, delay);
   l.restartTimer = setTimeout(() => {
     l.restartTimer = undefined;
     // A stop, kill or forced remove during the backoff cancels the restart (cancelRestart).
@@ -332,6 +340,7 @@ export async function restartContainer(reg: ContainerRegistry, ref: string, time
   if (l.rec.State.Running && !l.rec.State.Restarting) await stopLive(reg, l, timeout, signal ?? undefined);
   await reg.serial(l, async () => {
     l.rec.RestartCount = 0;
+    backoff.delete(l);
     await startLocked(reg, l, true);
   });
   reg.deps.events.publish('container', 'restart', l.rec.Id, attrs(l));
