@@ -194,9 +194,8 @@ describe('the back-off', () => {
     assert.deepEqual([state(id).Status, state(id).Restarting, state(id).Running, state(id).ExitCode], ['exited', false, false, 1]);
     await drain();
     assert.equal(starts(id), 1);
-    mock.timers.reset();
     await e.restart(false);
-    await new Promise((r) => setTimeout(r, 20));
+    await drain();
     assert.equal(state(id).Status, 'exited');
   });
 
@@ -264,32 +263,39 @@ describe('the back-off', () => {
 
 describe('daemon start without live-restore', () => {
   test('running containers are killed (137): unless-stopped and on-failure restart, no does not', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
     const u = await create('u', 'unless-stopped');
     const f = await create('f', 'on-failure', 2);
     const n = await create('n', 'no');
     for (const id of [u, f, n]) await e.containers.start(id);
     await e.restart(false);
-    await e.until(() => state(u).Status === 'running' && state(f).Status === 'running' && state(n).Status === 'exited');
+    await settle(() => state(u).Restarting && state(f).Restarting && state(n).Status === 'exited');
+    mock.timers.tick(100);
+    await settle(() => state(u).Status === 'running' && state(f).Status === 'running');
     assert.deepEqual([starts(u), starts(f), state(n).ExitCode], [2, 2, 137]);
   });
 
   test('on-failure whose retries are spent stays exited', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
     const id = await create('c', 'on-failure', 1);
     e.runtime.behave(id, { exitOnStart: 3 });
     await e.containers.start(id);
-    await e.until(() => count(id) === 1 && state(id).Status === 'exited');
+    await settle(() => live(id).restartTimer !== undefined);
+    mock.timers.tick(100);
+    await settle(() => count(id) === 1 && state(id).Status === 'exited' && starts(id) === 2);
     await e.restart(false);
-    await new Promise((r) => setTimeout(r, 20));
+    await drain();
     assert.deepEqual([state(id).Status, starts(id)], ['exited', 2]);
   });
 
   test('killed by the user: always starts, unless-stopped does not', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
     const a = await create('a', 'always');
     const u = await create('u', 'unless-stopped');
     for (const id of [a, u]) { await e.containers.start(id); await e.containers.kill(id, null); }
     await e.restart(false);
-    await e.until(() => state(a).Status === 'running');
-    await new Promise((r) => setTimeout(r, 20));
+    await settle(() => state(a).Status === 'running');
+    await drain();
     assert.equal(state(u).Status, 'exited');
   });
 });
