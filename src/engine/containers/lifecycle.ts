@@ -51,8 +51,10 @@ function containerLogSpec(reg: ContainerRegistry, l: Live): LogSpec {
 export async function startContainer(reg: ContainerRegistry, ref: string): Promise<void> {
   const l = reg.get(ref);
   await reg.serial(l, () => {
+    // In its policy's back-off the container counts as running (docker 20.10: 304, the back-off goes on).
+    if (l.rec.State.Restarting) throw new NotModifiedError('container already started');
     // A user's start begins the restart policy afresh (moby's ResetRestartManager).
-    if (!l.rec.State.Running || l.rec.State.Restarting) l.rec.RestartCount = 0;
+    if (!l.rec.State.Running) { l.rec.RestartCount = 0; backoff.delete(l); }
     return startLocked(reg, l, false);
   });
 }
@@ -214,18 +216,28 @@ async function onExit(reg: ContainerRegistry, l: Live, info: ExitInfo): Promise<
 
 function shouldRestart(l: Live, exitCode: number): boolean {
   const p = l.rec.HostConfig.RestartPolicy;
-  if (l.stopping || l.rec.ManuallyStopped) return false;
+  // `stopping`: a stop, or a kill that ends the container for good (moby's ExitOnNext).
+  if (l.stopping) return false;
   switch (p.Name) {
-    case 'always': case 'unless-stopped': return true;
+    case 'always': return true;
+    case 'unless-stopped': return !l.rec.ManuallyStopped;
     case 'on-failure': return exitCode !== 0 && (p.MaximumRetryCount === 0 || l.rec.RestartCount < p.MaximumRetryCount);
     default: return false;
   }
 }
 
+/**
+ * Each container's restart back-off, kept as moby's restartmanager keeps it (in memory): 100 ms,
+ * doubled at each restart up to a minute, 100 ms again after a run of 10 s or more; a user's
+ * start or restart, and a daemon start, begin afresh.
+ */
+const backoff = new WeakMap<Live, number>();
+
 function scheduleRestart(reg: ContainerRegistry, l: Live): void {
   const ranFor = Date.parse(l.rec.State.FinishedAt) - Date.parse(l.rec.State.StartedAt);
-  const attempt = ranFor > 10_000 ? 0 : Math.min(Math.max(l.rec.RestartCount - 1, 0), 9);
-  const delay = Math.min(100 * 2 ** attempt, 60_000);
+  const last = ranFor >= 10_000 ? 0 : backoff.get(l) ?? 0;
+  const delay = last === 0 ? 100 : Math.min(last * 2, 60_000);
+  backoff.set(l, delay);
   l.restartTimer = setTimeout(() => {
     l.restartTimer = undefined;
     // A stop, kill or forced remove during the backoff cancels the restart (cancelRestart).
@@ -237,8 +249,8 @@ function scheduleRestart(reg: ContainerRegistry, l: Live): void {
 
 /**
  * `docker kill`: SIGKILL (the default) answers once the exit is recorded, as moby's
- * daemon.Kill waits for the container to stop; other signals answer once sent. The stop signal
- * and SIGKILL mark the container manually stopped and thaw a paused one so the signal lands.
+ * daemon.Kill waits for the container to stop; other signals answer once sent. SIGKILL and the
+ * stop signal (any signal when none is set) also thaw a paused one so the signal lands.
  */
 export async function killContainer(reg: ContainerRegistry, ref: string, signal: string | null): Promise<void> {
   const l = reg.get(ref);
@@ -247,9 +259,13 @@ export async function killContainer(reg: ContainerRegistry, ref: string, signal:
     if (l.rec.State.Restarting) { cancelRestart(reg, l); return; }
     throw new ConflictError(`Cannot kill container: ${ref}: Container ${l.rec.Id} is not running`);
   }
-  const stopSig = parseSignal(l.rec.Config.StopSignal ?? undefined, 'SIGTERM');
-  const stops = sig === stopSig || sig === 9;
-  if (stops) { l.stopping = true; l.rec.ManuallyStopped = true; }
+  // As docker 20.10: SIGKILL, the configured stop signal, or any signal when none is configured
+  // ends the container for good (no policy restart: ExitOnNext); any kill is the user's stop
+  // (unless-stopped then restarts neither at its exit nor at a daemon start).
+  const stopSignal = l.rec.Config.StopSignal;
+  const stops = sig === 9 || !stopSignal || sig === parseSignal(stopSignal, 'SIGTERM');
+  if (stops) l.stopping = true;
+  l.rec.ManuallyStopped = true;
   reg.save(l);
   const exited = sig === 9 ? new Promise<void>((r) => l.exitWaiters.push(() => r())) : undefined;
   let gone = false;
@@ -324,6 +340,7 @@ export async function restartContainer(reg: ContainerRegistry, ref: string, time
   if (l.rec.State.Running && !l.rec.State.Restarting) await stopLive(reg, l, timeout, signal ?? undefined);
   await reg.serial(l, async () => {
     l.rec.RestartCount = 0;
+    backoff.delete(l);
     await startLocked(reg, l, true);
   });
   reg.deps.events.publish('container', 'restart', l.rec.Id, attrs(l));
