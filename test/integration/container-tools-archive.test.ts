@@ -253,3 +253,29 @@ test('read-only binds and a read-only rootfs refuse writes', async () => {
   assert.equal(fs.readFileSync(path.join(work, 'via-rw.txt'), 'utf8'), 'hello in\n');
   await ok(['rm', '-f', 'cro']);
 });
+
+test('a refused archive PUT reads the rest of the upload: the 400 arrives and the connection stays usable', async () => {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const send = (method: string, p: string, body?: Buffer) => new Promise<{ status: number; body: string; reused: boolean }>((resolve, reject) => {
+    const req = http.request({ socketPath: d.sock, method, path: p, agent, headers: body ? { 'Content-Type': 'application/x-tar', 'Content-Length': String(body.length) } : {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), reused: req.reusedSocket }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  try {
+    for (let i = 0; i < 3; i++) {
+      // 8 MiB that is no tar: refused at its first header, long before the upload ends.
+      const bad = await send('PUT', '/v1.41/containers/c1/archive?path=/tmp', Buffer.alloc(8 << 20, 'z'));
+      assert.equal(bad.status, 400, bad.body);
+      assert.match(bad.body, /invalid tar header/);
+      const ping = await send('GET', '/_ping');
+      assert.equal(ping.status, 200);
+      assert.equal(ping.reused, true, 'the refused upload did not cost the connection');
+    }
+  } finally {
+    agent.destroy();
+  }
+});
