@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import type { ServerResponse } from 'node:http';
-import { StdDemuxer, frame, frameRuns } from '../../src/api/types/stdcopy.ts';
+import { StdDemuxer, StdStream, frame, frameLines, frameRuns } from '../../src/api/types/stdcopy.ts';
 import { hijackedClient, responseLogSink, streamContentType } from '../../src/api/routers/containers/output.ts';
 import type { HijackedStream } from '../../src/api/server/context.ts';
 
@@ -72,4 +72,20 @@ test('frame and frameRuns agree; the demultiplexer takes frames split anywhere a
   assert.deepEqual(got, [[1, 'hello'], [2, ''], [2, 'e']]);
   assert.equal(d.pending, 0);
   assert.throws(() => new StdDemuxer().push(Buffer.from([7, 0, 0, 0, 0, 0, 0, 0])), /Unrecognized input header: 7/);
+});
+
+test('frameLines: a frame per kept line (prefix included), none made for a left-out line; raw keeps the bytes only', () => {
+  type Item = { s: string; l: string };
+  const items: Item[] = [{ s: 'out', l: 'a\n' }, { s: 'err', l: 'bb\n' }, { s: 'skip', l: 'zz\n' }];
+  const batch = {
+    items,
+    streamOf: (i: Item) => (i.s === 'out' ? StdStream.Stdout : i.s === 'err' ? StdStream.Stderr : undefined),
+    lineOf: (i: Item) => Buffer.from(i.l),
+  };
+  const framed = frameLines(batch, false);
+  assert.deepEqual(new StdDemuxer().push(framed).map(([s, d]) => [s, d.toString()]), [[StdStream.Stdout, 'a\n'], [StdStream.Stderr, 'bb\n']]);
+  const stamped = frameLines({ ...batch, prefixOf: () => Buffer.from('T ') }, false);
+  assert.deepEqual(new StdDemuxer().push(stamped).map(([, d]) => d.toString()), ['T a\n', 'T bb\n']);
+  assert.equal(frameLines(batch, true).toString(), 'a\nbb\n');
+  assert.equal(frameLines({ ...batch, items: [] }, false).length, 0);
 });

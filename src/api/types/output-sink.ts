@@ -4,9 +4,9 @@
  * (`src/api/routers/containers/output.ts`) turns them into raw bytes (a TTY) or stdcopy frames;
  * the CRI's streaming server writes them to its own stdout/stderr streams.
  */
-import type { OutputRun, StdStream } from './stdcopy.ts';
+import type { LineBatch, OutputRun, StdStream } from './stdcopy.ts';
 
-export type { OutputRun } from './stdcopy.ts';
+export type { LineBatch, OutputRun } from './stdcopy.ts';
 
 export interface OutputSink {
   /** One chunk of one stream; false when the reader is full: wait for drained() before more. */
@@ -21,6 +21,8 @@ export interface OutputSink {
  */
 export interface LogSink extends OutputSink {
   writeRuns(runs: readonly OutputRun[]): boolean;
+  /** A followed read: a frame per line, in one write (see frameLines). */
+  writeLines<T>(batch: LineBatch<T>): boolean;
 }
 
 /** The client of an attach or an exec (the hijacked connection): output to it, input from it. */

@@ -39,6 +39,50 @@ export function frameRuns(runs: readonly OutputRun[], raw: boolean): Buffer {
   return out;
 }
 
+/** A batch of lines read from a log, framed one frame per line without an object per line. */
+export interface LineBatch<T> {
+  readonly items: readonly T[];
+  /** The line's stream, or undefined to leave it out. */
+  streamOf(item: T): StdStream | undefined;
+  lineOf(item: T): Buffer;
+  /** Bytes put before the line in its frame (a timestamp), if any. */
+  prefixOf?(item: T): Buffer;
+}
+
+/**
+ * One frame per line (a followed log, as docker sends it) in one new buffer, or with `raw` the
+ * lines' bytes only. Two passes over the items and nothing allocated per line (but prefixes):
+ * at ~1 million lines a minute, an object or two per line held while a slow client drains
+ * promoted them and grew the daemon by ~40 MB per 50 MB followed (slow-client test (c)).
+ */
+export function frameLines<T>(b: LineBatch<T>, raw: boolean): Buffer {
+  const head = raw ? 0 : 8;
+  const prefixes = b.prefixOf ? new Array<Buffer | undefined>(b.items.length) : undefined;
+  let size = 0;
+  for (let i = 0; i < b.items.length; i++) {
+    const it = b.items[i]!;
+    if (b.streamOf(it) === undefined) continue;
+    const p = prefixes ? (prefixes[i] = b.prefixOf!(it)) : undefined;
+    size += head + (p?.length ?? 0) + b.lineOf(it).length;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let off = 0;
+  for (let i = 0; i < b.items.length; i++) {
+    const it = b.items[i]!;
+    const stream = b.streamOf(it);
+    if (stream === undefined) continue;
+    const at = off;
+    off += head;
+    const p = prefixes?.[i];
+    if (p) off += p.copy(out, off);
+    off += b.lineOf(it).copy(out, off);
+    if (raw) continue;
+    out[at] = stream; out[at + 1] = 0; out[at + 2] = 0; out[at + 3] = 0;
+    out.writeUInt32BE(off - at - 8, at + 4);
+  }
+  return out;
+}
+
 /** Incremental demultiplexer: feed chunks, get the complete frames they finish. */
 export class StdDemuxer {
   private buf: Buffer = Buffer.alloc(0);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { InvalidArgumentError } from '../../common/errors.ts';
 import type { AttachStream } from '../../drivers/runtime/contract.ts';
 import { StdStream, type OutputRun } from '../../api/types/stdcopy.ts';
-import type { ClientStream, LogSink } from '../../api/types/output-sink.ts';
+import type { ClientStream, LineBatch, LogSink } from '../../api/types/output-sink.ts';
 import { unixTimeNs, type UnixTime } from '../../api/types/docker-time.ts';
 import type { ContainerRegistry } from './service.ts';
 import { parseDetachKeys } from '../../api/types/detach-keys.ts';
@@ -113,8 +113,11 @@ async function streamLogsInner(reg: ContainerRegistry, ref: string, q: { stdout:
   // read only as fast as the client reads. A client gone: reading stops (signal aborted).
   const emitBatch = async (batch: LogEntry[]) => {
     if (signal.aborted) throw new ClientGoneError();
-    const runs = q.follow ? perLine(batch, q) : batched(batch, q);
-    if (runs.length) out.writeRuns(runs);
+    if (q.follow) out.writeLines(perLine(batch, q));
+    else {
+      const runs = batched(batch, q);
+      if (runs.length) out.writeRuns(runs);
+    }
     await sinkDrained(out, signal);
   };
   // One reader from the oldest rotated file on, following (when asked) through the rotations
@@ -139,17 +142,16 @@ const streamOf = (e: LogEntry) => (e.stream === 'stderr' ? StdStream.Stderr : St
 const wanted = (e: LogEntry, q: { stdout: boolean; stderr: boolean }) => (e.stream === 'stderr' ? q.stderr : q.stdout);
 
 /**
- * `batch` as one run per line (docker's followed stream); the sink writes them all in one
- * buffer and one write: a write per line cost ~5 small objects per 100-byte line in the
- * response's queue.
+ * `batch` as a frame per line (docker's followed stream); the sink writes them all in one
+ * buffer and one write, with no object made per line (see frameLines).
  */
-function perLine(batch: LogEntry[], q: { stdout: boolean; stderr: boolean; timestamps: boolean }): OutputRun[] {
-  const runs: OutputRun[] = [];
-  for (const e of batch) {
-    if (!wanted(e, q)) continue;
-    runs.push({ stream: streamOf(e), parts: q.timestamps ? [Buffer.from(toUtc(e.time) + ' '), e.line] : [e.line] });
-  }
-  return runs;
+function perLine(batch: LogEntry[], q: { stdout: boolean; stderr: boolean; timestamps: boolean }): LineBatch<LogEntry> {
+  return {
+    items: batch,
+    streamOf: (e) => (wanted(e, q) ? streamOf(e) : undefined),
+    lineOf: (e) => e.line,
+    prefixOf: q.timestamps ? (e) => Buffer.from(toUtc(e.time) + ' ') : undefined,
+  };
 }
 
 /** `batch` as few runs as possible: one per run of same-stream lines, ≤ 64 KiB each. */

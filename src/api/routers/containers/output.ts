@@ -5,7 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { HijackedStream } from '../../server/context.ts';
-import { frame, frameRuns, type OutputRun, type StdStream } from '../../types/stdcopy.ts';
+import { frame, frameLines, frameRuns, type LineBatch, type OutputRun, type StdStream } from '../../types/stdcopy.ts';
 import type { ClientStream, LogSink } from '../../types/output-sink.ts';
 
 export function streamContentType(tty: boolean): string {
@@ -30,6 +30,10 @@ export function responseLogSink(res: ServerResponse, tty: boolean): LogSink {
     write: (stream: StdStream, data: Buffer) => res.write(tty ? data : frame(stream, data)),
     writeRuns: (runs: readonly OutputRun[]) => {
       const b = frameRuns(runs, tty);
+      return b.length ? res.write(b) : true;
+    },
+    writeLines: <T>(lines: LineBatch<T>) => {
+      const b = frameLines(lines, tty);
       return b.length ? res.write(b) : true;
     },
     drained: () => {
