@@ -6,12 +6,13 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { PassThrough, type Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import createRouter from 'find-my-way';
 import { InvalidArgumentError, PayloadTooLargeError, WharfError, messageOf, statusOf } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { HijackedStream, Route, RouteContext } from './context.ts';
+import { drained } from './drained.ts';
 import { API_VERSION, MIN_API_VERSION, compareVersions, splitVersion } from '../types/version.ts';
 
 /** Go's MaxHeaderBytes default: 1 MiB; beyond it Node answers 431. */
@@ -326,16 +327,6 @@ function responseStream(res: ServerResponse, req: IncomingMessage): HijackedStre
     closed: closedP,
     get isClosed() { return closed; },
   };
-}
-
-/** Resolves when `w` has no more data waiting to drain, or the client is gone. */
-function drained(w: Writable, isClosed: () => boolean): Promise<void> {
-  if (isClosed() || !w.writableNeedDrain || w.destroyed) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const done = () => { w.off('drain', done); w.off('close', done); resolve(); };
-    w.on('drain', done);
-    w.on('close', done);
-  });
 }
 
 /** Reads Content-Length bytes of an upgraded request's body from `head` and the socket. */

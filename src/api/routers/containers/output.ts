@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { HijackedStream } from '../../server/context.ts';
+import { drained } from '../../server/drained.ts';
 import { frame, frameLines, frameRuns, type LineBatch, type OutputRun, type StdStream } from '../../types/stdcopy.ts';
 import type { ClientStream, LogSink } from '../../types/output-sink.ts';
 
@@ -36,13 +37,6 @@ export function responseLogSink(res: ServerResponse, tty: boolean): LogSink {
       const b = frameLines(lines, tty);
       return b.length ? res.write(b) : true;
     },
-    drained: () => {
-      if (!res.writableNeedDrain || res.writableEnded || res.destroyed) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
-        res.on('drain', done);
-        res.on('close', done);
-      });
-    },
+    drained: () => drained(res),
   };
 }
