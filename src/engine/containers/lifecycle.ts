@@ -90,7 +90,8 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
     const hc = rec.HostConfig;
     const user = resolveUser(rootfs, rec.Config.User || undefined, hc.GroupAdd ?? []);
     const etcMounts = ['hostname', 'hosts', 'resolv.conf'].map((f) => ({ destination: `/etc/${f}`, type: 'bind', source: path.join(dir, f), options: ['rbind', 'rprivate', ...(hc.ReadonlyRootfs ? ['ro'] : [])] }));
-    const v1 = detectCgroupLayout().version === 1;
+    const cgroups = detectCgroupLayout();
+    const v1 = cgroups.version === 1;
     spec = buildRuntimeSpec({
       rootfs,
       readonlyRootfs: hc.ReadonlyRootfs,
@@ -117,7 +118,7 @@ async function startLocked(reg: ContainerRegistry, l: Live, fromPolicy: boolean)
         cpusetMems: hc.CpusetMems || undefined,
         memoryReservation: hc.MemoryReservation || undefined,
         // As dockerd: what the host's cgroups cannot take is discarded, not an error of runc's.
-        blkioWeight: hc.BlkioWeight && blkioWeightSupported(detectCgroupLayout()) ? hc.BlkioWeight : undefined,
+        blkioWeight: hc.BlkioWeight && blkioWeightSupported(cgroups) ? hc.BlkioWeight : undefined,
         memorySwappiness: v1 && hc.MemorySwappiness != null && hc.MemorySwappiness >= 0 ? hc.MemorySwappiness : undefined,
         oomKillDisable: v1 && hc.OomKillDisable === true ? true : undefined,
       },
