@@ -129,8 +129,7 @@ export class LocalVolumeDriver implements VolumeDriver {
   }
 }
 
-/** Bytes of the files under `dir` (apparent sizes, links not followed); 0 when it is gone. */
-export function treeSize(dir: string): number {
+function treeSize(dir: string): number {
   let total = 0;
   let entries: fs.Dirent[];
   try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { return 0; }
